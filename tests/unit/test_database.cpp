@@ -1,0 +1,70 @@
+// Deliberately includes <sqlite3.h> and no ext/ header: these calls go straight to libsqlite3,
+// so they work before sqlite3_strata_init has set up the sqlite3_api table.
+#include "tests/unit/test_database.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <mutex>
+
+extern "C" int sqlite3_strata_init(sqlite3* db, char** error_out,
+                                   const sqlite3_api_routines* api);
+
+namespace strata::testing {
+
+namespace {
+
+void register_strata_for_every_connection() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    sqlite3_auto_extension(reinterpret_cast<void (*)()>(sqlite3_strata_init));
+  });
+}
+
+}  // namespace
+
+TestDatabase::TestDatabase() {
+  register_strata_for_every_connection();
+  int rc = sqlite3_open(":memory:", &db_);
+  if (rc != SQLITE_OK) ADD_FAILURE() << "cannot open :memory: database: " << sqlite3_errstr(rc);
+}
+
+TestDatabase::~TestDatabase() { sqlite3_close(db_); }
+
+void TestDatabase::exec(std::string_view sql) const {
+  std::string text(sql);
+  char* error = nullptr;
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
+  EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "") << "\n  SQL: " << text;
+  sqlite3_free(error);
+}
+
+std::string TestDatabase::scalar(std::string_view sql) const {
+  sqlite3_stmt* stmt = nullptr;
+  std::string text(sql);
+  if (sqlite3_prepare_v2(db_, text.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << sqlite3_errmsg(db_) << "\n  SQL: " << text;
+    return "";
+  }
+  std::string value;
+  int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW) {
+    const unsigned char* column = sqlite3_column_text(stmt, 0);
+    value = column ? reinterpret_cast<const char*>(column) : "NULL";
+  } else if (rc != SQLITE_DONE) {
+    ADD_FAILURE() << sqlite3_errmsg(db_) << "\n  SQL: " << text;
+  }
+  sqlite3_finalize(stmt);
+  return value;
+}
+
+std::string TestDatabase::error_of(std::string_view sql) const {
+  std::string text(sql);
+  char* error = nullptr;
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
+  std::string message = rc == SQLITE_OK ? "" : (error ? error : sqlite3_errstr(rc));
+  sqlite3_free(error);
+  return message;
+}
+
+}  // namespace strata::testing
