@@ -11,6 +11,8 @@
 #include <memory>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "tests/slt/create_table_rewrite.h"
 
 namespace strata::slt {
@@ -432,7 +434,11 @@ ScriptReport ScriptRunner::run(std::string_view name, std::string_view script_te
   std::filesystem::path directory = options_.database_directory.empty()
                                         ? std::filesystem::temp_directory_path()
                                         : std::filesystem::path(options_.database_directory);
-  std::filesystem::path database = directory / (base + ".db");
+  // Unique per process and run: CTest runs scripts (and runner unit tests) in parallel, and two
+  // scripts may share a file name.
+  static int run_number = 0;
+  std::filesystem::path database =
+      directory / (base + "." + std::to_string(getpid()) + "." + std::to_string(++run_number) + ".db");
   {
     ScriptExecution execution(options_, name, report);
     if (execution.open_database(database)) execution.run(split_lines(script_text));
