@@ -194,28 +194,25 @@ Status execute(sqlite3* db, std::string_view sql) {
   return status;
 }
 
-std::string quote_identifier(std::string_view name) {
+namespace {
+
+// `text` between two `quote` characters, with each `quote` inside doubled (SQL's escaping).
+std::string enclose_in_quotes(std::string_view text, char quote) {
   std::string quoted;
-  quoted.reserve(name.size() + 2);
-  quoted += '"';
-  for (char c : name) {
-    if (c == '"') quoted += '"';
+  quoted.reserve(text.size() + 2);
+  quoted += quote;
+  for (char c : text) {
+    if (c == quote) quoted += quote;
     quoted += c;
   }
-  quoted += '"';
+  quoted += quote;
   return quoted;
 }
 
-std::string quote_literal(std::string_view text) {
-  std::string quoted;
-  quoted.reserve(text.size() + 2);
-  quoted += '\'';
-  for (char c : text) {
-    if (c == '\'') quoted += '\'';
-    quoted += c;
-  }
-  quoted += '\'';
-  return quoted;
-}
+}  // namespace
+
+std::string quote_identifier(std::string_view name) { return enclose_in_quotes(name, '"'); }
+
+std::string quote_literal(std::string_view text) { return enclose_in_quotes(text, '\''); }
 
 }  // namespace strata

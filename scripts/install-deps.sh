@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake ninja-build ccache      # toolchain (ccache: repeat builds of unchanged sources)
+  g++ make cmake ninja-build ccache # toolchain (ccache: repeat builds of unchanged sources)
   sqlite3 libsqlite3-dev            # the shell for the demo and scripted tests; sqlite3ext.h
   libzstd-dev libxxhash-dev         # codecs, bloom filter hashing
   libcurl4-openssl-dev libssl-dev   # S3 client (HTTP, SigV4)
