@@ -5,6 +5,7 @@
 #include "ext/sqlite_handles.h"
 #include "ext/sqlite_shim.h"
 #include "strata/version.h"
+#include "vtab/columnar/columnar.h"
 
 namespace strata {
 
@@ -49,6 +50,7 @@ Status register_strata(sqlite3* db) {
   }
   if (strata_is_registered(db)) return Status::ok();
   STRATA_RETURN_IF_ERROR(register_core_functions(db));
+  STRATA_RETURN_IF_ERROR(columnar::register_columnar(db));
   if (!strata_is_registered(db)) {
     return Status::internal("strata: registration did not take effect: " +
                             std::string(sqlite3_errmsg(db)));

@@ -197,4 +197,32 @@ std::string statement_kind(std::string_view statement) {
   return first + " " + second;
 }
 
+std::string named_object(std::string_view statement) {
+  Lexer lexer(statement);
+  std::string first = lexer.upper_word();
+  if (first == "CREATE" || first == "DROP") {
+    std::string second = lexer.upper_word();
+    while (second == "UNIQUE" || second == "TEMP" || second == "TEMPORARY") second = lexer.upper_word();
+    if (second != "INDEX" && second != "TRIGGER") return "";
+    if (lexer.accept_keyword("IF")) {
+      lexer.accept_keyword("NOT");
+      if (!lexer.accept_keyword("EXISTS")) return "";
+    }
+  } else if (first != "REINDEX") {
+    return "";
+  }
+  std::optional<std::string_view> name = lexer.identifier();
+  if (!name) return "";
+  if (lexer.accept_char('.')) {
+    name = lexer.identifier();
+    if (!name) return "";
+  }
+  std::string result(*name);
+  if (result.size() >= 2 && (result.front() == '"' || result.front() == '[' || result.front() == '`')) {
+    result = result.substr(1, result.size() - 2);
+  }
+  for (char& c : result) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return result;
+}
+
 }  // namespace strata::slt

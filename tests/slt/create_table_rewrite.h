@@ -22,4 +22,8 @@ std::optional<std::string> rewrite_create_table(std::string_view statement,
 // on every virtual table.
 std::string statement_kind(std::string_view statement);
 
+// The (unqualified, lower-case) name of the index or trigger a CREATE INDEX, CREATE TRIGGER,
+// DROP INDEX, DROP TRIGGER or REINDEX statement names; empty for anything else.
+std::string named_object(std::string_view statement);
+
 }  // namespace strata::slt

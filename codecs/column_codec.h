@@ -1,0 +1,58 @@
+// Column chunk blobs: how one column of one chunk is stored (docs/format-columnar.md, v1).
+//
+//   u8     codec      1 = plain (the only codec of format v1; later codecs get new numbers)
+//   u8     flags      bit 0: the payload is a zstd frame
+//   varint rows       number of values
+//   varint raw_size   size of the uncompressed payload
+//   u32    checksum   XXH32 (seed 0) of the payload bytes as stored
+//   …      payload
+//
+// The plain payload is, per value in row order, a type byte (1 integer, 2 real, 3 text, 4 blob,
+// 5 null — SQLite's numbering) followed by: a zigzag varint (integer), 8 bytes little-endian
+// IEEE 754 (real), or a varint length and the bytes (text, blob).
+//
+// decode_column() validates everything (codec, sizes, checksum, every length against the
+// remaining input) and returns Status::corruption for damaged input; it never reads out of
+// bounds.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "codecs/column_vector.h"
+#include "ext/status.h"
+
+namespace strata {
+
+inline constexpr uint8_t kCodecPlain = 1;
+
+struct Compression {
+  bool zstd = true;
+  int level = 3;  // zstd level; ignored when !zstd
+};
+
+struct ColumnBlobInfo {
+  uint8_t codec = 0;
+  bool zstd = false;
+  uint64_t rows = 0;
+  uint64_t raw_size = 0;     // payload bytes before compression
+  uint64_t stored_size = 0;  // the whole blob
+};
+
+// Encodes `values`; compresses with zstd when asked and when that makes it smaller.
+std::string encode_column(const ColumnVector& values, const Compression& compression);
+
+// Decodes a blob written by encode_column, or explains why it cannot.
+Result<ColumnVector> decode_column(std::string_view blob);
+
+// Reads and checks the header only (no decompression).
+Result<ColumnBlobInfo> inspect_column(std::string_view blob);
+// Reads the header from the first bytes of a blob of `stored_size` bytes, without the checksum
+// (which needs the whole payload): for listings that must not read every blob in full.
+Result<ColumnBlobInfo> inspect_column_prefix(std::string_view prefix, uint64_t stored_size);
+
+// A short name for `info`'s encoding, as columnar_chunks shows it: "plain" or "plain+zstd".
+std::string encoding_name(const ColumnBlobInfo& info);
+
+}  // namespace strata

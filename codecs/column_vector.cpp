@@ -1,0 +1,50 @@
+#include "codecs/column_vector.h"
+
+#include <bit>
+#include <stdexcept>
+
+namespace strata {
+
+void ColumnVector::clear() {
+  types_.clear();
+  payload_.clear();
+  lengths_.clear();
+  bytes_.clear();
+}
+
+void ColumnVector::append_real(double value) {
+  push(ValueType::kReal, std::bit_cast<int64_t>(value), 0);
+}
+
+void ColumnVector::push_bytes(ValueType type, std::string_view value) {
+  if (value.size() > UINT32_MAX) throw std::length_error("value larger than 4 GiB");
+  push(type, static_cast<int64_t>(bytes_.size()), static_cast<uint32_t>(value.size()));
+  bytes_.append(value);
+}
+
+void ColumnVector::append(const ValueView& value) {
+  switch (value.type) {
+    case ValueType::kNull: append_null(); break;
+    case ValueType::kInteger: append_integer(value.integer); break;
+    case ValueType::kReal: append_real(value.real); break;
+    case ValueType::kText: append_text(value.bytes); break;
+    case ValueType::kBlob: append_blob(value.bytes); break;
+  }
+}
+
+ValueView ColumnVector::get(size_t row) const {
+  ValueView view;
+  view.type = types_[row];
+  switch (view.type) {
+    case ValueType::kNull: break;
+    case ValueType::kInteger: view.integer = payload_[row]; break;
+    case ValueType::kReal: view.real = std::bit_cast<double>(payload_[row]); break;
+    case ValueType::kText:
+    case ValueType::kBlob:
+      view.bytes = std::string_view(bytes_).substr(static_cast<size_t>(payload_[row]), lengths_[row]);
+      break;
+  }
+  return view;
+}
+
+}  // namespace strata

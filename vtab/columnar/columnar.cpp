@@ -1,0 +1,550 @@
+// columnar — column-chunk tables that behave like ordinary SQLite tables.
+//
+// USER SQL
+//
+//   CREATE VIRTUAL TABLE events USING columnar(
+//     id INTEGER PRIMARY KEY,     -- column definitions as in CREATE TABLE: types (affinity),
+//     ts INTEGER NOT NULL,        --   NOT NULL, DEFAULT, COLLATE, UNIQUE, PRIMARY KEY,
+//     kind TEXT COLLATE NOCASE,   --   table constraints PRIMARY KEY(…) / UNIQUE(…)
+//     chunk_rows=65536,           -- options: chunk_rows, partition_by, bloom, index,
+//     partition_by='day(ts)'      --   compression, tier (docs/columnar.md)
+//   );
+//   INSERT / UPDATE / DELETE / REPLACE / INSERT OR IGNORE … as on any table.
+//   SELECT columnar_check('events');          -- 'ok' or what is damaged
+//   SELECT columnar_compact('events');        -- merges partial chunks, drops deleted rows
+//   SELECT * FROM columnar_chunks WHERE tbl = 'events';
+//
+// SHADOW TABLES (docs/format-columnar.md)
+//
+//   events_meta(key, value)                    format version, counters
+//   events_chunks(chunk_id, partition_key, row_count, min_rowid, max_rowid, deleted,
+//                 deleted_count, tier, created_at)
+//   events_columns(cell, data, zone, bloom)    cell = chunk_id * 4096 + column + 1
+//   events_unique<k>(row, c0, …)               one per UNIQUE / PRIMARY KEY constraint
+//
+// xBestIndex PLAN
+//
+//   idxNum bits (cursor.h): 1 rowid = argv (the rowid or the INTEGER PRIMARY KEY column);
+//   2 a lower rowid bound follows (4: strict, >), 8 an upper bound follows (16: strict, <).
+//   Bounds only narrow the chunks read; SQLite re-checks every constraint (omit = 0).
+//   idxStr: colUsed in decimal, so that only the columns the query uses are decoded.
+//   Rows come out in rowid order, so ORDER BY rowid (ascending) is consumed.
+#include "vtab/columnar/columnar.h"
+
+#include <cstdlib>
+#include <map>
+#include <memory>
+
+#include "ext/module_arguments.h"
+#include "ext/sqlite_handles.h"
+#include "ext/sqlite_shim.h"
+#include "ext/str_cat.h"
+#include "vtab/columnar/cursor.h"
+#include "vtab/columnar/table.h"
+#include "vtab/columnar/values.h"
+
+namespace strata::columnar {
+
+namespace {
+
+// The module's client data, one per connection.
+struct ModuleState {
+  TableRegistry registry;
+};
+
+int open_table(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out,
+               char** error_out, bool create) {
+  return error_out_call(error_out, [&]() -> Status {
+    auto* state = static_cast<ModuleState*>(aux);
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<ColumnarTable> table,
+                            ColumnarTable::open(db, &state->registry, argc, argv, create));
+    *out = &table.release()->base;
+    return Status::ok();
+  });
+}
+
+int x_create(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out, char** error) {
+  return open_table(db, aux, argc, argv, out, error, true);
+}
+
+int x_connect(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out, char** error) {
+  return open_table(db, aux, argc, argv, out, error, false);
+}
+
+int x_disconnect(sqlite3_vtab* vtab) {
+  delete ColumnarTable::from(vtab);
+  return SQLITE_OK;
+}
+
+int x_destroy(sqlite3_vtab* vtab) {
+  int rc = vtab_call(vtab, [&] { return ColumnarTable::from(vtab)->destroy(); });
+  if (rc == SQLITE_OK) delete ColumnarTable::from(vtab);
+  return rc;
+}
+
+int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
+  return vtab_call(vtab, [&]() -> Status {
+    ColumnarTable* table = ColumnarTable::from(vtab);
+    const int alias = table->schema().rowid_alias;
+    int equals = -1, lower = -1, upper = -1;
+    bool lower_strict = false, upper_strict = false;
+    for (int i = 0; i < info->nConstraint; ++i) {
+      const auto& constraint = info->aConstraint[i];
+      if (!constraint.usable) continue;
+      if (constraint.iColumn != -1 && constraint.iColumn != alias) continue;
+      switch (constraint.op) {
+        case SQLITE_INDEX_CONSTRAINT_EQ:
+          if (equals < 0) equals = i;
+          break;
+        case SQLITE_INDEX_CONSTRAINT_GT:
+        case SQLITE_INDEX_CONSTRAINT_GE:
+          if (lower < 0) lower = i, lower_strict = constraint.op == SQLITE_INDEX_CONSTRAINT_GT;
+          break;
+        case SQLITE_INDEX_CONSTRAINT_LT:
+        case SQLITE_INDEX_CONSTRAINT_LE:
+          if (upper < 0) upper = i, upper_strict = constraint.op == SQLITE_INDEX_CONSTRAINT_LT;
+          break;
+        default: break;
+      }
+    }
+    STRATA_ASSIGN_OR_RETURN(int64_t rows, table->estimated_rows());
+    double table_rows = static_cast<double>(std::max<int64_t>(rows, 1));
+    int plan = 0;
+    int next_arg = 1;
+    if (equals >= 0) {
+      plan |= kPlanRowidEquals;
+      info->aConstraintUsage[equals].argvIndex = next_arg++;
+      info->estimatedCost = 10;
+      info->estimatedRows = 1;
+      info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
+    } else {
+      double fraction = 1.0;
+      if (lower >= 0) {
+        plan |= kPlanRowidLower | (lower_strict ? kPlanLowerStrict : 0);
+        info->aConstraintUsage[lower].argvIndex = next_arg++;
+        fraction /= 2;
+      }
+      if (upper >= 0) {
+        plan |= kPlanRowidUpper | (upper_strict ? kPlanUpperStrict : 0);
+        info->aConstraintUsage[upper].argvIndex = next_arg++;
+        fraction /= 2;
+      }
+      info->estimatedRows = static_cast<sqlite3_int64>(table_rows * fraction) + 1;
+      info->estimatedCost = 100 + table_rows * fraction;
+    }
+    info->idxNum = plan;
+    info->idxStr = sqlite3_mprintf("%llu", static_cast<unsigned long long>(info->colUsed));
+    if (info->idxStr == nullptr) return Status::no_memory();
+    info->needToFreeIdxStr = 1;
+    if (info->nOrderBy == 1 && !info->aOrderBy[0].desc &&
+        (info->aOrderBy[0].iColumn == -1 || info->aOrderBy[0].iColumn == alias)) {
+      info->orderByConsumed = 1;
+    }
+    return Status::ok();
+  });
+}
+
+int x_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
+  return vtab_call(vtab, [&] {
+    auto* cursor = new ColumnarCursor(ColumnarTable::from(vtab));
+    *out = &cursor->base;
+    return Status::ok();
+  });
+}
+
+int x_close(sqlite3_vtab_cursor* cursor) {
+  delete ColumnarCursor::from(cursor);
+  return SQLITE_OK;
+}
+
+int x_filter(sqlite3_vtab_cursor* cursor, int plan, const char* idx_str, int argc, sqlite3_value** argv) {
+  return cursor_call(cursor, [&] {
+    uint64_t mask = idx_str ? std::strtoull(idx_str, nullptr, 10) : ~uint64_t{0};
+    return ColumnarCursor::from(cursor)->filter(plan, mask, argc, argv);
+  });
+}
+
+int x_next(sqlite3_vtab_cursor* cursor) {
+  return cursor_call(cursor, [&] { return ColumnarCursor::from(cursor)->next(); });
+}
+
+int x_eof(sqlite3_vtab_cursor* cursor) { return ColumnarCursor::from(cursor)->eof() ? 1 : 0; }
+
+int x_column(sqlite3_vtab_cursor* cursor, sqlite3_context* context, int column) {
+  return cursor_call(cursor, [&] { return ColumnarCursor::from(cursor)->column(context, column); });
+}
+
+int x_rowid(sqlite3_vtab_cursor* cursor, sqlite3_int64* rowid) {
+  *rowid = ColumnarCursor::from(cursor)->rowid();
+  return SQLITE_OK;
+}
+
+int x_update(sqlite3_vtab* vtab, int argc, sqlite3_value** argv, sqlite3_int64* rowid) {
+  return vtab_call(vtab, [&] { return ColumnarTable::from(vtab)->update(argc, argv, rowid); });
+}
+
+int x_begin(sqlite3_vtab* vtab) {
+  return vtab_call(vtab, [&] { return ColumnarTable::from(vtab)->on_begin(); });
+}
+int x_sync(sqlite3_vtab* vtab) {
+  return vtab_call(vtab, [&] { return ColumnarTable::from(vtab)->on_sync(); });
+}
+int x_commit(sqlite3_vtab* vtab) {
+  return vtab_call(vtab, [&] { return ColumnarTable::from(vtab)->on_commit(); });
+}
+int x_rollback(sqlite3_vtab* vtab) {
+  return vtab_call(vtab, [&] { return ColumnarTable::from(vtab)->on_rollback(); });
+}
+int x_savepoint(sqlite3_vtab* vtab, int) {
+  return vtab_call(vtab, [&] { return ColumnarTable::from(vtab)->on_savepoint(); });
+}
+int x_release(sqlite3_vtab*, int) { return SQLITE_OK; }
+int x_rollback_to(sqlite3_vtab* vtab, int) {
+  return vtab_call(vtab, [&] { return ColumnarTable::from(vtab)->on_rollback_to(); });
+}
+
+int x_rename(sqlite3_vtab* vtab, const char* new_name) {
+  return vtab_call(vtab, [&] { return ColumnarTable::from(vtab)->rename(new_name); });
+}
+
+int x_shadow_name(const char* suffix) {
+  std::string_view name(suffix);
+  if (name == "meta" || name == "chunks" || name == "columns") return 1;
+  if (name.starts_with("unique") && name.size() > 6) {
+    for (char c : name.substr(6)) {
+      if (c < '0' || c > '9') return 0;
+    }
+    return 1;
+  }
+  return 0;
+}
+
+sqlite3_module make_columnar_module() {
+  sqlite3_module module{};
+  module.iVersion = 3;
+  module.xCreate = x_create;
+  module.xConnect = x_connect;
+  module.xBestIndex = x_best_index;
+  module.xDisconnect = x_disconnect;
+  module.xDestroy = x_destroy;
+  module.xOpen = x_open;
+  module.xClose = x_close;
+  module.xFilter = x_filter;
+  module.xNext = x_next;
+  module.xEof = x_eof;
+  module.xColumn = x_column;
+  module.xRowid = x_rowid;
+  module.xUpdate = x_update;
+  module.xBegin = x_begin;
+  module.xSync = x_sync;
+  module.xCommit = x_commit;
+  module.xRollback = x_rollback;
+  module.xRename = x_rename;
+  module.xSavepoint = x_savepoint;
+  module.xRelease = x_release;
+  module.xRollbackTo = x_rollback_to;
+  module.xShadowName = x_shadow_name;
+  return module;
+}
+
+const sqlite3_module kColumnarModule = make_columnar_module();
+
+// ---- SQL functions ---------------------------------------------------------------------------
+
+// Finds the connected columnar table a function argument names ('t' or 'schema.t').
+Result<ColumnarTable*> find_table(sqlite3* db, ModuleState* state, std::string_view function,
+                                  sqlite3_value* argument) {
+  if (sqlite3_value_type(argument) != SQLITE_TEXT) {
+    return Status::error(str_cat(function, ": expects a table name as text"));
+  }
+  std::string name(reinterpret_cast<const char*>(sqlite3_value_text(argument)));
+  std::string schema;
+  size_t dot = name.find('.');
+  if (dot != std::string::npos) {
+    schema = name.substr(0, dot);
+    name = name.substr(dot + 1);
+  }
+  // Preparing a statement on the table connects it if it is not yet.
+  std::string qualified = schema.empty() ? quote_identifier(name)
+                                         : quote_identifier(schema) + "." + quote_identifier(name);
+  Result<Statement> probe = Statement::prepare(db, "SELECT 1 FROM " + qualified + " LIMIT 0");
+  if (!probe.is_ok()) {
+    return Status::error(str_cat(function, ": no such table: ", qualified));
+  }
+  std::vector<std::string> schemas;
+  if (!schema.empty()) {
+    schemas.push_back(schema);
+  } else {
+    schemas = {"temp", "main"};
+    Result<Statement> list = Statement::prepare(db, "SELECT name FROM pragma_database_list");
+    if (list.is_ok()) {
+      while (true) {
+        Result<bool> row = list->step();
+        if (!row.is_ok() || !*row) break;
+        schemas.emplace_back(list->column_text(0));
+      }
+    }
+  }
+  for (const std::string& candidate : schemas) {
+    if (ColumnarTable* table = state->registry.find(candidate, name)) return table;
+  }
+  return Status::error(str_cat(function, ": ", qualified, " is not a columnar table"));
+}
+
+void columnar_check_function(sqlite3_context* context, int, sqlite3_value** argv) {
+  function_call(context, [&]() -> Status {
+    auto* state = static_cast<ModuleState*>(sqlite3_user_data(context));
+    STRATA_ASSIGN_OR_RETURN(ColumnarTable * table,
+                            find_table(sqlite3_context_db_handle(context), state, "columnar_check", argv[0]));
+    STRATA_ASSIGN_OR_RETURN(std::string report, table->check());
+    sqlite3_result_text64(context, report.data(), report.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    return Status::ok();
+  });
+}
+
+void columnar_compact_function(sqlite3_context* context, int, sqlite3_value** argv) {
+  function_call(context, [&]() -> Status {
+    auto* state = static_cast<ModuleState*>(sqlite3_user_data(context));
+    sqlite3* db = sqlite3_context_db_handle(context);
+    STRATA_ASSIGN_OR_RETURN(ColumnarTable * table, find_table(db, state, "columnar_compact", argv[0]));
+    // One savepoint makes the rewrite atomic even in autocommit mode.
+    STRATA_RETURN_IF_ERROR(execute(db, "SAVEPOINT columnar_compact"));
+    Result<int64_t> rewritten = table->compact();
+    if (!rewritten.is_ok()) {
+      (void)execute(db, "ROLLBACK TO columnar_compact; RELEASE columnar_compact");
+      return rewritten.status();
+    }
+    STRATA_RETURN_IF_ERROR(execute(db, "RELEASE columnar_compact"));
+    sqlite3_result_int64(context, *rewritten);
+    return Status::ok();
+  });
+}
+
+// ---- columnar_chunks -------------------------------------------------------------------------
+
+struct ChunkListing {
+  std::string table;
+  ChunkInfo chunk;
+  int64_t raw_bytes = 0;
+  int64_t stored_bytes = 0;
+  std::string encodings;  // JSON object: column -> encoding
+};
+
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buffer[8];
+      std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
+      out += buffer;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+struct ChunksCursor {
+  sqlite3_vtab_cursor base{};
+  std::vector<ChunkListing> rows;
+  size_t position = 0;
+};
+
+struct ChunksTable {
+  sqlite3_vtab base{};
+  sqlite3* db = nullptr;
+  ModuleState* state = nullptr;
+};
+
+enum ChunksColumn { kTbl, kChunkId, kPartition, kRows, kDeletedRows, kRawBytes, kStoredBytes, kEncodings, kTier };
+
+int chunks_connect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out, char** error) {
+  return error_out_call(error, [&]() -> Status {
+    int rc = sqlite3_declare_vtab(db,
+                                  "CREATE TABLE x(tbl TEXT, chunk_id INTEGER, partition, rows INTEGER,"
+                                  " deleted_rows INTEGER, raw_bytes INTEGER, stored_bytes INTEGER,"
+                                  " encodings TEXT, tier TEXT)");
+    if (rc != SQLITE_OK) return status_from_sqlite(db, rc);
+    auto* table = new ChunksTable();
+    table->db = db;
+    table->state = static_cast<ModuleState*>(aux);
+    *out = &table->base;
+    return Status::ok();
+  });
+}
+
+int chunks_disconnect(sqlite3_vtab* vtab) {
+  delete reinterpret_cast<ChunksTable*>(vtab);
+  return SQLITE_OK;
+}
+
+int chunks_best_index(sqlite3_vtab*, sqlite3_index_info* info) {
+  info->idxNum = 0;
+  for (int i = 0; i < info->nConstraint; ++i) {
+    const auto& constraint = info->aConstraint[i];
+    if (constraint.usable && constraint.iColumn == kTbl && constraint.op == SQLITE_INDEX_CONSTRAINT_EQ) {
+      info->aConstraintUsage[i].argvIndex = 1;
+      info->aConstraintUsage[i].omit = 1;
+      info->idxNum = 1;
+      info->estimatedCost = 10;
+      return SQLITE_OK;
+    }
+  }
+  info->estimatedCost = 1e6;
+  return SQLITE_OK;
+}
+
+int chunks_open(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
+  auto* cursor = new (std::nothrow) ChunksCursor();
+  if (cursor == nullptr) return SQLITE_NOMEM;
+  *out = &cursor->base;
+  return SQLITE_OK;
+}
+
+int chunks_close(sqlite3_vtab_cursor* cursor) {
+  delete reinterpret_cast<ChunksCursor*>(cursor);
+  return SQLITE_OK;
+}
+
+Status list_table_chunks(ColumnarTable* table, std::vector<ChunkListing>& rows) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, table->store().list_chunks());
+  for (ChunkInfo& chunk : chunks) {
+    ChunkListing listing;
+    listing.table = table->name();
+    std::string encodings;
+    if (!chunk.tier) {
+      STRATA_ASSIGN_OR_RETURN(auto prefixes, table->store().column_blob_prefixes(chunk.chunk_id));
+      for (const auto& blob : prefixes) {
+        listing.stored_bytes += blob.stored_size;
+        Result<ColumnBlobInfo> info = inspect_column_prefix(blob.prefix, static_cast<uint64_t>(blob.stored_size));
+        std::string column_name = blob.column == kRowidColumn ? std::string("rowid")
+                                  : blob.column < static_cast<int>(table->schema().columns.size())
+                                      ? table->schema().columns[blob.column].name
+                                      : "column" + std::to_string(blob.column);
+        std::string encoding = info.is_ok() ? encoding_name(*info) : std::string("damaged");
+        if (info.is_ok()) listing.raw_bytes += static_cast<int64_t>(info->raw_size);
+        encodings += str_cat(encodings.empty() ? "" : ",", json_string(column_name), ":", json_string(encoding));
+      }
+    }
+    listing.encodings = "{" + encodings + "}";
+    listing.chunk = std::move(chunk);
+    rows.push_back(std::move(listing));
+  }
+  return Status::ok();
+}
+
+int chunks_filter(sqlite3_vtab_cursor* base, int plan, const char*, int argc, sqlite3_value** argv) {
+  return cursor_call(base, [&]() -> Status {
+    auto* cursor = reinterpret_cast<ChunksCursor*>(base);
+    auto* vtab = reinterpret_cast<ChunksTable*>(base->pVtab);
+    cursor->rows.clear();
+    cursor->position = 0;
+    std::vector<std::string> names;
+    if (plan == 1 && argc == 1) {
+      if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return Status::ok();
+      names.emplace_back(reinterpret_cast<const char*>(sqlite3_value_text(argv[0])));
+    } else {
+      STRATA_ASSIGN_OR_RETURN(Statement list,
+                              Statement::prepare(vtab->db, "SELECT name FROM sqlite_schema WHERE type = 'table'"
+                                                           " AND sql LIKE 'CREATE VIRTUAL TABLE%USING columnar%'"
+                                                           " ORDER BY name"));
+      while (true) {
+        STRATA_ASSIGN_OR_RETURN(bool has_row, list.step());
+        if (!has_row) break;
+        names.emplace_back(list.column_text(0));
+      }
+    }
+    for (const std::string& name : names) {
+      sqlite3_value* name_value = nullptr;
+      STRATA_ASSIGN_OR_RETURN(Statement holder, Statement::prepare(vtab->db, "SELECT ?1"));
+      STRATA_RETURN_IF_ERROR(holder.bind_text(1, name));
+      STRATA_ASSIGN_OR_RETURN(bool has_row, holder.step());
+      if (!has_row) continue;
+      name_value = holder.column_value(0);
+      STRATA_ASSIGN_OR_RETURN(ColumnarTable * table, find_table(vtab->db, vtab->state, "columnar_chunks", name_value));
+      STRATA_RETURN_IF_ERROR(list_table_chunks(table, cursor->rows));
+    }
+    return Status::ok();
+  });
+}
+
+int chunks_next(sqlite3_vtab_cursor* base) {
+  ++reinterpret_cast<ChunksCursor*>(base)->position;
+  return SQLITE_OK;
+}
+
+int chunks_eof(sqlite3_vtab_cursor* base) {
+  auto* cursor = reinterpret_cast<ChunksCursor*>(base);
+  return cursor->position >= cursor->rows.size();
+}
+
+int chunks_column(sqlite3_vtab_cursor* base, sqlite3_context* context, int column) {
+  auto* cursor = reinterpret_cast<ChunksCursor*>(base);
+  const ChunkListing& row = cursor->rows[cursor->position];
+  switch (column) {
+    case kTbl: sqlite3_result_text(context, row.table.c_str(), -1, SQLITE_TRANSIENT); break;
+    case kChunkId: sqlite3_result_int64(context, row.chunk.chunk_id); break;
+    case kPartition: set_result(context, row.chunk.partition.view()); break;
+    case kRows: sqlite3_result_int64(context, row.chunk.live_rows()); break;
+    case kDeletedRows: sqlite3_result_int64(context, row.chunk.deleted_count); break;
+    case kRawBytes: sqlite3_result_int64(context, row.raw_bytes); break;
+    case kStoredBytes: sqlite3_result_int64(context, row.stored_bytes); break;
+    case kEncodings: sqlite3_result_text(context, row.encodings.c_str(), -1, SQLITE_TRANSIENT); break;
+    case kTier:
+      if (row.chunk.tier) {
+        sqlite3_result_text(context, row.chunk.tier->c_str(), -1, SQLITE_TRANSIENT);
+      } else {
+        sqlite3_result_text(context, "hot", -1, SQLITE_STATIC);
+      }
+      break;
+    default: sqlite3_result_null(context); break;
+  }
+  return SQLITE_OK;
+}
+
+int chunks_rowid(sqlite3_vtab_cursor* base, sqlite3_int64* rowid) {
+  *rowid = static_cast<sqlite3_int64>(reinterpret_cast<ChunksCursor*>(base)->position);
+  return SQLITE_OK;
+}
+
+sqlite3_module make_chunks_module() {
+  sqlite3_module module{};
+  module.xConnect = chunks_connect;  // eponymous-only: no xCreate
+  module.xBestIndex = chunks_best_index;
+  module.xDisconnect = chunks_disconnect;
+  module.xOpen = chunks_open;
+  module.xClose = chunks_close;
+  module.xFilter = chunks_filter;
+  module.xNext = chunks_next;
+  module.xEof = chunks_eof;
+  module.xColumn = chunks_column;
+  module.xRowid = chunks_rowid;
+  return module;
+}
+
+const sqlite3_module kChunksModule = make_chunks_module();
+
+void destroy_state(void* state) { delete static_cast<ModuleState*>(state); }
+
+}  // namespace
+
+Status register_columnar(sqlite3* db) {
+  auto* state = new ModuleState();
+  // The module owns the state; functions and columnar_chunks borrow it (the connection drops
+  // them all together when it closes).
+  int rc = sqlite3_create_module_v2(db, "columnar", &kColumnarModule, state, destroy_state);
+  if (rc != SQLITE_OK) return status_from_sqlite(db, rc, "columnar: registering the module");
+  rc = sqlite3_create_module_v2(db, "columnar_chunks", &kChunksModule, state, nullptr);
+  if (rc != SQLITE_OK) return status_from_sqlite(db, rc, "columnar: registering columnar_chunks");
+  rc = sqlite3_create_function_v2(db, "columnar_check", 1, SQLITE_UTF8, state, columnar_check_function,
+                                  nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return status_from_sqlite(db, rc, "columnar: registering columnar_check()");
+  rc = sqlite3_create_function_v2(db, "columnar_compact", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, state,
+                                  columnar_compact_function, nullptr, nullptr, nullptr);
+  return status_from_sqlite(db, rc, "columnar: registering columnar_compact()");
+}
+
+}  // namespace strata::columnar

@@ -1,0 +1,185 @@
+#include "vtab/columnar/cursor.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "vtab/columnar/values.h"
+
+namespace strata::columnar {
+
+namespace {
+
+// The tightest integer bounds implied by `rowid >= value` (or > when strict); nullopt when no
+// integer rowid can satisfy it. Bounds may be loose: SQLite re-checks every returned row.
+std::optional<int64_t> lower_bound_for(sqlite3_value* value, bool strict, bool& unsatisfiable) {
+  switch (sqlite3_value_type(value)) {
+    case SQLITE_NULL: unsatisfiable = true; return std::nullopt;
+    case SQLITE_INTEGER: {
+      int64_t v = sqlite3_value_int64(value);
+      if (!strict) return v;
+      if (v == INT64_MAX) unsatisfiable = true;
+      return v == INT64_MAX ? v : v + 1;
+    }
+    case SQLITE_FLOAT: {
+      double v = sqlite3_value_double(value);
+      if (std::isnan(v) || v < -9.2e18) return std::nullopt;
+      if (v > 9.2e18) { unsatisfiable = true; return std::nullopt; }
+      return static_cast<int64_t>(std::floor(v));
+    }
+    default: return std::nullopt;  // text and blobs: leave it to SQLite
+  }
+}
+
+std::optional<int64_t> upper_bound_for(sqlite3_value* value, bool strict, bool& unsatisfiable) {
+  switch (sqlite3_value_type(value)) {
+    case SQLITE_NULL: unsatisfiable = true; return std::nullopt;
+    case SQLITE_INTEGER: {
+      int64_t v = sqlite3_value_int64(value);
+      if (!strict) return v;
+      if (v == INT64_MIN) unsatisfiable = true;
+      return v == INT64_MIN ? v : v - 1;
+    }
+    case SQLITE_FLOAT: {
+      double v = sqlite3_value_double(value);
+      if (std::isnan(v) || v > 9.2e18) return std::nullopt;
+      if (v < -9.2e18) { unsatisfiable = true; return std::nullopt; }
+      return static_cast<int64_t>(std::ceil(v));
+    }
+    default: return std::nullopt;
+  }
+}
+
+}  // namespace
+
+Status ColumnarCursor::filter(int plan, uint64_t column_mask, int argc, sqlite3_value** argv) {
+  column_mask_ = column_mask;
+  low_ = INT64_MIN;
+  high_ = INT64_MAX;
+  empty_range_ = false;
+  active_.clear();
+  chunks_.clear();
+  next_chunk_ = 0;
+  int arg = 0;
+  if ((plan & kPlanRowidEquals) && arg < argc) {
+    std::optional<int64_t> rowid = integer_under_affinity(argv[arg++]);
+    if (rowid) {
+      low_ = high_ = *rowid;
+    } else {
+      empty_range_ = true;
+    }
+  }
+  if ((plan & kPlanRowidLower) && arg < argc) {
+    std::optional<int64_t> bound = lower_bound_for(argv[arg++], plan & kPlanLowerStrict, empty_range_);
+    if (bound) low_ = std::max(low_, *bound);
+  }
+  if ((plan & kPlanRowidUpper) && arg < argc) {
+    std::optional<int64_t> bound = upper_bound_for(argv[arg++], plan & kPlanUpperStrict, empty_range_);
+    if (bound) high_ = std::min(high_, *bound);
+  }
+  if (low_ > high_) empty_range_ = true;
+
+  pending_ = table_->pending();
+  pending_position_ = pending_.inserts->lower_bound(low_);
+  pending_end_ = pending_.inserts->upper_bound(high_);
+  if (empty_range_) {
+    eof_ = true;
+    return Status::ok();
+  }
+  if (low_ == INT64_MIN && high_ == INT64_MAX) {
+    STRATA_ASSIGN_OR_RETURN(chunks_, table_->store().list_chunks());
+  } else {
+    STRATA_ASSIGN_OR_RETURN(chunks_, table_->store().chunks_overlapping(low_, high_));
+  }
+  std::erase_if(chunks_, [](const ChunkInfo& chunk) { return chunk.tier.has_value(); });
+  eof_ = false;
+  return advance();
+}
+
+Status ColumnarCursor::load_chunks_up_to(int64_t rowid_bound) {
+  while (next_chunk_ < chunks_.size() && chunks_[next_chunk_].min_rowid <= rowid_bound) {
+    const ChunkInfo& info = chunks_[next_chunk_++];
+    auto loaded = std::make_unique<LoadedChunk>();
+    STRATA_ASSIGN_OR_RETURN(loaded->rows, table_->read_chunk_rows(info, column_mask_));
+    const std::vector<int64_t>& rowids = loaded->rows.rowids;
+    loaded->position = static_cast<size_t>(std::lower_bound(rowids.begin(), rowids.end(), low_) - rowids.begin());
+    loaded->end = static_cast<size_t>(std::upper_bound(rowids.begin(), rowids.end(), high_) - rowids.begin());
+    if (loaded->position < loaded->end) active_.push_back(std::move(loaded));
+  }
+  return Status::ok();
+}
+
+Status ColumnarCursor::advance() {
+  while (true) {
+    // The smallest rowid any loaded source offers.
+    int64_t best = INT64_MAX;
+    bool have = false;
+    for (const auto& chunk : active_) {
+      int64_t rowid = chunk->rows.rowids[chunk->position];
+      if (!have || rowid < best) best = rowid, have = true;
+    }
+    if (pending_position_ != pending_end_ && (!have || pending_position_->first < best)) {
+      best = pending_position_->first;
+      have = true;
+    }
+    // A chunk not loaded yet may hold something smaller.
+    if (next_chunk_ < chunks_.size() && (!have || chunks_[next_chunk_].min_rowid <= best)) {
+      STRATA_RETURN_IF_ERROR(load_chunks_up_to(have ? best : chunks_[next_chunk_].min_rowid));
+      continue;
+    }
+    if (!have) {
+      eof_ = true;
+      current_chunk_ = nullptr;
+      current_pending_ = nullptr;
+      return Status::ok();
+    }
+    current_rowid_ = best;
+    if (pending_position_ != pending_end_ && pending_position_->first == best) {
+      current_pending_ = pending_position_->second.get();
+      current_chunk_ = nullptr;
+      ++pending_position_;
+      // A stored copy of a rowid rewritten in this transaction is hidden by the buffer's
+      // deletions, so no chunk offers the same rowid.
+      return Status::ok();
+    }
+    for (auto& chunk : active_) {
+      if (chunk->rows.rowids[chunk->position] == best) {
+        current_chunk_ = chunk.get();
+        current_pending_ = nullptr;
+        return Status::ok();
+      }
+    }
+    return Status::internal("columnar: cursor lost its row");
+  }
+}
+
+Status ColumnarCursor::next() {
+  if (current_chunk_ != nullptr) {
+    LoadedChunk* chunk = current_chunk_;
+    if (++chunk->position >= chunk->end) {
+      std::erase_if(active_, [chunk](const auto& loaded) { return loaded.get() == chunk; });
+    }
+  }
+  current_chunk_ = nullptr;
+  current_pending_ = nullptr;
+  return advance();
+}
+
+Status ColumnarCursor::column(sqlite3_context* context, int column) {
+  if (column == table_->schema().rowid_alias) {
+    sqlite3_result_int64(context, current_rowid_);
+    return Status::ok();
+  }
+  if (current_pending_ != nullptr) {
+    set_result(context, (*current_pending_)[column].view());
+    return Status::ok();
+  }
+  if (current_chunk_ == nullptr) return Status::internal("columnar: no current row");
+  const ColumnVector& values = current_chunk_->rows.columns[column];
+  if (values.size() <= current_chunk_->position) {
+    return Status::internal("columnar: column was not loaded (colUsed mismatch)");
+  }
+  set_result(context, values.get(current_chunk_->position));
+  return Status::ok();
+}
+
+}  // namespace strata::columnar

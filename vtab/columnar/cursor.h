@@ -1,0 +1,70 @@
+// ColumnarCursor: a scan of a columnar table in rowid order.
+//
+// The rows come from the stored chunks (minus deleted rows) and from the rows buffered by the
+// current transaction. Chunks usually cover disjoint rowid ranges, but an UPDATE moves a row
+// to a newer chunk, so the cursor merges its sources by rowid: chunks are loaded in order of
+// their smallest rowid, only when they may hold the next row, and only the columns the query
+// uses (colUsed) are decoded.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "vtab/columnar/table.h"
+
+namespace strata::columnar {
+
+// xBestIndex plan, in idxNum (docs in columnar.cpp's manual).
+inline constexpr int kPlanRowidEquals = 1;     // argv[0]: the rowid
+inline constexpr int kPlanRowidLower = 2;      // next argv: rowid >= (or > with kPlanLowerStrict)
+inline constexpr int kPlanLowerStrict = 4;
+inline constexpr int kPlanRowidUpper = 8;      // next argv: rowid <= (or < with kPlanUpperStrict)
+inline constexpr int kPlanUpperStrict = 16;
+
+class ColumnarCursor {
+ public:
+  sqlite3_vtab_cursor base{};  // must stay the first member
+
+  explicit ColumnarCursor(ColumnarTable* table) : table_(table) { table_->cursor_opened(); }
+  ~ColumnarCursor() { table_->cursor_closed(); }
+  static ColumnarCursor* from(sqlite3_vtab_cursor* cursor) {
+    return reinterpret_cast<ColumnarCursor*>(cursor);
+  }
+
+  // column_mask: colUsed of the plan (passed through idxStr).
+  Status filter(int plan, uint64_t column_mask, int argc, sqlite3_value** argv);
+  Status next();
+  bool eof() const { return eof_; }
+  Status column(sqlite3_context* context, int column);
+  int64_t rowid() const { return current_rowid_; }
+
+ private:
+  struct LoadedChunk {
+    ChunkRows rows;
+    size_t position = 0;
+    size_t end = 0;
+  };
+
+  Status load_chunks_up_to(int64_t rowid_bound);
+  Status advance();
+
+  ColumnarTable* table_;
+  uint64_t column_mask_ = ~uint64_t{0};
+  int64_t low_ = INT64_MIN;
+  int64_t high_ = INT64_MAX;
+  bool empty_range_ = false;
+
+  std::vector<ChunkInfo> chunks_;  // still to load, by min_rowid
+  size_t next_chunk_ = 0;
+  std::vector<std::unique_ptr<LoadedChunk>> active_;
+  PendingSnapshot pending_;
+  PendingRows::const_iterator pending_position_;
+  PendingRows::const_iterator pending_end_;
+
+  bool eof_ = true;
+  int64_t current_rowid_ = 0;
+  LoadedChunk* current_chunk_ = nullptr;  // null: the current row is a buffered one
+  const Row* current_pending_ = nullptr;
+};
+
+}  // namespace strata::columnar

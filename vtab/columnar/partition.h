@@ -1,0 +1,15 @@
+// The partition a row belongs to, from the table's partition_by option
+// (docs/format-columnar.md): the column's value itself, or the hour/day/month/year of a time
+// held as unix seconds, unix milliseconds (the _ms variants) or ISO-8601 text.
+#pragma once
+
+#include "codecs/column_vector.h"
+#include "vtab/columnar/schema.h"
+
+namespace strata::columnar {
+
+// For kValue the value itself; otherwise 'YYYY-MM-DDTHH', 'YYYY-MM-DD', 'YYYY-MM' or 'YYYY',
+// or NULL when the value is NULL or not a time.
+Value partition_key(const PartitionSpec& spec, const ValueView& value);
+
+}  // namespace strata::columnar

@@ -1,0 +1,89 @@
+// The schema of a columnar table, parsed from its CREATE VIRTUAL TABLE arguments.
+//
+// Column definitions are read as an ordinary CREATE TABLE reads them: the declared type gives
+// the affinity (SQLite's rules, section 3.1 of "Datatypes In SQLite"), NOT NULL, DEFAULT and
+// COLLATE are kept, INTEGER PRIMARY KEY (not DESC) makes the column an alias of the rowid, and
+// PRIMARY KEY / UNIQUE (column or table constraints) become unique constraints. CHECK, foreign
+// keys and generated columns are refused by name: a columnar table cannot enforce them, and
+// silently ignoring a constraint would be worse than refusing it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "codecs/column_codec.h"
+#include "ext/status.h"
+
+namespace strata::columnar {
+
+enum class Affinity { kBlob, kText, kNumeric, kInteger, kReal };
+
+// SQLite's rule: INT -> INTEGER; CHAR, CLOB, TEXT -> TEXT; BLOB or no type -> BLOB;
+// REAL, FLOA, DOUB -> REAL; anything else NUMERIC.
+Affinity affinity_of_declared_type(std::string_view declared_type);
+
+// ON CONFLICT clause of a constraint; kDefault when none was written.
+enum class ConflictMode { kDefault, kRollback, kAbort, kFail, kIgnore, kReplace };
+
+struct ColumnDefinition {
+  std::string name;
+  std::string declared_type;  // as written, e.g. "VARCHAR(10)"; empty when none
+  Affinity affinity = Affinity::kBlob;
+  bool not_null = false;
+  ConflictMode not_null_conflict = ConflictMode::kDefault;
+  std::string default_sql;  // the DEFAULT value as written; empty when none
+  std::string collation;    // empty: BINARY
+};
+
+struct UniqueConstraint {
+  std::vector<int> columns;
+  std::vector<std::string> collations;  // per key column; the column's own when not written
+  bool primary_key = false;
+  ConflictMode conflict = ConflictMode::kDefault;
+};
+
+enum class PartitionUnit { kValue, kHour, kDay, kMonth, kYear };
+
+struct PartitionSpec {
+  int column = -1;
+  PartitionUnit unit = PartitionUnit::kValue;
+  bool milliseconds = false;  // hour_ms(col) …: the column holds unix milliseconds
+  std::string text;           // as written, e.g. "day(ts)"
+};
+
+struct TableSchema {
+  std::vector<ColumnDefinition> columns;
+  int rowid_alias = -1;  // the INTEGER PRIMARY KEY column, or -1
+  bool autoincrement = false;
+  ConflictMode rowid_conflict = ConflictMode::kDefault;
+  std::vector<UniqueConstraint> uniques;
+
+  int64_t chunk_rows = 65536;
+  std::optional<PartitionSpec> partition;
+  std::vector<int> bloom_columns;
+  std::vector<int> index_columns;
+  Compression compression;
+  std::string compression_text = "zstd:3";
+  std::string tier;
+
+  // CREATE TABLE x(…) for sqlite3_declare_vtab: names, types, NOT NULL, DEFAULT, COLLATE.
+  std::string declaration_sql() const;
+  int column_index(std::string_view name) const;  // case-insensitive; -1 when absent
+  bool has_defaults() const {
+    for (const ColumnDefinition& column : columns) {
+      if (!column.default_sql.empty()) return true;
+    }
+    return false;
+  }
+};
+
+inline constexpr int64_t kDefaultChunkRows = 65536;
+inline constexpr int64_t kMaxChunkRows = 1 << 22;
+
+// Parses argv[3..] of xCreate/xConnect.
+Result<TableSchema> parse_table_schema(std::span<const char* const> arguments);
+
+}  // namespace strata::columnar

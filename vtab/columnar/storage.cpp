@@ -1,0 +1,437 @@
+#include "vtab/columnar/storage.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "ext/str_cat.h"
+
+namespace strata::columnar {
+
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status corrupt(const std::string& table, std::string_view what) {
+  return Status::corruption(str_cat("columnar: table ", table, ": ", what));
+}
+
+}  // namespace
+
+Status bind_value_view(Statement& statement, int index, const ValueView& value) {
+  switch (value.type) {
+    case ValueType::kNull: return statement.bind_null(index);
+    case ValueType::kInteger: return statement.bind_int64(index, value.integer);
+    case ValueType::kReal: return statement.bind_double(index, value.real);
+    case ValueType::kText: return statement.bind_text(index, value.bytes);
+    case ValueType::kBlob:
+      return statement.bind_blob(index, std::as_bytes(std::span(value.bytes.data(), value.bytes.size())));
+  }
+  return Status::internal("unknown value type");
+}
+
+Value value_from_column(const Statement& statement, int column) {
+  ValueView view;
+  switch (statement.column_type(column)) {
+    case SQLITE_INTEGER: view = ValueView::of_integer(statement.column_int64(column)); break;
+    case SQLITE_FLOAT: view = ValueView::of_real(statement.column_double(column)); break;
+    case SQLITE_TEXT: view = ValueView::of_text(statement.column_text(column)); break;
+    case SQLITE_BLOB: {
+      auto bytes = statement.column_blob(column);
+      view = ValueView::of_blob(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+      break;
+    }
+    default: break;
+  }
+  return Value(view);
+}
+
+std::string ChunkStore::shadow_name(std::string_view suffix) const {
+  return quote_identifier(schema_name_) + "." + quote_identifier(str_cat(table_name_, "_", suffix));
+}
+
+Result<StatementLease> ChunkStore::statement(const std::string& sql) {
+  auto found = statements_.find(sql);
+  if (found != statements_.end()) {
+    found->second.reset();
+    found->second.clear_bindings();
+    return StatementLease(&found->second);
+  }
+  STRATA_ASSIGN_OR_RETURN(Statement prepared, Statement::prepare_persistent(db_, sql));
+  auto [inserted, ok] = statements_.emplace(sql, std::move(prepared));
+  (void)ok;
+  return StatementLease(&inserted->second);
+}
+
+Status ChunkStore::run_counted(Statement& statement) {
+  STRATA_RETURN_IF_ERROR(statement.run());
+  rows_written_ += sqlite3_changes(db_);
+  return Status::ok();
+}
+
+Status ChunkStore::create_tables(std::string_view strata_version) {
+  std::string sql = str_cat(
+      "CREATE TABLE ", shadow_name("meta"), "(key TEXT PRIMARY KEY, value) WITHOUT ROWID;",
+      "CREATE TABLE ", shadow_name("chunks"),
+      "(chunk_id INTEGER PRIMARY KEY, partition_key, row_count INTEGER NOT NULL,"
+      " min_rowid INTEGER NOT NULL, max_rowid INTEGER NOT NULL, deleted BLOB,"
+      " deleted_count INTEGER NOT NULL, tier TEXT, created_at INTEGER NOT NULL);",
+      "CREATE INDEX ", quote_identifier(schema_name_), ".",
+      quote_identifier(str_cat(table_name_, "_chunks_rowids")), " ON ",
+      quote_identifier(str_cat(table_name_, "_chunks")), "(min_rowid, max_rowid);",
+      "CREATE TABLE ", shadow_name("columns"),
+      "(cell INTEGER PRIMARY KEY, data BLOB NOT NULL, zone BLOB, bloom BLOB);");
+  for (size_t k = 0; k < schema_->uniques.size(); ++k) {
+    const UniqueConstraint& unique = schema_->uniques[k];
+    std::string columns;
+    std::string key;
+    for (size_t c = 0; c < unique.columns.size(); ++c) {
+      columns += str_cat(", c", std::to_string(c));
+      if (!unique.collations[c].empty()) columns += " COLLATE " + quote_identifier(unique.collations[c]);
+      key += str_cat(c ? ", " : "", "c", std::to_string(c));
+    }
+    std::string suffix = "unique" + std::to_string(k);
+    sql += str_cat("CREATE TABLE ", shadow_name(suffix), "(row INTEGER PRIMARY KEY", columns, ");",
+                   "CREATE INDEX ", quote_identifier(schema_name_), ".",
+                   quote_identifier(str_cat(table_name_, "_", suffix, "_key")), " ON ",
+                   quote_identifier(str_cat(table_name_, "_", suffix)), "(", key, ");");
+  }
+  STRATA_RETURN_IF_ERROR(execute(db_, sql));
+  STRATA_RETURN_IF_ERROR(set_meta("format_version", ValueView::of_integer(kFormatVersion)));
+  return set_meta("created_by", ValueView::of_text(strata_version));
+}
+
+Status ChunkStore::drop_tables() {
+  clear_statements();
+  std::string sql = str_cat("DROP TABLE IF EXISTS ", shadow_name("meta"), ";",
+                            "DROP TABLE IF EXISTS ", shadow_name("chunks"), ";",
+                            "DROP TABLE IF EXISTS ", shadow_name("columns"), ";");
+  for (size_t k = 0; k < schema_->uniques.size(); ++k) {
+    sql += str_cat("DROP TABLE IF EXISTS ", shadow_name("unique" + std::to_string(k)), ";");
+  }
+  return execute(db_, sql);
+}
+
+Status ChunkStore::rename_tables(const std::string& new_table_name) {
+  clear_statements();
+  std::vector<std::string> suffixes = {"meta", "chunks", "columns"};
+  for (size_t k = 0; k < schema_->uniques.size(); ++k) suffixes.push_back("unique" + std::to_string(k));
+  std::string sql;
+  for (const std::string& suffix : suffixes) {
+    sql += str_cat("ALTER TABLE ", shadow_name(suffix), " RENAME TO ",
+                   quote_identifier(str_cat(new_table_name, "_", suffix)), ";");
+  }
+  STRATA_RETURN_IF_ERROR(execute(db_, sql));
+  table_name_ = new_table_name;
+  return Status::ok();
+}
+
+Status ChunkStore::check_format_version() {
+  Result<std::optional<Value>> version = meta("format_version");
+  if (!version.is_ok()) {
+    return corrupt(table_name_, str_cat("cannot read its metadata: ", version.status().message()));
+  }
+  if (!version->has_value() || (*version)->type != ValueType::kInteger) {
+    return corrupt(table_name_, "metadata has no format_version");
+  }
+  int64_t found = (*version)->integer;
+  if (found > kFormatVersion) {
+    return Status::error(str_cat("columnar: table ", table_name_, " uses storage format ",
+                                 std::to_string(found), "; this strata reads format ",
+                                 std::to_string(kFormatVersion), " — upgrade strata"));
+  }
+  if (found < 1) return corrupt(table_name_, "invalid format_version");
+  return Status::ok();
+}
+
+namespace {
+
+constexpr std::string_view kChunkColumns =
+    "chunk_id, partition_key, row_count, min_rowid, max_rowid, deleted, deleted_count, tier";
+
+ChunkInfo chunk_from_row(const Statement& statement) {
+  ChunkInfo info;
+  info.chunk_id = statement.column_int64(0);
+  info.partition = value_from_column(statement, 1);
+  info.row_count = statement.column_int64(2);
+  info.min_rowid = statement.column_int64(3);
+  info.max_rowid = statement.column_int64(4);
+  if (!statement.column_is_null(5)) {
+    auto bytes = statement.column_blob(5);
+    info.deleted.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  }
+  info.deleted_count = statement.column_int64(6);
+  if (!statement.column_is_null(7)) info.tier = std::string(statement.column_text(7));
+  return info;
+}
+
+}  // namespace
+
+Result<std::vector<ChunkInfo>> ChunkStore::list_chunks() {
+  STRATA_ASSIGN_OR_RETURN(StatementLease select,
+                          statement(str_cat("SELECT ", kChunkColumns, " FROM ", shadow_name("chunks"),
+                                            " ORDER BY min_rowid, chunk_id")));
+  std::vector<ChunkInfo> chunks;
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
+    if (!has_row) break;
+    chunks.push_back(chunk_from_row(*select));
+  }
+  return chunks;
+}
+
+Result<std::vector<ChunkInfo>> ChunkStore::chunks_overlapping(int64_t low, int64_t high) {
+  STRATA_ASSIGN_OR_RETURN(StatementLease select,
+                          statement(str_cat("SELECT ", kChunkColumns, " FROM ", shadow_name("chunks"),
+                                            " WHERE min_rowid <= ?2 AND max_rowid >= ?1"
+                                            " ORDER BY min_rowid, chunk_id")));
+  STRATA_RETURN_IF_ERROR(select->bind_int64(1, low));
+  STRATA_RETURN_IF_ERROR(select->bind_int64(2, high));
+  std::vector<ChunkInfo> chunks;
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
+    if (!has_row) break;
+    chunks.push_back(chunk_from_row(*select));
+  }
+  return chunks;
+}
+
+Result<std::optional<ChunkInfo>> ChunkStore::chunk(int64_t chunk_id) {
+  STRATA_ASSIGN_OR_RETURN(StatementLease select,
+                          statement(str_cat("SELECT ", kChunkColumns, " FROM ", shadow_name("chunks"),
+                                            " WHERE chunk_id = ?1")));
+  STRATA_RETURN_IF_ERROR(select->bind_int64(1, chunk_id));
+  STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
+  if (!has_row) return std::optional<ChunkInfo>();
+  return std::optional<ChunkInfo>(chunk_from_row(*select));
+}
+
+Result<std::string> ChunkStore::read_column_blob(int64_t chunk_id, int column) {
+  STRATA_ASSIGN_OR_RETURN(StatementLease select,
+                          statement(str_cat("SELECT data FROM ", shadow_name("columns"), " WHERE cell = ?1")));
+  STRATA_RETURN_IF_ERROR(select->bind_int64(1, column_cell(chunk_id, column)));
+  STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
+  if (!has_row) {
+    return corrupt(table_name_, str_cat("chunk ", std::to_string(chunk_id), " has no data for ",
+                                        column == kRowidColumn ? std::string("its rowids")
+                                                               : "column " + std::to_string(column)));
+  }
+  if (select->column_type(0) != SQLITE_BLOB) {
+    return corrupt(table_name_, str_cat("chunk ", std::to_string(chunk_id), " column ",
+                                        std::to_string(column), " is not a blob"));
+  }
+  auto bytes = select->column_blob(0);
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+Result<ColumnVector> ChunkStore::read_column(int64_t chunk_id, int column) {
+  STRATA_ASSIGN_OR_RETURN(std::string blob, read_column_blob(chunk_id, column));
+  Result<ColumnVector> values = decode_column(blob);
+  if (!values.is_ok()) {
+    return corrupt(table_name_, str_cat("chunk ", std::to_string(chunk_id), " ",
+                                        column == kRowidColumn ? std::string("rowids")
+                                                               : "column " + std::to_string(column),
+                                        ": ", values.status().message()));
+  }
+  return values;
+}
+
+Result<std::vector<ChunkStore::ColumnBlobPrefix>> ChunkStore::column_blob_prefixes(int64_t chunk_id) {
+  STRATA_ASSIGN_OR_RETURN(StatementLease select,
+                          statement(str_cat("SELECT cell, substr(data, 1, 32), length(data) FROM ",
+                                            shadow_name("columns"), " WHERE cell BETWEEN ?1 AND ?2 ORDER BY cell")));
+  STRATA_RETURN_IF_ERROR(select->bind_int64(1, column_cell(chunk_id, kRowidColumn)));
+  STRATA_RETURN_IF_ERROR(select->bind_int64(2, column_cell(chunk_id, 4094)));
+  std::vector<ColumnBlobPrefix> prefixes;
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
+    if (!has_row) break;
+    auto bytes = select->column_blob(1);
+    prefixes.push_back(ColumnBlobPrefix{static_cast<int>(select->column_int64(0) - chunk_id * 4096) - 1,
+                                        std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+                                        select->column_int64(2)});
+  }
+  return prefixes;
+}
+
+Result<std::vector<int64_t>> ChunkStore::read_rowids(const ChunkInfo& chunk) {
+  STRATA_ASSIGN_OR_RETURN(ColumnVector values, read_column(chunk.chunk_id, kRowidColumn));
+  std::string where = str_cat("chunk ", std::to_string(chunk.chunk_id), " rowids: ");
+  if (values.size() != static_cast<size_t>(chunk.row_count)) {
+    return corrupt(table_name_, str_cat(where, "holds ", std::to_string(values.size()),
+                                        " rows, its directory says ", std::to_string(chunk.row_count)));
+  }
+  std::vector<int64_t> rowids(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (values.type(i) != ValueType::kInteger) return corrupt(table_name_, str_cat(where, "not integers"));
+    rowids[i] = values.integer(i);
+    if (i > 0 && rowids[i] <= rowids[i - 1]) return corrupt(table_name_, str_cat(where, "not ascending"));
+  }
+  if (!rowids.empty() && (rowids.front() != chunk.min_rowid || rowids.back() != chunk.max_rowid)) {
+    return corrupt(table_name_, str_cat(where, "do not match the directory's range"));
+  }
+  size_t bitmap_bytes = (rowids.size() + 7) / 8;
+  if (!chunk.deleted.empty() && chunk.deleted.size() != bitmap_bytes) {
+    return corrupt(table_name_, str_cat(where, "deletion bitmap has the wrong size"));
+  }
+  return rowids;
+}
+
+Result<int64_t> ChunkStore::write_chunk(const Value& partition, const std::vector<int64_t>& rowids,
+                                        const std::vector<ColumnVector>& columns) {
+  STRATA_ASSIGN_OR_RETURN(StatementLease next_id,
+                          statement(str_cat("SELECT coalesce(max(chunk_id), 0) + 1 FROM ", shadow_name("chunks"))));
+  STRATA_ASSIGN_OR_RETURN(bool has_row, next_id->step());
+  if (!has_row) return Status::internal("no next chunk id");
+  int64_t chunk_id = next_id->column_int64(0);
+
+  // Column rows first: the chunk exists for readers only once its t_chunks row does.
+  STRATA_ASSIGN_OR_RETURN(StatementLease insert_column,
+                          statement(str_cat("INSERT OR REPLACE INTO ", shadow_name("columns"),
+                                            "(cell, data) VALUES (?1, ?2)")));
+  ColumnVector rowid_values;
+  rowid_values.reserve(rowids.size());
+  for (int64_t rowid : rowids) rowid_values.append_integer(rowid);
+  for (int column = kRowidColumn; column < static_cast<int>(columns.size()); ++column) {
+    const ColumnVector& values = column == kRowidColumn ? rowid_values : columns[column];
+    std::string blob = encode_column(values, schema_->compression);
+    insert_column->reset();
+    insert_column->clear_bindings();
+    STRATA_RETURN_IF_ERROR(insert_column->bind_int64(1, column_cell(chunk_id, column)));
+    STRATA_RETURN_IF_ERROR(insert_column->bind_blob(1 + 1, std::as_bytes(std::span(blob.data(), blob.size()))));
+    STRATA_RETURN_IF_ERROR(run_counted(*insert_column));
+  }
+  STRATA_ASSIGN_OR_RETURN(StatementLease insert_chunk,
+                          statement(str_cat("INSERT INTO ", shadow_name("chunks"),
+                                            "(chunk_id, partition_key, row_count, min_rowid, max_rowid,"
+                                            " deleted, deleted_count, tier, created_at)"
+                                            " VALUES (?1, ?2, ?3, ?4, ?5, NULL, 0, NULL, ?6)")));
+  STRATA_RETURN_IF_ERROR(insert_chunk->bind_int64(1, chunk_id));
+  STRATA_RETURN_IF_ERROR(bind_value_view(*insert_chunk, 2, partition.view()));
+  STRATA_RETURN_IF_ERROR(insert_chunk->bind_int64(3, static_cast<int64_t>(rowids.size())));
+  STRATA_RETURN_IF_ERROR(insert_chunk->bind_int64(4, rowids.front()));
+  STRATA_RETURN_IF_ERROR(insert_chunk->bind_int64(5, rowids.back()));
+  STRATA_RETURN_IF_ERROR(insert_chunk->bind_int64(6, now_ms()));
+  STRATA_RETURN_IF_ERROR(run_counted(*insert_chunk));
+  return chunk_id;
+}
+
+Status ChunkStore::set_deleted(int64_t chunk_id, const std::string& bitmap, int64_t deleted_count) {
+  STRATA_ASSIGN_OR_RETURN(StatementLease update,
+                          statement(str_cat("UPDATE ", shadow_name("chunks"),
+                                            " SET deleted = ?2, deleted_count = ?3 WHERE chunk_id = ?1")));
+  STRATA_RETURN_IF_ERROR(update->bind_int64(1, chunk_id));
+  if (deleted_count == 0) {
+    STRATA_RETURN_IF_ERROR(update->bind_null(2));
+  } else {
+    STRATA_RETURN_IF_ERROR(update->bind_blob(2, std::as_bytes(std::span(bitmap.data(), bitmap.size()))));
+  }
+  STRATA_RETURN_IF_ERROR(update->bind_int64(3, deleted_count));
+  return run_counted(*update);
+}
+
+Status ChunkStore::delete_chunk(int64_t chunk_id) {
+  STRATA_ASSIGN_OR_RETURN(StatementLease delete_row,
+                          statement(str_cat("DELETE FROM ", shadow_name("chunks"), " WHERE chunk_id = ?1")));
+  STRATA_RETURN_IF_ERROR(delete_row->bind_int64(1, chunk_id));
+  STRATA_RETURN_IF_ERROR(run_counted(*delete_row));
+  STRATA_ASSIGN_OR_RETURN(StatementLease delete_columns,
+                          statement(str_cat("DELETE FROM ", shadow_name("columns"),
+                                            " WHERE cell BETWEEN ?1 AND ?2")));
+  STRATA_RETURN_IF_ERROR(delete_columns->bind_int64(1, column_cell(chunk_id, kRowidColumn)));
+  STRATA_RETURN_IF_ERROR(delete_columns->bind_int64(2, column_cell(chunk_id, 4094)));
+  return run_counted(*delete_columns);
+}
+
+Result<std::optional<int64_t>> ChunkStore::max_chunk_rowid() {
+  STRATA_ASSIGN_OR_RETURN(StatementLease select,
+                          statement(str_cat("SELECT max(max_rowid) FROM ", shadow_name("chunks"))));
+  STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
+  if (!has_row || select->column_is_null(0)) return std::optional<int64_t>();
+  return std::optional<int64_t>(select->column_int64(0));
+}
+
+Result<int64_t> ChunkStore::total_live_rows() {
+  STRATA_ASSIGN_OR_RETURN(StatementLease select,
+                          statement(str_cat("SELECT coalesce(sum(row_count - deleted_count), 0) FROM ",
+                                            shadow_name("chunks"))));
+  STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
+  return has_row ? select->column_int64(0) : 0;
+}
+
+Result<std::optional<Value>> ChunkStore::meta(std::string_view key) {
+  STRATA_ASSIGN_OR_RETURN(StatementLease select,
+                          statement(str_cat("SELECT value FROM ", shadow_name("meta"), " WHERE key = ?1")));
+  STRATA_RETURN_IF_ERROR(select->bind_text(1, key));
+  STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
+  if (!has_row) return std::optional<Value>();
+  return std::optional<Value>(value_from_column(*select, 0));
+}
+
+Status ChunkStore::set_meta(std::string_view key, const ValueView& value) {
+  STRATA_ASSIGN_OR_RETURN(StatementLease upsert,
+                          statement(str_cat("INSERT OR REPLACE INTO ", shadow_name("meta"),
+                                            "(key, value) VALUES (?1, ?2)")));
+  STRATA_RETURN_IF_ERROR(upsert->bind_text(1, key));
+  STRATA_RETURN_IF_ERROR(bind_value_view(*upsert, 2, value));
+  return run_counted(*upsert);
+}
+
+Result<std::vector<int64_t>> ChunkStore::unique_conflicts(size_t k, const std::vector<ValueView>& key,
+                                                          std::optional<int64_t> except_rowid) {
+  std::string where;
+  for (size_t c = 0; c < key.size(); ++c) {
+    where += str_cat(c ? " AND " : "", "c", std::to_string(c), " = ?", std::to_string(c + 1));
+  }
+  STRATA_ASSIGN_OR_RETURN(StatementLease select,
+                          statement(str_cat("SELECT row FROM ", shadow_name("unique" + std::to_string(k)),
+                                            " WHERE ", where)));
+  for (size_t c = 0; c < key.size(); ++c) {
+    STRATA_RETURN_IF_ERROR(bind_value_view(*select, static_cast<int>(c + 1), key[c]));
+  }
+  std::vector<int64_t> rows;
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
+    if (!has_row) break;
+    int64_t row = select->column_int64(0);
+    if (!except_rowid || row != *except_rowid) rows.push_back(row);
+  }
+  return rows;
+}
+
+Status ChunkStore::unique_insert(size_t k, int64_t rowid, const std::vector<ValueView>& key) {
+  std::string columns = "row";
+  std::string values = "?1";
+  for (size_t c = 0; c < key.size(); ++c) {
+    columns += str_cat(", c", std::to_string(c));
+    values += str_cat(", ?", std::to_string(c + 2));
+  }
+  STRATA_ASSIGN_OR_RETURN(StatementLease insert,
+                          statement(str_cat("INSERT INTO ", shadow_name("unique" + std::to_string(k)),
+                                            "(", columns, ") VALUES (", values, ")")));
+  STRATA_RETURN_IF_ERROR(insert->bind_int64(1, rowid));
+  for (size_t c = 0; c < key.size(); ++c) {
+    STRATA_RETURN_IF_ERROR(bind_value_view(*insert, static_cast<int>(c + 2), key[c]));
+  }
+  return run_counted(*insert);
+}
+
+Status ChunkStore::unique_delete(size_t k, int64_t rowid) {
+  STRATA_ASSIGN_OR_RETURN(StatementLease remove,
+                          statement(str_cat("DELETE FROM ", shadow_name("unique" + std::to_string(k)),
+                                            " WHERE row = ?1")));
+  STRATA_RETURN_IF_ERROR(remove->bind_int64(1, rowid));
+  return run_counted(*remove);
+}
+
+Result<int64_t> ChunkStore::unique_count(size_t k) {
+  STRATA_ASSIGN_OR_RETURN(StatementLease select,
+                          statement(str_cat("SELECT count(*) FROM ", shadow_name("unique" + std::to_string(k)))));
+  STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
+  return has_row ? select->column_int64(0) : 0;
+}
+
+}  // namespace strata::columnar

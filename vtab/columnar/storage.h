@@ -1,0 +1,142 @@
+// ChunkStore: reads and writes the shadow tables of one columnar table
+// (docs/format-columnar.md). It knows the layout, not the table's SQL semantics.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "codecs/column_codec.h"
+#include "codecs/column_vector.h"
+#include "ext/sqlite_handles.h"
+#include "vtab/columnar/schema.h"
+
+namespace strata::columnar {
+
+inline constexpr int kFormatVersion = 1;
+inline constexpr int kRowidColumn = -1;
+
+struct ChunkInfo {
+  int64_t chunk_id = 0;
+  Value partition;
+  int64_t row_count = 0;
+  int64_t min_rowid = 0;
+  int64_t max_rowid = 0;
+  std::string deleted;  // bitmap; empty when no row is deleted
+  int64_t deleted_count = 0;
+  std::optional<std::string> tier;
+
+  int64_t live_rows() const { return row_count - deleted_count; }
+  bool is_deleted(size_t row) const {
+    return !deleted.empty() && row / 8 < deleted.size() &&
+           (static_cast<unsigned char>(deleted[row / 8]) >> (row % 8)) & 1;
+  }
+};
+
+// The rows of a chunk that are not deleted, with the requested columns.
+struct ChunkRows {
+  std::vector<int64_t> rowids;       // ascending
+  std::vector<ColumnVector> columns;  // one per table column; empty vectors for columns not read
+};
+
+// A cached statement on loan: reset (and so no longer holding a read cursor) when it goes away.
+class StatementLease {
+ public:
+  explicit StatementLease(Statement* statement) : statement_(statement) {}
+  StatementLease(StatementLease&& other) noexcept : statement_(other.statement_) {
+    other.statement_ = nullptr;
+  }
+  StatementLease(const StatementLease&) = delete;
+  StatementLease& operator=(const StatementLease&) = delete;
+  StatementLease& operator=(StatementLease&&) = delete;
+  ~StatementLease() {
+    if (statement_ != nullptr) statement_->reset();
+  }
+  Statement* operator->() const { return statement_; }
+  Statement& operator*() const { return *statement_; }
+
+ private:
+  Statement* statement_;
+};
+
+class ChunkStore {
+ public:
+  ChunkStore(sqlite3* db, std::string schema_name, std::string table_name,
+             const TableSchema* schema)
+      : db_(db), schema_name_(std::move(schema_name)), table_name_(std::move(table_name)),
+        schema_(schema) {}
+
+  // DDL for a new table, and the inverse operations.
+  Status create_tables(std::string_view strata_version);
+  Status drop_tables();
+  Status rename_tables(const std::string& new_table_name);
+  Status check_format_version();
+
+  const std::string& table_name() const { return table_name_; }
+  std::string shadow_name(std::string_view suffix) const;  // "schema"."t_suffix"
+
+  Result<std::vector<ChunkInfo>> list_chunks();  // ordered by min_rowid
+  // Chunks whose rowid range meets [low, high], ordered by min_rowid.
+  Result<std::vector<ChunkInfo>> chunks_overlapping(int64_t low, int64_t high);
+  Result<std::optional<ChunkInfo>> chunk(int64_t chunk_id);
+
+  // The raw blob of one column (kRowidColumn: the rowids) of a chunk.
+  Result<std::string> read_column_blob(int64_t chunk_id, int column);
+  Result<ColumnVector> read_column(int64_t chunk_id, int column);
+  // (column, first bytes, stored size) of every column blob of a chunk, rowids first.
+  struct ColumnBlobPrefix {
+    int column;
+    std::string prefix;
+    int64_t stored_size;
+  };
+  Result<std::vector<ColumnBlobPrefix>> column_blob_prefixes(int64_t chunk_id);
+  // Rowids of a chunk, checked against its row count and bounds.
+  Result<std::vector<int64_t>> read_rowids(const ChunkInfo& chunk);
+
+  // Writes a new chunk of rows sorted by rowid; returns its id.
+  Result<int64_t> write_chunk(const Value& partition, const std::vector<int64_t>& rowids,
+                              const std::vector<ColumnVector>& columns);
+  Status set_deleted(int64_t chunk_id, const std::string& bitmap, int64_t deleted_count);
+  Status delete_chunk(int64_t chunk_id);
+
+  Result<std::optional<int64_t>> max_chunk_rowid();
+  Result<int64_t> total_live_rows();
+  Result<std::optional<Value>> meta(std::string_view key);
+  Status set_meta(std::string_view key, const ValueView& value);
+
+  // Unique constraint k: the rowids holding `key` (excluding `except_rowid`).
+  Result<std::vector<int64_t>> unique_conflicts(size_t k, const std::vector<ValueView>& key,
+                                                std::optional<int64_t> except_rowid);
+  Status unique_insert(size_t k, int64_t rowid, const std::vector<ValueView>& key);
+  Status unique_delete(size_t k, int64_t rowid);
+  Result<int64_t> unique_count(size_t k);
+
+  // Counts the shadow-table rows written (inserted, updated or deleted) since construction.
+  int64_t rows_written() const { return rows_written_; }
+
+  // Drops cached statements (after a rename, or before dropping the tables).
+  void clear_statements() { statements_.clear(); }
+
+ private:
+  Result<StatementLease> statement(const std::string& sql);
+  Status run_counted(Statement& statement);
+
+  sqlite3* db_;
+  std::string schema_name_;
+  std::string table_name_;
+  const TableSchema* schema_;
+  std::map<std::string, Statement> statements_;
+  int64_t rows_written_ = 0;
+};
+
+// Binds a value to a statement parameter.
+Status bind_value_view(Statement& statement, int index, const ValueView& value);
+// Reads column `column` of the current row as a Value.
+Value value_from_column(const Statement& statement, int column);
+
+inline int64_t column_cell(int64_t chunk_id, int column) { return chunk_id * 4096 + column + 1; }
+
+}  // namespace strata::columnar

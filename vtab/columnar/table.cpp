@@ -1,0 +1,798 @@
+#include "vtab/columnar/table.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "ext/module_arguments.h"
+#include "ext/sql_tokenizer.h"
+#include "ext/str_cat.h"
+#include "strata/version.h"
+#include "vtab/columnar/partition.h"
+#include "vtab/columnar/values.h"
+
+namespace strata::columnar {
+
+namespace {
+
+// Buffered rows are written out at chunk_rows rows or at this many bytes, whichever comes first,
+// so that one column blob stays far below SQLite's blob size limit.
+constexpr size_t kMaxPendingBytes = 64u << 20;
+// Small-chunk merging: chunks are classed by live rows in powers of kMergeFanout; a class is
+// merged when it holds kMergeFanout chunks.
+constexpr int64_t kMergeFanout = 16;
+
+Status constraint_failed(std::string message) {
+  // Plain SQLITE_CONSTRAINT: with SQLITE_VTAB_CONSTRAINT_SUPPORT, SQLite applies the statement's
+  // conflict mode (ABORT, FAIL, IGNORE, ROLLBACK) only to exactly this code.
+  return Status::constraint(std::move(message)).with_sqlite_code(SQLITE_CONSTRAINT);
+}
+
+Status ignore_row() { return constraint_failed(std::string()); }
+
+Status datatype_mismatch() {
+  return Status(StatusCode::kError, "datatype mismatch").with_sqlite_code(SQLITE_MISMATCH);
+}
+
+size_t row_bytes(const Row& row) {
+  size_t bytes = 16;
+  for (const Value& value : row) bytes += 9 + value.bytes.size();
+  return bytes;
+}
+
+// A partition value as an ordered map key: the type, then the value's bytes.
+std::string partition_map_key(const Value& value) {
+  std::string key(1, static_cast<char>(value.type));
+  switch (value.type) {
+    case ValueType::kInteger: key += std::to_string(value.integer); break;
+    case ValueType::kReal: {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%.17g", value.real);
+      key += buffer;
+      break;
+    }
+    case ValueType::kText:
+    case ValueType::kBlob: key += value.bytes; break;
+    case ValueType::kNull: break;
+  }
+  return key;
+}
+
+int merge_class(int64_t live_rows) {
+  int level = 0;
+  for (int64_t limit = kMergeFanout; live_rows >= limit && level < 16; limit *= kMergeFanout) ++level;
+  return level;
+}
+
+std::string set_bit(std::string bitmap, size_t row, size_t rows) {
+  if (bitmap.empty()) bitmap.assign((rows + 7) / 8, '\0');
+  bitmap[row / 8] = static_cast<char>(static_cast<unsigned char>(bitmap[row / 8]) | (1u << (row % 8)));
+  return bitmap;
+}
+
+}  // namespace
+
+std::string TableRegistry::key(std::string_view schema_name, std::string_view table_name) {
+  std::string k = str_cat(schema_name, ".", table_name);
+  for (char& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return k;
+}
+
+ColumnarTable* TableRegistry::find(std::string_view schema_name, std::string_view table_name) const {
+  auto found = tables_.find(key(schema_name, table_name));
+  return found == tables_.end() ? nullptr : found->second;
+}
+
+ColumnarTable::ColumnarTable(sqlite3* db, TableRegistry* registry, std::string schema_name,
+                             std::string table_name, TableSchema schema)
+    : db_(db),
+      registry_(registry),
+      schema_name_(std::move(schema_name)),
+      schema_(std::move(schema)),
+      store_(db, schema_name_, std::move(table_name), &schema_) {}
+
+ColumnarTable::~ColumnarTable() {
+  auto found = registry_->tables_.find(TableRegistry::key(schema_name_, name()));
+  if (found != registry_->tables_.end() && found->second == this) registry_->tables_.erase(found);
+}
+
+Result<std::unique_ptr<ColumnarTable>> ColumnarTable::open(sqlite3* db, TableRegistry* registry,
+                                                           int argc, const char* const* argv,
+                                                           bool create) {
+  if (argc < 3) return Status::internal("columnar: too few module arguments");
+  std::span<const char* const> arguments(argv + 3, static_cast<size_t>(argc - 3));
+  STRATA_ASSIGN_OR_RETURN(TableSchema schema, parse_table_schema(arguments));
+  std::string table_name = argv[2];
+  std::unique_ptr<ColumnarTable> table(
+      new ColumnarTable(db, registry, argv[1], std::move(table_name), std::move(schema)));
+  int rc = sqlite3_declare_vtab(db, table->schema_.declaration_sql().c_str());
+  if (rc != SQLITE_OK) {
+    return Status::error(str_cat("columnar: invalid column definitions: ", sqlite3_errmsg(db)));
+  }
+  if (create) {
+    STRATA_RETURN_IF_ERROR(table->store_.create_tables(STRATA_VERSION));
+  } else {
+    STRATA_RETURN_IF_ERROR(table->store_.check_format_version());
+  }
+  sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
+  registry->tables_[TableRegistry::key(table->schema_name_, table->name())] = table.get();
+  return table;
+}
+
+std::string ColumnarTable::column_label(int column) const {
+  return str_cat(name(), ".", column < 0 ? std::string("rowid") : schema_.columns[column].name);
+}
+
+ConflictMode ColumnarTable::effective_conflict_mode(ConflictMode declared) const {
+  switch (sqlite3_vtab_on_conflict(db_)) {
+    case SQLITE_ROLLBACK: return ConflictMode::kRollback;
+    case SQLITE_IGNORE: return ConflictMode::kIgnore;
+    case SQLITE_FAIL: return ConflictMode::kFail;
+    case SQLITE_REPLACE: return ConflictMode::kReplace;
+    default:
+      // ABORT is also what SQLite reports when the statement names no conflict mode; then the
+      // constraint's own ON CONFLICT clause applies, as in an ordinary table.
+      return declared == ConflictMode::kDefault ? ConflictMode::kAbort : declared;
+  }
+}
+
+PendingRows& ColumnarTable::mutable_inserts() {
+  if (inserts_.use_count() > 1) inserts_ = std::make_shared<PendingRows>(*inserts_);
+  return *inserts_;
+}
+
+RowidSet& ColumnarTable::mutable_deletes() {
+  if (deletes_.use_count() > 1) deletes_ = std::make_shared<RowidSet>(*deletes_);
+  return *deletes_;
+}
+
+void ColumnarTable::discard_pending() {
+  if (!inserts_->empty()) inserts_ = std::make_shared<PendingRows>();
+  if (!deletes_->empty()) deletes_ = std::make_shared<RowidSet>();
+  pending_bytes_ = 0;
+  max_rowid_.reset();
+  autoincrement_high_ = 0;
+}
+
+Status ColumnarTable::on_sync() {
+  STRATA_RETURN_IF_ERROR(flush());
+  if (!schema_.autoincrement || autoincrement_high_ == 0) return Status::ok();
+  // A rowid handed out and deleted again in this transaction is in no chunk; remember it.
+  STRATA_ASSIGN_OR_RETURN(std::optional<int64_t> max_stored, store_.max_chunk_rowid());
+  STRATA_ASSIGN_OR_RETURN(std::optional<Value> sequence, store_.meta("autoincrement"));
+  int64_t known = std::max(max_stored.value_or(0),
+                           (sequence && sequence->type == ValueType::kInteger) ? sequence->integer : 0);
+  if (autoincrement_high_ > known) {
+    STRATA_RETURN_IF_ERROR(store_.set_meta("autoincrement", ValueView::of_integer(autoincrement_high_)));
+  }
+  return Status::ok();
+}
+
+Result<Value> ColumnarTable::default_value(int column) {
+  const ColumnDefinition& definition = schema_.columns[column];
+  if (definition.default_sql.empty()) return Value();
+  auto found = default_statements_.find(column);
+  if (found == default_statements_.end()) {
+    STRATA_ASSIGN_OR_RETURN(Statement select,
+                            Statement::prepare_persistent(db_, "SELECT " + definition.default_sql));
+    found = default_statements_.emplace(column, std::move(select)).first;
+  }
+  Statement& select = found->second;
+  select.reset();
+  STRATA_ASSIGN_OR_RETURN(bool has_row, select.step());
+  Value value = has_row ? value_with_affinity(select.column_value(0), definition.affinity) : Value();
+  select.reset();
+  return value;
+}
+
+// SQLite (3.37 and later) drops DEFAULT clauses from a virtual table's declaration, and passes
+// NULL to xUpdate for every column an INSERT leaves out — the same NULL as an explicit one. To
+// apply DEFAULT exactly as an ordinary table does, look at the running INSERT statement itself:
+// its column list says which columns were left out. When it cannot be identified (an INSERT run
+// by a trigger, or SQL this reader does not follow), a NULL given to a column that has a DEFAULT
+// takes the default (documented in docs/columnar.md).
+std::optional<std::vector<bool>> ColumnarTable::omitted_columns() {
+  sqlite3_stmt* running = nullptr;
+  for (sqlite3_stmt* statement = sqlite3_next_stmt(db_, nullptr); statement != nullptr;
+       statement = sqlite3_next_stmt(db_, statement)) {
+    if (!sqlite3_stmt_busy(statement)) continue;
+    const char* sql = sqlite3_sql(statement);
+    if (sql == nullptr) continue;
+    std::string_view head = trim_sql_space(std::string_view(sql).substr(0, 16));
+    if (!(head.size() >= 6 && (equals_ignore_case(head.substr(0, 6), "INSERT") ||
+                               (head.size() >= 7 && equals_ignore_case(head.substr(0, 7), "REPLACE"))))) {
+      continue;
+    }
+    if (running != nullptr) return std::nullopt;  // two INSERTs in flight: cannot tell which
+    running = statement;
+  }
+  if (running == nullptr) return std::nullopt;
+  const char* sql = sqlite3_sql(running);
+  if (running == inspected_statement_ && sql == inspected_sql_) return inspected_omitted_;
+  inspected_statement_ = running;
+  inspected_sql_ = sql;
+  inspected_omitted_.reset();
+
+  Result<std::vector<SqlToken>> tokens = tokenize_sql(sql, 2 * schema_.columns.size() + 24);
+  if (!tokens.is_ok()) return std::nullopt;
+  const std::vector<SqlToken>& t = *tokens;
+  size_t i = 0;
+  auto keyword = [&](std::string_view word) {
+    if (i < t.size() && t[i].is_keyword(word)) {
+      ++i;
+      return true;
+    }
+    return false;
+  };
+  if (keyword("REPLACE")) {
+  } else if (keyword("INSERT")) {
+    if (keyword("OR")) {
+      if (i >= t.size()) return std::nullopt;
+      ++i;
+    }
+  } else {
+    return std::nullopt;
+  }
+  if (!keyword("INTO") || i >= t.size() || !t[i].is_name()) return std::nullopt;
+  std::string first = t[i++].identifier();
+  std::string target = first;
+  if (i < t.size() && t[i].text == ".") {
+    if (++i >= t.size() || !t[i].is_name()) return std::nullopt;
+    if (!equals_ignore_case(first, schema_name_)) return std::nullopt;
+    target = t[i++].identifier();
+  }
+  if (!equals_ignore_case(target, name())) return std::nullopt;
+  if (keyword("AS")) {
+    if (i >= t.size() || !t[i].is_name()) return std::nullopt;
+    ++i;
+  }
+  std::vector<bool> omitted(schema_.columns.size(), false);
+  if (keyword("DEFAULT")) {
+    omitted.assign(schema_.columns.size(), true);
+  } else if (i < t.size() && t[i].kind == SqlTokenKind::kLeftParen) {
+    omitted.assign(schema_.columns.size(), true);
+    ++i;
+    while (true) {
+      if (i >= t.size() || !t[i].is_name()) return std::nullopt;
+      int column = schema_.column_index(t[i++].identifier());
+      if (column >= 0) omitted[column] = false;
+      if (i >= t.size()) return std::nullopt;
+      if (t[i].kind == SqlTokenKind::kRightParen) break;
+      if (t[i++].kind != SqlTokenKind::kComma) return std::nullopt;
+    }
+  }
+  inspected_omitted_ = omitted;
+  return inspected_omitted_;
+}
+
+Result<bool> ColumnarTable::row_exists(int64_t rowid) {
+  if (inserts_->contains(rowid)) return true;
+  if (deletes_->contains(rowid)) return false;
+  STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.chunks_overlapping(rowid, rowid));
+  for (const ChunkInfo& chunk : chunks) {
+    STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> rowids, store_.read_rowids(chunk));
+    auto found = std::lower_bound(rowids.begin(), rowids.end(), rowid);
+    if (found != rowids.end() && *found == rowid &&
+        !chunk.is_deleted(static_cast<size_t>(found - rowids.begin()))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<std::optional<int64_t>> ColumnarTable::max_live_rowid() {
+  if (max_rowid_) return *max_rowid_;
+  std::optional<int64_t> best;
+  if (!inserts_->empty()) best = inserts_->rbegin()->first;
+  STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.list_chunks());
+  std::sort(chunks.begin(), chunks.end(),
+            [](const ChunkInfo& a, const ChunkInfo& b) { return a.max_rowid > b.max_rowid; });
+  for (const ChunkInfo& chunk : chunks) {
+    if (best && chunk.max_rowid <= *best) break;
+    bool max_is_live = chunk.deleted_count == 0 && !deletes_->contains(chunk.max_rowid);
+    if (max_is_live) {
+      best = chunk.max_rowid;
+      break;
+    }
+    STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> rowids, store_.read_rowids(chunk));
+    for (size_t i = rowids.size(); i-- > 0;) {
+      if (best && rowids[i] <= *best) break;
+      if (!chunk.is_deleted(i) && !deletes_->contains(rowids[i])) {
+        best = rowids[i];
+        break;
+      }
+    }
+  }
+  max_rowid_ = best;
+  return best;
+}
+
+Result<int64_t> ColumnarTable::allocate_rowid() {
+  STRATA_ASSIGN_OR_RETURN(std::optional<int64_t> max_live, max_live_rowid());
+  int64_t largest = max_live.value_or(0);
+  if (schema_.autoincrement) {
+    // AUTOINCREMENT never reuses a rowid, even one whose row is gone.
+    STRATA_ASSIGN_OR_RETURN(std::optional<int64_t> max_stored, store_.max_chunk_rowid());
+    largest = std::max(largest, max_stored.value_or(0));
+    STRATA_ASSIGN_OR_RETURN(std::optional<Value> sequence, store_.meta("autoincrement"));
+    if (sequence && sequence->type == ValueType::kInteger) largest = std::max(largest, sequence->integer);
+    largest = std::max(largest, autoincrement_high_);
+  }
+  if (largest == INT64_MAX) {
+    return Status(StatusCode::kError, "database or disk is full").with_sqlite_code(SQLITE_FULL);
+  }
+  return largest + 1;
+}
+
+Status ColumnarTable::delete_row(int64_t rowid) {
+  for (size_t k = 0; k < schema_.uniques.size(); ++k) {
+    STRATA_RETURN_IF_ERROR(store_.unique_delete(k, rowid));
+  }
+  auto& inserts = mutable_inserts();
+  auto found = inserts.find(rowid);
+  if (found != inserts.end()) {
+    inserts.erase(found);
+  } else {
+    mutable_deletes().insert(rowid);
+  }
+  if (max_rowid_ && *max_rowid_ == rowid) max_rowid_.reset();
+  return Status::ok();
+}
+
+Status ColumnarTable::insert_row(int64_t rowid, Row values) {
+  for (size_t k = 0; k < schema_.uniques.size(); ++k) {
+    const UniqueConstraint& unique = schema_.uniques[k];
+    std::vector<ValueView> key;
+    bool has_null = false;
+    for (int column : unique.columns) {
+      has_null |= values[column].is_null();
+      key.push_back(values[column].view());
+    }
+    if (!has_null) STRATA_RETURN_IF_ERROR(store_.unique_insert(k, rowid, key));
+  }
+  autoincrement_high_ = std::max(autoincrement_high_, rowid);
+  pending_bytes_ += row_bytes(values);
+  mutable_inserts()[rowid] = std::make_shared<const Row>(std::move(values));
+  if (max_rowid_ && (!*max_rowid_ || rowid > **max_rowid_)) max_rowid_ = rowid;
+  if (inserts_->size() >= static_cast<size_t>(schema_.chunk_rows) || pending_bytes_ >= kMaxPendingBytes) {
+    return flush_inserts();
+  }
+  return Status::ok();
+}
+
+Status ColumnarTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowid_out) {
+  if (argc == 1) return delete_row(sqlite3_value_int64(argv[0]));
+  const size_t column_count = schema_.columns.size();
+  if (static_cast<size_t>(argc) != column_count + 2) return Status::internal("columnar: wrong xUpdate arity");
+  bool is_insert = sqlite3_value_type(argv[0]) == SQLITE_NULL;
+  std::optional<int64_t> old_rowid;
+  if (!is_insert) old_rowid = sqlite3_value_int64(argv[0]);
+
+  Row values(column_count);
+  for (size_t i = 0; i < column_count; ++i) {
+    if (static_cast<int>(i) == schema_.rowid_alias) continue;
+    values[i] = value_with_affinity(argv[2 + i], schema_.columns[i].affinity);
+  }
+  if (is_insert && schema_.has_defaults()) {
+    std::optional<std::vector<bool>> omitted = omitted_columns();
+    for (size_t i = 0; i < column_count; ++i) {
+      if (static_cast<int>(i) == schema_.rowid_alias || schema_.columns[i].default_sql.empty()) continue;
+      bool take_default = omitted ? (*omitted)[i] : values[i].is_null();
+      if (take_default) {
+        STRATA_ASSIGN_OR_RETURN(values[i], default_value(static_cast<int>(i)));
+      }
+    }
+  }
+
+  // The new rowid: the INTEGER PRIMARY KEY column when it was given or changed, else the rowid.
+  std::optional<int64_t> new_rowid;
+  sqlite3_value* alias = schema_.rowid_alias >= 0 ? argv[2 + schema_.rowid_alias] : nullptr;
+  auto as_rowid = [](sqlite3_value* value) -> Result<int64_t> {
+    std::optional<int64_t> integer = integer_under_affinity(value);
+    if (!integer) return datatype_mismatch();
+    return *integer;
+  };
+  if (is_insert) {
+    if (alias != nullptr && sqlite3_value_type(alias) != SQLITE_NULL) {
+      STRATA_ASSIGN_OR_RETURN(new_rowid, as_rowid(alias));
+    } else if (sqlite3_value_type(argv[1]) != SQLITE_NULL) {
+      STRATA_ASSIGN_OR_RETURN(new_rowid, as_rowid(argv[1]));
+    }
+  } else {
+    STRATA_ASSIGN_OR_RETURN(int64_t given, as_rowid(argv[1]));
+    new_rowid = given;
+    if (alias != nullptr) {
+      STRATA_ASSIGN_OR_RETURN(int64_t alias_value, as_rowid(alias));
+      if (alias_value != *old_rowid) new_rowid = alias_value;
+    }
+  }
+
+  // NOT NULL, in column order.
+  for (size_t i = 0; i < column_count; ++i) {
+    const ColumnDefinition& column = schema_.columns[i];
+    if (!column.not_null || static_cast<int>(i) == schema_.rowid_alias || !values[i].is_null()) continue;
+    ConflictMode mode = effective_conflict_mode(column.not_null_conflict);
+    if (mode == ConflictMode::kReplace) {
+      STRATA_ASSIGN_OR_RETURN(values[i], default_value(static_cast<int>(i)));
+      if (!values[i].is_null()) continue;
+      mode = ConflictMode::kAbort;
+    }
+    if (mode == ConflictMode::kIgnore) return ignore_row();
+    return constraint_failed(str_cat("NOT NULL constraint failed: ", column_label(static_cast<int>(i))));
+  }
+
+  // Rowid and UNIQUE conflicts: all checked before anything changes.
+  std::vector<int64_t> replaced;
+  if (new_rowid && (is_insert || *new_rowid != *old_rowid)) {
+    STRATA_ASSIGN_OR_RETURN(bool exists, row_exists(*new_rowid));
+    if (exists) {
+      ConflictMode mode = effective_conflict_mode(schema_.rowid_conflict);
+      if (mode == ConflictMode::kReplace) {
+        replaced.push_back(*new_rowid);
+      } else if (mode == ConflictMode::kIgnore) {
+        return ignore_row();
+      } else {
+        return constraint_failed(str_cat("UNIQUE constraint failed: ", column_label(schema_.rowid_alias)));
+      }
+    }
+  }
+  for (size_t k = 0; k < schema_.uniques.size(); ++k) {
+    const UniqueConstraint& unique = schema_.uniques[k];
+    std::vector<ValueView> key;
+    bool has_null = false;
+    for (int column : unique.columns) {
+      has_null |= values[column].is_null();
+      key.push_back(values[column].view());
+    }
+    if (has_null) continue;  // NULLs are distinct
+    STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> conflicts, store_.unique_conflicts(k, key, old_rowid));
+    std::erase_if(conflicts, [&](int64_t rowid) {
+      return std::find(replaced.begin(), replaced.end(), rowid) != replaced.end();
+    });
+    if (conflicts.empty()) continue;
+    ConflictMode mode = effective_conflict_mode(unique.conflict);
+    if (mode == ConflictMode::kReplace) {
+      replaced.insert(replaced.end(), conflicts.begin(), conflicts.end());
+    } else if (mode == ConflictMode::kIgnore) {
+      return ignore_row();
+    } else {
+      std::string columns;
+      for (int column : unique.columns) columns += str_cat(columns.empty() ? "" : ", ", column_label(column));
+      return constraint_failed(str_cat("UNIQUE constraint failed: ", columns));
+    }
+  }
+
+  for (int64_t rowid : replaced) STRATA_RETURN_IF_ERROR(delete_row(rowid));
+  if (old_rowid) STRATA_RETURN_IF_ERROR(delete_row(*old_rowid));
+  if (!new_rowid) {
+    STRATA_ASSIGN_OR_RETURN(new_rowid, allocate_rowid());
+  }
+  STRATA_RETURN_IF_ERROR(insert_row(*new_rowid, std::move(values)));
+  *rowid_out = *new_rowid;
+  return Status::ok();
+}
+
+Result<ChunkRows> ColumnarTable::read_chunk_rows(const ChunkInfo& chunk, uint64_t column_mask) {
+  ChunkRows result;
+  STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> rowids, store_.read_rowids(chunk));
+  std::vector<size_t> visible;
+  visible.reserve(rowids.size());
+  for (size_t i = 0; i < rowids.size(); ++i) {
+    if (!chunk.is_deleted(i) && !deletes_->contains(rowids[i])) visible.push_back(i);
+  }
+  result.columns.resize(schema_.columns.size());
+  for (size_t c = 0; c < schema_.columns.size(); ++c) {
+    bool used = (column_mask >> std::min<size_t>(c, 63)) & 1;
+    if (!used || static_cast<int>(c) == schema_.rowid_alias) continue;
+    STRATA_ASSIGN_OR_RETURN(ColumnVector all, store_.read_column(chunk.chunk_id, static_cast<int>(c)));
+    if (all.size() != rowids.size()) {
+      return Status::corruption(str_cat("columnar: table ", name(), ": chunk ", std::to_string(chunk.chunk_id),
+                                        " column ", std::to_string(c), " holds ", std::to_string(all.size()),
+                                        " values for ", std::to_string(rowids.size()), " rows"));
+    }
+    if (visible.size() == rowids.size()) {
+      result.columns[c] = std::move(all);
+    } else {
+      result.columns[c].reserve(visible.size());
+      for (size_t i : visible) result.columns[c].append(all.get(i));
+    }
+  }
+  result.rowids.reserve(visible.size());
+  for (size_t i : visible) result.rowids.push_back(rowids[i]);
+  return result;
+}
+
+Status ColumnarTable::write_rows(const Value& partition, const std::vector<int64_t>& rowids,
+                                 const std::vector<const Row*>& rows) {
+  std::vector<ColumnVector> columns(schema_.columns.size());
+  for (ColumnVector& column : columns) column.reserve(rows.size());
+  for (const Row* row : rows) {
+    for (size_t c = 0; c < columns.size(); ++c) columns[c].append((*row)[c].view());
+  }
+  STRATA_ASSIGN_OR_RETURN(int64_t chunk_id, store_.write_chunk(partition, rowids, columns));
+  (void)chunk_id;
+  return Status::ok();
+}
+
+Status ColumnarTable::flush_inserts() {
+  if (inserts_->empty()) return Status::ok();
+  // Group by partition, keeping rowid order within each.
+  std::map<std::string, std::pair<Value, std::vector<PendingRows::const_iterator>>> partitions;
+  for (auto it = inserts_->begin(); it != inserts_->end(); ++it) {
+    Value key;
+    if (schema_.partition) key = partition_key(*schema_.partition, (*it->second)[schema_.partition->column].view());
+    if (schema_.partition && schema_.partition->column == schema_.rowid_alias) {
+      key = partition_key(*schema_.partition, ValueView::of_integer(it->first));
+    }
+    auto& group = partitions[partition_map_key(key)];
+    group.first = key;
+    group.second.push_back(it);
+  }
+  for (auto& [map_key, group] : partitions) {
+    const auto& entries = group.second;
+    for (size_t start = 0; start < entries.size(); start += static_cast<size_t>(schema_.chunk_rows)) {
+      size_t end = std::min(entries.size(), start + static_cast<size_t>(schema_.chunk_rows));
+      std::vector<int64_t> rowids;
+      std::vector<const Row*> rows;
+      for (size_t i = start; i < end; ++i) {
+        rowids.push_back(entries[i]->first);
+        rows.push_back(entries[i]->second.get());
+      }
+      STRATA_RETURN_IF_ERROR(write_rows(group.first, rowids, rows));
+    }
+  }
+  inserts_ = std::make_shared<PendingRows>();
+  pending_bytes_ = 0;
+  return merge_small_chunks();
+}
+
+Status ColumnarTable::drop_chunk(const ChunkInfo& chunk) {
+  if (schema_.autoincrement) {
+    // The chunk may be the last record of the largest rowid ever handed out.
+    STRATA_ASSIGN_OR_RETURN(std::optional<Value> sequence, store_.meta("autoincrement"));
+    int64_t known = (sequence && sequence->type == ValueType::kInteger) ? sequence->integer : 0;
+    if (chunk.max_rowid > known) {
+      STRATA_RETURN_IF_ERROR(store_.set_meta("autoincrement", ValueView::of_integer(chunk.max_rowid)));
+    }
+  }
+  return store_.delete_chunk(chunk.chunk_id);
+}
+
+Status ColumnarTable::flush_deletes() {
+  if (deletes_->empty()) return Status::ok();
+  const RowidSet& deletes = *deletes_;
+  STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks,
+                          store_.chunks_overlapping(*deletes.begin(), *deletes.rbegin()));
+  for (ChunkInfo& chunk : chunks) {
+    auto first = deletes.lower_bound(chunk.min_rowid);
+    if (first == deletes.end() || *first > chunk.max_rowid) continue;
+    STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> rowids, store_.read_rowids(chunk));
+    std::string bitmap = chunk.deleted;
+    int64_t deleted_count = chunk.deleted_count;
+    for (auto it = first; it != deletes.end() && *it <= chunk.max_rowid; ++it) {
+      auto found = std::lower_bound(rowids.begin(), rowids.end(), *it);
+      if (found == rowids.end() || *found != *it) continue;
+      size_t row = static_cast<size_t>(found - rowids.begin());
+      if (chunk.is_deleted(row)) continue;  // an older copy; the live one is in another chunk
+      bitmap = set_bit(std::move(bitmap), row, rowids.size());
+      chunk.deleted = bitmap;
+      ++deleted_count;
+    }
+    if (deleted_count == chunk.deleted_count) continue;
+    if (deleted_count == chunk.row_count && open_cursors_ == 0) {
+      STRATA_RETURN_IF_ERROR(drop_chunk(chunk));
+    } else {
+      STRATA_RETURN_IF_ERROR(store_.set_deleted(chunk.chunk_id, bitmap, deleted_count));
+    }
+  }
+  deletes_ = std::make_shared<RowidSet>();
+  return Status::ok();
+}
+
+Status ColumnarTable::flush() {
+  // Deletions first: they refer to stored rows, and a buffered insert may reuse a deleted rowid.
+  STRATA_RETURN_IF_ERROR(flush_deletes());
+  return flush_inserts();
+}
+
+Status ColumnarTable::merge_chunks(const Value& partition, const std::vector<ChunkInfo>& chunks) {
+  std::vector<std::pair<int64_t, Row>> rows;
+  for (const ChunkInfo& chunk : chunks) {
+    STRATA_ASSIGN_OR_RETURN(ChunkRows loaded, read_chunk_rows(chunk, ~uint64_t{0}));
+    for (size_t i = 0; i < loaded.rowids.size(); ++i) {
+      Row row(schema_.columns.size());
+      for (size_t c = 0; c < row.size(); ++c) {
+        if (static_cast<int>(c) != schema_.rowid_alias) row[c] = Value(loaded.columns[c].get(i));
+      }
+      rows.emplace_back(loaded.rowids[i], std::move(row));
+    }
+  }
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t start = 0; start < rows.size(); start += static_cast<size_t>(schema_.chunk_rows)) {
+    size_t end = std::min(rows.size(), start + static_cast<size_t>(schema_.chunk_rows));
+    std::vector<int64_t> rowids;
+    std::vector<const Row*> pointers;
+    for (size_t i = start; i < end; ++i) {
+      rowids.push_back(rows[i].first);
+      pointers.push_back(&rows[i].second);
+    }
+    STRATA_RETURN_IF_ERROR(write_rows(partition, rowids, pointers));
+  }
+  for (const ChunkInfo& chunk : chunks) STRATA_RETURN_IF_ERROR(drop_chunk(chunk));
+  return Status::ok();
+}
+
+Status ColumnarTable::merge_small_chunks() {
+  if (open_cursors_ > 0) return Status::ok();
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.list_chunks());
+    // partition -> class -> chunks
+    std::map<std::string, std::map<int, std::vector<ChunkInfo>>> classes;
+    std::map<std::string, Value> partition_values;
+    for (ChunkInfo& chunk : chunks) {
+      if (chunk.tier || chunk.live_rows() >= schema_.chunk_rows) continue;
+      std::string key = partition_map_key(chunk.partition);
+      partition_values[key] = chunk.partition;
+      classes[key][merge_class(chunk.live_rows())].push_back(std::move(chunk));
+    }
+    bool merged = false;
+    for (auto& [key, by_class] : classes) {
+      for (auto& [level, members] : by_class) {
+        if (static_cast<int64_t>(members.size()) < kMergeFanout) continue;
+        STRATA_RETURN_IF_ERROR(merge_chunks(partition_values[key], members));
+        merged = true;
+        break;
+      }
+      if (merged) break;
+    }
+    if (!merged) return Status::ok();
+  }
+}
+
+Result<int64_t> ColumnarTable::compact() {
+  STRATA_RETURN_IF_ERROR(flush());
+  if (open_cursors_ > 0) {
+    return Status::busy(str_cat("columnar_compact: table ", name(), " has a scan in progress"));
+  }
+  STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.list_chunks());
+  std::map<std::string, std::pair<Value, std::vector<ChunkInfo>>> partitions;
+  for (ChunkInfo& chunk : chunks) {
+    if (chunk.tier) continue;
+    if (chunk.deleted_count == 0 && chunk.row_count >= schema_.chunk_rows) continue;
+    auto& group = partitions[partition_map_key(chunk.partition)];
+    group.first = chunk.partition;
+    group.second.push_back(std::move(chunk));
+  }
+  int64_t rewritten = 0;
+  for (auto& [key, group] : partitions) {
+    // A single full-enough chunk without deletions is already as compact as it gets.
+    if (group.second.size() == 1 && group.second[0].deleted_count == 0) continue;
+    rewritten += static_cast<int64_t>(group.second.size());
+    STRATA_RETURN_IF_ERROR(merge_chunks(group.first, group.second));
+  }
+  return rewritten;
+}
+
+Status ColumnarTable::on_begin() {
+  max_rowid_.reset();
+  return Status::ok();
+}
+
+Status ColumnarTable::on_commit() {
+  discard_pending();  // already flushed by xSync; nothing may survive into the next transaction
+  return Status::ok();
+}
+
+Status ColumnarTable::on_rollback() {
+  discard_pending();
+  return Status::ok();
+}
+
+Status ColumnarTable::on_rollback_to() {
+  // Everything buffered was written after the innermost open savepoint (xSavepoint flushes),
+  // so rolling back to any open savepoint discards the whole buffer; SQLite undoes the rest.
+  discard_pending();
+  return Status::ok();
+}
+
+Status ColumnarTable::destroy() { return store_.drop_tables(); }
+
+Status ColumnarTable::rename(const std::string& new_name) {
+  std::string old_key = TableRegistry::key(schema_name_, name());
+  STRATA_RETURN_IF_ERROR(store_.rename_tables(new_name));
+  registry_->tables_.erase(old_key);
+  registry_->tables_[TableRegistry::key(schema_name_, name())] = this;
+  return Status::ok();
+}
+
+Result<int64_t> ColumnarTable::estimated_rows() {
+  STRATA_ASSIGN_OR_RETURN(int64_t stored, store_.total_live_rows());
+  return stored + static_cast<int64_t>(inserts_->size()) - static_cast<int64_t>(deletes_->size());
+}
+
+Result<std::string> ColumnarTable::check() {
+  std::vector<std::string> problems;
+  auto report = [&](std::string problem) {
+    if (problems.size() < 100) problems.push_back(std::move(problem));
+  };
+  STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.list_chunks());
+  std::set<int64_t> live;
+  int64_t live_count = 0;
+  for (const ChunkInfo& chunk : chunks) {
+    std::string where = str_cat("chunk ", std::to_string(chunk.chunk_id), ": ");
+    if (chunk.row_count <= 0) report(where + "has no rows");
+    if (chunk.deleted_count < 0 || chunk.deleted_count > chunk.row_count) {
+      report(where + "deleted_count out of range");
+    }
+    if (chunk.tier) continue;
+    Result<std::vector<int64_t>> rowids = store_.read_rowids(chunk);
+    if (!rowids.is_ok()) {
+      report(rowids.status().message());
+      continue;
+    }
+    int64_t bits = 0;
+    for (size_t i = 0; i < rowids->size(); ++i) bits += chunk.is_deleted(i) ? 1 : 0;
+    if (bits != chunk.deleted_count) report(where + "deletion bitmap disagrees with deleted_count");
+    for (size_t i = 0; i < rowids->size(); ++i) {
+      if (chunk.is_deleted(i)) continue;
+      if (!live.insert((*rowids)[i]).second) {
+        report(str_cat(where, "rowid ", std::to_string((*rowids)[i]), " is live in more than one chunk"));
+      }
+      ++live_count;
+    }
+    for (size_t c = 0; c < schema_.columns.size(); ++c) {
+      if (static_cast<int>(c) == schema_.rowid_alias) continue;
+      Result<ColumnVector> values = store_.read_column(chunk.chunk_id, static_cast<int>(c));
+      if (!values.is_ok()) {
+        report(values.status().message());
+      } else if (values->size() != rowids->size()) {
+        report(str_cat(where, "column ", schema_.columns[c].name, " has ", std::to_string(values->size()),
+                       " values for ", std::to_string(rowids->size()), " rows"));
+      }
+    }
+  }
+  // Every non-NULL key of a live row is in its unique index, and nothing else is.
+  for (size_t k = 0; k < schema_.uniques.size(); ++k) {
+    STRATA_ASSIGN_OR_RETURN(int64_t entries, store_.unique_count(k));
+    int64_t expected = 0;
+    for (const ChunkInfo& chunk : chunks) {
+      if (chunk.tier) continue;
+      Result<ChunkRows> rows = read_chunk_rows(chunk, ~uint64_t{0});
+      if (!rows.is_ok()) continue;  // reported above
+      for (size_t i = 0; i < rows->rowids.size(); ++i) {
+        std::vector<ValueView> key;
+        bool has_null = false;
+        for (int column : schema_.uniques[k].columns) {
+          ValueView value = rows->columns[column].get(i);
+          has_null |= value.type == ValueType::kNull;
+          key.push_back(value);
+        }
+        if (has_null) continue;
+        ++expected;
+        STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> holders, store_.unique_conflicts(k, key, std::nullopt));
+        if (std::find(holders.begin(), holders.end(), rows->rowids[i]) == holders.end()) {
+          report(str_cat("unique index ", std::to_string(k), " has no entry for rowid ",
+                         std::to_string(rows->rowids[i])));
+        } else if (holders.size() > 1) {
+          report(str_cat("unique index ", std::to_string(k), ": the key of rowid ",
+                         std::to_string(rows->rowids[i]), " is held by ", std::to_string(holders.size()), " rows"));
+        }
+      }
+    }
+    // Buffered rows are indexed but not yet in chunks.
+    for (const auto& [rowid, row] : *inserts_) {
+      bool has_null = false;
+      for (int column : schema_.uniques[k].columns) has_null |= (*row)[column].is_null();
+      if (!has_null) ++expected;
+    }
+    if (entries != expected) {
+      report(str_cat("unique index ", std::to_string(k), " has ", std::to_string(entries),
+                     " entries, the table has ", std::to_string(expected), " keys"));
+    }
+  }
+  if (problems.empty()) return std::string("ok");
+  std::string text;
+  for (const std::string& problem : problems) text += str_cat(text.empty() ? "" : "\n", problem);
+  return text;
+}
+
+}  // namespace strata::columnar

@@ -1,0 +1,150 @@
+// ColumnarTable: one columnar table on one connection — the sqlite3_vtab object.
+//
+// It owns the table's schema, its ChunkStore (shadow tables) and the writes of the current
+// transaction that are not yet in the shadow tables: inserted rows and deletions of stored
+// rows, both buffered in memory (docs/format-columnar.md, "Writes and transactions"). Unique
+// constraint index entries are written at once, so that later rows of the same statement are
+// checked against them.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ext/sqlite_api.h"
+#include "vtab/columnar/schema.h"
+#include "vtab/columnar/storage.h"
+
+namespace strata::columnar {
+
+using Row = std::vector<Value>;  // one value per column; the rowid alias column holds NULL
+using PendingRows = std::map<int64_t, std::shared_ptr<const Row>>;
+using RowidSet = std::set<int64_t>;
+
+// Rows and deletions buffered by the current transaction, shared read-only with open cursors
+// (copy-on-write: a write while a cursor holds a snapshot copies first).
+struct PendingSnapshot {
+  std::shared_ptr<const PendingRows> inserts;
+  std::shared_ptr<const RowidSet> deletes;
+};
+
+class ColumnarTable;
+
+// The columnar tables connected on one database connection, by schema and name (case-blind),
+// so that SQL functions such as columnar_check() reach a table's storage and buffered writes.
+// One per connection (the module's client data); used only from that connection.
+class TableRegistry {
+ public:
+  ColumnarTable* find(std::string_view schema_name, std::string_view table_name) const;
+
+ private:
+  friend class ColumnarTable;
+  static std::string key(std::string_view schema_name, std::string_view table_name);
+  std::map<std::string, ColumnarTable*> tables_;
+};
+
+class ColumnarTable {
+ public:
+  sqlite3_vtab base{};  // must stay the first member: SQLite hands us &base
+
+  static ColumnarTable* from(sqlite3_vtab* vtab) { return reinterpret_cast<ColumnarTable*>(vtab); }
+
+  // xCreate (create=true) and xConnect. argv as SQLite passes it. The table stays in
+  // `registry` until it is destroyed.
+  static Result<std::unique_ptr<ColumnarTable>> open(sqlite3* db, TableRegistry* registry, int argc,
+                                                     const char* const* argv, bool create);
+  ~ColumnarTable();
+  ColumnarTable(const ColumnarTable&) = delete;
+  ColumnarTable& operator=(const ColumnarTable&) = delete;
+
+  const TableSchema& schema() const { return schema_; }
+  ChunkStore& store() { return store_; }
+  sqlite3* db() const { return db_; }
+  const std::string& schema_name() const { return schema_name_; }
+  const std::string& name() const { return store_.table_name(); }
+
+  // xUpdate.
+  Status update(int argc, sqlite3_value** argv, sqlite3_int64* rowid_out);
+
+  // Transactions (xBegin … xRollbackTo).
+  Status on_begin();
+  Status on_sync();
+  Status on_commit();
+  Status on_rollback();
+  Status on_savepoint() { return flush(); }
+  Status on_rollback_to();
+
+  Status destroy();
+  Status rename(const std::string& new_name);
+
+  // Writes the buffered rows and deletions to the shadow tables.
+  Status flush();
+  // Flushes, then rewrites every partial chunk and every chunk with deleted rows into full
+  // chunks. Returns the number of chunks rewritten.
+  Result<int64_t> compact();
+  // Verifies every chunk and constraint index; "ok" or a description of what is wrong.
+  Result<std::string> check();
+
+  PendingSnapshot pending() const { return {inserts_, deletes_}; }
+  Result<int64_t> estimated_rows();
+
+  // Cursors open on this table: while any is, chunks are not merged or removed, so that a scan
+  // in progress never loses a chunk it has yet to read.
+  void cursor_opened() { ++open_cursors_; }
+  void cursor_closed() { --open_cursors_; }
+
+  // The rows of a chunk that are visible (neither in its bitmap nor buffered as deleted), with
+  // the columns whose bit is set in `column_mask` (bit 63: every column from 63 on).
+  Result<ChunkRows> read_chunk_rows(const ChunkInfo& chunk, uint64_t column_mask);
+
+ private:
+  ColumnarTable(sqlite3* db, TableRegistry* registry, std::string schema_name, std::string table_name,
+                TableSchema schema);
+
+  Status delete_row(int64_t rowid);
+  Status insert_row(int64_t rowid, Row values);
+  Result<bool> row_exists(int64_t rowid);
+  Result<int64_t> allocate_rowid();
+  Result<std::optional<int64_t>> max_live_rowid();
+  Result<Value> default_value(int column);
+  // Which columns the running INSERT leaves out (and so take their DEFAULT), when the statement
+  // can be identified; see the .cpp for why this is needed.
+  std::optional<std::vector<bool>> omitted_columns();
+  ConflictMode effective_conflict_mode(ConflictMode declared) const;
+  std::string column_label(int column) const;
+
+  Status flush_deletes();
+  Status flush_inserts();
+  Status write_rows(const Value& partition, const std::vector<int64_t>& rowids,
+                    const std::vector<const Row*>& rows);
+  Status drop_chunk(const ChunkInfo& chunk);
+  Status merge_chunks(const Value& partition, const std::vector<ChunkInfo>& chunks);
+  Status merge_small_chunks();
+  void discard_pending();
+  PendingRows& mutable_inserts();
+  RowidSet& mutable_deletes();
+
+  sqlite3* db_;
+  TableRegistry* registry_;
+  std::string schema_name_;
+  TableSchema schema_;
+  ChunkStore store_;
+  std::shared_ptr<PendingRows> inserts_ = std::make_shared<PendingRows>();
+  std::shared_ptr<RowidSet> deletes_ = std::make_shared<RowidSet>();
+  size_t pending_bytes_ = 0;
+  // The largest live rowid (nullopt inside: the table is empty), when known.
+  std::optional<std::optional<int64_t>> max_rowid_;
+  int open_cursors_ = 0;
+  // AUTOINCREMENT: the largest rowid handed out in this transaction.
+  int64_t autoincrement_high_ = 0;
+  std::map<int, Statement> default_statements_;
+  // The INSERT statement last inspected by omitted_columns(), and its answer.
+  const void* inspected_statement_ = nullptr;
+  const char* inspected_sql_ = nullptr;
+  std::optional<std::vector<bool>> inspected_omitted_;
+};
+
+}  // namespace strata::columnar
