@@ -296,6 +296,7 @@ Result<int64_t> ChunkStore::write_chunk(const Value& partition, const std::vecto
   rowid_values.reserve(rowids.size());
   for (int64_t rowid : rowids) rowid_values.append_integer(rowid);
   for (int column = kRowidColumn; column < static_cast<int>(columns.size()); ++column) {
+    if (column >= 0 && column == schema_->rowid_alias) continue;  // it is the rowid: not stored
     const ColumnVector& values = column == kRowidColumn ? rowid_values : columns[column];
     std::string blob = encode_column(values, schema_->compression);
     insert_column->reset();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "ext/module_arguments.h"
 #include "ext/sql_tokenizer.h"
@@ -20,6 +21,19 @@ constexpr size_t kMaxPendingBytes = 64u << 20;
 // Small-chunk merging: chunks are classed by live rows in powers of kMergeFanout; a class is
 // merged when it holds kMergeFanout chunks.
 constexpr int64_t kMergeFanout = 16;
+
+// Shadow-table INSERTs set the connection's last_insert_rowid(); the user's must survive them.
+class PreserveLastInsertRowid {
+ public:
+  explicit PreserveLastInsertRowid(sqlite3* db) : db_(db), rowid_(sqlite3_last_insert_rowid(db)) {}
+  ~PreserveLastInsertRowid() { sqlite3_set_last_insert_rowid(db_, rowid_); }
+  PreserveLastInsertRowid(const PreserveLastInsertRowid&) = delete;
+  PreserveLastInsertRowid& operator=(const PreserveLastInsertRowid&) = delete;
+
+ private:
+  sqlite3* db_;
+  sqlite3_int64 rowid_;
+};
 
 Status constraint_failed(std::string message) {
   // Plain SQLITE_CONSTRAINT: with SQLITE_VTAB_CONSTRAINT_SUPPORT, SQLite applies the statement's
@@ -151,21 +165,11 @@ void ColumnarTable::discard_pending() {
   pending_bytes_ = 0;
   max_rowid_.reset();
   autoincrement_high_ = 0;
+  persisted_sequence_.reset();  // a rollback may have undone its last write
+  replaced_rows_.clear();
 }
 
-Status ColumnarTable::on_sync() {
-  STRATA_RETURN_IF_ERROR(flush());
-  if (!schema_.autoincrement || autoincrement_high_ == 0) return Status::ok();
-  // A rowid handed out and deleted again in this transaction is in no chunk; remember it.
-  STRATA_ASSIGN_OR_RETURN(std::optional<int64_t> max_stored, store_.max_chunk_rowid());
-  STRATA_ASSIGN_OR_RETURN(std::optional<Value> sequence, store_.meta("autoincrement"));
-  int64_t known = std::max(max_stored.value_or(0),
-                           (sequence && sequence->type == ValueType::kInteger) ? sequence->integer : 0);
-  if (autoincrement_high_ > known) {
-    STRATA_RETURN_IF_ERROR(store_.set_meta("autoincrement", ValueView::of_integer(autoincrement_high_)));
-  }
-  return Status::ok();
-}
+Status ColumnarTable::on_sync() { return flush(); }
 
 Result<Value> ColumnarTable::default_value(int column) {
   const ColumnDefinition& definition = schema_.columns[column];
@@ -207,9 +211,12 @@ std::optional<std::vector<bool>> ColumnarTable::omitted_columns() {
   }
   if (running == nullptr) return std::nullopt;
   const char* sql = sqlite3_sql(running);
-  if (running == inspected_statement_ && sql == inspected_sql_) return inspected_omitted_;
-  inspected_statement_ = running;
-  inspected_sql_ = sql;
+  // The answer depends only on the statement's head (up to its column list), so that is the
+  // cache key; pointers alone are not, as a new statement may reuse a finalized one's memory.
+  if (!inspected_head_.empty() && std::strncmp(sql, inspected_head_.data(), inspected_head_.size()) == 0) {
+    return inspected_omitted_;
+  }
+  inspected_head_.clear();
   inspected_omitted_.reset();
 
   Result<std::vector<SqlToken>> tokens = tokenize_sql(sql, 2 * schema_.columns.size() + 24);
@@ -259,7 +266,11 @@ std::optional<std::vector<bool>> ColumnarTable::omitted_columns() {
       if (t[i].kind == SqlTokenKind::kRightParen) break;
       if (t[i++].kind != SqlTokenKind::kComma) return std::nullopt;
     }
+    ++i;  // the ')'
   }
+  // The head ends after the last token read (the column list, DEFAULT, or the table name).
+  const SqlToken& last = t[i - 1];
+  inspected_head_.assign(sql, last.offset + last.text.size());
   inspected_omitted_ = omitted;
   return inspected_omitted_;
 }
@@ -306,16 +317,21 @@ Result<std::optional<int64_t>> ColumnarTable::max_live_rowid() {
   return best;
 }
 
+Result<int64_t> ColumnarTable::autoincrement_sequence() {
+  if (!persisted_sequence_) {
+    STRATA_ASSIGN_OR_RETURN(std::optional<Value> stored, store_.meta("autoincrement"));
+    persisted_sequence_ = (stored && stored->type == ValueType::kInteger) ? stored->integer : 0;
+  }
+  return std::max(*persisted_sequence_, autoincrement_high_);
+}
+
 Result<int64_t> ColumnarTable::allocate_rowid() {
   STRATA_ASSIGN_OR_RETURN(std::optional<int64_t> max_live, max_live_rowid());
   int64_t largest = max_live.value_or(0);
   if (schema_.autoincrement) {
-    // AUTOINCREMENT never reuses a rowid, even one whose row is gone.
-    STRATA_ASSIGN_OR_RETURN(std::optional<int64_t> max_stored, store_.max_chunk_rowid());
-    largest = std::max(largest, max_stored.value_or(0));
-    STRATA_ASSIGN_OR_RETURN(std::optional<Value> sequence, store_.meta("autoincrement"));
-    if (sequence && sequence->type == ValueType::kInteger) largest = std::max(largest, sequence->integer);
-    largest = std::max(largest, autoincrement_high_);
+    // As SQLite's sqlite_sequence: the largest rowid any INSERT has used, even if gone since.
+    STRATA_ASSIGN_OR_RETURN(int64_t sequence, autoincrement_sequence());
+    largest = std::max(largest, sequence);
   }
   if (largest == INT64_MAX) {
     return Status(StatusCode::kError, "database or disk is full").with_sqlite_code(SQLITE_FULL);
@@ -349,23 +365,31 @@ Status ColumnarTable::insert_row(int64_t rowid, Row values) {
     }
     if (!has_null) STRATA_RETURN_IF_ERROR(store_.unique_insert(k, rowid, key));
   }
-  autoincrement_high_ = std::max(autoincrement_high_, rowid);
   pending_bytes_ += row_bytes(values);
+  replaced_rows_.erase(rowid);
   mutable_inserts()[rowid] = std::make_shared<const Row>(std::move(values));
   if (max_rowid_ && (!*max_rowid_ || rowid > **max_rowid_)) max_rowid_ = rowid;
   if (inserts_->size() >= static_cast<size_t>(schema_.chunk_rows) || pending_bytes_ >= kMaxPendingBytes) {
-    return flush_inserts();
+    // Deletions first, always: buffered deletions name stored rows, and must never hide a newer
+    // version of the same rowid that the flush is about to store.
+    return flush();
   }
   return Status::ok();
 }
 
 Status ColumnarTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowid_out) {
+  PreserveLastInsertRowid preserve(db_);
   if (argc == 1) return delete_row(sqlite3_value_int64(argv[0]));
   const size_t column_count = schema_.columns.size();
   if (static_cast<size_t>(argc) != column_count + 2) return Status::internal("columnar: wrong xUpdate arity");
   bool is_insert = sqlite3_value_type(argv[0]) == SQLITE_NULL;
   std::optional<int64_t> old_rowid;
-  if (!is_insert) old_rowid = sqlite3_value_int64(argv[0]);
+  if (!is_insert) {
+    old_rowid = sqlite3_value_int64(argv[0]);
+    // SQLite lists the rows an UPDATE changes before changing any; an earlier row's OR REPLACE
+    // may have removed this one since. An ordinary table skips it; so does this one.
+    if (replaced_rows_.contains(*old_rowid)) return Status::ok();
+  }
 
   Row values(column_count);
   for (size_t i = 0; i < column_count; ++i) {
@@ -406,6 +430,21 @@ Status ColumnarTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowi
     }
   }
 
+  // As in SQLite's INSERT: the rowid is settled, and the AUTOINCREMENT sequence advanced,
+  // before any constraint is checked — so a row that OR IGNORE drops still uses up its number,
+  // while a row that fails the statement (ABORT, FAIL, ROLLBACK) gives it back.
+  const int64_t sequence_before = autoincrement_high_;
+  auto fail = [&](Status status) {
+    autoincrement_high_ = sequence_before;
+    return status;
+  };
+  if (is_insert) {
+    if (!new_rowid) {
+      STRATA_ASSIGN_OR_RETURN(new_rowid, allocate_rowid());
+    }
+    autoincrement_high_ = std::max(autoincrement_high_, *new_rowid);
+  }
+
   // NOT NULL, in column order.
   for (size_t i = 0; i < column_count; ++i) {
     const ColumnDefinition& column = schema_.columns[i];
@@ -417,7 +456,7 @@ Status ColumnarTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowi
       mode = ConflictMode::kAbort;
     }
     if (mode == ConflictMode::kIgnore) return ignore_row();
-    return constraint_failed(str_cat("NOT NULL constraint failed: ", column_label(static_cast<int>(i))));
+    return fail(constraint_failed(str_cat("NOT NULL constraint failed: ", column_label(static_cast<int>(i)))));
   }
 
   // Rowid and UNIQUE conflicts: all checked before anything changes.
@@ -431,7 +470,7 @@ Status ColumnarTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowi
       } else if (mode == ConflictMode::kIgnore) {
         return ignore_row();
       } else {
-        return constraint_failed(str_cat("UNIQUE constraint failed: ", column_label(schema_.rowid_alias)));
+        return fail(constraint_failed(str_cat("UNIQUE constraint failed: ", column_label(schema_.rowid_alias))));
       }
     }
   }
@@ -457,15 +496,15 @@ Status ColumnarTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowi
     } else {
       std::string columns;
       for (int column : unique.columns) columns += str_cat(columns.empty() ? "" : ", ", column_label(column));
-      return constraint_failed(str_cat("UNIQUE constraint failed: ", columns));
+      return fail(constraint_failed(str_cat("UNIQUE constraint failed: ", columns)));
     }
   }
 
-  for (int64_t rowid : replaced) STRATA_RETURN_IF_ERROR(delete_row(rowid));
-  if (old_rowid) STRATA_RETURN_IF_ERROR(delete_row(*old_rowid));
-  if (!new_rowid) {
-    STRATA_ASSIGN_OR_RETURN(new_rowid, allocate_rowid());
+  for (int64_t rowid : replaced) {
+    STRATA_RETURN_IF_ERROR(delete_row(rowid));
+    replaced_rows_.insert(rowid);
   }
+  if (old_rowid) STRATA_RETURN_IF_ERROR(delete_row(*old_rowid));
   STRATA_RETURN_IF_ERROR(insert_row(*new_rowid, std::move(values)));
   *rowid_out = *new_rowid;
   return Status::ok();
@@ -545,17 +584,7 @@ Status ColumnarTable::flush_inserts() {
   return merge_small_chunks();
 }
 
-Status ColumnarTable::drop_chunk(const ChunkInfo& chunk) {
-  if (schema_.autoincrement) {
-    // The chunk may be the last record of the largest rowid ever handed out.
-    STRATA_ASSIGN_OR_RETURN(std::optional<Value> sequence, store_.meta("autoincrement"));
-    int64_t known = (sequence && sequence->type == ValueType::kInteger) ? sequence->integer : 0;
-    if (chunk.max_rowid > known) {
-      STRATA_RETURN_IF_ERROR(store_.set_meta("autoincrement", ValueView::of_integer(chunk.max_rowid)));
-    }
-  }
-  return store_.delete_chunk(chunk.chunk_id);
-}
+Status ColumnarTable::drop_chunk(const ChunkInfo& chunk) { return store_.delete_chunk(chunk.chunk_id); }
 
 Status ColumnarTable::flush_deletes() {
   if (deletes_->empty()) return Status::ok();
@@ -589,9 +618,18 @@ Status ColumnarTable::flush_deletes() {
 }
 
 Status ColumnarTable::flush() {
+  PreserveLastInsertRowid preserve(db_);
   // Deletions first: they refer to stored rows, and a buffered insert may reuse a deleted rowid.
   STRATA_RETURN_IF_ERROR(flush_deletes());
-  return flush_inserts();
+  STRATA_RETURN_IF_ERROR(flush_inserts());
+  if (schema_.autoincrement && autoincrement_high_ > 0) {
+    STRATA_ASSIGN_OR_RETURN(int64_t sequence, autoincrement_sequence());
+    if (sequence > *persisted_sequence_) {
+      STRATA_RETURN_IF_ERROR(store_.set_meta("autoincrement", ValueView::of_integer(sequence)));
+      persisted_sequence_ = sequence;
+    }
+  }
+  return Status::ok();
 }
 
 Status ColumnarTable::merge_chunks(const Value& partition, const std::vector<ChunkInfo>& chunks) {
@@ -649,6 +687,7 @@ Status ColumnarTable::merge_small_chunks() {
 }
 
 Result<int64_t> ColumnarTable::compact() {
+  PreserveLastInsertRowid preserve(db_);
   STRATA_RETURN_IF_ERROR(flush());
   if (open_cursors_ > 0) {
     return Status::busy(str_cat("columnar_compact: table ", name(), " has a scan in progress"));

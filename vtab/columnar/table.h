@@ -108,6 +108,7 @@ class ColumnarTable {
   Status insert_row(int64_t rowid, Row values);
   Result<bool> row_exists(int64_t rowid);
   Result<int64_t> allocate_rowid();
+  Result<int64_t> autoincrement_sequence();
   Result<std::optional<int64_t>> max_live_rowid();
   Result<Value> default_value(int column);
   // Which columns the running INSERT leaves out (and so take their DEFAULT), when the statement
@@ -138,12 +139,15 @@ class ColumnarTable {
   // The largest live rowid (nullopt inside: the table is empty), when known.
   std::optional<std::optional<int64_t>> max_rowid_;
   int open_cursors_ = 0;
-  // AUTOINCREMENT: the largest rowid handed out in this transaction.
+  // AUTOINCREMENT: the largest rowid INSERTed in this transaction, and the sequence as stored
+  // in the meta table (when read).
   int64_t autoincrement_high_ = 0;
+  std::optional<int64_t> persisted_sequence_;
+  // Rows removed by OR REPLACE in this transaction (and not inserted again since).
+  std::set<int64_t> replaced_rows_;
   std::map<int, Statement> default_statements_;
-  // The INSERT statement last inspected by omitted_columns(), and its answer.
-  const void* inspected_statement_ = nullptr;
-  const char* inspected_sql_ = nullptr;
+  // The head of the INSERT statement last inspected by omitted_columns(), and its answer.
+  std::string inspected_head_;
   std::optional<std::vector<bool>> inspected_omitted_;
 };
 
