@@ -29,7 +29,20 @@ TestDatabase::TestDatabase() {
   if (rc != SQLITE_OK) ADD_FAILURE() << "cannot open :memory: database: " << sqlite3_errstr(rc);
 }
 
+TestDatabase::TestDatabase(const std::string& path) {
+  register_strata_for_every_connection();
+  int rc = sqlite3_open(path.c_str(), &db_);
+  if (rc != SQLITE_OK) ADD_FAILURE() << "cannot open " << path << ": " << sqlite3_errstr(rc);
+  sqlite3_extended_result_codes(db_, 1);
+}
+
 TestDatabase::~TestDatabase() { sqlite3_close(db_); }
+
+int TestDatabase::result_code_of(std::string_view sql) const {
+  std::string text(sql);
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
+  return rc == SQLITE_OK ? rc : sqlite3_extended_errcode(db_);
+}
 
 void TestDatabase::exec(std::string_view sql) const {
   std::string text(sql);

@@ -15,6 +15,8 @@ namespace strata::testing {
 class TestDatabase {
  public:
   TestDatabase();
+  // A database file (created if missing), with strata registered.
+  explicit TestDatabase(const std::string& path);
   ~TestDatabase();
   TestDatabase(const TestDatabase&) = delete;
   TestDatabase& operator=(const TestDatabase&) = delete;
@@ -27,6 +29,8 @@ class TestDatabase {
   std::string scalar(std::string_view sql) const;
   // The error message of a statement expected to fail ("" if it succeeded).
   std::string error_of(std::string_view sql) const;
+  // The (extended) result code of running `sql`.
+  int result_code_of(std::string_view sql) const;
 
  private:
   sqlite3* db_ = nullptr;
