@@ -60,6 +60,26 @@ TEST_F(ColumnarFile, TwoConnectionsSeeEachOthersCommitsOnly) {
   EXPECT_EQ(b.scalar("SELECT columnar_check('t')"), "ok");
 }
 
+// Connection a caches decoded chunks; b drops a chunk and writes a new one under the same id.
+// a must notice (SQLite's data version) and not serve the old rows.
+TEST_F(ColumnarFile, CachedChunksAreDroppedWhenAnotherConnectionCommits) {
+  TestDatabase a(path_);
+  a.exec("CREATE VIRTUAL TABLE t USING columnar(k INTEGER PRIMARY KEY, v)");
+  a.exec("INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+  a.exec("INSERT INTO t VALUES (4, 'd'), (5, 'e'), (6, 'f')");
+  EXPECT_EQ(a.scalar("SELECT group_concat(v, '') FROM t"), "abcdef");
+  EXPECT_EQ(a.scalar("SELECT max(chunk_id) FROM columnar_chunks"), "2");
+  TestDatabase b(path_);
+  b.exec("DELETE FROM t WHERE k >= 4");
+  b.exec("INSERT INTO t VALUES (7, 'x'), (8, 'y')");
+  EXPECT_EQ(b.scalar("SELECT max(chunk_id) FROM columnar_chunks"), "2");  // the id was reused
+  EXPECT_EQ(a.scalar("SELECT group_concat(v, '') FROM t"), "abcxy");
+  EXPECT_EQ(a.scalar("SELECT v FROM t WHERE k = 8"), "y");
+  a.exec("INSERT INTO t VALUES (9, 'z')");
+  EXPECT_EQ(b.scalar("SELECT group_concat(v, '') FROM t"), "abcxyz");
+  EXPECT_EQ(a.scalar("SELECT columnar_check('t')"), "ok");
+}
+
 TEST_F(ColumnarFile, BusyWhileAnotherConnectionWritesAndNothingHalfWritten) {
   TestDatabase a(path_);
   a.exec("CREATE VIRTUAL TABLE t USING columnar(k INTEGER PRIMARY KEY, v UNIQUE)");

@@ -294,9 +294,13 @@ Result<ColumnarTable*> find_table(sqlite3* db, ModuleState* state, std::string_v
 void columnar_check_function(sqlite3_context* context, int, sqlite3_value** argv) {
   function_call(context, [&]() -> Status {
     auto* state = static_cast<ModuleState*>(sqlite3_user_data(context));
-    STRATA_ASSIGN_OR_RETURN(ColumnarTable * table,
-                            find_table(sqlite3_context_db_handle(context), state, "columnar_check", argv[0]));
-    STRATA_ASSIGN_OR_RETURN(std::string report, table->check());
+    sqlite3* db = sqlite3_context_db_handle(context);
+    STRATA_ASSIGN_OR_RETURN(ColumnarTable * table, find_table(db, state, "columnar_check", argv[0]));
+    // One read transaction for the whole check, so that it sees one consistent state.
+    STRATA_RETURN_IF_ERROR(execute(db, "SAVEPOINT columnar_check"));
+    Result<std::string> checked = table->check();
+    STRATA_RETURN_IF_ERROR(execute(db, "RELEASE columnar_check"));
+    STRATA_ASSIGN_OR_RETURN(std::string report, std::move(checked));
     sqlite3_result_text64(context, report.data(), report.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
     return Status::ok();
   });

@@ -91,6 +91,9 @@ Status ColumnarCursor::filter(int plan, uint64_t column_mask, int argc, sqlite3_
     STRATA_ASSIGN_OR_RETURN(chunks_, table_->store().chunks_overlapping(low_, high_));
   }
   std::erase_if(chunks_, [](const ChunkInfo& chunk) { return chunk.tier.has_value(); });
+  // Listing the chunks has opened this statement's read transaction: now the data version says
+  // whether another connection has committed since the cache was filled.
+  table_->refresh_cache();
   eof_ = false;
   return advance();
 }
@@ -174,11 +177,10 @@ Status ColumnarCursor::column(sqlite3_context* context, int column) {
     return Status::ok();
   }
   if (current_chunk_ == nullptr) return Status::internal("columnar: no current row");
-  const ColumnVector& values = current_chunk_->rows.columns[column];
-  if (values.size() <= current_chunk_->position) {
+  if (!current_chunk_->rows.columns[column]) {
     return Status::internal("columnar: column was not loaded (colUsed mismatch)");
   }
-  set_result(context, values.get(current_chunk_->position));
+  set_result(context, current_chunk_->rows.value(column, current_chunk_->position));
   return Status::ok();
 }
 

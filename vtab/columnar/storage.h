@@ -36,10 +36,15 @@ struct ChunkInfo {
   }
 };
 
-// The rows of a chunk that are not deleted, with the requested columns.
+// The visible rows of a chunk (not deleted), with the requested columns. The decoded vectors
+// are shared with the table's chunk cache; `positions` maps each visible row to its row in them.
 struct ChunkRows {
-  std::vector<int64_t> rowids;       // ascending
-  std::vector<ColumnVector> columns;  // one per table column; empty vectors for columns not read
+  std::vector<int64_t> rowids;      // visible rows, ascending
+  std::vector<uint32_t> positions;  // their rows in the decoded vectors
+  std::vector<std::shared_ptr<const ColumnVector>> columns;  // per table column; null if not read
+
+  size_t size() const { return rowids.size(); }
+  ValueView value(int column, size_t row) const { return columns[column]->get(positions[row]); }
 };
 
 // A cached statement on loan: reset (and so no longer holding a read cursor) when it goes away.

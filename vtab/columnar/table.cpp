@@ -96,6 +96,38 @@ ColumnarTable* TableRegistry::find(std::string_view schema_name, std::string_vie
   return found == tables_.end() ? nullptr : found->second;
 }
 
+ChunkCache::Entry& ChunkCache::entry(int64_t chunk_id) {
+  auto [found, inserted] = entries_.try_emplace(chunk_id);
+  if (inserted) order_.push_back(chunk_id);
+  return found->second;
+}
+
+void ChunkCache::charge(size_t bytes) {
+  bytes_ += bytes;
+  // Keep the newest entry: it is being read right now.
+  while (bytes_ > kCapacityBytes && order_.size() > 1) {
+    int64_t oldest = order_.front();
+    order_.erase(order_.begin());
+    auto found = entries_.find(oldest);
+    if (found == entries_.end()) continue;
+    size_t freed = found->second.rowids ? found->second.rowids->size() * sizeof(int64_t) : 0;
+    for (const auto& [column, values] : found->second.columns) freed += values->size() * 13 + values->byte_size();
+    bytes_ -= std::min(bytes_, freed);
+    entries_.erase(found);
+  }
+}
+
+void ChunkCache::erase(int64_t chunk_id) {
+  entries_.erase(chunk_id);
+  std::erase(order_, chunk_id);
+}
+
+void ChunkCache::clear() {
+  entries_.clear();
+  order_.clear();
+  bytes_ = 0;
+}
+
 ColumnarTable::ColumnarTable(sqlite3* db, TableRegistry* registry, std::string schema_name,
                              std::string table_name, TableSchema schema)
     : db_(db),
@@ -167,6 +199,11 @@ void ColumnarTable::discard_pending() {
   autoincrement_high_ = 0;
   persisted_sequence_.reset();  // a rollback may have undone its last write
   replaced_rows_.clear();
+}
+
+void ColumnarTable::forget_uncommitted_chunks() {
+  // A rollback may undo chunk writes and deletions; decoded chunks cannot be trusted after it.
+  cache_.clear();
 }
 
 Status ColumnarTable::on_sync() { return flush(); }
@@ -278,12 +315,13 @@ std::optional<std::vector<bool>> ColumnarTable::omitted_columns() {
 Result<bool> ColumnarTable::row_exists(int64_t rowid) {
   if (inserts_->contains(rowid)) return true;
   if (deletes_->contains(rowid)) return false;
+  refresh_cache();
   STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.chunks_overlapping(rowid, rowid));
   for (const ChunkInfo& chunk : chunks) {
-    STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> rowids, store_.read_rowids(chunk));
-    auto found = std::lower_bound(rowids.begin(), rowids.end(), rowid);
-    if (found != rowids.end() && *found == rowid &&
-        !chunk.is_deleted(static_cast<size_t>(found - rowids.begin()))) {
+    STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<int64_t>> rowids, chunk_rowids(chunk));
+    auto found = std::lower_bound(rowids->begin(), rowids->end(), rowid);
+    if (found != rowids->end() && *found == rowid &&
+        !chunk.is_deleted(static_cast<size_t>(found - rowids->begin()))) {
       return true;
     }
   }
@@ -295,6 +333,7 @@ Result<std::optional<int64_t>> ColumnarTable::max_live_rowid() {
   std::optional<int64_t> best;
   if (!inserts_->empty()) best = inserts_->rbegin()->first;
   STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.list_chunks());
+  refresh_cache();
   std::sort(chunks.begin(), chunks.end(),
             [](const ChunkInfo& a, const ChunkInfo& b) { return a.max_rowid > b.max_rowid; });
   for (const ChunkInfo& chunk : chunks) {
@@ -304,11 +343,11 @@ Result<std::optional<int64_t>> ColumnarTable::max_live_rowid() {
       best = chunk.max_rowid;
       break;
     }
-    STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> rowids, store_.read_rowids(chunk));
-    for (size_t i = rowids.size(); i-- > 0;) {
-      if (best && rowids[i] <= *best) break;
-      if (!chunk.is_deleted(i) && !deletes_->contains(rowids[i])) {
-        best = rowids[i];
+    STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<int64_t>> rowids, chunk_rowids(chunk));
+    for (size_t i = rowids->size(); i-- > 0;) {
+      if (best && (*rowids)[i] <= *best) break;
+      if (!chunk.is_deleted(i) && !deletes_->contains((*rowids)[i])) {
+        best = (*rowids)[i];
         break;
       }
     }
@@ -510,33 +549,66 @@ Status ColumnarTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowi
   return Status::ok();
 }
 
+void ColumnarTable::refresh_cache() {
+  unsigned version = 0;
+  if (sqlite3_file_control(db_, schema_name_.c_str(), SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK) {
+    cache_.clear();  // cannot tell: trust nothing
+    data_version_.reset();
+    return;
+  }
+  if (data_version_ != version) cache_.clear();
+  data_version_ = version;
+}
+
+Result<std::shared_ptr<const std::vector<int64_t>>> ColumnarTable::chunk_rowids(const ChunkInfo& chunk) {
+  ChunkCache::Entry& entry = cache_.entry(chunk.chunk_id);
+  if (!entry.rowids) {
+    STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> rowids, store_.read_rowids(chunk));
+    size_t bytes = rowids.size() * sizeof(int64_t);
+    entry.rowids = std::make_shared<const std::vector<int64_t>>(std::move(rowids));
+    auto rowids_pointer = entry.rowids;
+    cache_.charge(bytes);
+    return rowids_pointer;
+  }
+  if (entry.rowids->size() != static_cast<size_t>(chunk.row_count)) {
+    return Status::corruption(str_cat("columnar: table ", name(), ": chunk ", std::to_string(chunk.chunk_id),
+                                      " changed size under the cache"));
+  }
+  return entry.rowids;
+}
+
 Result<ChunkRows> ColumnarTable::read_chunk_rows(const ChunkInfo& chunk, uint64_t column_mask) {
   ChunkRows result;
-  STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> rowids, store_.read_rowids(chunk));
-  std::vector<size_t> visible;
-  visible.reserve(rowids.size());
-  for (size_t i = 0; i < rowids.size(); ++i) {
-    if (!chunk.is_deleted(i) && !deletes_->contains(rowids[i])) visible.push_back(i);
+  STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<int64_t>> rowids, chunk_rowids(chunk));
+  result.rowids.reserve(rowids->size());
+  result.positions.reserve(rowids->size());
+  for (size_t i = 0; i < rowids->size(); ++i) {
+    if (chunk.is_deleted(i) || deletes_->contains((*rowids)[i])) continue;
+    result.rowids.push_back((*rowids)[i]);
+    result.positions.push_back(static_cast<uint32_t>(i));
   }
   result.columns.resize(schema_.columns.size());
   for (size_t c = 0; c < schema_.columns.size(); ++c) {
     bool used = (column_mask >> std::min<size_t>(c, 63)) & 1;
     if (!used || static_cast<int>(c) == schema_.rowid_alias) continue;
+    ChunkCache::Entry& entry = cache_.entry(chunk.chunk_id);
+    auto found = entry.columns.find(static_cast<int>(c));
+    if (found != entry.columns.end()) {
+      result.columns[c] = found->second;
+      continue;
+    }
     STRATA_ASSIGN_OR_RETURN(ColumnVector all, store_.read_column(chunk.chunk_id, static_cast<int>(c)));
-    if (all.size() != rowids.size()) {
+    if (all.size() != rowids->size()) {
       return Status::corruption(str_cat("columnar: table ", name(), ": chunk ", std::to_string(chunk.chunk_id),
                                         " column ", std::to_string(c), " holds ", std::to_string(all.size()),
-                                        " values for ", std::to_string(rowids.size()), " rows"));
+                                        " values for ", std::to_string(rowids->size()), " rows"));
     }
-    if (visible.size() == rowids.size()) {
-      result.columns[c] = std::move(all);
-    } else {
-      result.columns[c].reserve(visible.size());
-      for (size_t i : visible) result.columns[c].append(all.get(i));
-    }
+    size_t bytes = all.size() * 13 + all.byte_size();
+    auto shared = std::make_shared<const ColumnVector>(std::move(all));
+    entry.columns[static_cast<int>(c)] = shared;
+    result.columns[c] = shared;
+    cache_.charge(bytes);
   }
-  result.rowids.reserve(visible.size());
-  for (size_t i : visible) result.rowids.push_back(rowids[i]);
   return result;
 }
 
@@ -548,7 +620,7 @@ Status ColumnarTable::write_rows(const Value& partition, const std::vector<int64
     for (size_t c = 0; c < columns.size(); ++c) columns[c].append((*row)[c].view());
   }
   STRATA_ASSIGN_OR_RETURN(int64_t chunk_id, store_.write_chunk(partition, rowids, columns));
-  (void)chunk_id;
+  cache_.erase(chunk_id);  // a chunk id can be reused after its chunk was dropped
   return Status::ok();
 }
 
@@ -584,7 +656,10 @@ Status ColumnarTable::flush_inserts() {
   return merge_small_chunks();
 }
 
-Status ColumnarTable::drop_chunk(const ChunkInfo& chunk) { return store_.delete_chunk(chunk.chunk_id); }
+Status ColumnarTable::drop_chunk(const ChunkInfo& chunk) {
+  cache_.erase(chunk.chunk_id);
+  return store_.delete_chunk(chunk.chunk_id);
+}
 
 Status ColumnarTable::flush_deletes() {
   if (deletes_->empty()) return Status::ok();
@@ -594,7 +669,8 @@ Status ColumnarTable::flush_deletes() {
   for (ChunkInfo& chunk : chunks) {
     auto first = deletes.lower_bound(chunk.min_rowid);
     if (first == deletes.end() || *first > chunk.max_rowid) continue;
-    STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> rowids, store_.read_rowids(chunk));
+    STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<int64_t>> rowid_list, chunk_rowids(chunk));
+    const std::vector<int64_t>& rowids = *rowid_list;
     std::string bitmap = chunk.deleted;
     int64_t deleted_count = chunk.deleted_count;
     for (auto it = first; it != deletes.end() && *it <= chunk.max_rowid; ++it) {
@@ -639,7 +715,7 @@ Status ColumnarTable::merge_chunks(const Value& partition, const std::vector<Chu
     for (size_t i = 0; i < loaded.rowids.size(); ++i) {
       Row row(schema_.columns.size());
       for (size_t c = 0; c < row.size(); ++c) {
-        if (static_cast<int>(c) != schema_.rowid_alias) row[c] = Value(loaded.columns[c].get(i));
+        if (static_cast<int>(c) != schema_.rowid_alias) row[c] = Value(loaded.value(static_cast<int>(c), i));
       }
       rows.emplace_back(loaded.rowids[i], std::move(row));
     }
@@ -693,6 +769,7 @@ Result<int64_t> ColumnarTable::compact() {
     return Status::busy(str_cat("columnar_compact: table ", name(), " has a scan in progress"));
   }
   STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.list_chunks());
+  refresh_cache();  // the listing above holds the read lock: the data version is current
   std::map<std::string, std::pair<Value, std::vector<ChunkInfo>>> partitions;
   for (ChunkInfo& chunk : chunks) {
     if (chunk.tier) continue;
@@ -713,6 +790,8 @@ Result<int64_t> ColumnarTable::compact() {
 
 Status ColumnarTable::on_begin() {
   max_rowid_.reset();
+  // SQLite has taken this transaction's locks by now, so the data version is current.
+  refresh_cache();
   return Status::ok();
 }
 
@@ -723,6 +802,7 @@ Status ColumnarTable::on_commit() {
 
 Status ColumnarTable::on_rollback() {
   discard_pending();
+  forget_uncommitted_chunks();
   return Status::ok();
 }
 
@@ -730,6 +810,7 @@ Status ColumnarTable::on_rollback_to() {
   // Everything buffered was written after the innermost open savepoint (xSavepoint flushes),
   // so rolling back to any open savepoint discards the whole buffer; SQLite undoes the rest.
   discard_pending();
+  forget_uncommitted_chunks();
   return Status::ok();
 }
 
@@ -749,6 +830,8 @@ Result<int64_t> ColumnarTable::estimated_rows() {
 }
 
 Result<std::string> ColumnarTable::check() {
+  // Verify what is stored, not what a cache remembers.
+  cache_.clear();
   std::vector<std::string> problems;
   auto report = [&](std::string problem) {
     if (problems.size() < 100) problems.push_back(std::move(problem));
@@ -801,7 +884,7 @@ Result<std::string> ColumnarTable::check() {
         std::vector<ValueView> key;
         bool has_null = false;
         for (int column : schema_.uniques[k].columns) {
-          ValueView value = rows->columns[column].get(i);
+          ValueView value = rows->value(column, i);
           has_null |= value.type == ValueType::kNull;
           key.push_back(value);
         }

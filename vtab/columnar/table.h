@@ -33,6 +33,28 @@ struct PendingSnapshot {
 
 class ColumnarTable;
 
+// Decoded chunks, shared by scans: rowids and columns are decoded once and reused until the
+// chunk changes. Bounded by bytes; the oldest entries go first. Vectors already handed out stay
+// valid after eviction (they are shared).
+class ChunkCache {
+ public:
+  struct Entry {
+    std::shared_ptr<const std::vector<int64_t>> rowids;
+    std::map<int, std::shared_ptr<const ColumnVector>> columns;
+  };
+
+  Entry& entry(int64_t chunk_id);
+  void charge(size_t bytes);  // after adding to the newest entry
+  void erase(int64_t chunk_id);
+  void clear();
+
+ private:
+  static constexpr size_t kCapacityBytes = size_t{128} << 20;
+  std::map<int64_t, Entry> entries_;
+  std::vector<int64_t> order_;  // insertion order, oldest first
+  size_t bytes_ = 0;
+};
+
 // The columnar tables connected on one database connection, by schema and name (case-blind),
 // so that SQL functions such as columnar_check() reach a table's storage and buffered writes.
 // One per connection (the module's client data); used only from that connection.
@@ -99,6 +121,10 @@ class ColumnarTable {
   // The rows of a chunk that are visible (neither in its bitmap nor buffered as deleted), with
   // the columns whose bit is set in `column_mask` (bit 63: every column from 63 on).
   Result<ChunkRows> read_chunk_rows(const ChunkInfo& chunk, uint64_t column_mask);
+  // The decoded rowids of a chunk (every row, deleted ones included), from the cache.
+  Result<std::shared_ptr<const std::vector<int64_t>>> chunk_rowids(const ChunkInfo& chunk);
+  // Drops cached chunks when another connection has committed since they were read.
+  void refresh_cache();
 
  private:
   ColumnarTable(sqlite3* db, TableRegistry* registry, std::string schema_name, std::string table_name,
@@ -125,6 +151,7 @@ class ColumnarTable {
   Status merge_chunks(const Value& partition, const std::vector<ChunkInfo>& chunks);
   Status merge_small_chunks();
   void discard_pending();
+  void forget_uncommitted_chunks();
   PendingRows& mutable_inserts();
   RowidSet& mutable_deletes();
 
@@ -146,6 +173,8 @@ class ColumnarTable {
   // Rows removed by OR REPLACE in this transaction (and not inserted again since).
   std::set<int64_t> replaced_rows_;
   std::map<int, Statement> default_statements_;
+  ChunkCache cache_;
+  std::optional<unsigned> data_version_;
   // The head of the INSERT statement last inspected by omitted_columns(), and its answer.
   std::string inspected_head_;
   std::optional<std::vector<bool>> inspected_omitted_;
