@@ -1,15 +1,15 @@
 // Column chunk blobs: how one column of one chunk is stored (docs/format-columnar.md, v1).
 //
-//   u8     codec      1 = plain (the only codec of format v1; later codecs get new numbers)
+//   u8     codec      which codec wrote the payload (codecs.h): 1 plain, 2 constant,
+//                     3 run-length, 4 dictionary, 5 integers (delta / frame of reference)
 //   u8     flags      bit 0: the payload is a zstd frame
 //   varint rows       number of values
 //   varint raw_size   size of the uncompressed payload
 //   u32    checksum   XXH32 (seed 0) of the payload bytes as stored
 //   …      payload
 //
-// The plain payload is, per value in row order, a type byte (1 integer, 2 real, 3 text, 4 blob,
-// 5 null — SQLite's numbering) followed by: a zigzag varint (integer), 8 bytes little-endian
-// IEEE 754 (real), or a varint length and the bytes (text, blob).
+// The codec is chosen per column chunk by analysing the values (codecs.h); zstd at the table's
+// level is applied over the codec's payload when that makes it smaller.
 //
 // decode_column() validates everything (codec, sizes, checksum, every length against the
 // remaining input) and returns Status::corruption for damaged input; it never reads out of
@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,8 +25,6 @@
 #include "ext/status.h"
 
 namespace strata {
-
-inline constexpr uint8_t kCodecPlain = 1;
 
 struct Compression {
   bool zstd = true;
@@ -43,8 +42,11 @@ struct ColumnBlobInfo {
 // Encodes `values`; compresses with zstd when asked and when that makes it smaller.
 std::string encode_column(const ColumnVector& values, const Compression& compression);
 
-// Decodes a blob written by encode_column, or explains why it cannot.
-Result<ColumnVector> decode_column(std::string_view blob);
+// Decodes a blob written by encode_column, or explains why it cannot. With `expected_rows`
+// (the chunk's row count), a header that claims another count is damage, found before any
+// allocation; without it, counts above kMaxColumnRows are.
+inline constexpr uint64_t kMaxColumnRows = uint64_t{1} << 22;
+Result<ColumnVector> decode_column(std::string_view blob, std::optional<uint64_t> expected_rows = std::nullopt);
 
 // Reads and checks the header only (no decompression).
 Result<ColumnBlobInfo> inspect_column(std::string_view blob);
@@ -52,7 +54,7 @@ Result<ColumnBlobInfo> inspect_column(std::string_view blob);
 // (which needs the whole payload): for listings that must not read every blob in full.
 Result<ColumnBlobInfo> inspect_column_prefix(std::string_view prefix, uint64_t stored_size);
 
-// A short name for `info`'s encoding, as columnar_chunks shows it: "plain" or "plain+zstd".
+// A short name for `info`'s encoding, as columnar_chunks shows it: "dictionary+zstd", "plain" …
 std::string encoding_name(const ColumnBlobInfo& info);
 
 }  // namespace strata

@@ -53,15 +53,15 @@ std::string ChunkStore::shadow_name(std::string_view suffix) const {
   return quote_identifier(schema_name_) + "." + quote_identifier(str_cat(table_name_, "_", suffix));
 }
 
-Result<StatementLease> ChunkStore::statement(const std::string& sql) {
-  auto found = statements_.find(sql);
+Result<StatementLease> ChunkStore::statement(int key, const std::function<std::string()>& build_sql) {
+  auto found = statements_.find(key);
   if (found != statements_.end()) {
     found->second.reset();
     found->second.clear_bindings();
     return StatementLease(&found->second);
   }
-  STRATA_ASSIGN_OR_RETURN(Statement prepared, Statement::prepare_persistent(db_, sql));
-  auto [inserted, ok] = statements_.emplace(sql, std::move(prepared));
+  STRATA_ASSIGN_OR_RETURN(Statement prepared, Statement::prepare_persistent(db_, build_sql()));
+  auto [inserted, ok] = statements_.emplace(key, std::move(prepared));
   (void)ok;
   return StatementLease(&inserted->second);
 }
@@ -172,8 +172,8 @@ ChunkInfo chunk_from_row(const Statement& statement) {
 
 Result<std::vector<ChunkInfo>> ChunkStore::list_chunks() {
   STRATA_ASSIGN_OR_RETURN(StatementLease select,
-                          statement(str_cat("SELECT ", kChunkColumns, " FROM ", shadow_name("chunks"),
-                                            " ORDER BY min_rowid, chunk_id")));
+                          statement(0, [&] { return str_cat("SELECT ", kChunkColumns, " FROM ", shadow_name("chunks"),
+                                            " ORDER BY min_rowid, chunk_id"); }));
   std::vector<ChunkInfo> chunks;
   while (true) {
     STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
@@ -185,9 +185,9 @@ Result<std::vector<ChunkInfo>> ChunkStore::list_chunks() {
 
 Result<std::vector<ChunkInfo>> ChunkStore::chunks_overlapping(int64_t low, int64_t high) {
   STRATA_ASSIGN_OR_RETURN(StatementLease select,
-                          statement(str_cat("SELECT ", kChunkColumns, " FROM ", shadow_name("chunks"),
+                          statement(1, [&] { return str_cat("SELECT ", kChunkColumns, " FROM ", shadow_name("chunks"),
                                             " WHERE min_rowid <= ?2 AND max_rowid >= ?1"
-                                            " ORDER BY min_rowid, chunk_id")));
+                                            " ORDER BY min_rowid, chunk_id"); }));
   STRATA_RETURN_IF_ERROR(select->bind_int64(1, low));
   STRATA_RETURN_IF_ERROR(select->bind_int64(2, high));
   std::vector<ChunkInfo> chunks;
@@ -201,8 +201,8 @@ Result<std::vector<ChunkInfo>> ChunkStore::chunks_overlapping(int64_t low, int64
 
 Result<std::optional<ChunkInfo>> ChunkStore::chunk(int64_t chunk_id) {
   STRATA_ASSIGN_OR_RETURN(StatementLease select,
-                          statement(str_cat("SELECT ", kChunkColumns, " FROM ", shadow_name("chunks"),
-                                            " WHERE chunk_id = ?1")));
+                          statement(2, [&] { return str_cat("SELECT ", kChunkColumns, " FROM ", shadow_name("chunks"),
+                                            " WHERE chunk_id = ?1"); }));
   STRATA_RETURN_IF_ERROR(select->bind_int64(1, chunk_id));
   STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
   if (!has_row) return std::optional<ChunkInfo>();
@@ -211,7 +211,7 @@ Result<std::optional<ChunkInfo>> ChunkStore::chunk(int64_t chunk_id) {
 
 Result<std::string> ChunkStore::read_column_blob(int64_t chunk_id, int column) {
   STRATA_ASSIGN_OR_RETURN(StatementLease select,
-                          statement(str_cat("SELECT data FROM ", shadow_name("columns"), " WHERE cell = ?1")));
+                          statement(3, [&] { return str_cat("SELECT data FROM ", shadow_name("columns"), " WHERE cell = ?1"); }));
   STRATA_RETURN_IF_ERROR(select->bind_int64(1, column_cell(chunk_id, column)));
   STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
   if (!has_row) {
@@ -227,9 +227,9 @@ Result<std::string> ChunkStore::read_column_blob(int64_t chunk_id, int column) {
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
-Result<ColumnVector> ChunkStore::read_column(int64_t chunk_id, int column) {
+Result<ColumnVector> ChunkStore::read_column(int64_t chunk_id, int column, int64_t rows) {
   STRATA_ASSIGN_OR_RETURN(std::string blob, read_column_blob(chunk_id, column));
-  Result<ColumnVector> values = decode_column(blob);
+  Result<ColumnVector> values = decode_column(blob, static_cast<uint64_t>(std::max<int64_t>(rows, 0)));
   if (!values.is_ok()) {
     return corrupt(table_name_, str_cat("chunk ", std::to_string(chunk_id), " ",
                                         column == kRowidColumn ? std::string("rowids")
@@ -241,8 +241,8 @@ Result<ColumnVector> ChunkStore::read_column(int64_t chunk_id, int column) {
 
 Result<std::vector<ChunkStore::ColumnBlobPrefix>> ChunkStore::column_blob_prefixes(int64_t chunk_id) {
   STRATA_ASSIGN_OR_RETURN(StatementLease select,
-                          statement(str_cat("SELECT cell, substr(data, 1, 32), length(data) FROM ",
-                                            shadow_name("columns"), " WHERE cell BETWEEN ?1 AND ?2 ORDER BY cell")));
+                          statement(4, [&] { return str_cat("SELECT cell, substr(data, 1, 32), length(data) FROM ",
+                                            shadow_name("columns"), " WHERE cell BETWEEN ?1 AND ?2 ORDER BY cell"); }));
   STRATA_RETURN_IF_ERROR(select->bind_int64(1, column_cell(chunk_id, kRowidColumn)));
   STRATA_RETURN_IF_ERROR(select->bind_int64(2, column_cell(chunk_id, 4094)));
   std::vector<ColumnBlobPrefix> prefixes;
@@ -258,7 +258,7 @@ Result<std::vector<ChunkStore::ColumnBlobPrefix>> ChunkStore::column_blob_prefix
 }
 
 Result<std::vector<int64_t>> ChunkStore::read_rowids(const ChunkInfo& chunk) {
-  STRATA_ASSIGN_OR_RETURN(ColumnVector values, read_column(chunk.chunk_id, kRowidColumn));
+  STRATA_ASSIGN_OR_RETURN(ColumnVector values, read_column(chunk.chunk_id, kRowidColumn, chunk.row_count));
   std::string where = str_cat("chunk ", std::to_string(chunk.chunk_id), " rowids: ");
   if (values.size() != static_cast<size_t>(chunk.row_count)) {
     return corrupt(table_name_, str_cat(where, "holds ", std::to_string(values.size()),
@@ -283,15 +283,15 @@ Result<std::vector<int64_t>> ChunkStore::read_rowids(const ChunkInfo& chunk) {
 Result<int64_t> ChunkStore::write_chunk(const Value& partition, const std::vector<int64_t>& rowids,
                                         const std::vector<ColumnVector>& columns) {
   STRATA_ASSIGN_OR_RETURN(StatementLease next_id,
-                          statement(str_cat("SELECT coalesce(max(chunk_id), 0) + 1 FROM ", shadow_name("chunks"))));
+                          statement(5, [&] { return str_cat("SELECT coalesce(max(chunk_id), 0) + 1 FROM ", shadow_name("chunks")); }));
   STRATA_ASSIGN_OR_RETURN(bool has_row, next_id->step());
   if (!has_row) return Status::internal("no next chunk id");
   int64_t chunk_id = next_id->column_int64(0);
 
   // Column rows first: the chunk exists for readers only once its t_chunks row does.
   STRATA_ASSIGN_OR_RETURN(StatementLease insert_column,
-                          statement(str_cat("INSERT OR REPLACE INTO ", shadow_name("columns"),
-                                            "(cell, data) VALUES (?1, ?2)")));
+                          statement(6, [&] { return str_cat("INSERT OR REPLACE INTO ", shadow_name("columns"),
+                                            "(cell, data) VALUES (?1, ?2)"); }));
   ColumnVector rowid_values;
   rowid_values.reserve(rowids.size());
   for (int64_t rowid : rowids) rowid_values.append_integer(rowid);
@@ -306,10 +306,10 @@ Result<int64_t> ChunkStore::write_chunk(const Value& partition, const std::vecto
     STRATA_RETURN_IF_ERROR(run_counted(*insert_column));
   }
   STRATA_ASSIGN_OR_RETURN(StatementLease insert_chunk,
-                          statement(str_cat("INSERT INTO ", shadow_name("chunks"),
+                          statement(7, [&] { return str_cat("INSERT INTO ", shadow_name("chunks"),
                                             "(chunk_id, partition_key, row_count, min_rowid, max_rowid,"
                                             " deleted, deleted_count, tier, created_at)"
-                                            " VALUES (?1, ?2, ?3, ?4, ?5, NULL, 0, NULL, ?6)")));
+                                            " VALUES (?1, ?2, ?3, ?4, ?5, NULL, 0, NULL, ?6)"); }));
   STRATA_RETURN_IF_ERROR(insert_chunk->bind_int64(1, chunk_id));
   STRATA_RETURN_IF_ERROR(bind_value_view(*insert_chunk, 2, partition.view()));
   STRATA_RETURN_IF_ERROR(insert_chunk->bind_int64(3, static_cast<int64_t>(rowids.size())));
@@ -322,8 +322,8 @@ Result<int64_t> ChunkStore::write_chunk(const Value& partition, const std::vecto
 
 Status ChunkStore::set_deleted(int64_t chunk_id, const std::string& bitmap, int64_t deleted_count) {
   STRATA_ASSIGN_OR_RETURN(StatementLease update,
-                          statement(str_cat("UPDATE ", shadow_name("chunks"),
-                                            " SET deleted = ?2, deleted_count = ?3 WHERE chunk_id = ?1")));
+                          statement(8, [&] { return str_cat("UPDATE ", shadow_name("chunks"),
+                                            " SET deleted = ?2, deleted_count = ?3 WHERE chunk_id = ?1"); }));
   STRATA_RETURN_IF_ERROR(update->bind_int64(1, chunk_id));
   if (deleted_count == 0) {
     STRATA_RETURN_IF_ERROR(update->bind_null(2));
@@ -336,12 +336,12 @@ Status ChunkStore::set_deleted(int64_t chunk_id, const std::string& bitmap, int6
 
 Status ChunkStore::delete_chunk(int64_t chunk_id) {
   STRATA_ASSIGN_OR_RETURN(StatementLease delete_row,
-                          statement(str_cat("DELETE FROM ", shadow_name("chunks"), " WHERE chunk_id = ?1")));
+                          statement(9, [&] { return str_cat("DELETE FROM ", shadow_name("chunks"), " WHERE chunk_id = ?1"); }));
   STRATA_RETURN_IF_ERROR(delete_row->bind_int64(1, chunk_id));
   STRATA_RETURN_IF_ERROR(run_counted(*delete_row));
   STRATA_ASSIGN_OR_RETURN(StatementLease delete_columns,
-                          statement(str_cat("DELETE FROM ", shadow_name("columns"),
-                                            " WHERE cell BETWEEN ?1 AND ?2")));
+                          statement(10, [&] { return str_cat("DELETE FROM ", shadow_name("columns"),
+                                            " WHERE cell BETWEEN ?1 AND ?2"); }));
   STRATA_RETURN_IF_ERROR(delete_columns->bind_int64(1, column_cell(chunk_id, kRowidColumn)));
   STRATA_RETURN_IF_ERROR(delete_columns->bind_int64(2, column_cell(chunk_id, 4094)));
   return run_counted(*delete_columns);
@@ -349,7 +349,7 @@ Status ChunkStore::delete_chunk(int64_t chunk_id) {
 
 Result<std::optional<int64_t>> ChunkStore::max_chunk_rowid() {
   STRATA_ASSIGN_OR_RETURN(StatementLease select,
-                          statement(str_cat("SELECT max(max_rowid) FROM ", shadow_name("chunks"))));
+                          statement(11, [&] { return str_cat("SELECT max(max_rowid) FROM ", shadow_name("chunks")); }));
   STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
   if (!has_row || select->column_is_null(0)) return std::optional<int64_t>();
   return std::optional<int64_t>(select->column_int64(0));
@@ -357,15 +357,15 @@ Result<std::optional<int64_t>> ChunkStore::max_chunk_rowid() {
 
 Result<int64_t> ChunkStore::total_live_rows() {
   STRATA_ASSIGN_OR_RETURN(StatementLease select,
-                          statement(str_cat("SELECT coalesce(sum(row_count - deleted_count), 0) FROM ",
-                                            shadow_name("chunks"))));
+                          statement(12, [&] { return str_cat("SELECT coalesce(sum(row_count - deleted_count), 0) FROM ",
+                                            shadow_name("chunks")); }));
   STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
   return has_row ? select->column_int64(0) : 0;
 }
 
 Result<std::optional<Value>> ChunkStore::meta(std::string_view key) {
   STRATA_ASSIGN_OR_RETURN(StatementLease select,
-                          statement(str_cat("SELECT value FROM ", shadow_name("meta"), " WHERE key = ?1")));
+                          statement(13, [&] { return str_cat("SELECT value FROM ", shadow_name("meta"), " WHERE key = ?1"); }));
   STRATA_RETURN_IF_ERROR(select->bind_text(1, key));
   STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
   if (!has_row) return std::optional<Value>();
@@ -374,8 +374,8 @@ Result<std::optional<Value>> ChunkStore::meta(std::string_view key) {
 
 Status ChunkStore::set_meta(std::string_view key, const ValueView& value) {
   STRATA_ASSIGN_OR_RETURN(StatementLease upsert,
-                          statement(str_cat("INSERT OR REPLACE INTO ", shadow_name("meta"),
-                                            "(key, value) VALUES (?1, ?2)")));
+                          statement(14, [&] { return str_cat("INSERT OR REPLACE INTO ", shadow_name("meta"),
+                                            "(key, value) VALUES (?1, ?2)"); }));
   STRATA_RETURN_IF_ERROR(upsert->bind_text(1, key));
   STRATA_RETURN_IF_ERROR(bind_value_view(*upsert, 2, value));
   return run_counted(*upsert);
@@ -388,8 +388,8 @@ Result<std::vector<int64_t>> ChunkStore::unique_conflicts(size_t k, const std::v
     where += str_cat(c ? " AND " : "", "c", std::to_string(c), " = ?", std::to_string(c + 1));
   }
   STRATA_ASSIGN_OR_RETURN(StatementLease select,
-                          statement(str_cat("SELECT row FROM ", shadow_name("unique" + std::to_string(k)),
-                                            " WHERE ", where)));
+                          statement(15 + static_cast<int>(k) * 64, [&] { return str_cat("SELECT row FROM ", shadow_name("unique" + std::to_string(k)),
+                                            " WHERE ", where); }));
   for (size_t c = 0; c < key.size(); ++c) {
     STRATA_RETURN_IF_ERROR(bind_value_view(*select, static_cast<int>(c + 1), key[c]));
   }
@@ -411,8 +411,8 @@ Status ChunkStore::unique_insert(size_t k, int64_t rowid, const std::vector<Valu
     values += str_cat(", ?", std::to_string(c + 2));
   }
   STRATA_ASSIGN_OR_RETURN(StatementLease insert,
-                          statement(str_cat("INSERT INTO ", shadow_name("unique" + std::to_string(k)),
-                                            "(", columns, ") VALUES (", values, ")")));
+                          statement(16 + static_cast<int>(k) * 64, [&] { return str_cat("INSERT INTO ", shadow_name("unique" + std::to_string(k)),
+                                            "(", columns, ") VALUES (", values, ")"); }));
   STRATA_RETURN_IF_ERROR(insert->bind_int64(1, rowid));
   for (size_t c = 0; c < key.size(); ++c) {
     STRATA_RETURN_IF_ERROR(bind_value_view(*insert, static_cast<int>(c + 2), key[c]));
@@ -422,15 +422,15 @@ Status ChunkStore::unique_insert(size_t k, int64_t rowid, const std::vector<Valu
 
 Status ChunkStore::unique_delete(size_t k, int64_t rowid) {
   STRATA_ASSIGN_OR_RETURN(StatementLease remove,
-                          statement(str_cat("DELETE FROM ", shadow_name("unique" + std::to_string(k)),
-                                            " WHERE row = ?1")));
+                          statement(17 + static_cast<int>(k) * 64, [&] { return str_cat("DELETE FROM ", shadow_name("unique" + std::to_string(k)),
+                                            " WHERE row = ?1"); }));
   STRATA_RETURN_IF_ERROR(remove->bind_int64(1, rowid));
   return run_counted(*remove);
 }
 
 Result<int64_t> ChunkStore::unique_count(size_t k) {
   STRATA_ASSIGN_OR_RETURN(StatementLease select,
-                          statement(str_cat("SELECT count(*) FROM ", shadow_name("unique" + std::to_string(k)))));
+                          statement(18 + static_cast<int>(k) * 64, [&] { return str_cat("SELECT count(*) FROM ", shadow_name("unique" + std::to_string(k))); }));
   STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
   return has_row ? select->column_int64(0) : 0;
 }

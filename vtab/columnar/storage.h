@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -90,7 +91,8 @@ class ChunkStore {
 
   // The raw blob of one column (kRowidColumn: the rowids) of a chunk.
   Result<std::string> read_column_blob(int64_t chunk_id, int column);
-  Result<ColumnVector> read_column(int64_t chunk_id, int column);
+  // `rows`: the chunk's row count, which the blob must hold.
+  Result<ColumnVector> read_column(int64_t chunk_id, int column, int64_t rows);
   // (column, first bytes, stored size) of every column blob of a chunk, rowids first.
   struct ColumnBlobPrefix {
     int column;
@@ -126,14 +128,16 @@ class ChunkStore {
   void clear_statements() { statements_.clear(); }
 
  private:
-  Result<StatementLease> statement(const std::string& sql);
+  // The cached statement for call site `key` (each call site of storage.cpp has its own; those
+  // of unique index k add k * 64); `build_sql` runs only when it is first prepared.
+  Result<StatementLease> statement(int key, const std::function<std::string()>& build_sql);
   Status run_counted(Statement& statement);
 
   sqlite3* db_;
   std::string schema_name_;
   std::string table_name_;
   const TableSchema* schema_;
-  std::map<std::string, Statement> statements_;
+  std::map<int, Statement> statements_;
   int64_t rows_written_ = 0;
 };
 

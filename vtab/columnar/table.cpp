@@ -204,6 +204,7 @@ void ColumnarTable::discard_pending() {
 void ColumnarTable::forget_uncommitted_chunks() {
   // A rollback may undo chunk writes and deletions; decoded chunks cannot be trusted after it.
   cache_.clear();
+  stored_rowid_bound_.reset();
 }
 
 Status ColumnarTable::on_sync() { return flush(); }
@@ -316,6 +317,11 @@ Result<bool> ColumnarTable::row_exists(int64_t rowid) {
   if (inserts_->contains(rowid)) return true;
   if (deletes_->contains(rowid)) return false;
   refresh_cache();
+  if (!stored_rowid_bound_) {
+    STRATA_ASSIGN_OR_RETURN(std::optional<int64_t> largest, store_.max_chunk_rowid());
+    stored_rowid_bound_ = largest.value_or(INT64_MIN);
+  }
+  if (rowid > *stored_rowid_bound_) return false;
   STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.chunks_overlapping(rowid, rowid));
   for (const ChunkInfo& chunk : chunks) {
     STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<int64_t>> rowids, chunk_rowids(chunk));
@@ -553,10 +559,14 @@ void ColumnarTable::refresh_cache() {
   unsigned version = 0;
   if (sqlite3_file_control(db_, schema_name_.c_str(), SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK) {
     cache_.clear();  // cannot tell: trust nothing
+    stored_rowid_bound_.reset();
     data_version_.reset();
     return;
   }
-  if (data_version_ != version) cache_.clear();
+  if (data_version_ != version) {
+    cache_.clear();
+    stored_rowid_bound_.reset();
+  }
   data_version_ = version;
 }
 
@@ -597,7 +607,7 @@ Result<ChunkRows> ColumnarTable::read_chunk_rows(const ChunkInfo& chunk, uint64_
       result.columns[c] = found->second;
       continue;
     }
-    STRATA_ASSIGN_OR_RETURN(ColumnVector all, store_.read_column(chunk.chunk_id, static_cast<int>(c)));
+    STRATA_ASSIGN_OR_RETURN(ColumnVector all, store_.read_column(chunk.chunk_id, static_cast<int>(c), chunk.row_count));
     if (all.size() != rowids->size()) {
       return Status::corruption(str_cat("columnar: table ", name(), ": chunk ", std::to_string(chunk.chunk_id),
                                         " column ", std::to_string(c), " holds ", std::to_string(all.size()),
@@ -621,6 +631,7 @@ Status ColumnarTable::write_rows(const Value& partition, const std::vector<int64
   }
   STRATA_ASSIGN_OR_RETURN(int64_t chunk_id, store_.write_chunk(partition, rowids, columns));
   cache_.erase(chunk_id);  // a chunk id can be reused after its chunk was dropped
+  if (stored_rowid_bound_) stored_rowid_bound_ = std::max(*stored_rowid_bound_, rowids.back());
   return Status::ok();
 }
 
@@ -863,7 +874,7 @@ Result<std::string> ColumnarTable::check() {
     }
     for (size_t c = 0; c < schema_.columns.size(); ++c) {
       if (static_cast<int>(c) == schema_.rowid_alias) continue;
-      Result<ColumnVector> values = store_.read_column(chunk.chunk_id, static_cast<int>(c));
+      Result<ColumnVector> values = store_.read_column(chunk.chunk_id, static_cast<int>(c), chunk.row_count);
       if (!values.is_ok()) {
         report(values.status().message());
       } else if (values->size() != rowids->size()) {

@@ -175,6 +175,9 @@ class ColumnarTable {
   std::map<int, Statement> default_statements_;
   ChunkCache cache_;
   std::optional<unsigned> data_version_;
+  // No stored chunk holds a rowid above this (when known): lets ascending explicit rowids skip
+  // the existence lookup. Dropping chunks keeps it an upper bound.
+  std::optional<int64_t> stored_rowid_bound_;
   // The head of the INSERT statement last inspected by omitted_columns(), and its answer.
   std::string inspected_head_;
   std::optional<std::vector<bool>> inspected_omitted_;

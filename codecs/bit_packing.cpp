@@ -1,0 +1,59 @@
+#include "codecs/bit_packing.h"
+
+namespace strata {
+
+int bit_width(uint64_t value) {
+  int width = 0;
+  while (value != 0) {
+    ++width;
+    value >>= 1;
+  }
+  return width;
+}
+
+size_t packed_size(size_t count, int width) {
+  return (count * static_cast<size_t>(width) + 7) / 8;
+}
+
+void pack_bits(const std::vector<uint64_t>& values, int width, std::string& out) {
+  if (width == 0) return;
+  size_t start = out.size();
+  out.resize(start + packed_size(values.size(), width), '\0');
+  auto* bytes = reinterpret_cast<unsigned char*>(out.data() + start);
+  size_t bit = 0;
+  for (uint64_t value : values) {
+    if (width < 64) value &= (uint64_t{1} << width) - 1;
+    for (int written = 0; written < width;) {
+      size_t byte = bit / 8;
+      int offset = static_cast<int>(bit % 8);
+      int take = std::min(8 - offset, width - written);
+      bytes[byte] = static_cast<unsigned char>(bytes[byte] | (((value >> written) & ((1u << take) - 1)) << offset));
+      written += take;
+      bit += static_cast<size_t>(take);
+    }
+  }
+}
+
+std::optional<std::vector<uint64_t>> unpack_bits(std::string_view packed, size_t count, int width) {
+  if (width < 0 || width > 64) return std::nullopt;
+  std::vector<uint64_t> values(count, 0);
+  if (width == 0) return values;
+  if (packed.size() < packed_size(count, width)) return std::nullopt;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(packed.data());
+  size_t bit = 0;
+  for (size_t i = 0; i < count; ++i) {
+    uint64_t value = 0;
+    for (int read = 0; read < width;) {
+      size_t byte = bit / 8;
+      int offset = static_cast<int>(bit % 8);
+      int take = std::min(8 - offset, width - read);
+      value |= static_cast<uint64_t>((bytes[byte] >> offset) & ((1u << take) - 1)) << read;
+      read += take;
+      bit += static_cast<size_t>(take);
+    }
+    values[i] = value;
+  }
+  return values;
+}
+
+}  // namespace strata
