@@ -2,24 +2,35 @@
 // that both give the same answer, and prints a table plus JSON. Ratios matter more than
 // absolute times: these machines are noisy, and both sides of a ratio share the noise.
 //
-//   strata_bench [--quick] [--json PATH] [--rows N] [--repetitions N] [--extension PATH]
+//   strata_bench [--quick] [--json PATH] [--rows N] [--w1-rows N] [--repetitions N]
+//                [--only PREFIX] [--dir DIR] [--w1-script PATH] [--extension PATH]
 //
 // Workloads (later issues add theirs to make_workloads()):
 //   vtab_loop_floor   SELECT sum(value) over N integers from the smallest possible virtual
 //                     table (bench_series) vs the same aggregate over an ordinary table. This is
 //                     the floor every strata scan is measured against: no virtual table can
 //                     yield rows faster than SQLite's own xNext/xColumn loop allows.
+//   w1_q1 … w1_q7     workload W1 (shared/bench/w1-events.sql): the same 20-column rows in a
+//                     columnar table and an ordinary table, each in its own database file; the
+//                     queries q1–q7 on both. Also reported: bulk insert rows/s, database bytes
+//                     after VACUUM, shadow-row writes per 1,000-row commit, and the floor
+//                     (count(*) and sum(value) over bench_series(N)) for the same N.
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <filesystem>
 #include <functional>
+#include <memory>
+#include <optional>
+#include <sstream>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -31,9 +42,13 @@ namespace {
 struct Options {
   bool quick = false;
   std::string json_path = "bench-results.json";
-  long long rows = 0;  // 0: the workload's default for the mode
+  long long rows = 0;     // vtab_loop_floor rows; 0: the default for the mode
+  long long w1_rows = 0;  // W1 rows; 0: 10,000,000 (1,000,000 with --quick)
   int repetitions = 0;
   std::string extension_path = STRATA_EXTENSION_PATH;
+  std::string directory;  // where the W1 database files go; default: a temporary directory
+  std::string w1_script = STRATA_W1_SCRIPT;
+  std::string only;       // run only workloads whose name starts with this
 };
 
 [[noreturn]] void die(const std::string& message) {
@@ -43,8 +58,8 @@ struct Options {
 
 class Database {
  public:
-  explicit Database(const Options& options) {
-    if (sqlite3_open(":memory:", &db_) != SQLITE_OK) die("cannot open :memory:");
+  explicit Database(const Options& options, const std::string& path = ":memory:") {
+    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) die("cannot open " + path);
     sqlite3_enable_load_extension(db_, 1);
     char* error = nullptr;
     if (sqlite3_load_extension(db_, options.extension_path.c_str(), nullptr, &error) !=
@@ -54,6 +69,7 @@ class Database {
     if (strata::bench::register_series_module(db_) != SQLITE_OK) die("cannot register series");
   }
   ~Database() { sqlite3_close(db_); }
+  sqlite3* get() const { return db_; }
 
   void exec(const std::string& sql) const {
     char* error = nullptr;
@@ -89,6 +105,7 @@ class Database {
 struct Variant {
   std::string engine;  // "strata …" or the baseline's name
   std::string sql;
+  const Database* db = nullptr;  // where it runs; null: the shared in-memory database
 };
 
 struct Workload {
@@ -115,6 +132,157 @@ struct WorkloadResult {
   double ratio = 0;  // subject median / baseline median: below 1 means the subject is faster
 };
 
+// ---- W1 ----------------------------------------------------------------------------------
+
+struct W1Script {
+  std::string create;   // CREATE TABLE @TABLE@ (…)
+  std::string insert;   // the data statement
+  std::vector<std::pair<std::string, std::string>> queries;  // ("q1", SQL)
+};
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+W1Script read_w1_script(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) die("cannot read the W1 script " + path + " (use --w1-script)");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  W1Script script;
+  std::string statements;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("-- q", 0) == 0 && line.find(':') != std::string::npos) {
+      std::string name = line.substr(3, line.find(':') - 3);
+      std::string sql = line.substr(line.find(':') + 1);
+      sql = sql.substr(0, sql.rfind(';'));
+      script.queries.emplace_back(name, sql);
+    } else if (line.rfind("--", 0) != 0) {
+      statements += line + "\n";
+    }
+  }
+  size_t create_end = statements.find(';');
+  size_t insert_end = statements.find(';', create_end + 1);
+  if (create_end == std::string::npos || insert_end == std::string::npos || script.queries.empty()) {
+    die("the W1 script " + path + " does not have the expected shape");
+  }
+  script.create = statements.substr(0, create_end);
+  script.insert = statements.substr(create_end + 1, insert_end - create_end - 1);
+  return script;
+}
+
+struct W1Report {
+  long long rows = 0;
+  double insert_ms_columnar = 0;
+  double insert_ms_plain = 0;
+  long long bytes_columnar = 0;
+  long long bytes_plain = 0;
+  long long shadow_writes_per_1000_rows = 0;
+  int columns = 0;
+};
+
+// The two W1 databases, loaded; they live as long as the run.
+struct W1Databases {
+  std::unique_ptr<Database> columnar;
+  std::unique_ptr<Database> plain;
+  std::string directory;
+};
+
+long long file_bytes(const std::string& path) {
+  std::error_code error;
+  auto size = std::filesystem::file_size(path, error);
+  return error ? -1 : static_cast<long long>(size);
+}
+
+W1Report load_w1(const Options& options, const W1Script& script, W1Databases& databases) {
+  W1Report report;
+  report.rows = options.w1_rows ? options.w1_rows : (options.quick ? 1'000'000 : 10'000'000);
+  std::string n = std::to_string(report.rows);
+  databases.directory = options.directory.empty()
+                            ? (std::filesystem::temp_directory_path() / ("strata_bench_" + std::to_string(::getpid()))).string()
+                            : options.directory;
+  std::filesystem::create_directories(databases.directory);
+  std::string columnar_path = databases.directory + "/w1_columnar.db";
+  std::string plain_path = databases.directory + "/w1_plain.db";
+  std::filesystem::remove(columnar_path);
+  std::filesystem::remove(plain_path);
+  databases.columnar = std::make_unique<Database>(options, columnar_path);
+  databases.plain = std::make_unique<Database>(options, plain_path);
+
+  std::string create_plain = replace_all(replace_all(script.create, "@TABLE@", "events"), "@N@", n);
+  std::string create_columnar = replace_all(create_plain, "CREATE TABLE events (", "CREATE VIRTUAL TABLE events USING columnar(");
+  std::string insert = replace_all(replace_all(script.insert, "@TABLE@", "events"), "@N@", n);
+  report.columns = static_cast<int>(std::count(create_plain.begin(), create_plain.end(), ',')) + 1;
+
+  auto load = [&](const Database& db, const std::string& create) {
+    db.exec("PRAGMA journal_mode=WAL");
+    db.exec(create);
+    auto start = std::chrono::steady_clock::now();
+    db.exec(insert);
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  };
+  report.insert_ms_plain = load(*databases.plain, create_plain);
+  report.insert_ms_columnar = load(*databases.columnar, create_columnar);
+  for (const Database* db : {databases.plain.get(), databases.columnar.get()}) {
+    db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    db->exec("VACUUM");
+    db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  report.bytes_plain = file_bytes(plain_path);
+  report.bytes_columnar = file_bytes(columnar_path);
+
+  // Shadow-row writes of one 1,000-row commit, in a scratch table of the same shape.
+  const Database& db = *databases.columnar;
+  db.exec(replace_all(create_columnar, "events", "write_cost"));
+  sqlite3_int64 before = sqlite3_total_changes64(db.get());
+  db.exec("BEGIN");
+  db.exec(replace_all(replace_all(script.insert, "@TABLE@", "write_cost"), "@N@", "1000"));
+  db.exec("COMMIT");
+  report.shadow_writes_per_1000_rows = sqlite3_total_changes64(db.get()) - before - 1000;
+  db.exec("DROP TABLE write_cost");
+  return report;
+}
+
+void add_w1_workloads(const Options& options, const W1Script& script, const W1Report& report,
+                      const W1Databases& databases, std::vector<Workload>& workloads) {
+  long long n = report.rows;
+  long long lo = 1700000000000LL + (n / 2) * 100;
+  long long hi = lo + (n / 100) * 100 - 1;
+  long long id = n / 2 + 17;
+  for (const auto& [name, query] : script.queries) {
+    std::string sql = replace_all(query, "@TABLE@", "events");
+    sql = replace_all(sql, "LO", std::to_string(lo));
+    sql = replace_all(sql, "HI", std::to_string(hi));
+    sql = replace_all(sql, "= ID", "= " + std::to_string(id));
+    Workload workload;
+    workload.name = "w1_" + name;
+    workload.description = sql;
+    workload.rows = n;
+    workload.setup = [](const Database&, long long) {};
+    workload.subject = {"strata columnar", sql, databases.columnar.get()};
+    workload.baseline = {"sqlite table", sql, databases.plain.get()};
+    workloads.push_back(std::move(workload));
+  }
+  (void)options;
+  // The floor for the same N: SQLite's own per-row cost for any virtual table.
+  for (const char* aggregate : {"count(*)", "sum(value)"}) {
+    Workload workload;
+    workload.name = std::string("w1_floor_") + (aggregate[0] == 'c' ? "count" : "sum");
+    workload.description = std::string("SELECT ") + aggregate + " FROM bench_series(N) vs the ordinary W1 table";
+    workload.rows = n;
+    workload.setup = [](const Database&, long long) {};
+    workload.subject = {"vtab (bench_series)", std::string("SELECT ") + aggregate + " FROM bench_series(" + std::to_string(n) + ")",
+                        databases.columnar.get()};
+    workload.baseline = {"sqlite table", std::string("SELECT ") + (aggregate[0] == 'c' ? "count(*)" : "sum(id)") + " FROM events",
+                         databases.plain.get()};
+    workloads.push_back(std::move(workload));
+  }
+}
+
 std::vector<Workload> make_workloads(const Options& options) {
   std::vector<Workload> workloads;
   long long floor_rows = options.rows ? options.rows : (options.quick ? 200'000 : 5'000'000);
@@ -135,7 +303,8 @@ std::vector<Workload> make_workloads(const Options& options) {
 }
 
 // Times one run of `variant`; dies if it does not give the expected answer.
-double time_once_ms(const Database& db, const Variant& variant, const std::string& expected) {
+double time_once_ms(const Database& shared, const Variant& variant, const std::string& expected) {
+  const Database& db = variant.db ? *variant.db : shared;
   auto start = std::chrono::steady_clock::now();
   std::string answer = db.answer(variant.sql);
   auto elapsed = std::chrono::steady_clock::now() - start;
@@ -157,7 +326,7 @@ Measurement summarize(const std::string& engine, std::vector<double> times_ms, l
 WorkloadResult measure(const Database& db, const Workload& workload, int repetitions) {
   WorkloadResult result;
   result.workload = &workload;
-  result.answer = db.answer(workload.baseline.sql);  // also warms the page cache
+  result.answer = (workload.baseline.db ? *workload.baseline.db : db).answer(workload.baseline.sql);  // warms the cache
   std::vector<double> subject_ms;
   std::vector<double> baseline_ms;
   time_once_ms(db, workload.subject, result.answer);  // warm-up, and checks the answer
@@ -171,8 +340,9 @@ WorkloadResult measure(const Database& db, const Workload& workload, int repetit
   return result;
 }
 
+struct W1Report;
 void write_json(const Options& options, int repetitions, const std::string& strata_version,
-                const std::vector<WorkloadResult>& results) {
+                const std::vector<WorkloadResult>& results, const W1Report* w1) {
   rapidjson::StringBuffer buffer;
   rapidjson::PrettyWriter<rapidjson::StringBuffer> json(buffer);
   auto write_measurement = [&](const Measurement& m) {
@@ -219,6 +389,27 @@ void write_json(const Options& options, int repetitions, const std::string& stra
     json.EndObject();
   }
   json.EndArray();
+  if (w1 != nullptr) {
+    json.Key("w1");
+    json.StartObject();
+    json.Key("rows");
+    json.Int64(w1->rows);
+    json.Key("insert_rows_per_second_columnar");
+    json.Double(w1->rows / (w1->insert_ms_columnar / 1000));
+    json.Key("insert_rows_per_second_ordinary");
+    json.Double(w1->rows / (w1->insert_ms_plain / 1000));
+    json.Key("insert_speed_ratio_columnar_over_ordinary");
+    json.Double(w1->insert_ms_plain / w1->insert_ms_columnar);
+    json.Key("bytes_columnar");
+    json.Int64(w1->bytes_columnar);
+    json.Key("bytes_ordinary");
+    json.Int64(w1->bytes_plain);
+    json.Key("size_ratio_ordinary_over_columnar");
+    json.Double(static_cast<double>(w1->bytes_plain) / static_cast<double>(w1->bytes_columnar));
+    json.Key("shadow_row_writes_per_1000_row_commit");
+    json.Int64(w1->shadow_writes_per_1000_rows);
+    json.EndObject();
+  }
   json.EndObject();
   {
     std::ofstream out(options.json_path);
@@ -256,10 +447,19 @@ Options parse_options(int argc, char** argv) {
       if (options.repetitions <= 0) die("--repetitions must be positive");
     } else if (argument == "--extension") {
       options.extension_path = value();
+    } else if (argument == "--w1-rows") {
+      options.w1_rows = std::atoll(value().c_str());
+      if (options.w1_rows < 1000) die("--w1-rows must be at least 1000");
+    } else if (argument == "--w1-script") {
+      options.w1_script = value();
+    } else if (argument == "--dir") {
+      options.directory = value();
+    } else if (argument == "--only") {
+      options.only = value();
     } else {
       die("unknown argument " + argument +
-          " (usage: strata_bench [--quick] [--json PATH] [--rows N] [--repetitions N] "
-          "[--extension PATH])");
+          " (usage: strata_bench [--quick] [--json PATH] [--rows N] [--w1-rows N] [--repetitions N] "
+          "[--only PREFIX] [--dir DIR] [--w1-script PATH] [--extension PATH])");
     }
   }
   return options;
@@ -274,8 +474,16 @@ int main(int argc, char** argv) {
   std::string strata_version = db.answer("SELECT strata_version()");
 
   std::vector<Workload> workloads = make_workloads(options);
+  W1Databases w1_databases;
+  std::optional<W1Report> w1;
+  if (options.only.empty() || std::string("w1").rfind(options.only, 0) == 0 || options.only.rfind("w1", 0) == 0) {
+    W1Script script = read_w1_script(options.w1_script);
+    w1 = load_w1(options, script, w1_databases);
+    add_w1_workloads(options, script, *w1, w1_databases, workloads);
+  }
   std::vector<WorkloadResult> results;
   for (const Workload& workload : workloads) {
+    if (!options.only.empty() && workload.name.rfind(options.only, 0) != 0) continue;
     workload.setup(db, workload.rows);
     results.push_back(measure(db, workload, repetitions));
   }
@@ -291,7 +499,24 @@ int main(int argc, char** argv) {
     std::printf("%-18s %-22s %12lld %12.2f %10.2f %8s\n", "", r.baseline.engine.c_str(),
                 r.workload->rows, r.baseline.median_ms, r.baseline.ns_per_row, "1.00");
   }
-  write_json(options, repetitions, strata_version, results);
+  if (w1) {
+    double mib = 1024.0 * 1024.0;
+    std::printf("\nW1, %lld rows, %d columns:\n", w1->rows, w1->columns);
+    std::printf("  bulk insert   columnar %10.0f rows/s   ordinary %10.0f rows/s   ratio %.2f\n",
+                w1->rows / (w1->insert_ms_columnar / 1000), w1->rows / (w1->insert_ms_plain / 1000),
+                w1->insert_ms_plain / w1->insert_ms_columnar);
+    std::printf("  database      columnar %10.1f MiB      ordinary %10.1f MiB      %.2fx smaller\n",
+                w1->bytes_columnar / mib, w1->bytes_plain / mib,
+                static_cast<double>(w1->bytes_plain) / static_cast<double>(w1->bytes_columnar));
+    std::printf("  shadow-table row writes per 1,000-row commit: %lld (columns + 2 = %d)\n",
+                w1->shadow_writes_per_1000_rows, w1->columns + 2);
+  }
+  write_json(options, repetitions, strata_version, results, w1 ? &*w1 : nullptr);
   std::printf("\nJSON written to %s\n", options.json_path.c_str());
+  if (!w1_databases.directory.empty() && options.directory.empty()) {
+    w1_databases.columnar.reset();
+    w1_databases.plain.reset();
+    std::filesystem::remove_all(w1_databases.directory);
+  }
   return 0;
 }
