@@ -165,6 +165,7 @@ int x_filter(sqlite3_vtab_cursor* cursor, int plan, const char* idx_str, int arg
 }
 
 int x_next(sqlite3_vtab_cursor* cursor) {
+  if (ColumnarCursor::from(cursor)->next_in_chunk()) return SQLITE_OK;  // per row: no shim needed
   return cursor_call(cursor, [&] { return ColumnarCursor::from(cursor)->next(); });
 }
 

@@ -103,9 +103,19 @@ Status ColumnarCursor::load_chunks_up_to(int64_t rowid_bound) {
     const ChunkInfo& info = chunks_[next_chunk_++];
     auto loaded = std::make_unique<LoadedChunk>();
     STRATA_ASSIGN_OR_RETURN(loaded->rows, table_->read_chunk_rows(info, column_mask_));
-    const std::vector<int64_t>& rowids = loaded->rows.rowids;
-    loaded->position = static_cast<size_t>(std::lower_bound(rowids.begin(), rowids.end(), low_) - rowids.begin());
-    loaded->end = static_cast<size_t>(std::upper_bound(rowids.begin(), rowids.end(), high_) - rowids.begin());
+    const ChunkRows& rows = loaded->rows;
+    // Visible rows are in rowid order: binary search over them for the range.
+    auto first_at_least = [&](int64_t bound, bool strictly_greater) {
+      size_t low = 0, high = rows.size();
+      while (low < high) {
+        size_t middle = (low + high) / 2;
+        int64_t rowid = rows.rowid(middle);
+        if (strictly_greater ? rowid <= bound : rowid < bound) low = middle + 1; else high = middle;
+      }
+      return low;
+    };
+    loaded->position = first_at_least(low_, false);
+    loaded->end = first_at_least(high_, true);
     if (loaded->position < loaded->end) active_.push_back(std::move(loaded));
   }
   return Status::ok();
@@ -117,7 +127,7 @@ Status ColumnarCursor::advance() {
     int64_t best = INT64_MAX;
     bool have = false;
     for (const auto& chunk : active_) {
-      int64_t rowid = chunk->rows.rowids[chunk->position];
+      int64_t rowid = chunk->rows.rowid(chunk->position);
       if (!have || rowid < best) best = rowid, have = true;
     }
     if (pending_position_ != pending_end_ && (!have || pending_position_->first < best)) {
@@ -145,9 +155,24 @@ Status ColumnarCursor::advance() {
       return Status::ok();
     }
     for (auto& chunk : active_) {
-      if (chunk->rows.rowids[chunk->position] == best) {
+      if (chunk->rows.rowid(chunk->position) == best) {
         current_chunk_ = chunk.get();
         current_pending_ = nullptr;
+        // How far this chunk can run alone (sequential_end_): up to the first rowid another
+        // source offers; next_in_chunk() steps through those rows without merging.
+        int64_t other = INT64_MAX;
+        for (const auto& other_chunk : active_) {
+          if (other_chunk.get() != current_chunk_) other = std::min(other, other_chunk->rows.rowid(other_chunk->position));
+        }
+        if (pending_position_ != pending_end_) other = std::min(other, pending_position_->first);
+        if (next_chunk_ < chunks_.size()) other = std::min(other, chunks_[next_chunk_].min_rowid);
+        const ChunkRows& rows = current_chunk_->rows;
+        size_t low = current_chunk_->position, high = current_chunk_->end;
+        while (low < high) {  // the first visible row at or after `other`
+          size_t middle = (low + high) / 2;
+          if (rows.rowid(middle) < other) low = middle + 1; else high = middle;
+        }
+        sequential_end_ = low;
         return Status::ok();
       }
     }
@@ -156,6 +181,7 @@ Status ColumnarCursor::advance() {
 }
 
 Status ColumnarCursor::next() {
+  if (next_in_chunk()) return Status::ok();
   if (current_chunk_ != nullptr) {
     LoadedChunk* chunk = current_chunk_;
     if (++chunk->position >= chunk->end) {

@@ -34,6 +34,13 @@ class ColumnarCursor {
   // column_mask: colUsed of the plan (passed through idxStr).
   Status filter(int plan, uint64_t column_mask, int argc, sqlite3_value** argv);
   Status next();
+  // next() for the common case, cheap enough for the per-row xNext: true when it moved to the
+  // current chunk's next row; false when next() must run.
+  bool next_in_chunk() {
+    if (current_chunk_ == nullptr || current_chunk_->position + 1 >= sequential_end_) return false;
+    current_rowid_ = current_chunk_->rows.rowid(++current_chunk_->position);
+    return true;
+  }
   bool eof() const { return eof_; }
   Status column(sqlite3_context* context, int column);
   int64_t rowid() const { return current_rowid_; }
@@ -44,6 +51,8 @@ class ColumnarCursor {
     size_t position = 0;
     size_t end = 0;
   };
+  LoadedChunk* current_chunk_ = nullptr;  // null: the current row is a buffered one
+  size_t sequential_end_ = 0;  // see advance(): rows of current_chunk_ before it need no merge
 
   Status load_chunks_up_to(int64_t rowid_bound);
   Status advance();
@@ -63,7 +72,6 @@ class ColumnarCursor {
 
   bool eof_ = true;
   int64_t current_rowid_ = 0;
-  LoadedChunk* current_chunk_ = nullptr;  // null: the current row is a buffered one
   const Row* current_pending_ = nullptr;
 };
 

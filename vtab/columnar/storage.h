@@ -38,14 +38,18 @@ struct ChunkInfo {
 };
 
 // The visible rows of a chunk (not deleted), with the requested columns. The decoded vectors
-// are shared with the table's chunk cache; `positions` maps each visible row to its row in them.
+// are shared with the table's chunk cache. When no row of the chunk is deleted, `positions` is
+// empty and visible row i is row i of the decoded vectors; otherwise it maps each visible row.
 struct ChunkRows {
-  std::vector<int64_t> rowids;      // visible rows, ascending
-  std::vector<uint32_t> positions;  // their rows in the decoded vectors
+  std::shared_ptr<const std::vector<int64_t>> all_rowids;  // every row of the chunk, ascending
+  std::vector<uint32_t> positions;
+  size_t visible = 0;
   std::vector<std::shared_ptr<const ColumnVector>> columns;  // per table column; null if not read
 
-  size_t size() const { return rowids.size(); }
-  ValueView value(int column, size_t row) const { return columns[column]->get(positions[row]); }
+  size_t size() const { return visible; }
+  size_t position(size_t row) const { return positions.empty() ? row : positions[row]; }
+  int64_t rowid(size_t row) const { return (*all_rowids)[position(row)]; }
+  ValueView value(int column, size_t row) const { return columns[column]->get(position(row)); }
 };
 
 // A cached statement on loan: reset (and so no longer holding a read cursor) when it goes away.

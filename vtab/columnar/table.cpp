@@ -590,12 +590,21 @@ Result<std::shared_ptr<const std::vector<int64_t>>> ColumnarTable::chunk_rowids(
 Result<ChunkRows> ColumnarTable::read_chunk_rows(const ChunkInfo& chunk, uint64_t column_mask) {
   ChunkRows result;
   STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<int64_t>> rowids, chunk_rowids(chunk));
-  result.rowids.reserve(rowids->size());
-  result.positions.reserve(rowids->size());
-  for (size_t i = 0; i < rowids->size(); ++i) {
-    if (chunk.is_deleted(i) || deletes_->contains((*rowids)[i])) continue;
-    result.rowids.push_back((*rowids)[i]);
-    result.positions.push_back(static_cast<uint32_t>(i));
+  result.all_rowids = rowids;
+  bool any_deleted = chunk.deleted_count > 0;
+  if (!any_deleted && !deletes_->empty()) {
+    auto first = deletes_->lower_bound(chunk.min_rowid);
+    any_deleted = first != deletes_->end() && *first <= chunk.max_rowid;
+  }
+  if (!any_deleted) {
+    result.visible = rowids->size();
+  } else {
+    result.positions.reserve(rowids->size());
+    for (size_t i = 0; i < rowids->size(); ++i) {
+      if (chunk.is_deleted(i) || deletes_->contains((*rowids)[i])) continue;
+      result.positions.push_back(static_cast<uint32_t>(i));
+    }
+    result.visible = result.positions.size();
   }
   result.columns.resize(schema_.columns.size());
   for (size_t c = 0; c < schema_.columns.size(); ++c) {
@@ -723,12 +732,12 @@ Status ColumnarTable::merge_chunks(const Value& partition, const std::vector<Chu
   std::vector<std::pair<int64_t, Row>> rows;
   for (const ChunkInfo& chunk : chunks) {
     STRATA_ASSIGN_OR_RETURN(ChunkRows loaded, read_chunk_rows(chunk, ~uint64_t{0}));
-    for (size_t i = 0; i < loaded.rowids.size(); ++i) {
+    for (size_t i = 0; i < loaded.size(); ++i) {
       Row row(schema_.columns.size());
       for (size_t c = 0; c < row.size(); ++c) {
         if (static_cast<int>(c) != schema_.rowid_alias) row[c] = Value(loaded.value(static_cast<int>(c), i));
       }
-      rows.emplace_back(loaded.rowids[i], std::move(row));
+      rows.emplace_back(loaded.rowid(i), std::move(row));
     }
   }
   std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -891,7 +900,7 @@ Result<std::string> ColumnarTable::check() {
       if (chunk.tier) continue;
       Result<ChunkRows> rows = read_chunk_rows(chunk, ~uint64_t{0});
       if (!rows.is_ok()) continue;  // reported above
-      for (size_t i = 0; i < rows->rowids.size(); ++i) {
+      for (size_t i = 0; i < rows->size(); ++i) {
         std::vector<ValueView> key;
         bool has_null = false;
         for (int column : schema_.uniques[k].columns) {
@@ -902,12 +911,12 @@ Result<std::string> ColumnarTable::check() {
         if (has_null) continue;
         ++expected;
         STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> holders, store_.unique_conflicts(k, key, std::nullopt));
-        if (std::find(holders.begin(), holders.end(), rows->rowids[i]) == holders.end()) {
+        if (std::find(holders.begin(), holders.end(), rows->rowid(i)) == holders.end()) {
           report(str_cat("unique index ", std::to_string(k), " has no entry for rowid ",
-                         std::to_string(rows->rowids[i])));
+                         std::to_string(rows->rowid(i))));
         } else if (holders.size() > 1) {
           report(str_cat("unique index ", std::to_string(k), ": the key of rowid ",
-                         std::to_string(rows->rowids[i]), " is held by ", std::to_string(holders.size()), " rows"));
+                         std::to_string(rows->rowid(i)), " is held by ", std::to_string(holders.size()), " rows"));
         }
       }
     }
