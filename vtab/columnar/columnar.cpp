@@ -26,8 +26,11 @@
 //
 //   idxNum bits (cursor.h): 1 rowid = argv (the rowid or the INTEGER PRIMARY KEY column);
 //   2 a lower rowid bound follows (4: strict, >), 8 an upper bound follows (16: strict, <).
-//   Bounds only narrow the chunks read; SQLite re-checks every constraint (omit = 0).
-//   idxStr: colUsed in decimal, so that only the columns the query uses are decoded.
+//   Rowid bounds only narrow the chunks read; SQLite re-checks them (omit = 0).
+//   idxStr: colUsed in decimal, so that only the columns the query uses are decoded; then one
+//   ";column,op,collation,exact,in" per pushed column filter (filter.h), whose right-hand sides
+//   follow the rowid arguments in argv. Exact filters are omitted by SQLite; zone maps rule out
+//   chunks before they are read.
 //   Rows come out in rowid order, so ORDER BY rowid (ascending) is consumed.
 #include "vtab/columnar/columnar.h"
 
@@ -40,6 +43,7 @@
 #include "ext/sqlite_shim.h"
 #include "ext/str_cat.h"
 #include "vtab/columnar/cursor.h"
+#include "vtab/columnar/filter.h"
 #include "vtab/columnar/table.h"
 #include "vtab/columnar/values.h"
 
@@ -132,8 +136,34 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
       info->estimatedRows = static_cast<sqlite3_int64>(table_rows * fraction) + 1;
       info->estimatedCost = 100 + table_rows * fraction;
     }
+    // Column filters (filter.h): their arguments follow the rowid ones.
+    std::string filter_plans;
+    double selectivity = 1.0;
+    for (int i = 0; i < info->nConstraint; ++i) {
+      const auto& constraint = info->aConstraint[i];
+      if (!constraint.usable || constraint.iColumn < 0 || constraint.iColumn == alias) continue;
+      ColumnFilter filter;
+      if (!plan_filter(table->schema(), constraint.iColumn, constraint.op, sqlite3_vtab_collation(info, i), filter)) {
+        continue;
+      }
+      if (constraint.op == SQLITE_INDEX_CONSTRAINT_EQ && sqlite3_vtab_in(info, i, 1)) filter.in_list = true;
+      info->aConstraintUsage[i].argvIndex = next_arg++;
+      info->aConstraintUsage[i].omit = filter.exact ? 1 : 0;
+      filter_plans += ";" + encode_filter_plan(filter);
+      switch (constraint.op) {
+        case SQLITE_INDEX_CONSTRAINT_EQ:
+        case SQLITE_INDEX_CONSTRAINT_IS: selectivity *= filter.in_list ? 0.2 : 0.1; break;
+        case SQLITE_INDEX_CONSTRAINT_ISNULL: selectivity *= 0.1; break;
+        case SQLITE_INDEX_CONSTRAINT_ISNOTNULL: selectivity *= 0.9; break;
+        default: selectivity *= 0.33; break;
+      }
+    }
+    if (equals < 0 && !filter_plans.empty()) {
+      info->estimatedRows = static_cast<sqlite3_int64>(static_cast<double>(info->estimatedRows) * selectivity) + 1;
+      info->estimatedCost = 100 + (info->estimatedCost - 100) * (0.2 + 0.8 * selectivity);
+    }
     info->idxNum = plan;
-    info->idxStr = sqlite3_mprintf("%llu", static_cast<unsigned long long>(info->colUsed));
+    info->idxStr = sqlite3_mprintf("%llu%s", static_cast<unsigned long long>(info->colUsed), filter_plans.c_str());
     if (info->idxStr == nullptr) return Status::no_memory();
     info->needToFreeIdxStr = 1;
     if (info->nOrderBy == 1 && !info->aOrderBy[0].desc &&
@@ -158,10 +188,7 @@ int x_close(sqlite3_vtab_cursor* cursor) {
 }
 
 int x_filter(sqlite3_vtab_cursor* cursor, int plan, const char* idx_str, int argc, sqlite3_value** argv) {
-  return cursor_call(cursor, [&] {
-    uint64_t mask = idx_str ? std::strtoull(idx_str, nullptr, 10) : ~uint64_t{0};
-    return ColumnarCursor::from(cursor)->filter(plan, mask, argc, argv);
-  });
+  return cursor_call(cursor, [&] { return ColumnarCursor::from(cursor)->filter(plan, idx_str, argc, argv); });
 }
 
 int x_next(sqlite3_vtab_cursor* cursor) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "vtab/columnar/values.h"
 
@@ -51,8 +52,8 @@ std::optional<int64_t> upper_bound_for(sqlite3_value* value, bool strict, bool& 
 
 }  // namespace
 
-Status ColumnarCursor::filter(int plan, uint64_t column_mask, int argc, sqlite3_value** argv) {
-  column_mask_ = column_mask;
+Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_value** argv) {
+  column_mask_ = idx_str ? std::strtoull(idx_str, nullptr, 10) : ~uint64_t{0};
   low_ = INT64_MIN;
   high_ = INT64_MAX;
   empty_range_ = false;
@@ -77,10 +78,14 @@ Status ColumnarCursor::filter(int plan, uint64_t column_mask, int argc, sqlite3_
     if (bound) high_ = std::min(high_, *bound);
   }
   if (low_ > high_) empty_range_ = true;
+  if (!parse_filters(idx_str, arg, argc, argv, table_->schema(), filters_)) {
+    return Status::internal("columnar: malformed plan");
+  }
 
   pending_ = table_->pending();
   pending_position_ = pending_.inserts->lower_bound(low_);
   pending_end_ = pending_.inserts->upper_bound(high_);
+  skip_filtered_pending();
   if (empty_range_) {
     eof_ = true;
     return Status::ok();
@@ -101,8 +106,37 @@ Status ColumnarCursor::filter(int plan, uint64_t column_mask, int argc, sqlite3_
 Status ColumnarCursor::load_chunks_up_to(int64_t rowid_bound) {
   while (next_chunk_ < chunks_.size() && chunks_[next_chunk_].min_rowid <= rowid_bound) {
     const ChunkInfo& info = chunks_[next_chunk_++];
+    // A chunk that a zone map rules out is never read.
+    bool ruled_out = false;
+    for (const ColumnFilter& column_filter : filters_) {
+      STRATA_ASSIGN_OR_RETURN(std::optional<ZoneMap> zone, table_->chunk_zone(info, column_filter.column));
+      if (zone && column_filter.rules_out(*zone)) {
+        ruled_out = true;
+        break;
+      }
+    }
+    if (ruled_out) continue;
     auto loaded = std::make_unique<LoadedChunk>();
     STRATA_ASSIGN_OR_RETURN(loaded->rows, table_->read_chunk_rows(info, column_mask_));
+    if (!filters_.empty()) {
+      // Evaluate the pushed filters on the decoded vectors: only matching rows stay visible.
+      ChunkRows& narrowed = loaded->rows;
+      std::vector<uint32_t> matching;
+      matching.reserve(narrowed.size());
+      for (size_t row = 0; row < narrowed.size(); ++row) {
+        bool keep = true;
+        for (const ColumnFilter& column_filter : filters_) {
+          if (!column_filter.matches(narrowed.value(column_filter.column, row))) {
+            keep = false;
+            break;
+          }
+        }
+        if (keep) matching.push_back(static_cast<uint32_t>(narrowed.position(row)));
+      }
+      narrowed.positions = std::move(matching);
+      narrowed.visible = narrowed.positions.size();
+      if (narrowed.visible == 0) continue;
+    }
     const ChunkRows& rows = loaded->rows;
     // Visible rows are in rowid order: binary search over them for the range.
     auto first_at_least = [&](int64_t bound, bool strictly_greater) {
@@ -150,6 +184,7 @@ Status ColumnarCursor::advance() {
       current_pending_ = pending_position_->second.get();
       current_chunk_ = nullptr;
       ++pending_position_;
+      skip_filtered_pending();
       // A stored copy of a rowid rewritten in this transaction is hidden by the buffer's
       // deletions, so no chunk offers the same rowid.
       return Status::ok();
@@ -178,6 +213,17 @@ Status ColumnarCursor::advance() {
     }
     return Status::internal("columnar: cursor lost its row");
   }
+}
+
+bool ColumnarCursor::row_matches(const Row& row) const {
+  for (const ColumnFilter& column_filter : filters_) {
+    if (!column_filter.matches(row[column_filter.column].view())) return false;
+  }
+  return true;
+}
+
+void ColumnarCursor::skip_filtered_pending() {
+  while (pending_position_ != pending_end_ && !row_matches(*pending_position_->second)) ++pending_position_;
 }
 
 Status ColumnarCursor::next() {

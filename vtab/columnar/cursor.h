@@ -10,11 +10,13 @@
 #include <memory>
 #include <vector>
 
+#include "vtab/columnar/filter.h"
 #include "vtab/columnar/table.h"
 
 namespace strata::columnar {
 
-// xBestIndex plan, in idxNum (docs in columnar.cpp's manual).
+// xBestIndex plan, in idxNum (docs in columnar.cpp's manual); column filters follow the rowid
+// arguments, described in idxStr (filter.h).
 inline constexpr int kPlanRowidEquals = 1;     // argv[0]: the rowid
 inline constexpr int kPlanRowidLower = 2;      // next argv: rowid >= (or > with kPlanLowerStrict)
 inline constexpr int kPlanLowerStrict = 4;
@@ -31,8 +33,8 @@ class ColumnarCursor {
     return reinterpret_cast<ColumnarCursor*>(cursor);
   }
 
-  // column_mask: colUsed of the plan (passed through idxStr).
-  Status filter(int plan, uint64_t column_mask, int argc, sqlite3_value** argv);
+  // idx_str: colUsed of the plan, then the pushed column filters (filter.h).
+  Status filter(int plan, const char* idx_str, int argc, sqlite3_value** argv);
   Status next();
   // next() for the common case, cheap enough for the per-row xNext: true when it moved to the
   // current chunk's next row; false when next() must run.
@@ -56,9 +58,12 @@ class ColumnarCursor {
 
   Status load_chunks_up_to(int64_t rowid_bound);
   Status advance();
+  bool row_matches(const Row& row) const;
+  void skip_filtered_pending();
 
   ColumnarTable* table_;
   uint64_t column_mask_ = ~uint64_t{0};
+  std::vector<ColumnFilter> filters_;
   int64_t low_ = INT64_MIN;
   int64_t high_ = INT64_MAX;
   bool empty_range_ = false;

@@ -257,6 +257,21 @@ Result<std::vector<ChunkStore::ColumnBlobPrefix>> ChunkStore::column_blob_prefix
   return prefixes;
 }
 
+Result<std::optional<ZoneMap>> ChunkStore::read_zone(int64_t chunk_id, int column) {
+  STRATA_ASSIGN_OR_RETURN(StatementLease select,
+                          statement(19, [&] { return str_cat("SELECT zone FROM ", shadow_name("columns"), " WHERE cell = ?1"); }));
+  STRATA_RETURN_IF_ERROR(select->bind_int64(1, column_cell(chunk_id, column)));
+  STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
+  if (!has_row || select->column_is_null(0)) return std::optional<ZoneMap>();
+  auto bytes = select->column_blob(0);
+  Result<ZoneMap> zone = decode_zone_map(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  if (!zone.is_ok()) {
+    return corrupt(table_name_, str_cat("chunk ", std::to_string(chunk_id), " column ", std::to_string(column),
+                                        " zone map: ", zone.status().message()));
+  }
+  return std::optional<ZoneMap>(std::move(zone).value());
+}
+
 Result<std::vector<int64_t>> ChunkStore::read_rowids(const ChunkInfo& chunk) {
   STRATA_ASSIGN_OR_RETURN(ColumnVector values, read_column(chunk.chunk_id, kRowidColumn, chunk.row_count));
   std::string where = str_cat("chunk ", std::to_string(chunk.chunk_id), " rowids: ");
@@ -291,7 +306,7 @@ Result<int64_t> ChunkStore::write_chunk(const Value& partition, const std::vecto
   // Column rows first: the chunk exists for readers only once its t_chunks row does.
   STRATA_ASSIGN_OR_RETURN(StatementLease insert_column,
                           statement(6, [&] { return str_cat("INSERT OR REPLACE INTO ", shadow_name("columns"),
-                                            "(cell, data) VALUES (?1, ?2)"); }));
+                                            "(cell, data, zone) VALUES (?1, ?2, ?3)"); }));
   ColumnVector rowid_values;
   rowid_values.reserve(rowids.size());
   for (int64_t rowid : rowids) rowid_values.append_integer(rowid);
@@ -303,6 +318,10 @@ Result<int64_t> ChunkStore::write_chunk(const Value& partition, const std::vecto
     insert_column->clear_bindings();
     STRATA_RETURN_IF_ERROR(insert_column->bind_int64(1, column_cell(chunk_id, column)));
     STRATA_RETURN_IF_ERROR(insert_column->bind_blob(1 + 1, std::as_bytes(std::span(blob.data(), blob.size()))));
+    if (column >= 0) {
+      std::string zone = encode_zone_map(compute_zone_map(values));
+      STRATA_RETURN_IF_ERROR(insert_column->bind_blob(3, std::as_bytes(std::span(zone.data(), zone.size()))));
+    }  // the rowids need none: their range is in the chunk's directory row
     STRATA_RETURN_IF_ERROR(run_counted(*insert_column));
   }
   STRATA_ASSIGN_OR_RETURN(StatementLease insert_chunk,

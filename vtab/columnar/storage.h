@@ -12,6 +12,7 @@
 
 #include "codecs/column_codec.h"
 #include "codecs/column_vector.h"
+#include "codecs/zone_map.h"
 #include "ext/sqlite_handles.h"
 #include "vtab/columnar/schema.h"
 
@@ -104,6 +105,8 @@ class ChunkStore {
     int64_t stored_size;
   };
   Result<std::vector<ColumnBlobPrefix>> column_blob_prefixes(int64_t chunk_id);
+  // The zone map of one column of a chunk; nullopt when the chunk has none.
+  Result<std::optional<ZoneMap>> read_zone(int64_t chunk_id, int column);
   // Rowids of a chunk, checked against its row count and bounds.
   Result<std::vector<int64_t>> read_rowids(const ChunkInfo& chunk);
 

@@ -587,6 +587,15 @@ Result<std::shared_ptr<const std::vector<int64_t>>> ColumnarTable::chunk_rowids(
   return entry.rowids;
 }
 
+Result<std::optional<ZoneMap>> ColumnarTable::chunk_zone(const ChunkInfo& chunk, int column) {
+  ChunkCache::Entry& entry = cache_.entry(chunk.chunk_id);
+  auto found = entry.zones.find(column);
+  if (found != entry.zones.end()) return found->second;
+  STRATA_ASSIGN_OR_RETURN(std::optional<ZoneMap> zone, store_.read_zone(chunk.chunk_id, column));
+  entry.zones[column] = zone;
+  return zone;
+}
+
 Result<ChunkRows> ColumnarTable::read_chunk_rows(const ChunkInfo& chunk, uint64_t column_mask) {
   ChunkRows result;
   STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<int64_t>> rowids, chunk_rowids(chunk));

@@ -41,6 +41,7 @@ class ChunkCache {
   struct Entry {
     std::shared_ptr<const std::vector<int64_t>> rowids;
     std::map<int, std::shared_ptr<const ColumnVector>> columns;
+    std::map<int, std::optional<ZoneMap>> zones;
   };
 
   Entry& entry(int64_t chunk_id);
@@ -121,6 +122,8 @@ class ColumnarTable {
   // The rows of a chunk that are visible (neither in its bitmap nor buffered as deleted), with
   // the columns whose bit is set in `column_mask` (bit 63: every column from 63 on).
   Result<ChunkRows> read_chunk_rows(const ChunkInfo& chunk, uint64_t column_mask);
+  // The zone map of a column of a chunk (nullopt: none stored), from the cache.
+  Result<std::optional<ZoneMap>> chunk_zone(const ChunkInfo& chunk, int column);
   // The decoded rowids of a chunk (every row, deleted ones included), from the cache.
   Result<std::shared_ptr<const std::vector<int64_t>>> chunk_rowids(const ChunkInfo& chunk);
   // Drops cached chunks when another connection has committed since they were read.

@@ -1,0 +1,167 @@
+#include "vtab/columnar/filter.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "ext/module_arguments.h"
+#include "vtab/columnar/values.h"
+
+namespace strata::columnar {
+
+namespace {
+
+bool compare_matches(int op, int comparison) {
+  switch (op) {
+    case SQLITE_INDEX_CONSTRAINT_EQ:
+    case SQLITE_INDEX_CONSTRAINT_IS: return comparison == 0;
+    case SQLITE_INDEX_CONSTRAINT_GT: return comparison > 0;
+    case SQLITE_INDEX_CONSTRAINT_GE: return comparison >= 0;
+    case SQLITE_INDEX_CONSTRAINT_LT: return comparison < 0;
+    case SQLITE_INDEX_CONSTRAINT_LE: return comparison <= 0;
+    default: return true;
+  }
+}
+
+}  // namespace
+
+bool is_numeric_affinity(Affinity affinity) {
+  return affinity == Affinity::kInteger || affinity == Affinity::kReal || affinity == Affinity::kNumeric;
+}
+
+bool ColumnFilter::matches(const ValueView& value) const {
+  if (lets_everything_through) return true;
+  if (op == SQLITE_INDEX_CONSTRAINT_ISNULL) return value.type == ValueType::kNull;
+  if (op == SQLITE_INDEX_CONSTRAINT_ISNOTNULL) return value.type != ValueType::kNull;
+  if (value.type == ValueType::kNull) {
+    // NULL matches nothing, except `IS NULL` written as `col IS ?` with a NULL right side.
+    if (op != SQLITE_INDEX_CONSTRAINT_IS) return false;
+    for (const Value& rhs : values) {
+      if (rhs.is_null()) return true;
+    }
+    return false;
+  }
+  for (const Value& rhs : values) {
+    if (rhs.is_null()) continue;  // comparisons with NULL are never true; IS NULL handled above
+    if (compare_matches(op, compare_values(value, rhs.view(), collation))) return true;
+  }
+  return false;
+}
+
+bool ColumnFilter::rules_out(const ZoneMap& zone) const {
+  if (lets_everything_through) return false;
+  if (op == SQLITE_INDEX_CONSTRAINT_ISNULL) return zone.nulls == 0;
+  if (op == SQLITE_INDEX_CONSTRAINT_ISNOTNULL) return zone.nulls == zone.rows;
+  bool may_match_null = false;
+  for (const Value& rhs : values) may_match_null |= rhs.is_null() && op == SQLITE_INDEX_CONSTRAINT_IS;
+  if (may_match_null && zone.nulls > 0) return false;
+  if (!zone.min || !zone.max) return true;  // only NULLs, and NULL matches no comparison
+  for (const Value& rhs : values) {
+    if (rhs.is_null()) continue;
+    // The bounds are in BINARY order; text under another collation cannot be bounded by them.
+    bool text_involved = rhs.type == ValueType::kText || zone.has_type(ValueType::kText);
+    if (collation != Collation::kBinary && text_involved) return false;
+    int to_min = compare_values(rhs.view(), zone.min->view(), Collation::kBinary);
+    int to_max = compare_values(rhs.view(), zone.max->view(), Collation::kBinary);
+    bool possible = true;
+    switch (op) {
+      case SQLITE_INDEX_CONSTRAINT_EQ:
+      case SQLITE_INDEX_CONSTRAINT_IS: possible = to_min >= 0 && to_max <= 0; break;
+      case SQLITE_INDEX_CONSTRAINT_GT: possible = to_max < 0; break;   // some value > rhs
+      case SQLITE_INDEX_CONSTRAINT_GE: possible = to_max <= 0; break;
+      case SQLITE_INDEX_CONSTRAINT_LT: possible = to_min > 0; break;   // some value < rhs
+      case SQLITE_INDEX_CONSTRAINT_LE: possible = to_min >= 0; break;
+      default: break;
+    }
+    if (possible) return false;
+  }
+  return true;
+}
+
+bool plan_filter(const TableSchema& schema, int column, int op, const char* collation, ColumnFilter& plan) {
+  if (column < 0 || column >= static_cast<int>(schema.columns.size()) || column == schema.rowid_alias) return false;
+  plan = ColumnFilter();
+  plan.column = column;
+  plan.op = op;
+  if (collation == nullptr || equals_ignore_case(collation, "BINARY")) {
+    plan.collation = Collation::kBinary;
+  } else if (equals_ignore_case(collation, "NOCASE")) {
+    plan.collation = Collation::kNoCase;
+  } else if (equals_ignore_case(collation, "RTRIM")) {
+    plan.collation = Collation::kRtrim;
+  } else {
+    return false;
+  }
+  Affinity affinity = schema.columns[column].affinity;
+  switch (op) {
+    case SQLITE_INDEX_CONSTRAINT_ISNULL:
+    case SQLITE_INDEX_CONSTRAINT_ISNOTNULL: plan.exact = true; return true;
+    case SQLITE_INDEX_CONSTRAINT_EQ:
+    case SQLITE_INDEX_CONSTRAINT_IS:
+      if (is_numeric_affinity(affinity)) {
+        plan.exact = true;
+        return true;
+      }
+      if (affinity == Affinity::kText) {
+        plan.exact = false;
+        return true;
+      }
+      return false;
+    case SQLITE_INDEX_CONSTRAINT_GT:
+    case SQLITE_INDEX_CONSTRAINT_GE:
+    case SQLITE_INDEX_CONSTRAINT_LT:
+    case SQLITE_INDEX_CONSTRAINT_LE:
+      if (!is_numeric_affinity(affinity)) return false;
+      plan.exact = true;
+      return true;
+    default: return false;
+  }
+}
+
+std::string encode_filter_plan(const ColumnFilter& filter) {
+  return std::to_string(filter.column) + "," + std::to_string(filter.op) + "," +
+         std::to_string(static_cast<int>(filter.collation)) + "," + (filter.exact ? "1" : "0") + "," +
+         (filter.in_list ? "1" : "0");
+}
+
+bool parse_filters(const char* idx_str, int first_argument, int argc, sqlite3_value** argv,
+                   const TableSchema& schema, std::vector<ColumnFilter>& filters) {
+  filters.clear();
+  if (idx_str == nullptr) return true;
+  const char* plan = std::strchr(idx_str, ';');
+  int argument = first_argument;
+  while (plan != nullptr) {
+    ++plan;
+    ColumnFilter filter;
+    int collation = 0, exact = 0, in_list = 0;
+    if (std::sscanf(plan, "%d,%d,%d,%d,%d", &filter.column, &filter.op, &collation, &exact, &in_list) != 5) return false;
+    if (filter.column < 0 || filter.column >= static_cast<int>(schema.columns.size()) || argument >= argc) return false;
+    filter.collation = static_cast<Collation>(collation);
+    filter.exact = exact != 0;
+    filter.in_list = in_list != 0;
+    sqlite3_value* rhs = argv[argument++];
+    bool numeric = is_numeric_affinity(schema.columns[filter.column].affinity);
+    auto add = [&](sqlite3_value* value) {
+      Value converted = numeric ? value_with_affinity(value, Affinity::kNumeric) : value_from_sqlite(value);
+      // A TEXT column compared with a non-text value: the comparison depends on the other
+      // side's affinity, which is not known here; let every row through (SQLite re-checks).
+      if (!numeric && !converted.is_null() && converted.type != ValueType::kText) filter.lets_everything_through = true;
+      filter.values.push_back(std::move(converted));
+    };
+    if (filter.op != SQLITE_INDEX_CONSTRAINT_ISNULL && filter.op != SQLITE_INDEX_CONSTRAINT_ISNOTNULL) {
+      if (filter.in_list) {
+        sqlite3_value* element = nullptr;
+        for (int rc = sqlite3_vtab_in_first(rhs, &element); rc == SQLITE_OK && element != nullptr;
+             rc = sqlite3_vtab_in_next(rhs, &element)) {
+          add(element);
+        }
+      } else {
+        add(rhs);
+      }
+    }
+    filters.push_back(std::move(filter));
+    plan = std::strchr(plan, ';');
+  }
+  return true;
+}
+
+}  // namespace strata::columnar

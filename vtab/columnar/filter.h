@@ -1,0 +1,54 @@
+// Column filters pushed down from WHERE (xBestIndex) and evaluated on decoded column vectors
+// and zone maps, before any value reaches SQLite.
+//
+// What is pushed, and why it is exact (SQLite's comparison rules, "Type Conversions Prior To
+// Comparison"):
+//   - IS NULL / IS NOT NULL on any column: exact.
+//   - =, IS, <, <=, >, >=, IN on a column with INTEGER, REAL or NUMERIC affinity: SQLite applies
+//     NUMERIC affinity to the other side, and every value stored in such a column already has it
+//     (numeric-looking text was converted on insert), so comparing in SQLite's cross-type order
+//     is exact. SQLite is told to omit its own check.
+//   - =, IS, IN with text on a TEXT column: exact for text, but a non-text right-hand side could
+//     convert either side depending on its own affinity, which a virtual table cannot see; so
+//     these filter as a superset (a non-text value lets every row through) and SQLite re-checks.
+//   Only the BINARY, NOCASE and RTRIM collations are pushed.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "codecs/value_compare.h"
+#include "codecs/zone_map.h"
+#include "ext/sqlite_api.h"
+#include "vtab/columnar/schema.h"
+
+namespace strata::columnar {
+
+struct ColumnFilter {
+  int column = -1;
+  int op = 0;  // SQLITE_INDEX_CONSTRAINT_EQ, _GT, _LE, _LT, _GE, _IS, _ISNULL, _ISNOTNULL
+  Collation collation = Collation::kBinary;
+  bool exact = false;    // SQLite omits its own check: the filter must be exact
+  bool in_list = false;  // the right-hand side is an IN list (sqlite3_vtab_in)
+  std::vector<Value> values;  // the right-hand side(s), with NUMERIC affinity for numeric columns
+  bool lets_everything_through = false;  // a superset filter that cannot narrow this time
+
+  bool matches(const ValueView& value) const;
+  // True when no row of a chunk with this zone map can match.
+  bool rules_out(const ZoneMap& zone) const;
+};
+
+// The plan part of idxStr for one pushed constraint, and its parsing.
+std::string encode_filter_plan(const ColumnFilter& filter);
+// Parses the filters of an idxStr ("colUsed;plan;plan…") and binds their right-hand sides
+// from argv[first_argument…]. Returns false when idxStr is malformed.
+bool parse_filters(const char* idx_str, int first_argument, int argc, sqlite3_value** argv,
+                   const TableSchema& schema, std::vector<ColumnFilter>& filters);
+
+// Decides whether constraint `op` with `collation` on `column` can be pushed, and how.
+// Returns false when it cannot.
+bool plan_filter(const TableSchema& schema, int column, int op, const char* collation, ColumnFilter& plan);
+
+bool is_numeric_affinity(Affinity affinity);
+
+}  // namespace strata::columnar
