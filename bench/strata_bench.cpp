@@ -214,7 +214,9 @@ W1Report load_w1(const Options& options, const W1Script& script, W1Databases& da
   databases.plain = std::make_unique<Database>(options, plain_path);
 
   std::string create_plain = replace_all(replace_all(script.create, "@TABLE@", "events"), "@N@", n);
+  // The columnar variant adds its options after the column list (w1-events.sql).
   std::string create_columnar = replace_all(create_plain, "CREATE TABLE events (", "CREATE VIRTUAL TABLE events USING columnar(");
+  create_columnar = create_columnar.substr(0, create_columnar.rfind(')')) + ", bloom='f_s2')";
   std::string insert = replace_all(replace_all(script.insert, "@TABLE@", "events"), "@N@", n);
   report.columns = static_cast<int>(std::count(create_plain.begin(), create_plain.end(), ',')) + 1;
 

@@ -95,21 +95,25 @@ struct TableShape {
   const char* columns;                 // the column definitions, shared by both tables
   std::vector<std::string> names;      // writable columns (no rowid alias)
   const char* key;                     // rowid alias, or "rowid"
+  const char* columnar_options;        // extra options for the columnar table
 };
 
 const std::vector<TableShape>& shapes() {
   static const std::vector<TableShape> all = {
-      {"plain", "a INTEGER, b TEXT, c REAL, d, e NUMERIC", {"a", "b", "c", "d", "e"}, "rowid"},
+      {"plain", "a INTEGER, b TEXT, c REAL, d, e NUMERIC", {"a", "b", "c", "d", "e"}, "rowid",
+       ", bloom='a,b,c,e'"},
       {"keyed",
        "id INTEGER PRIMARY KEY, k TEXT UNIQUE, v INTEGER NOT NULL DEFAULT 5, w BLOB, "
        "n TEXT COLLATE NOCASE",
        {"k", "v", "w", "n"},
-       "id"},
+       "id",
+       ", bloom='k,v,n'"},
       {"composite",
        "id INTEGER PRIMARY KEY AUTOINCREMENT, x TEXT COLLATE NOCASE, y REAL DEFAULT 1.5, z, "
        "UNIQUE(x, y)",
        {"x", "y", "z"},
-       "id"},
+       "id",
+       ", bloom='x,y', compression=none"},
   };
   return all;
 }
@@ -259,7 +263,7 @@ void run_differential(const TableShape& shape, uint32_t seed, int statements) {
   int chunk_rows = std::vector<int>{2, 3, 7, 64, 1000}[sizes() % 5];
   ordinary.exec(std::string("CREATE TABLE t(") + shape.columns + ")");
   columnar.exec(std::string("CREATE VIRTUAL TABLE t USING columnar(") + shape.columns +
-                ", chunk_rows=" + std::to_string(chunk_rows) + ")");
+                ", chunk_rows=" + std::to_string(chunk_rows) + shape.columnar_options + ")");
   StatementGenerator generator(seed, shape);
   bool in_transaction = false;
   int savepoints = 0;

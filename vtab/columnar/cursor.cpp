@@ -106,11 +106,16 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
 Status ColumnarCursor::load_chunks_up_to(int64_t rowid_bound) {
   while (next_chunk_ < chunks_.size() && chunks_[next_chunk_].min_rowid <= rowid_bound) {
     const ChunkInfo& info = chunks_[next_chunk_++];
-    // A chunk that a zone map rules out is never read.
+    // A chunk that a zone map or bloom filter rules out is never read.
     bool ruled_out = false;
     for (const ColumnFilter& column_filter : filters_) {
       STRATA_ASSIGN_OR_RETURN(std::optional<ZoneMap> zone, table_->chunk_zone(info, column_filter.column));
       if (zone && column_filter.rules_out(*zone)) {
+        ruled_out = true;
+        break;
+      }
+      STRATA_ASSIGN_OR_RETURN(std::optional<BloomFilter> bloom, table_->chunk_bloom(info, column_filter.column));
+      if (bloom && column_filter.rules_out(*bloom)) {
         ruled_out = true;
         break;
       }

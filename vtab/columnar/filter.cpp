@@ -1,5 +1,6 @@
 #include "vtab/columnar/filter.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -73,6 +74,32 @@ bool ColumnFilter::rules_out(const ZoneMap& zone) const {
       default: break;
     }
     if (possible) return false;
+  }
+  return true;
+}
+
+bool ColumnFilter::rules_out(const BloomFilter& bloom) const {
+  if (lets_everything_through) return false;
+  if (op != SQLITE_INDEX_CONSTRAINT_EQ && op != SQLITE_INDEX_CONSTRAINT_IS) return false;
+  // Text equality under NOCASE or RTRIM matches spellings the filter never saw.
+  if (collation != Collation::kBinary) return false;
+  for (const Value& rhs : values) {
+    if (rhs.is_null()) {
+      if (op == SQLITE_INDEX_CONSTRAINT_IS) return false;  // IS NULL: NULLs are not in filters
+      continue;
+    }
+    if (bloom.may_contain(rhs.view())) return false;
+    // SQLite's 5 = 5.0, while Parquet hashes an INT64 and a DOUBLE differently: probe both.
+    if (rhs.type == ValueType::kInteger) {
+      auto real = static_cast<double>(rhs.integer);
+      if (static_cast<long double>(real) == static_cast<long double>(rhs.integer) &&
+          bloom.may_contain(ValueView::of_real(real))) {
+        return false;
+      }
+    } else if (rhs.type == ValueType::kReal && std::isfinite(rhs.real) && rhs.real == std::trunc(rhs.real) &&
+               std::fabs(rhs.real) < 9.2e18) {
+      if (bloom.may_contain(ValueView::of_integer(static_cast<int64_t>(rhs.real)))) return false;
+    }
   }
   return true;
 }

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "codecs/bloom_filter.h"
 #include "codecs/value_compare.h"
 #include "codecs/zone_map.h"
 #include "ext/sqlite_api.h"
@@ -36,6 +37,8 @@ struct ColumnFilter {
   bool matches(const ValueView& value) const;
   // True when no row of a chunk with this zone map can match.
   bool rules_out(const ZoneMap& zone) const;
+  // True when the chunk's bloom filter says no right-hand value is present (=, IS, IN only).
+  bool rules_out(const BloomFilter& bloom) const;
 };
 
 // The plan part of idxStr for one pushed constraint, and its parsing.

@@ -1,6 +1,7 @@
 #include "vtab/columnar/storage.h"
 
 #include <algorithm>
+#include <unordered_set>
 #include <chrono>
 
 #include "ext/str_cat.h"
@@ -257,6 +258,31 @@ Result<std::vector<ChunkStore::ColumnBlobPrefix>> ChunkStore::column_blob_prefix
   return prefixes;
 }
 
+std::string build_bloom(const ColumnVector& values) {
+  std::unordered_set<uint64_t> hashes;
+  for (size_t row = 0; row < values.size(); ++row) {
+    if (values.type(row) != ValueType::kNull) hashes.insert(BloomFilter::hash(values.get(row)));
+  }
+  BloomFilter filter(BloomFilter::optimal_bytes(hashes.size(), kBloomFalsePositiveRate));
+  for (uint64_t hash : hashes) filter.insert_hash(hash);
+  return filter.bytes();
+}
+
+Result<std::optional<BloomFilter>> ChunkStore::read_bloom(int64_t chunk_id, int column) {
+  STRATA_ASSIGN_OR_RETURN(StatementLease select,
+                          statement(20, [&] { return str_cat("SELECT bloom FROM ", shadow_name("columns"), " WHERE cell = ?1"); }));
+  STRATA_RETURN_IF_ERROR(select->bind_int64(1, column_cell(chunk_id, column)));
+  STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
+  if (!has_row || select->column_is_null(0)) return std::optional<BloomFilter>();
+  auto bytes = select->column_blob(0);
+  Result<BloomFilter> filter = BloomFilter::from_bytes(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  if (!filter.is_ok()) {
+    return corrupt(table_name_, str_cat("chunk ", std::to_string(chunk_id), " column ", std::to_string(column),
+                                        " bloom filter: ", filter.status().message()));
+  }
+  return std::optional<BloomFilter>(std::move(filter).value());
+}
+
 Result<std::optional<ZoneMap>> ChunkStore::read_zone(int64_t chunk_id, int column) {
   STRATA_ASSIGN_OR_RETURN(StatementLease select,
                           statement(19, [&] { return str_cat("SELECT zone FROM ", shadow_name("columns"), " WHERE cell = ?1"); }));
@@ -306,7 +332,7 @@ Result<int64_t> ChunkStore::write_chunk(const Value& partition, const std::vecto
   // Column rows first: the chunk exists for readers only once its t_chunks row does.
   STRATA_ASSIGN_OR_RETURN(StatementLease insert_column,
                           statement(6, [&] { return str_cat("INSERT OR REPLACE INTO ", shadow_name("columns"),
-                                            "(cell, data, zone) VALUES (?1, ?2, ?3)"); }));
+                                            "(cell, data, zone, bloom) VALUES (?1, ?2, ?3, ?4)"); }));
   ColumnVector rowid_values;
   rowid_values.reserve(rowids.size());
   for (int64_t rowid : rowids) rowid_values.append_integer(rowid);
@@ -322,6 +348,10 @@ Result<int64_t> ChunkStore::write_chunk(const Value& partition, const std::vecto
       std::string zone = encode_zone_map(compute_zone_map(values));
       STRATA_RETURN_IF_ERROR(insert_column->bind_blob(3, std::as_bytes(std::span(zone.data(), zone.size()))));
     }  // the rowids need none: their range is in the chunk's directory row
+    if (std::find(schema_->bloom_columns.begin(), schema_->bloom_columns.end(), column) != schema_->bloom_columns.end()) {
+      std::string bloom = build_bloom(values);
+      STRATA_RETURN_IF_ERROR(insert_column->bind_blob(4, std::as_bytes(std::span(bloom.data(), bloom.size()))));
+    }
     STRATA_RETURN_IF_ERROR(run_counted(*insert_column));
   }
   STRATA_ASSIGN_OR_RETURN(StatementLease insert_chunk,

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "codecs/bloom_filter.h"
 #include "codecs/column_codec.h"
 #include "codecs/column_vector.h"
 #include "codecs/zone_map.h"
@@ -105,6 +106,8 @@ class ChunkStore {
     int64_t stored_size;
   };
   Result<std::vector<ColumnBlobPrefix>> column_blob_prefixes(int64_t chunk_id);
+  // The bloom filter of one column of a chunk; nullopt when the chunk has none.
+  Result<std::optional<BloomFilter>> read_bloom(int64_t chunk_id, int column);
   // The zone map of one column of a chunk; nullopt when the chunk has none.
   Result<std::optional<ZoneMap>> read_zone(int64_t chunk_id, int column);
   // Rowids of a chunk, checked against its row count and bounds.
@@ -152,6 +155,10 @@ class ChunkStore {
 Status bind_value_view(Statement& statement, int index, const ValueView& value);
 // Reads column `column` of the current row as a Value.
 Value value_from_column(const Statement& statement, int column);
+
+// Chunk bloom filters are sized for this false-positive rate (1%, as DESIGN.md says).
+inline constexpr double kBloomFalsePositiveRate = 0.01;
+std::string build_bloom(const ColumnVector& values);
 
 inline int64_t column_cell(int64_t chunk_id, int column) { return chunk_id * 4096 + column + 1; }
 

@@ -6,6 +6,7 @@
 
 #include "ext/module_arguments.h"
 #include "ext/sql_tokenizer.h"
+#include "codecs/value_encoding.h"
 #include "ext/str_cat.h"
 #include "strata/version.h"
 #include "vtab/columnar/partition.h"
@@ -587,6 +588,19 @@ Result<std::shared_ptr<const std::vector<int64_t>>> ColumnarTable::chunk_rowids(
   return entry.rowids;
 }
 
+Result<std::optional<BloomFilter>> ColumnarTable::chunk_bloom(const ChunkInfo& chunk, int column) {
+  ChunkCache::Entry& entry = cache_.entry(chunk.chunk_id);
+  auto found = entry.blooms.find(column);
+  if (found != entry.blooms.end()) return found->second;
+  std::optional<BloomFilter> bloom;
+  if (std::find(schema_.bloom_columns.begin(), schema_.bloom_columns.end(), column) != schema_.bloom_columns.end()) {
+    STRATA_ASSIGN_OR_RETURN(bloom, store_.read_bloom(chunk.chunk_id, column));
+  }
+  entry.blooms[column] = bloom;
+  if (bloom) cache_.charge(bloom->bytes().size());
+  return bloom;
+}
+
 Result<std::optional<ZoneMap>> ColumnarTable::chunk_zone(const ChunkInfo& chunk, int column) {
   ChunkCache::Entry& entry = cache_.entry(chunk.chunk_id);
   auto found = entry.zones.find(column);
@@ -895,9 +909,37 @@ Result<std::string> ColumnarTable::check() {
       Result<ColumnVector> values = store_.read_column(chunk.chunk_id, static_cast<int>(c), chunk.row_count);
       if (!values.is_ok()) {
         report(values.status().message());
-      } else if (values->size() != rowids->size()) {
+        continue;
+      }
+      if (values->size() != rowids->size()) {
         report(str_cat(where, "column ", schema_.columns[c].name, " has ", std::to_string(values->size()),
                        " values for ", std::to_string(rowids->size()), " rows"));
+        continue;
+      }
+      // A bloom filter that misses a stored value would hide rows: every value must be in it.
+      Result<std::optional<BloomFilter>> bloom = store_.read_bloom(chunk.chunk_id, static_cast<int>(c));
+      if (!bloom.is_ok()) {
+        report(bloom.status().message());
+      } else if (*bloom) {
+        for (size_t row = 0; row < values->size(); ++row) {
+          if (values->type(row) != ValueType::kNull && !(*bloom)->may_contain(values->get(row))) {
+            report(str_cat(where, "column ", schema_.columns[c].name, ": bloom filter misses row ", std::to_string(row)));
+            break;
+          }
+        }
+      }
+      // A zone map that excludes a stored value would hide rows too.
+      Result<std::optional<ZoneMap>> zone = store_.read_zone(chunk.chunk_id, static_cast<int>(c));
+      if (!zone.is_ok()) {
+        report(zone.status().message());
+      } else if (*zone) {
+        ZoneMap actual = compute_zone_map(*values);
+        bool consistent = (*zone)->rows == actual.rows && (*zone)->nulls == actual.nulls && (*zone)->types == actual.types &&
+                          (*zone)->min.has_value() == actual.min.has_value();
+        if (consistent && actual.min) {
+          consistent = same_value((*zone)->min->view(), actual.min->view()) && same_value((*zone)->max->view(), actual.max->view());
+        }
+        if (!consistent) report(str_cat(where, "column ", schema_.columns[c].name, ": zone map disagrees with the values"));
       }
     }
   }

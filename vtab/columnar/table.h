@@ -42,6 +42,7 @@ class ChunkCache {
     std::shared_ptr<const std::vector<int64_t>> rowids;
     std::map<int, std::shared_ptr<const ColumnVector>> columns;
     std::map<int, std::optional<ZoneMap>> zones;
+    std::map<int, std::optional<BloomFilter>> blooms;
   };
 
   Entry& entry(int64_t chunk_id);
@@ -122,6 +123,8 @@ class ColumnarTable {
   // The rows of a chunk that are visible (neither in its bitmap nor buffered as deleted), with
   // the columns whose bit is set in `column_mask` (bit 63: every column from 63 on).
   Result<ChunkRows> read_chunk_rows(const ChunkInfo& chunk, uint64_t column_mask);
+  // The bloom filter of a column of a chunk (nullopt: none stored), from the cache.
+  Result<std::optional<BloomFilter>> chunk_bloom(const ChunkInfo& chunk, int column);
   // The zone map of a column of a chunk (nullopt: none stored), from the cache.
   Result<std::optional<ZoneMap>> chunk_zone(const ChunkInfo& chunk, int column);
   // The decoded rowids of a chunk (every row, deleted ones included), from the cache.
