@@ -11,24 +11,63 @@ constexpr uint8_t kZoneVersion = 1;
 }
 
 ZoneMap compute_zone_map(const ColumnVector& values) {
+  // One pass keeping the extremes per storage class (cheap comparisons), combined at the end
+  // in SQLite's order: numbers < text < blobs.
   ZoneMap zone;
   zone.rows = values.size();
-  std::optional<size_t> min_row;
-  std::optional<size_t> max_row;
+  bool have_integer = false, have_real = false;
+  int64_t integer_min = 0, integer_max = 0;
+  double real_min = 0, real_max = 0;
+  std::optional<size_t> text_min, text_max, blob_min, blob_max;
   for (size_t row = 0; row < values.size(); ++row) {
     ValueType type = values.type(row);
     zone.types = static_cast<uint8_t>(zone.types | (1 << static_cast<int>(type)));
-    if (type == ValueType::kNull) {
-      ++zone.nulls;
-      continue;
+    switch (type) {
+      case ValueType::kNull: ++zone.nulls; break;
+      case ValueType::kInteger: {
+        int64_t v = values.integer(row);
+        if (!have_integer || v < integer_min) integer_min = v;
+        if (!have_integer || v > integer_max) integer_max = v;
+        have_integer = true;
+        break;
+      }
+      case ValueType::kReal: {
+        double v = values.get(row).real;
+        if (!have_real || v < real_min) real_min = v;
+        if (!have_real || v > real_max) real_max = v;
+        have_real = true;
+        break;
+      }
+      case ValueType::kText:
+      case ValueType::kBlob: {
+        auto& low = type == ValueType::kText ? text_min : blob_min;
+        auto& high = type == ValueType::kText ? text_max : blob_max;
+        std::string_view v = values.get(row).bytes;
+        if (!low || v < values.get(*low).bytes) low = row;
+        if (!high || v > values.get(*high).bytes) high = row;
+        break;
+      }
     }
-    ValueView value = values.get(row);
-    if (!min_row || compare_values(value, values.get(*min_row), Collation::kBinary) < 0) min_row = row;
-    if (!max_row || compare_values(value, values.get(*max_row), Collation::kBinary) > 0) max_row = row;
   }
-  if (min_row) {
-    zone.min = Value(values.get(*min_row));
-    zone.max = Value(values.get(*max_row));
+  std::optional<ValueView> low, high;
+  if (have_integer || have_real) {
+    ValueView integer_low = ValueView::of_integer(integer_min), integer_high = ValueView::of_integer(integer_max);
+    ValueView real_low = ValueView::of_real(real_min), real_high = ValueView::of_real(real_max);
+    if (have_integer && have_real) {
+      low = compare_values(integer_low, real_low, Collation::kBinary) <= 0 ? integer_low : real_low;
+      high = compare_values(integer_high, real_high, Collation::kBinary) >= 0 ? integer_high : real_high;
+    } else {
+      low = have_integer ? integer_low : real_low;
+      high = have_integer ? integer_high : real_high;
+    }
+  }
+  if (!low && text_min) low = values.get(*text_min);
+  if (!low && blob_min) low = values.get(*blob_min);
+  if (blob_max) high = values.get(*blob_max);
+  else if (text_max) high = values.get(*text_max);
+  if (low) {
+    zone.min = Value(*low);
+    zone.max = Value(*high);
   }
   return zone;
 }

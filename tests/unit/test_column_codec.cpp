@@ -3,7 +3,9 @@
 // sanitizer build runs these too).
 #include "codecs/column_codec.h"
 #include "codecs/codecs.h"
+#include "codecs/value_compare.h"
 #include "codecs/value_encoding.h"
+#include "codecs/zone_map.h"
 
 #include <gtest/gtest.h>
 
@@ -215,6 +217,42 @@ TEST(ColumnCodec, GarbageNeverCrashes) {
     if (decoded.is_ok()) {
       EXPECT_LE(decoded->size(), kMaxColumnRows);
     }
+  }
+}
+
+}  // namespace
+}  // namespace strata
+
+namespace strata {
+namespace {
+
+// The zone map's bounds equal the brute-force min and max in SQLite's order.
+TEST(ZoneMap, BoundsAreTheMinimumAndMaximumInSqliteOrder) {
+  std::mt19937_64 random(5);
+  for (int round = 0; round < 300; ++round) {
+    ColumnVector values = random_values(random, random() % 60);
+    ZoneMap zone = compute_zone_map(values);
+    std::optional<ValueView> low, high;
+    uint64_t nulls = 0;
+    for (size_t i = 0; i < values.size(); ++i) {
+      ValueView v = values.get(i);
+      if (v.type == ValueType::kNull) {
+        ++nulls;
+        continue;
+      }
+      if (!low || compare_values(v, *low, Collation::kBinary) < 0) low = v;
+      if (!high || compare_values(v, *high, Collation::kBinary) > 0) high = v;
+    }
+    ASSERT_EQ(zone.nulls, nulls);
+    ASSERT_EQ(zone.min.has_value(), low.has_value());
+    if (low) {
+      EXPECT_EQ(compare_values(zone.min->view(), *low, Collation::kBinary), 0) << "round " << round;
+      EXPECT_EQ(compare_values(zone.max->view(), *high, Collation::kBinary), 0) << "round " << round;
+    }
+    Result<ZoneMap> decoded = decode_zone_map(encode_zone_map(zone));
+    ASSERT_TRUE(decoded.is_ok());
+    EXPECT_EQ(decoded->rows, zone.rows);
+    EXPECT_EQ(decoded->types, zone.types);
   }
 }
 
