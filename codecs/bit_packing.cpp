@@ -1,5 +1,9 @@
 #include "codecs/bit_packing.h"
 
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
 namespace strata {
 
 int bit_width(uint64_t value) {
@@ -38,10 +42,27 @@ std::optional<std::vector<uint64_t>> unpack_bits(std::string_view packed, size_t
   if (width < 0 || width > 64) return std::nullopt;
   std::vector<uint64_t> values(count, 0);
   if (width == 0) return values;
-  if (packed.size() < packed_size(count, width)) return std::nullopt;
+  size_t needed = packed_size(count, width);
+  if (packed.size() < needed) return std::nullopt;
   const auto* bytes = reinterpret_cast<const unsigned char*>(packed.data());
-  size_t bit = 0;
-  for (size_t i = 0; i < count; ++i) {
+  const uint64_t mask = width == 64 ? ~uint64_t{0} : (uint64_t{1} << width) - 1;
+  size_t i = 0;
+  // Fast path: one unaligned 8-byte little-endian load per value while 8 bytes remain; a value
+  // of up to 56 bits starting anywhere in its first byte fits in it.
+  if (width <= 56) {
+    for (; i < count; ++i) {
+      size_t bit = i * static_cast<size_t>(width);
+      size_t byte = bit / 8;
+      if (byte + 8 > packed.size()) break;
+      uint64_t word;
+      std::memcpy(&word, bytes + byte, 8);
+      if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+      values[i] = (word >> (bit % 8)) & mask;
+    }
+  }
+  // The rest (and widths above 56) bit by bit.
+  for (; i < count; ++i) {
+    size_t bit = i * static_cast<size_t>(width);
     uint64_t value = 0;
     for (int read = 0; read < width;) {
       size_t byte = bit / 8;

@@ -10,9 +10,11 @@
 //   5   integers     u8 flags (1: null bitmap follows, 2: deltas), [null bitmap],
 //                    varint count of non-null values, zigzag varint base, [zigzag varint
 //                    smallest delta], u8 width, bit-packed offsets (frame of reference)
+//   6   reals        u8 flags (1: null bitmap follows), [null bitmap], the non-NULL values as
+//                    8-byte little-endian IEEE 754 doubles
 //
 // Any mix of storage classes round-trips through plain, constant, run-length and dictionary;
-// integers takes columns whose values are all integers or NULL.
+// integers takes columns whose values are all integers or NULL, reals those all reals or NULL.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +26,9 @@
 
 namespace strata {
 
-enum class CodecId : uint8_t { kPlain = 1, kConstant = 2, kRunLength = 3, kDictionary = 4, kIntegers = 5 };
+enum class CodecId : uint8_t {
+  kPlain = 1, kConstant = 2, kRunLength = 3, kDictionary = 4, kIntegers = 5, kReals = 6
+};
 
 std::string_view codec_name(CodecId codec);
 
@@ -36,6 +40,7 @@ struct ColumnAnalysis {
   size_t run_length_bytes = 0;  // encoded size under run-length
   size_t dictionary_bytes = 0;  // encoded size under dictionary; SIZE_MAX when too many distinct
   size_t integer_bytes = SIZE_MAX;  // encoded size under integers; SIZE_MAX when not applicable
+  size_t real_bytes = SIZE_MAX;     // encoded size under reals; SIZE_MAX when not applicable
 };
 
 ColumnAnalysis analyze_column(const ColumnVector& values);
@@ -64,5 +69,10 @@ bool integers_apply(const ColumnVector& values);
 size_t integers_encoded_size(const ColumnVector& values);
 std::string encode_integers(const ColumnVector& values);
 Result<ColumnVector> decode_integers(std::string_view payload, uint64_t rows);
+
+// Applies when every value is a real or NULL.
+bool reals_apply(const ColumnVector& values);
+std::string encode_reals(const ColumnVector& values);
+Result<ColumnVector> decode_reals(std::string_view payload, uint64_t rows);
 
 }  // namespace strata

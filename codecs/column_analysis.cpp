@@ -16,6 +16,7 @@ std::string_view codec_name(CodecId codec) {
     case CodecId::kRunLength: return "rle";
     case CodecId::kDictionary: return "dictionary";
     case CodecId::kIntegers: return "delta-for";
+    case CodecId::kReals: return "reals";
   }
   return "unknown";
 }
@@ -60,6 +61,11 @@ ColumnAnalysis analyze_column(const ColumnVector& values) {
     analysis.dictionary_bytes = SIZE_MAX;
   }
   if (integers_apply(values)) analysis.integer_bytes = integers_encoded_size(values);
+  if (!values.empty() && reals_apply(values)) {
+    size_t nulls = 0;
+    for (size_t row = 0; row < values.size(); ++row) nulls += values.type(row) == ValueType::kNull ? 1 : 0;
+    analysis.real_bytes = 1 + (nulls ? (values.size() + 7) / 8 : 0) + (values.size() - nulls) * 8;
+  }
   return analysis;
 }
 
@@ -76,6 +82,7 @@ CodecId choose_codec(const ColumnAnalysis& analysis) {
   consider(CodecId::kRunLength, analysis.run_length_bytes);
   consider(CodecId::kDictionary, analysis.dictionary_bytes);
   consider(CodecId::kIntegers, analysis.integer_bytes);
+  consider(CodecId::kReals, analysis.real_bytes);
   return best;
 }
 
@@ -85,6 +92,7 @@ std::string encode_with(CodecId codec, const ColumnVector& values) {
     case CodecId::kRunLength: return encode_run_length(values);
     case CodecId::kDictionary: return encode_dictionary(values);
     case CodecId::kIntegers: return encode_integers(values);
+    case CodecId::kReals: return encode_reals(values);
     case CodecId::kPlain: break;
   }
   return encode_plain(values);
@@ -97,6 +105,7 @@ Result<ColumnVector> decode_with(CodecId codec, std::string_view payload, uint64
     case CodecId::kRunLength: return decode_run_length(payload, rows);
     case CodecId::kDictionary: return decode_dictionary(payload, rows);
     case CodecId::kIntegers: return decode_integers(payload, rows);
+    case CodecId::kReals: return decode_reals(payload, rows);
   }
   return codec_damage("unknown codec");
 }

@@ -30,7 +30,7 @@ Result<ParsedHeader> parse_header(std::string_view blob, bool verify_checksum = 
   std::optional<uint8_t> codec = reader.byte();
   std::optional<uint8_t> flags = reader.byte();
   if (!codec || !flags) return damaged("header too short");
-  if (*codec < static_cast<uint8_t>(CodecId::kPlain) || *codec > static_cast<uint8_t>(CodecId::kIntegers)) {
+  if (*codec < static_cast<uint8_t>(CodecId::kPlain) || *codec > static_cast<uint8_t>(CodecId::kReals)) {
     return damaged(str_cat("unknown codec ", std::to_string(*codec)));
   }
   if ((*flags & ~kFlagZstd) != 0) return damaged(str_cat("unknown flags ", std::to_string(*flags)));

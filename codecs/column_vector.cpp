@@ -32,6 +32,40 @@ void ColumnVector::append(const ValueView& value) {
   }
 }
 
+namespace {
+bool bit_set(const unsigned char* bits, size_t row) { return bits != nullptr && ((bits[row / 8] >> (row % 8)) & 1); }
+}  // namespace
+
+void ColumnVector::append_integers(const int64_t* values, size_t rows, const unsigned char* nulls) {
+  size_t start = types_.size();
+  types_.resize(start + rows, ValueType::kInteger);
+  payload_.resize(start + rows, 0);
+  lengths_.resize(start + rows, 0);
+  size_t next = 0;
+  for (size_t row = 0; row < rows; ++row) {
+    if (bit_set(nulls, row)) {
+      types_[start + row] = ValueType::kNull;
+    } else {
+      payload_[start + row] = values[next++];
+    }
+  }
+}
+
+void ColumnVector::append_reals(const double* values, size_t rows, const unsigned char* nulls) {
+  size_t start = types_.size();
+  types_.resize(start + rows, ValueType::kReal);
+  payload_.resize(start + rows, 0);
+  lengths_.resize(start + rows, 0);
+  size_t next = 0;
+  for (size_t row = 0; row < rows; ++row) {
+    if (bit_set(nulls, row)) {
+      types_[start + row] = ValueType::kNull;
+    } else {
+      payload_[start + row] = std::bit_cast<int64_t>(values[next++]);
+    }
+  }
+}
+
 ValueView ColumnVector::get(size_t row) const {
   ValueView view;
   view.type = types_[row];

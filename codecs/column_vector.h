@@ -63,6 +63,10 @@ class ColumnVector {
   void append_text(std::string_view value) { push_bytes(ValueType::kText, value); }
   void append_blob(std::string_view value) { push_bytes(ValueType::kBlob, value); }
   void append(const ValueView& value);
+  // Appends many integers (or reals) at once; where `nulls` is given, rows with a set bit
+  // (bit i % 8 of byte i / 8, as the codecs' NULL bitmaps) are NULL and take no value.
+  void append_integers(const int64_t* values, size_t rows, const unsigned char* nulls = nullptr);
+  void append_reals(const double* values, size_t rows, const unsigned char* nulls = nullptr);
 
   ValueType type(size_t row) const { return types_[row]; }
   ValueView get(size_t row) const;

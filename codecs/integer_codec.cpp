@@ -169,15 +169,8 @@ Result<ColumnVector> decode_integers(std::string_view payload, uint64_t rows) {
     return codec_damage("trailing bytes after an all-NULL integer column");
   }
   ColumnVector values;
-  values.reserve(static_cast<size_t>(rows));
-  size_t next = 0;
-  for (uint64_t row = 0; row < rows; ++row) {
-    if (is_null(row)) {
-      values.append_null();
-    } else {
-      values.append_integer(numbers[next++]);
-    }
-  }
+  values.append_integers(numbers.data(), static_cast<size_t>(rows),
+                         bitmap.empty() ? nullptr : reinterpret_cast<const unsigned char*>(bitmap.data()));
   return values;
 }
 

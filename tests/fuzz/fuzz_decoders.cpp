@@ -24,8 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)strata::inspect_column(bytes);
   if (!bytes.empty()) {
     // The first byte picks a codec and a row count; the rest is its payload.
-    auto codec = static_cast<strata::CodecId>(1 + static_cast<uint8_t>(bytes[0]) % 5);
-    (void)strata::decode_with(codec, bytes.substr(1), static_cast<uint8_t>(bytes[0]) / 5 % 64);
+    auto codec = static_cast<strata::CodecId>(1 + static_cast<uint8_t>(bytes[0]) % 6);
+    (void)strata::decode_with(codec, bytes.substr(1), static_cast<uint8_t>(bytes[0]) / 6 % 64);
   }
   (void)strata::decode_zone_map(bytes);
   strata::Result<strata::BloomFilter> bloom = strata::BloomFilter::from_bytes(bytes);
@@ -83,11 +83,12 @@ int main(int argc, char** argv) {
       case 0: input = strata::encode_column(random_column(random), strata::Compression{random() % 2 == 0, 1}); break;
       case 1: {
         strata::ColumnVector values = random_column(random);
-        auto codec = static_cast<strata::CodecId>(1 + random() % 5);
+        auto codec = static_cast<strata::CodecId>(1 + random() % 6);
         if (codec == strata::CodecId::kIntegers && !strata::integers_apply(values)) codec = strata::CodecId::kPlain;
+        if (codec == strata::CodecId::kReals && !strata::reals_apply(values)) codec = strata::CodecId::kPlain;
         if (codec == strata::CodecId::kConstant) codec = strata::CodecId::kRunLength;
         std::string payload = strata::encode_with(codec, values);
-        input = std::string(1, static_cast<char>(static_cast<int>(codec) - 1 + 5 * static_cast<int>(values.size() % 51))) + payload;
+        input = std::string(1, static_cast<char>(static_cast<int>(codec) - 1 + 6 * static_cast<int>(values.size() % 42))) + payload;
         break;
       }
       case 2: input = strata::encode_zone_map(strata::compute_zone_map(random_column(random))); break;

@@ -89,7 +89,7 @@ CodecId codec_of(const ColumnVector& values) {
 }
 
 TEST(ColumnCodec, AnalysisPicksTheCodecTheDataCallsFor) {
-  ColumnVector constant, runs, low_cardinality, timestamps, mixed;
+  ColumnVector constant, runs, low_cardinality, timestamps, mixed, reals;
   for (int i = 0; i < 10000; ++i) {
     constant.append_text("same");
     runs.append_text(i < 5000 ? "2024-01-01" : "2024-01-02");
@@ -97,16 +97,18 @@ TEST(ColumnCodec, AnalysisPicksTheCodecTheDataCallsFor) {
     low_cardinality.append_text(kTypes[(i * 7919) % 4]);
     timestamps.append_integer(1700000000000 + int64_t{i} * 100);
     if (i % 3 == 0) mixed.append_text("t" + std::to_string(i)); else mixed.append_real(i * 0.37);
+    if (i % 7 == 0) reals.append_null(); else reals.append_real(i * 0.37);
   }
   EXPECT_EQ(codec_of(constant), CodecId::kConstant);
   EXPECT_EQ(codec_of(runs), CodecId::kRunLength);
   EXPECT_EQ(codec_of(low_cardinality), CodecId::kDictionary);
   EXPECT_EQ(codec_of(timestamps), CodecId::kIntegers);
   EXPECT_EQ(codec_of(mixed), CodecId::kPlain);
+  EXPECT_EQ(codec_of(reals), CodecId::kReals);
   // 10,000 timestamps 100 apart: 7 bits each, not 64.
   Result<ColumnBlobInfo> info = inspect_column(encode_column(timestamps, Compression{false, 0}));
   EXPECT_LT(info->raw_size, 10000u);
-  for (const ColumnVector* values : {&constant, &runs, &low_cardinality, &timestamps, &mixed}) {
+  for (const ColumnVector* values : {&constant, &runs, &low_cardinality, &timestamps, &mixed, &reals}) {
     expect_round_trip(*values, Compression{true, 3});
   }
 }
@@ -123,6 +125,13 @@ TEST(ColumnCodec, EveryCodecRoundTripsWhatItApplies) {
   ColumnVector all_null;
   for (int i = 0; i < 9; ++i) all_null.append_null();
   columns.push_back(all_null);
+  for (int round = 0; round < 20; ++round) {
+    ColumnVector reals;
+    for (size_t i = 0, n = random() % 100; i < n; ++i) {
+      if (random() % 8 == 0) reals.append_null(); else reals.append_real(std::bit_cast<double>(random()));
+    }
+    columns.push_back(reals);
+  }
   for (int round = 0; round < 40; ++round) {
     ColumnVector integers;
     int64_t base = static_cast<int64_t>(random());
@@ -135,6 +144,7 @@ TEST(ColumnCodec, EveryCodecRoundTripsWhatItApplies) {
   for (const ColumnVector& values : columns) {
     std::vector<CodecId> codecs = {CodecId::kPlain, CodecId::kRunLength, CodecId::kDictionary};
     if (integers_apply(values)) codecs.push_back(CodecId::kIntegers);
+    if (reals_apply(values)) codecs.push_back(CodecId::kReals);
     bool all_same = true;
     for (size_t i = 1; i < values.size(); ++i) all_same &= same_value(values.get(i), values.get(0));
     if (all_same) codecs.push_back(CodecId::kConstant);
@@ -209,7 +219,7 @@ TEST(ColumnCodec, GarbageNeverCrashes) {
     for (char& c : garbage) c = static_cast<char>(random());
     if (round % 2 == 0 && garbage.size() > 8) {
       // Make the header plausible so the payload parser is exercised too.
-      garbage[0] = static_cast<char>(1 + round % 5);  // each codec in turn
+      garbage[0] = static_cast<char>(1 + round % 6);  // each codec in turn
       garbage[1] = static_cast<char>(round % 4 == 0 ? 1 : 0);
     }
     Result<ColumnVector> decoded = decode_column(garbage, random() % 2 ? std::optional<uint64_t>(random() % 200)
@@ -254,6 +264,32 @@ TEST(ZoneMap, BoundsAreTheMinimumAndMaximumInSqliteOrder) {
     EXPECT_EQ(decoded->rows, zone.rows);
     EXPECT_EQ(decoded->types, zone.types);
   }
+}
+
+}  // namespace
+}  // namespace strata
+
+#include "codecs/bit_packing.h"
+
+namespace strata {
+namespace {
+
+TEST(BitPacking, EveryWidthRoundTrips) {
+  std::mt19937_64 random(8);
+  for (int width = 0; width <= 64; ++width) {
+    for (size_t count : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{63}, size_t{1000}}) {
+      std::vector<uint64_t> values(count);
+      for (uint64_t& value : values) value = width == 64 ? random() : (width == 0 ? 0 : random() & ((uint64_t{1} << width) - 1));
+      std::string packed;
+      pack_bits(values, width, packed);
+      ASSERT_EQ(packed.size(), packed_size(count, width));
+      std::optional<std::vector<uint64_t>> unpacked = unpack_bits(packed, count, width);
+      ASSERT_TRUE(unpacked.has_value());
+      ASSERT_EQ(*unpacked, values) << "width " << width << " count " << count;
+      if (!packed.empty()) EXPECT_FALSE(unpack_bits(std::string_view(packed).substr(1), count, width).has_value());
+    }
+  }
+  EXPECT_FALSE(unpack_bits("", 1, 65).has_value());
 }
 
 }  // namespace
