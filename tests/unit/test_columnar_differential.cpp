@@ -205,7 +205,11 @@ class StatementGenerator {
              " FROM t WHERE " + predicate(true) + " ORDER BY rowid";
     }
     if (choice < 70) {
-      switch (pick(6)) {
+      switch (pick(8)) {
+        case 6: return "SELECT rowid, * FROM t ORDER BY rowid LIMIT " + std::to_string(static_cast<int>(pick(6)) - 1) +
+                       " OFFSET " + std::to_string(static_cast<int>(pick(30)) - 2);
+        case 7: return "SELECT rowid, * FROM t WHERE " + predicate() + " ORDER BY rowid LIMIT " + std::to_string(pick(4)) +
+                       (pick(2) ? " OFFSET " + std::to_string(pick(5)) : std::string());
         case 0: return "SELECT rowid, * FROM t WHERE " + predicate() + " ORDER BY rowid";
         case 1: return "SELECT count(*), count(" + column() + "), min(" + column() + "), max(" + column() + ") FROM t";
         case 2: {

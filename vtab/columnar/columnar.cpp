@@ -27,6 +27,8 @@
 //   idxNum bits (cursor.h): 1 rowid = argv (the rowid or the INTEGER PRIMARY KEY column);
 //   2 a lower rowid bound follows (4: strict, >), 8 an upper bound follows (16: strict, <).
 //   Rowid bounds only narrow the chunks read; SQLite re-checks them (omit = 0).
+//   32: LIMIT, 64: OFFSET (their values are the last arguments, LIMIT first), taken only when
+//   SQLite has no constraint or ORDER BY left to apply.
 //   idxStr: colUsed in decimal, so that only the columns the query uses are decoded; then one
 //   ";column,op,collation,exact,in" per pushed column filter (filter.h), whose right-hand sides
 //   follow the rowid arguments in argv. Exact filters are omitted by SQLite; zone maps rule out
@@ -156,6 +158,32 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
         case SQLITE_INDEX_CONSTRAINT_ISNULL: selectivity *= 0.1; break;
         case SQLITE_INDEX_CONSTRAINT_ISNOTNULL: selectivity *= 0.9; break;
         default: selectivity *= 0.33; break;
+      }
+    }
+    // LIMIT / OFFSET: ours to apply only when SQLite has nothing left to do before it counts
+    // rows — every other constraint consumed and omitted, and no ORDER BY it would sort for.
+    bool everything_consumed = true;
+    for (int i = 0; i < info->nConstraint; ++i) {
+      int op = info->aConstraint[i].op;
+      if (op == SQLITE_INDEX_CONSTRAINT_LIMIT || op == SQLITE_INDEX_CONSTRAINT_OFFSET) continue;
+      if (info->aConstraintUsage[i].argvIndex == 0 || !info->aConstraintUsage[i].omit) everything_consumed = false;
+    }
+    bool order_consumed = info->nOrderBy == 0 ||
+                          (info->nOrderBy == 1 && !info->aOrderBy[0].desc &&
+                           (info->aOrderBy[0].iColumn == -1 || info->aOrderBy[0].iColumn == alias));
+    if (everything_consumed && order_consumed) {
+      for (int i = 0; i < info->nConstraint; ++i) {
+        int op = info->aConstraint[i].op;
+        if (!info->aConstraint[i].usable) continue;
+        if (op == SQLITE_INDEX_CONSTRAINT_LIMIT && !(plan & kPlanLimit)) {
+          plan |= kPlanLimit;
+        } else if (op == SQLITE_INDEX_CONSTRAINT_OFFSET && !(plan & kPlanOffset)) {
+          plan |= kPlanOffset;
+        } else {
+          continue;
+        }
+        info->aConstraintUsage[i].argvIndex = next_arg++;
+        info->aConstraintUsage[i].omit = 1;
       }
     }
     if (equals < 0 && !filter_plans.empty()) {

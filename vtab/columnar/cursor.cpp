@@ -81,6 +81,18 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
   if (!parse_filters(idx_str, arg, argc, argv, table_->schema(), filters_)) {
     return Status::internal("columnar: malformed plan");
   }
+  arg += static_cast<int>(filters_.size());
+  limited_ = false;
+  remaining_offset_ = 0;
+  if ((plan & kPlanLimit) && arg < argc) {
+    int64_t limit = sqlite3_value_int64(argv[arg++]);
+    if (limit >= 0) {  // LIMIT -1 means none, as in SQLite
+      limited_ = true;
+      remaining_limit_ = limit;
+      if (limit == 0) empty_range_ = true;
+    }
+  }
+  if ((plan & kPlanOffset) && arg < argc) remaining_offset_ = std::max<int64_t>(0, sqlite3_value_int64(argv[arg++]));
 
   pending_ = table_->pending();
   pending_position_ = pending_.inserts->lower_bound(low_);
@@ -100,7 +112,30 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
   // whether another connection has committed since the cache was filled.
   table_->refresh_cache();
   eof_ = false;
-  return advance();
+  return advance_past_offset();
+}
+
+// Skips OFFSET rows: whole chunks by their row counts where nothing else can interleave (no
+// filters, no buffered rows, no rowid bounds, deletions all on disk), row by row otherwise.
+Status ColumnarCursor::advance_past_offset() {
+  if (remaining_offset_ > 0 && filters_.empty() && pending_.inserts->empty() && pending_.deletes->empty() &&
+      low_ == INT64_MIN && high_ == INT64_MAX) {
+    while (next_chunk_ < chunks_.size() && remaining_offset_ >= chunks_[next_chunk_].live_rows() &&
+           (next_chunk_ + 1 >= chunks_.size() || chunks_[next_chunk_ + 1].min_rowid > chunks_[next_chunk_].max_rowid)) {
+      remaining_offset_ -= chunks_[next_chunk_].live_rows();
+      ++next_chunk_;
+    }
+  }
+  bool limited = limited_;
+  limited_ = false;  // the skipped rows do not count against LIMIT
+  STRATA_RETURN_IF_ERROR(advance());
+  while (remaining_offset_ > 0 && !eof_) {
+    --remaining_offset_;
+    STRATA_RETURN_IF_ERROR(next());
+  }
+  limited_ = limited;
+  if (limited_ && remaining_limit_ <= 0) eof_ = true;
+  return Status::ok();
 }
 
 Status ColumnarCursor::load_chunks_up_to(int64_t rowid_bound) {
@@ -232,7 +267,13 @@ void ColumnarCursor::skip_filtered_pending() {
 }
 
 Status ColumnarCursor::next() {
+  if (limited_ && remaining_limit_ <= 1) {
+    remaining_limit_ = 0;
+    eof_ = true;
+    return Status::ok();
+  }
   if (next_in_chunk()) return Status::ok();
+  if (limited_) --remaining_limit_;
   if (current_chunk_ != nullptr) {
     LoadedChunk* chunk = current_chunk_;
     if (++chunk->position >= chunk->end) {

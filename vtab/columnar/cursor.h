@@ -22,6 +22,8 @@ inline constexpr int kPlanRowidLower = 2;      // next argv: rowid >= (or > with
 inline constexpr int kPlanLowerStrict = 4;
 inline constexpr int kPlanRowidUpper = 8;      // next argv: rowid <= (or < with kPlanUpperStrict)
 inline constexpr int kPlanUpperStrict = 16;
+inline constexpr int kPlanLimit = 32;   // a LIMIT value follows the filters' arguments
+inline constexpr int kPlanOffset = 64;  // an OFFSET value follows (after LIMIT's)
 
 class ColumnarCursor {
  public:
@@ -40,6 +42,10 @@ class ColumnarCursor {
   // current chunk's next row; false when next() must run.
   bool next_in_chunk() {
     if (current_chunk_ == nullptr || current_chunk_->position + 1 >= sequential_end_) return false;
+    if (limited_) {
+      if (remaining_limit_ <= 1) return false;  // next() ends the scan
+      --remaining_limit_;
+    }
     current_rowid_ = current_chunk_->rows.rowid(++current_chunk_->position);
     return true;
   }
@@ -58,12 +64,16 @@ class ColumnarCursor {
 
   Status load_chunks_up_to(int64_t rowid_bound);
   Status advance();
+  Status advance_past_offset();
   bool row_matches(const Row& row) const;
   void skip_filtered_pending();
 
   ColumnarTable* table_;
   uint64_t column_mask_ = ~uint64_t{0};
   std::vector<ColumnFilter> filters_;
+  bool limited_ = false;
+  int64_t remaining_limit_ = 0;  // with LIMIT: rows still allowed, the current one included
+  int64_t remaining_offset_ = 0;  // rows still to skip
   int64_t low_ = INT64_MIN;
   int64_t high_ = INT64_MAX;
   bool empty_range_ = false;
