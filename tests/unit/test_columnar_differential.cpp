@@ -101,7 +101,7 @@ struct TableShape {
 const std::vector<TableShape>& shapes() {
   static const std::vector<TableShape> all = {
       {"plain", "a INTEGER, b TEXT, c REAL, d, e NUMERIC", {"a", "b", "c", "d", "e"}, "rowid",
-       ", bloom='a,b,c,e'"},
+       ", bloom='a,b,c,e', index='a,b,e'"},
       {"keyed",
        "id INTEGER PRIMARY KEY, k TEXT UNIQUE, v INTEGER NOT NULL DEFAULT 5, w BLOB, "
        "n TEXT COLLATE NOCASE",
@@ -113,7 +113,7 @@ const std::vector<TableShape>& shapes() {
        "UNIQUE(x, y)",
        {"x", "y", "z"},
        "id",
-       ", bloom='x,y', compression=none"},
+       ", bloom='x,y', index='y', compression=none"},
   };
   return all;
 }

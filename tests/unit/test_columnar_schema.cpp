@@ -48,10 +48,12 @@ TEST(TableSchema, ColumnsConstraintsAndOptions) {
   EXPECT_EQ(schema->columns[4].declared_type, "DECIMAL(10, 2)");
   EXPECT_EQ(schema->columns[4].affinity, Affinity::kNumeric);
   EXPECT_EQ(schema->columns[4].default_sql, "(1 + 2)");
-  ASSERT_EQ(schema->uniques.size(), 2u);
-  EXPECT_EQ(schema->uniques[0].columns, std::vector<int>{3});
-  EXPECT_EQ(schema->uniques[1].columns, (std::vector<int>{2, 1}));
-  EXPECT_EQ(schema->uniques[1].collations[0], "NOCASE");  // the column's own collation
+  ASSERT_EQ(schema->key_indexes.size(), 3u);  // two UNIQUE constraints, then index=kind
+  EXPECT_FALSE(schema->key_indexes[2].unique);
+  EXPECT_EQ(schema->key_indexes[2].columns, std::vector<int>{2});
+  EXPECT_EQ(schema->key_indexes[0].columns, std::vector<int>{3});
+  EXPECT_EQ(schema->key_indexes[1].columns, (std::vector<int>{2, 1}));
+  EXPECT_EQ(schema->key_indexes[1].collations[0], "NOCASE");  // the column's own collation
   EXPECT_EQ(schema->chunk_rows, 1000);
   ASSERT_TRUE(schema->partition);
   EXPECT_EQ(schema->partition->unit, PartitionUnit::kDay);
@@ -72,9 +74,9 @@ TEST(TableSchema, RowidAliasRules) {
   // Not aliases: DESC, INT, a composite key — those are unique constraints.
   Result<TableSchema> descending = parse({"id INTEGER PRIMARY KEY DESC", "v"});
   EXPECT_EQ(descending->rowid_alias, -1);
-  EXPECT_EQ(descending->uniques.size(), 1u);
+  EXPECT_EQ(descending->key_indexes.size(), 1u);
   EXPECT_EQ(parse({"id INT PRIMARY KEY", "v"})->rowid_alias, -1);
-  EXPECT_EQ(parse({"a INTEGER", "b", "PRIMARY KEY(a, b)"})->uniques.size(), 1u);
+  EXPECT_EQ(parse({"a INTEGER", "b", "PRIMARY KEY(a, b)"})->key_indexes.size(), 1u);
 }
 
 TEST(TableSchema, RefusesWhatItCannotEnforceByName) {

@@ -28,7 +28,9 @@
 //   2 a lower rowid bound follows (4: strict, >), 8 an upper bound follows (16: strict, <).
 //   Rowid bounds only narrow the chunks read; SQLite re-checks them (omit = 0).
 //   32: LIMIT, 64: OFFSET (their values are the last arguments, LIMIT first), taken only when
-//   SQLite has no constraint or ORDER BY left to apply.
+//   SQLite has no constraint or ORDER BY left to apply. Bits 8-15 / 16-23: a key-index lookup
+//   (cursor.h): an = or IN filter on a column with a UNIQUE constraint or index= looks its values
+//   up in the shadow B-tree, and only chunks holding the rowids found are read.
 //   idxStr: colUsed in decimal, so that only the columns the query uses are decoded; then one
 //   ";column,op,collation,exact,in" per pushed column filter (filter.h), whose right-hand sides
 //   follow the rowid arguments in argv. Exact filters are omitted by SQLite; zone maps rule out
@@ -88,6 +90,20 @@ int x_destroy(sqlite3_vtab* vtab) {
   return rc;
 }
 
+// The single-column key index (UNIQUE constraint or index= column) on `column` that compares
+// like a constraint with `collation` does, or -1. Numbers compare alike under any collation.
+int find_key_index(const TableSchema& schema, int column, const char* collation) {
+  bool numeric = is_numeric_affinity(schema.columns[column].affinity);
+  std::string wanted = collation ? collation : "BINARY";
+  for (size_t k = 0; k < schema.key_indexes.size(); ++k) {
+    const KeyIndex& index = schema.key_indexes[k];
+    if (index.columns.size() != 1 || index.columns[0] != column) continue;
+    std::string have = index.collations[0].empty() ? "BINARY" : index.collations[0];
+    if (numeric || equals_ignore_case(have, wanted)) return static_cast<int>(k);
+  }
+  return -1;
+}
+
 int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
   return vtab_call(vtab, [&]() -> Status {
     ColumnarTable* table = ColumnarTable::from(vtab);
@@ -141,14 +157,26 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
     // Column filters (filter.h): their arguments follow the rowid ones.
     std::string filter_plans;
     double selectivity = 1.0;
+    int filter_count = 0;
+    int key_lookup = -1;  // encode_key_lookup(…) of the best key-index lookup
+    bool key_lookup_unique = false;
     for (int i = 0; i < info->nConstraint; ++i) {
       const auto& constraint = info->aConstraint[i];
       if (!constraint.usable || constraint.iColumn < 0 || constraint.iColumn == alias) continue;
       ColumnFilter filter;
-      if (!plan_filter(table->schema(), constraint.iColumn, constraint.op, sqlite3_vtab_collation(info, i), filter)) {
+      const char* collation = sqlite3_vtab_collation(info, i);
+      if (!plan_filter(table->schema(), constraint.iColumn, constraint.op, collation, filter)) {
         continue;
       }
       if (constraint.op == SQLITE_INDEX_CONSTRAINT_EQ && sqlite3_vtab_in(info, i, 1)) filter.in_list = true;
+      if (constraint.op == SQLITE_INDEX_CONSTRAINT_EQ && equals < 0) {
+        int k = find_key_index(table->schema(), constraint.iColumn, collation);
+        if (k >= 0 && k < 255 && filter_count < 255 && (key_lookup < 0 || (!key_lookup_unique && table->schema().key_indexes[k].unique))) {
+          key_lookup = encode_key_lookup(k, filter_count);
+          key_lookup_unique = table->schema().key_indexes[k].unique;
+        }
+      }
+      ++filter_count;
       info->aConstraintUsage[i].argvIndex = next_arg++;
       info->aConstraintUsage[i].omit = filter.exact ? 1 : 0;
       filter_plans += ";" + encode_filter_plan(filter);
@@ -189,6 +217,13 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
     if (equals < 0 && !filter_plans.empty()) {
       info->estimatedRows = static_cast<sqlite3_int64>(static_cast<double>(info->estimatedRows) * selectivity) + 1;
       info->estimatedCost = 100 + (info->estimatedCost - 100) * (0.2 + 0.8 * selectivity);
+    }
+    if (key_lookup >= 0) {
+      // A B-tree lookup, then only the chunks holding the rows found.
+      plan |= key_lookup;
+      info->estimatedRows = key_lookup_unique ? 1 : std::max<sqlite3_int64>(1, static_cast<sqlite3_int64>(table_rows / 1000));
+      info->estimatedCost = 20 + 10 * static_cast<double>(info->estimatedRows);
+      if (key_lookup_unique) info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
     }
     info->idxNum = plan;
     info->idxStr = sqlite3_mprintf("%llu%s", static_cast<unsigned long long>(info->colUsed), filter_plans.c_str());
@@ -266,11 +301,13 @@ int x_rename(sqlite3_vtab* vtab, const char* new_name) {
 int x_shadow_name(const char* suffix) {
   std::string_view name(suffix);
   if (name == "meta" || name == "chunks" || name == "columns") return 1;
-  if (name.starts_with("unique") && name.size() > 6) {
-    for (char c : name.substr(6)) {
-      if (c < '0' || c > '9') return 0;
+  for (std::string_view prefix : {"unique", "index"}) {
+    if (name.starts_with(prefix) && name.size() > prefix.size()) {
+      for (char c : name.substr(prefix.size())) {
+        if (c < '0' || c > '9') return 0;
+      }
+      return 1;
     }
-    return 1;
   }
   return 0;
 }

@@ -93,6 +93,13 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
     }
   }
   if ((plan & kPlanOffset) && arg < argc) remaining_offset_ = std::max<int64_t>(0, sqlite3_value_int64(argv[arg++]));
+  key_rowids_.reset();
+  int key_index = plan_key_index(plan);
+  int key_filter = plan_key_filter(plan);
+  if (key_index >= 0 && key_filter >= 0 && key_filter < static_cast<int>(filters_.size()) &&
+      key_index < static_cast<int>(table_->schema().key_indexes.size()) && !filters_[key_filter].lets_everything_through) {
+    STRATA_RETURN_IF_ERROR(look_up_key_rowids(key_index, filters_[key_filter]));
+  }
 
   pending_ = table_->pending();
   pending_position_ = pending_.inserts->lower_bound(low_);
@@ -106,6 +113,13 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
     STRATA_ASSIGN_OR_RETURN(chunks_, table_->store().list_chunks());
   } else {
     STRATA_ASSIGN_OR_RETURN(chunks_, table_->store().chunks_overlapping(low_, high_));
+  }
+  if (key_rowids_) {
+    // Only chunks whose rowid range holds a looked-up rowid.
+    std::erase_if(chunks_, [&](const ChunkInfo& chunk) {
+      auto first = std::lower_bound(key_rowids_->begin(), key_rowids_->end(), chunk.min_rowid);
+      return first == key_rowids_->end() || *first > chunk.max_rowid;
+    });
   }
   std::erase_if(chunks_, [](const ChunkInfo& chunk) { return chunk.tier.has_value(); });
   // Listing the chunks has opened this statement's read transaction: now the data version says
@@ -158,6 +172,23 @@ Status ColumnarCursor::load_chunks_up_to(int64_t rowid_bound) {
     if (ruled_out) continue;
     auto loaded = std::make_unique<LoadedChunk>();
     STRATA_ASSIGN_OR_RETURN(loaded->rows, table_->read_chunk_rows(info, column_mask_));
+    if (key_rowids_) {
+      // Keep only the looked-up rows (binary search for each in the chunk's visible rows).
+      ChunkRows& narrowed = loaded->rows;
+      std::vector<uint32_t> matching;
+      auto first = std::lower_bound(key_rowids_->begin(), key_rowids_->end(), info.min_rowid);
+      for (auto it = first; it != key_rowids_->end() && *it <= info.max_rowid; ++it) {
+        size_t low = 0, high = narrowed.size();
+        while (low < high) {
+          size_t middle = (low + high) / 2;
+          if (narrowed.rowid(middle) < *it) low = middle + 1; else high = middle;
+        }
+        if (low < narrowed.size() && narrowed.rowid(low) == *it) matching.push_back(static_cast<uint32_t>(narrowed.position(low)));
+      }
+      narrowed.positions = std::move(matching);
+      narrowed.visible = narrowed.positions.size();
+      if (narrowed.visible == 0) continue;
+    }
     if (!filters_.empty()) {
       // Evaluate the pushed filters on the decoded vectors: only matching rows stay visible.
       ChunkRows& narrowed = loaded->rows;
@@ -255,7 +286,22 @@ Status ColumnarCursor::advance() {
   }
 }
 
-bool ColumnarCursor::row_matches(const Row& row) const {
+Status ColumnarCursor::look_up_key_rowids(int key_index, const ColumnFilter& filter) {
+  std::vector<int64_t> rowids;
+  for (const Value& value : filter.values) {
+    if (value.is_null()) continue;  // = NULL matches nothing; NULL keys are not indexed
+    STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> found,
+                            table_->store().key_lookup(static_cast<size_t>(key_index), {value.view()}, std::nullopt));
+    rowids.insert(rowids.end(), found.begin(), found.end());
+  }
+  std::sort(rowids.begin(), rowids.end());
+  rowids.erase(std::unique(rowids.begin(), rowids.end()), rowids.end());
+  key_rowids_ = std::move(rowids);
+  return Status::ok();
+}
+
+bool ColumnarCursor::row_matches(int64_t rowid, const Row& row) const {
+  if (key_rowids_ && !std::binary_search(key_rowids_->begin(), key_rowids_->end(), rowid)) return false;
   for (const ColumnFilter& column_filter : filters_) {
     if (!column_filter.matches(row[column_filter.column].view())) return false;
   }
@@ -263,7 +309,9 @@ bool ColumnarCursor::row_matches(const Row& row) const {
 }
 
 void ColumnarCursor::skip_filtered_pending() {
-  while (pending_position_ != pending_end_ && !row_matches(*pending_position_->second)) ++pending_position_;
+  while (pending_position_ != pending_end_ && !row_matches(pending_position_->first, *pending_position_->second)) {
+    ++pending_position_;
+  }
 }
 
 Status ColumnarCursor::next() {

@@ -24,6 +24,11 @@ inline constexpr int kPlanRowidUpper = 8;      // next argv: rowid <= (or < with
 inline constexpr int kPlanUpperStrict = 16;
 inline constexpr int kPlanLimit = 32;   // a LIMIT value follows the filters' arguments
 inline constexpr int kPlanOffset = 64;  // an OFFSET value follows (after LIMIT's)
+// Bits 8-15: 1 + the key index to look rowids up in; bits 16-23: 1 + the column filter (in
+// idxStr order) whose values are looked up.
+inline int plan_key_index(int plan) { return ((plan >> 8) & 0xff) - 1; }
+inline int plan_key_filter(int plan) { return ((plan >> 16) & 0xff) - 1; }
+inline int encode_key_lookup(int key_index, int filter) { return ((key_index + 1) << 8) | ((filter + 1) << 16); }
 
 class ColumnarCursor {
  public:
@@ -65,12 +70,15 @@ class ColumnarCursor {
   Status load_chunks_up_to(int64_t rowid_bound);
   Status advance();
   Status advance_past_offset();
-  bool row_matches(const Row& row) const;
+  bool row_matches(int64_t rowid, const Row& row) const;
+  Status look_up_key_rowids(int key_index, const ColumnFilter& filter);
   void skip_filtered_pending();
 
   ColumnarTable* table_;
   uint64_t column_mask_ = ~uint64_t{0};
   std::vector<ColumnFilter> filters_;
+  // With a key-index lookup: the only rowids that can match, ascending.
+  std::optional<std::vector<int64_t>> key_rowids_;
   bool limited_ = false;
   int64_t remaining_limit_ = 0;  // with LIMIT: rows still allowed, the current one included
   int64_t remaining_offset_ = 0;  // rows still to skip

@@ -177,7 +177,7 @@ Status parse_column_definition(DefinitionParser& parser, TableSchema& schema,
         schema.autoincrement = autoincrement;
       } else {
         if (autoincrement) return error("AUTOINCREMENT is only allowed on an INTEGER PRIMARY KEY");
-        schema.uniques.push_back(UniqueConstraint{{index}, {}, true, conflict});
+        schema.key_indexes.push_back(KeyIndex{{index}, {}, true, true, conflict});
       }
       continue;
     }
@@ -194,7 +194,7 @@ Status parse_column_definition(DefinitionParser& parser, TableSchema& schema,
     }
     if (parser.accept_keyword("UNIQUE")) {
       STRATA_ASSIGN_OR_RETURN(ConflictMode conflict, parser.optional_conflict_clause());
-      schema.uniques.push_back(UniqueConstraint{{index}, {}, false, conflict});
+      schema.key_indexes.push_back(KeyIndex{{index}, {}, true, false, conflict});
       continue;
     }
     if (parser.accept_keyword("DEFAULT")) {
@@ -228,7 +228,7 @@ Status parse_column_definition(DefinitionParser& parser, TableSchema& schema,
 }
 
 // "(a, b COLLATE nocase DESC)" of a table-level PRIMARY KEY / UNIQUE.
-Status parse_key_columns(DefinitionParser& parser, TableSchema& schema, UniqueConstraint& unique,
+Status parse_key_columns(DefinitionParser& parser, TableSchema& schema, KeyIndex& unique,
                          std::string_view source) {
   const SqlToken* open = parser.peek();
   if (open == nullptr || open->kind != SqlTokenKind::kLeftParen) {
@@ -268,7 +268,7 @@ Status parse_table_constraint(DefinitionParser& parser, TableSchema& schema,
     if (parser.at_end() || !parser.peek()->is_name()) return error("CONSTRAINT needs a name");
     parser.next();
   }
-  UniqueConstraint unique;
+  KeyIndex unique;
   if (parser.accept_keyword("PRIMARY")) {
     if (!parser.accept_keyword("KEY")) return error("expected KEY after PRIMARY");
     unique.primary_key = true;
@@ -290,7 +290,7 @@ Status parse_table_constraint(DefinitionParser& parser, TableSchema& schema,
   }
   if (unique.primary_key) {
     bool has_primary_key = schema.rowid_alias >= 0;
-    for (const UniqueConstraint& other : schema.uniques) has_primary_key |= other.primary_key;
+    for (const KeyIndex& other : schema.key_indexes) has_primary_key |= other.primary_key;
     if (has_primary_key) return error("table has more than one primary key");
     // PRIMARY KEY(x) on a single INTEGER column is the rowid alias, as in SQLite.
     if (unique.columns.size() == 1 &&
@@ -300,7 +300,7 @@ Status parse_table_constraint(DefinitionParser& parser, TableSchema& schema,
       return Status::ok();
     }
   }
-  schema.uniques.push_back(std::move(unique));
+  schema.key_indexes.push_back(std::move(unique));
   return Status::ok();
 }
 
@@ -456,7 +456,7 @@ Result<TableSchema> parse_table_schema(std::span<const char* const> arguments) {
     return error("a columnar table needs at least one column, e.g. USING columnar(id INTEGER PRIMARY KEY, v)");
   }
   // Key columns without their own COLLATE take the column's.
-  for (UniqueConstraint& unique : schema.uniques) {
+  for (KeyIndex& unique : schema.key_indexes) {
     unique.collations.resize(unique.columns.size());
     for (size_t k = 0; k < unique.columns.size(); ++k) {
       if (unique.collations[k].empty()) unique.collations[k] = schema.columns[unique.columns[k]].collation;
@@ -472,6 +472,17 @@ Result<TableSchema> parse_table_schema(std::span<const char* const> arguments) {
   }
   if (std::optional<std::string> text = parsed.text("index")) {
     STRATA_ASSIGN_OR_RETURN(schema.index_columns, parse_column_list(schema, "index", *text));
+    for (int column : schema.index_columns) {
+      if (column == schema.rowid_alias) {
+        return error(str_cat("option 'index' names ", schema.columns[column].name,
+                             ", the INTEGER PRIMARY KEY: it is the rowid, which needs no index"));
+      }
+      KeyIndex index;
+      index.columns = {column};
+      index.collations = {schema.columns[column].collation};
+      index.unique = false;
+      schema.key_indexes.push_back(std::move(index));
+    }
   }
   if (std::optional<std::string> text = parsed.text("compression")) {
     STRATA_ASSIGN_OR_RETURN(schema.compression, parse_compression(*text));

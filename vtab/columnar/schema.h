@@ -38,9 +38,13 @@ struct ColumnDefinition {
   std::string collation;    // empty: BINARY
 };
 
-struct UniqueConstraint {
+// A shadow B-tree over some columns (docs/format-columnar.md): a UNIQUE or PRIMARY KEY
+// constraint (unique, enforced), or a secondary index from the index= option (not unique).
+// Both serve equality lookups.
+struct KeyIndex {
   std::vector<int> columns;
   std::vector<std::string> collations;  // per key column; the column's own when not written
+  bool unique = true;
   bool primary_key = false;
   ConflictMode conflict = ConflictMode::kDefault;
 };
@@ -59,12 +63,13 @@ struct TableSchema {
   int rowid_alias = -1;  // the INTEGER PRIMARY KEY column, or -1
   bool autoincrement = false;
   ConflictMode rowid_conflict = ConflictMode::kDefault;
-  std::vector<UniqueConstraint> uniques;
+  // UNIQUE / PRIMARY KEY constraints in declaration order, then one per index= column.
+  std::vector<KeyIndex> key_indexes;
 
   int64_t chunk_rows = 65536;
   std::optional<PartitionSpec> partition;
   std::vector<int> bloom_columns;
-  std::vector<int> index_columns;
+  std::vector<int> index_columns;  // index= (each also has an entry in key_indexes)
   Compression compression;
   std::string compression_text = "zstd:3";
   std::string tier;

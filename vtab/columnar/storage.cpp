@@ -50,6 +50,10 @@ Value value_from_column(const Statement& statement, int column) {
   return Value(view);
 }
 
+std::string ChunkStore::key_table_suffix(size_t k) const {
+  return (schema_->key_indexes[k].unique ? "unique" : "index") + std::to_string(k);
+}
+
 std::string ChunkStore::shadow_name(std::string_view suffix) const {
   return quote_identifier(schema_name_) + "." + quote_identifier(str_cat(table_name_, "_", suffix));
 }
@@ -85,8 +89,8 @@ Status ChunkStore::create_tables(std::string_view strata_version) {
       quote_identifier(str_cat(table_name_, "_chunks")), "(min_rowid, max_rowid);",
       "CREATE TABLE ", shadow_name("columns"),
       "(cell INTEGER PRIMARY KEY, data BLOB NOT NULL, zone BLOB, bloom BLOB);");
-  for (size_t k = 0; k < schema_->uniques.size(); ++k) {
-    const UniqueConstraint& unique = schema_->uniques[k];
+  for (size_t k = 0; k < schema_->key_indexes.size(); ++k) {
+    const KeyIndex& unique = schema_->key_indexes[k];
     std::string columns;
     std::string key;
     for (size_t c = 0; c < unique.columns.size(); ++c) {
@@ -94,7 +98,7 @@ Status ChunkStore::create_tables(std::string_view strata_version) {
       if (!unique.collations[c].empty()) columns += " COLLATE " + quote_identifier(unique.collations[c]);
       key += str_cat(c ? ", " : "", "c", std::to_string(c));
     }
-    std::string suffix = "unique" + std::to_string(k);
+    std::string suffix = key_table_suffix(k);
     sql += str_cat("CREATE TABLE ", shadow_name(suffix), "(row INTEGER PRIMARY KEY", columns, ");",
                    "CREATE INDEX ", quote_identifier(schema_name_), ".",
                    quote_identifier(str_cat(table_name_, "_", suffix, "_key")), " ON ",
@@ -110,8 +114,8 @@ Status ChunkStore::drop_tables() {
   std::string sql = str_cat("DROP TABLE IF EXISTS ", shadow_name("meta"), ";",
                             "DROP TABLE IF EXISTS ", shadow_name("chunks"), ";",
                             "DROP TABLE IF EXISTS ", shadow_name("columns"), ";");
-  for (size_t k = 0; k < schema_->uniques.size(); ++k) {
-    sql += str_cat("DROP TABLE IF EXISTS ", shadow_name("unique" + std::to_string(k)), ";");
+  for (size_t k = 0; k < schema_->key_indexes.size(); ++k) {
+    sql += str_cat("DROP TABLE IF EXISTS ", shadow_name(key_table_suffix(k)), ";");
   }
   return execute(db_, sql);
 }
@@ -119,7 +123,7 @@ Status ChunkStore::drop_tables() {
 Status ChunkStore::rename_tables(const std::string& new_table_name) {
   clear_statements();
   std::vector<std::string> suffixes = {"meta", "chunks", "columns"};
-  for (size_t k = 0; k < schema_->uniques.size(); ++k) suffixes.push_back("unique" + std::to_string(k));
+  for (size_t k = 0; k < schema_->key_indexes.size(); ++k) suffixes.push_back(key_table_suffix(k));
   std::string sql;
   for (const std::string& suffix : suffixes) {
     sql += str_cat("ALTER TABLE ", shadow_name(suffix), " RENAME TO ",
@@ -430,14 +434,14 @@ Status ChunkStore::set_meta(std::string_view key, const ValueView& value) {
   return run_counted(*upsert);
 }
 
-Result<std::vector<int64_t>> ChunkStore::unique_conflicts(size_t k, const std::vector<ValueView>& key,
+Result<std::vector<int64_t>> ChunkStore::key_lookup(size_t k, const std::vector<ValueView>& key,
                                                           std::optional<int64_t> except_rowid) {
   std::string where;
   for (size_t c = 0; c < key.size(); ++c) {
     where += str_cat(c ? " AND " : "", "c", std::to_string(c), " = ?", std::to_string(c + 1));
   }
   STRATA_ASSIGN_OR_RETURN(StatementLease select,
-                          statement(15 + static_cast<int>(k) * 64, [&] { return str_cat("SELECT row FROM ", shadow_name("unique" + std::to_string(k)),
+                          statement(15 + static_cast<int>(k) * 64, [&] { return str_cat("SELECT row FROM ", shadow_name(key_table_suffix(k)),
                                             " WHERE ", where); }));
   for (size_t c = 0; c < key.size(); ++c) {
     STRATA_RETURN_IF_ERROR(bind_value_view(*select, static_cast<int>(c + 1), key[c]));
@@ -452,7 +456,7 @@ Result<std::vector<int64_t>> ChunkStore::unique_conflicts(size_t k, const std::v
   return rows;
 }
 
-Status ChunkStore::unique_insert(size_t k, int64_t rowid, const std::vector<ValueView>& key) {
+Status ChunkStore::key_insert(size_t k, int64_t rowid, const std::vector<ValueView>& key) {
   std::string columns = "row";
   std::string values = "?1";
   for (size_t c = 0; c < key.size(); ++c) {
@@ -460,7 +464,7 @@ Status ChunkStore::unique_insert(size_t k, int64_t rowid, const std::vector<Valu
     values += str_cat(", ?", std::to_string(c + 2));
   }
   STRATA_ASSIGN_OR_RETURN(StatementLease insert,
-                          statement(16 + static_cast<int>(k) * 64, [&] { return str_cat("INSERT INTO ", shadow_name("unique" + std::to_string(k)),
+                          statement(16 + static_cast<int>(k) * 64, [&] { return str_cat("INSERT INTO ", shadow_name(key_table_suffix(k)),
                                             "(", columns, ") VALUES (", values, ")"); }));
   STRATA_RETURN_IF_ERROR(insert->bind_int64(1, rowid));
   for (size_t c = 0; c < key.size(); ++c) {
@@ -469,17 +473,17 @@ Status ChunkStore::unique_insert(size_t k, int64_t rowid, const std::vector<Valu
   return run_counted(*insert);
 }
 
-Status ChunkStore::unique_delete(size_t k, int64_t rowid) {
+Status ChunkStore::key_delete(size_t k, int64_t rowid) {
   STRATA_ASSIGN_OR_RETURN(StatementLease remove,
-                          statement(17 + static_cast<int>(k) * 64, [&] { return str_cat("DELETE FROM ", shadow_name("unique" + std::to_string(k)),
+                          statement(17 + static_cast<int>(k) * 64, [&] { return str_cat("DELETE FROM ", shadow_name(key_table_suffix(k)),
                                             " WHERE row = ?1"); }));
   STRATA_RETURN_IF_ERROR(remove->bind_int64(1, rowid));
   return run_counted(*remove);
 }
 
-Result<int64_t> ChunkStore::unique_count(size_t k) {
+Result<int64_t> ChunkStore::key_count(size_t k) {
   STRATA_ASSIGN_OR_RETURN(StatementLease select,
-                          statement(18 + static_cast<int>(k) * 64, [&] { return str_cat("SELECT count(*) FROM ", shadow_name("unique" + std::to_string(k))); }));
+                          statement(18 + static_cast<int>(k) * 64, [&] { return str_cat("SELECT count(*) FROM ", shadow_name(key_table_suffix(k))); }));
   STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
   return has_row ? select->column_int64(0) : 0;
 }

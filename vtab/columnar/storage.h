@@ -89,6 +89,7 @@ class ChunkStore {
 
   const std::string& table_name() const { return table_name_; }
   std::string shadow_name(std::string_view suffix) const;  // "schema"."t_suffix"
+  std::string key_table_suffix(size_t k) const;            // "unique3" or "index3"
 
   Result<std::vector<ChunkInfo>> list_chunks();  // ordered by min_rowid
   // Chunks whose rowid range meets [low, high], ordered by min_rowid.
@@ -124,12 +125,13 @@ class ChunkStore {
   Result<std::optional<Value>> meta(std::string_view key);
   Status set_meta(std::string_view key, const ValueView& value);
 
-  // Unique constraint k: the rowids holding `key` (excluding `except_rowid`).
-  Result<std::vector<int64_t>> unique_conflicts(size_t k, const std::vector<ValueView>& key,
+  // Key index k (a UNIQUE constraint or an index= column): the rowids holding `key` (excluding
+  // `except_rowid`), compared with the key columns' collations.
+  Result<std::vector<int64_t>> key_lookup(size_t k, const std::vector<ValueView>& key,
                                                 std::optional<int64_t> except_rowid);
-  Status unique_insert(size_t k, int64_t rowid, const std::vector<ValueView>& key);
-  Status unique_delete(size_t k, int64_t rowid);
-  Result<int64_t> unique_count(size_t k);
+  Status key_insert(size_t k, int64_t rowid, const std::vector<ValueView>& key);
+  Status key_delete(size_t k, int64_t rowid);
+  Result<int64_t> key_count(size_t k);
 
   // Counts the shadow-table rows written (inserted, updated or deleted) since construction.
   int64_t rows_written() const { return rows_written_; }

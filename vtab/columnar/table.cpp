@@ -386,8 +386,8 @@ Result<int64_t> ColumnarTable::allocate_rowid() {
 }
 
 Status ColumnarTable::delete_row(int64_t rowid) {
-  for (size_t k = 0; k < schema_.uniques.size(); ++k) {
-    STRATA_RETURN_IF_ERROR(store_.unique_delete(k, rowid));
+  for (size_t k = 0; k < schema_.key_indexes.size(); ++k) {
+    STRATA_RETURN_IF_ERROR(store_.key_delete(k, rowid));
   }
   auto& inserts = mutable_inserts();
   auto found = inserts.find(rowid);
@@ -401,15 +401,15 @@ Status ColumnarTable::delete_row(int64_t rowid) {
 }
 
 Status ColumnarTable::insert_row(int64_t rowid, Row values) {
-  for (size_t k = 0; k < schema_.uniques.size(); ++k) {
-    const UniqueConstraint& unique = schema_.uniques[k];
+  for (size_t k = 0; k < schema_.key_indexes.size(); ++k) {
+    const KeyIndex& unique = schema_.key_indexes[k];
     std::vector<ValueView> key;
     bool has_null = false;
     for (int column : unique.columns) {
       has_null |= values[column].is_null();
       key.push_back(values[column].view());
     }
-    if (!has_null) STRATA_RETURN_IF_ERROR(store_.unique_insert(k, rowid, key));
+    if (!has_null) STRATA_RETURN_IF_ERROR(store_.key_insert(k, rowid, key));
   }
   pending_bytes_ += row_bytes(values);
   replaced_rows_.erase(rowid);
@@ -520,8 +520,9 @@ Status ColumnarTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowi
       }
     }
   }
-  for (size_t k = 0; k < schema_.uniques.size(); ++k) {
-    const UniqueConstraint& unique = schema_.uniques[k];
+  for (size_t k = 0; k < schema_.key_indexes.size(); ++k) {
+    const KeyIndex& unique = schema_.key_indexes[k];
+    if (!unique.unique) continue;  // a secondary index constrains nothing
     std::vector<ValueView> key;
     bool has_null = false;
     for (int column : unique.columns) {
@@ -529,7 +530,7 @@ Status ColumnarTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowi
       key.push_back(values[column].view());
     }
     if (has_null) continue;  // NULLs are distinct
-    STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> conflicts, store_.unique_conflicts(k, key, old_rowid));
+    STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> conflicts, store_.key_lookup(k, key, old_rowid));
     std::erase_if(conflicts, [&](int64_t rowid) {
       return std::find(replaced.begin(), replaced.end(), rowid) != replaced.end();
     });
@@ -944,8 +945,8 @@ Result<std::string> ColumnarTable::check() {
     }
   }
   // Every non-NULL key of a live row is in its unique index, and nothing else is.
-  for (size_t k = 0; k < schema_.uniques.size(); ++k) {
-    STRATA_ASSIGN_OR_RETURN(int64_t entries, store_.unique_count(k));
+  for (size_t k = 0; k < schema_.key_indexes.size(); ++k) {
+    STRATA_ASSIGN_OR_RETURN(int64_t entries, store_.key_count(k));
     int64_t expected = 0;
     for (const ChunkInfo& chunk : chunks) {
       if (chunk.tier) continue;
@@ -954,18 +955,18 @@ Result<std::string> ColumnarTable::check() {
       for (size_t i = 0; i < rows->size(); ++i) {
         std::vector<ValueView> key;
         bool has_null = false;
-        for (int column : schema_.uniques[k].columns) {
+        for (int column : schema_.key_indexes[k].columns) {
           ValueView value = rows->value(column, i);
           has_null |= value.type == ValueType::kNull;
           key.push_back(value);
         }
         if (has_null) continue;
         ++expected;
-        STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> holders, store_.unique_conflicts(k, key, std::nullopt));
+        STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> holders, store_.key_lookup(k, key, std::nullopt));
         if (std::find(holders.begin(), holders.end(), rows->rowid(i)) == holders.end()) {
           report(str_cat("unique index ", std::to_string(k), " has no entry for rowid ",
                          std::to_string(rows->rowid(i))));
-        } else if (holders.size() > 1) {
+        } else if (holders.size() > 1 && schema_.key_indexes[k].unique) {
           report(str_cat("unique index ", std::to_string(k), ": the key of rowid ",
                          std::to_string(rows->rowid(i)), " is held by ", std::to_string(holders.size()), " rows"));
         }
@@ -974,7 +975,7 @@ Result<std::string> ColumnarTable::check() {
     // Buffered rows are indexed but not yet in chunks.
     for (const auto& [rowid, row] : *inserts_) {
       bool has_null = false;
-      for (int column : schema_.uniques[k].columns) has_null |= (*row)[column].is_null();
+      for (int column : schema_.key_indexes[k].columns) has_null |= (*row)[column].is_null();
       if (!has_null) ++expected;
     }
     if (entries != expected) {
