@@ -3,12 +3,27 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <map>
+#include <unordered_map>
+
+#include "ext/module_arguments.h"
 
 #include "vtab/columnar/values.h"
 
 namespace strata::columnar {
 
 namespace {
+
+// Group keys compare as SQLite compares them; lookups by view avoid copying each row's value.
+struct GroupKeyLess {
+  Collation collation;
+  using is_transparent = void;
+  static ValueView view(const Value& value) { return value.view(); }
+  static ValueView view(const ValueView& value) { return value; }
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const { return compare_values(view(a), view(b), collation) < 0; }
+};
 
 // The tightest integer bounds implied by `rowid >= value` (or > when strict); nullopt when no
 // integer rowid can satisfy it. Bounds may be loose: SQLite re-checks every returned row.
@@ -126,7 +141,105 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
   // whether another connection has committed since the cache was filled.
   table_->refresh_cache();
   eof_ = false;
+  grouped_ = false;
+  if (plan & kPlanGrouped) {
+    const char* column = idx_str ? std::strchr(idx_str, '/') : nullptr;
+    if (column == nullptr) return Status::internal("columnar: malformed grouping plan");
+    return group_rows(std::atoi(column + 1));
+  }
   return advance_past_offset();
+}
+
+// Grouped delivery: one pass over the matching rows notes each row's place under its group
+// key (the column's value, compared as SQLite's GROUP BY does); then the rows are emitted group
+// after group, in ascending key order, re-reading chunk rows through the cache. Memory: 8 bytes
+// per row plus the distinct keys.
+Status ColumnarCursor::group_rows(int column) {
+  const TableSchema& schema = table_->schema();
+  if (column < 0 || column >= static_cast<int>(schema.columns.size())) return Status::internal("columnar: bad grouping column");
+  const std::string& collation_name = schema.columns[column].collation;
+  Collation collation = Collation::kBinary;
+  if (equals_ignore_case(collation_name, "NOCASE")) collation = Collation::kNoCase;
+  if (equals_ignore_case(collation_name, "RTRIM")) collation = Collation::kRtrim;
+  std::map<Value, std::vector<uint64_t>, GroupKeyLess> groups(GroupKeyLess{collation});
+  std::unordered_map<int64_t, std::vector<uint64_t>> integer_groups;  // the common case, hashed
+  grouped_rows_.clear();
+  grouped_buffered_.clear();
+  bool is_alias = column == schema.rowid_alias;
+  STRATA_RETURN_IF_ERROR(advance());
+  while (!eof_) {
+    uint64_t reference;
+    ValueView key;
+    if (current_pending_ != nullptr) {
+      reference = (kBufferedRow << 32) | grouped_buffered_.size();
+      grouped_buffered_.emplace_back(current_rowid_, current_pending_);
+      key = (*current_pending_)[column].view();
+    } else {
+      reference = (static_cast<uint64_t>(current_chunk_->chunk_index) << 32) |
+                  current_chunk_->rows.position(current_chunk_->position);
+      key = current_chunk_->rows.value(column, current_chunk_->position);
+    }
+    if (is_alias) key = ValueView::of_integer(current_rowid_);
+    if (key.type == ValueType::kInteger) {
+      integer_groups[key.integer].push_back(reference);
+    } else {
+      auto found = groups.find(key);
+      if (found == groups.end()) found = groups.emplace(Value(key), std::vector<uint64_t>()).first;
+      found->second.push_back(reference);
+    }
+    STRATA_RETURN_IF_ERROR(next());
+  }
+  // Merge the integer groups into the ordered ones: equal keys (5 and 5.0) are one group.
+  std::vector<int64_t> integers;
+  integers.reserve(integer_groups.size());
+  for (const auto& entry : integer_groups) integers.push_back(entry.first);
+  std::sort(integers.begin(), integers.end());
+  auto other = groups.begin();
+  size_t next_integer = 0;
+  while (next_integer < integers.size() || other != groups.end()) {
+    Value integer_key(ValueView::of_integer(next_integer < integers.size() ? integers[next_integer] : 0));
+    bool take_integer = next_integer < integers.size() &&
+                        (other == groups.end() || compare_values(integer_key.view(), other->first.view(), collation) <= 0);
+    // An integer key and an equal real key (5, 5.0) come out next to each other, so their rows
+    // stay adjacent, which is all SQLite needs of a group.
+    const std::vector<uint64_t>& rows = take_integer ? integer_groups[integers[next_integer]] : other->second;
+    grouped_rows_.insert(grouped_rows_.end(), rows.begin(), rows.end());
+    if (take_integer) ++next_integer; else ++other;
+  }
+  grouped_ = true;
+  grouped_next_ = 0;
+  grouped_chunks_.clear();
+  grouped_chunks_.resize(chunks_.size());
+  active_.clear();
+  current_chunk_ = nullptr;
+  current_pending_ = nullptr;
+  return position_on_group_entry();
+}
+
+Status ColumnarCursor::position_on_group_entry() {
+  if (grouped_next_ >= grouped_rows_.size()) {
+    eof_ = true;
+    return Status::ok();
+  }
+  eof_ = false;
+  uint64_t reference = grouped_rows_[grouped_next_];
+  size_t chunk = static_cast<size_t>(reference >> 32);
+  size_t position = static_cast<size_t>(reference & 0xffffffffu);
+  if (chunk == kBufferedRow) {
+    current_rowid_ = grouped_buffered_[position].first;
+    current_pending_ = grouped_buffered_[position].second;
+    return Status::ok();
+  }
+  current_pending_ = nullptr;
+  if (chunk >= grouped_chunks_.size()) return Status::internal("columnar: bad grouped row");
+  if (!grouped_chunks_[chunk]) {
+    STRATA_ASSIGN_OR_RETURN(ChunkRows rows, table_->read_chunk_rows(chunks_[chunk], column_mask_));
+    grouped_chunks_[chunk] = std::make_unique<ChunkRows>(std::move(rows));
+  }
+  grouped_chunk_rows_ = grouped_chunks_[chunk].get();
+  grouped_position_ = position;
+  current_rowid_ = (*grouped_chunk_rows_->all_rowids)[position];
+  return Status::ok();
 }
 
 // Skips OFFSET rows: whole chunks by their row counts where nothing else can interleave (no
@@ -171,6 +284,7 @@ Status ColumnarCursor::load_chunks_up_to(int64_t rowid_bound) {
     }
     if (ruled_out) continue;
     auto loaded = std::make_unique<LoadedChunk>();
+    loaded->chunk_index = next_chunk_ - 1;
     STRATA_ASSIGN_OR_RETURN(loaded->rows, table_->read_chunk_rows(info, column_mask_));
     if (key_rowids_) {
       // Keep only the looked-up rows (binary search for each in the chunk's visible rows).
@@ -315,6 +429,10 @@ void ColumnarCursor::skip_filtered_pending() {
 }
 
 Status ColumnarCursor::next() {
+  if (grouped_) {
+    ++grouped_next_;
+    return position_on_group_entry();
+  }
   if (limited_ && remaining_limit_ <= 1) {
     remaining_limit_ = 0;
     eof_ = true;
@@ -340,6 +458,13 @@ Status ColumnarCursor::column(sqlite3_context* context, int column) {
   }
   if (current_pending_ != nullptr) {
     set_result(context, (*current_pending_)[column].view());
+    return Status::ok();
+  }
+  if (grouped_) {
+    if (grouped_chunk_rows_ == nullptr || !grouped_chunk_rows_->columns[column]) {
+      return Status::internal("columnar: column was not loaded (colUsed mismatch)");
+    }
+    set_result(context, grouped_chunk_rows_->columns[column]->get(grouped_position_));
     return Status::ok();
   }
   if (current_chunk_ == nullptr) return Status::internal("columnar: no current row");

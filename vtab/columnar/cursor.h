@@ -29,6 +29,9 @@ inline constexpr int kPlanOffset = 64;  // an OFFSET value follows (after LIMIT'
 inline int plan_key_index(int plan) { return ((plan >> 8) & 0xff) - 1; }
 inline int plan_key_filter(int plan) { return ((plan >> 16) & 0xff) - 1; }
 inline int encode_key_lookup(int key_index, int filter) { return ((key_index + 1) << 8) | ((filter + 1) << 16); }
+// Bit 24: rows are delivered grouped by one column, in ascending SQLite order of its values
+// under the column's collation; the column's number ends idxStr as "/<column>".
+inline constexpr int kPlanGrouped = 1 << 24;
 
 class ColumnarCursor {
  public:
@@ -57,12 +60,14 @@ class ColumnarCursor {
   bool eof() const { return eof_; }
   Status column(sqlite3_context* context, int column);
   int64_t rowid() const { return current_rowid_; }
+  bool grouped() const { return grouped_; }
 
  private:
   struct LoadedChunk {
     ChunkRows rows;
     size_t position = 0;
     size_t end = 0;
+    size_t chunk_index = 0;  // in chunks_
   };
   LoadedChunk* current_chunk_ = nullptr;  // null: the current row is a buffered one
   size_t sequential_end_ = 0;  // see advance(): rows of current_chunk_ before it need no merge
@@ -71,6 +76,8 @@ class ColumnarCursor {
   Status advance();
   Status advance_past_offset();
   bool row_matches(int64_t rowid, const Row& row) const;
+  Status group_rows(int column);
+  Status position_on_group_entry();
   Status look_up_key_rowids(int key_index, const ColumnFilter& filter);
   void skip_filtered_pending();
 
@@ -79,6 +86,19 @@ class ColumnarCursor {
   std::vector<ColumnFilter> filters_;
   // With a key-index lookup: the only rowids that can match, ascending.
   std::optional<std::vector<int64_t>> key_rowids_;
+
+  // Grouped delivery: every matching row as (chunk index << 32 | row in the chunk's decoded
+  // vectors), or (kBufferedRow << 32 | index into grouped_buffered_), in emission order.
+  static constexpr uint64_t kBufferedRow = 0xffffffff;
+  bool grouped_ = false;
+  std::vector<uint64_t> grouped_rows_;
+  std::vector<std::pair<int64_t, const Row*>> grouped_buffered_;
+  size_t grouped_next_ = 0;
+  // Each chunk's rows, read once and kept while the groups are emitted: a group's rows are
+  // spread over many chunks, and emission visits them group by group.
+  std::vector<std::unique_ptr<ChunkRows>> grouped_chunks_;
+  const ChunkRows* grouped_chunk_rows_ = nullptr;
+  size_t grouped_position_ = 0;
   bool limited_ = false;
   int64_t remaining_limit_ = 0;  // with LIMIT: rows still allowed, the current one included
   int64_t remaining_offset_ = 0;  // rows still to skip

@@ -6,6 +6,7 @@
 
 #include "ext/module_arguments.h"
 #include "ext/sql_tokenizer.h"
+#include "codecs/codecs.h"
 #include "codecs/value_encoding.h"
 #include "ext/str_cat.h"
 #include "strata/version.h"
@@ -866,6 +867,26 @@ Status ColumnarTable::rename(const std::string& new_name) {
   registry_->tables_.erase(old_key);
   registry_->tables_[TableRegistry::key(schema_name_, name())] = this;
   return Status::ok();
+}
+
+Result<bool> ColumnarTable::looks_low_cardinality(int column) {
+  auto known = low_cardinality_.find(column);
+  if (known != low_cardinality_.end()) return known->second;
+  bool low = false;
+  STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.list_chunks());
+  if (!chunks.empty() && !chunks.front().tier) {
+    STRATA_ASSIGN_OR_RETURN(auto prefixes, store_.column_blob_prefixes(chunks.front().chunk_id));
+    for (const auto& blob : prefixes) {
+      if (blob.column != column) continue;
+      Result<ColumnBlobInfo> info = inspect_column_prefix(blob.prefix, static_cast<uint64_t>(blob.stored_size));
+      if (info.is_ok()) {
+        auto codec = static_cast<CodecId>(info->codec);
+        low = codec == CodecId::kConstant || codec == CodecId::kRunLength || codec == CodecId::kDictionary;
+      }
+    }
+  }
+  low_cardinality_[column] = low;
+  return low;
 }
 
 Result<int64_t> ColumnarTable::estimated_rows() {

@@ -114,6 +114,9 @@ class ColumnarTable {
 
   PendingSnapshot pending() const { return {inserts_, deletes_}; }
   Result<int64_t> estimated_rows();
+  // Whether a column looks low-cardinality: its first chunk stores it as a constant, runs or a
+  // dictionary. Remembered per column (a planning hint, not a promise).
+  Result<bool> looks_low_cardinality(int column);
 
   // Cursors open on this table: while any is, chunks are not merged or removed, so that a scan
   // in progress never loses a chunk it has yet to read.
@@ -184,6 +187,7 @@ class ColumnarTable {
   // No stored chunk holds a rowid above this (when known): lets ascending explicit rowids skip
   // the existence lookup. Dropping chunks keeps it an upper bound.
   std::optional<int64_t> stored_rowid_bound_;
+  std::map<int, bool> low_cardinality_;
   // The head of the INSERT statement last inspected by omitted_columns(), and its answer.
   std::string inspected_head_;
   std::optional<std::vector<bool>> inspected_omitted_;
