@@ -36,9 +36,9 @@ namespace {
 bool bit_set(const unsigned char* bits, size_t row) { return bits != nullptr && ((bits[row / 8] >> (row % 8)) & 1); }
 }  // namespace
 
-void ColumnVector::append_integers(const int64_t* values, size_t rows, const unsigned char* nulls) {
+void ColumnVector::append_numbers(ValueType type, const int64_t* payloads, size_t rows, const unsigned char* nulls) {
   size_t start = types_.size();
-  types_.resize(start + rows, ValueType::kInteger);
+  types_.resize(start + rows, type);
   payload_.resize(start + rows, 0);
   lengths_.resize(start + rows, 0);
   size_t next = 0;
@@ -46,24 +46,19 @@ void ColumnVector::append_integers(const int64_t* values, size_t rows, const uns
     if (bit_set(nulls, row)) {
       types_[start + row] = ValueType::kNull;
     } else {
-      payload_[start + row] = values[next++];
+      payload_[start + row] = payloads[next++];
     }
   }
 }
 
+void ColumnVector::append_integers(const int64_t* values, size_t rows, const unsigned char* nulls) {
+  append_numbers(ValueType::kInteger, values, rows, nulls);
+}
+
 void ColumnVector::append_reals(const double* values, size_t rows, const unsigned char* nulls) {
-  size_t start = types_.size();
-  types_.resize(start + rows, ValueType::kReal);
-  payload_.resize(start + rows, 0);
-  lengths_.resize(start + rows, 0);
-  size_t next = 0;
-  for (size_t row = 0; row < rows; ++row) {
-    if (bit_set(nulls, row)) {
-      types_[start + row] = ValueType::kNull;
-    } else {
-      payload_[start + row] = std::bit_cast<int64_t>(values[next++]);
-    }
-  }
+  // A double's bits are its payload (see append_real).
+  static_assert(sizeof(double) == sizeof(int64_t));
+  append_numbers(ValueType::kReal, reinterpret_cast<const int64_t*>(values), rows, nulls);
 }
 
 ValueView ColumnVector::get(size_t row) const {

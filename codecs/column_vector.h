@@ -82,6 +82,7 @@ class ColumnVector {
     lengths_.push_back(length);
   }
   void push_bytes(ValueType type, std::string_view value);
+  void append_numbers(ValueType type, const int64_t* payloads, size_t rows, const unsigned char* nulls);
 
   std::vector<ValueType> types_;
   std::vector<int64_t> payload_;   // the integer, the double's bits, or the offset into bytes_

@@ -173,19 +173,23 @@ ChunkInfo chunk_from_row(const Statement& statement) {
   return info;
 }
 
+Result<std::vector<ChunkInfo>> collect_chunks(Statement& select) {
+  std::vector<ChunkInfo> chunks;
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(bool has_row, select.step());
+    if (!has_row) break;
+    chunks.push_back(chunk_from_row(select));
+  }
+  return chunks;
+}
+
 }  // namespace
 
 Result<std::vector<ChunkInfo>> ChunkStore::list_chunks() {
   STRATA_ASSIGN_OR_RETURN(StatementLease select,
                           statement(0, [&] { return str_cat("SELECT ", kChunkColumns, " FROM ", shadow_name("chunks"),
                                             " ORDER BY min_rowid, chunk_id"); }));
-  std::vector<ChunkInfo> chunks;
-  while (true) {
-    STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
-    if (!has_row) break;
-    chunks.push_back(chunk_from_row(*select));
-  }
-  return chunks;
+  return collect_chunks(*select);
 }
 
 Result<std::vector<ChunkInfo>> ChunkStore::chunks_overlapping(int64_t low, int64_t high) {
@@ -195,13 +199,7 @@ Result<std::vector<ChunkInfo>> ChunkStore::chunks_overlapping(int64_t low, int64
                                             " ORDER BY min_rowid, chunk_id"); }));
   STRATA_RETURN_IF_ERROR(select->bind_int64(1, low));
   STRATA_RETURN_IF_ERROR(select->bind_int64(2, high));
-  std::vector<ChunkInfo> chunks;
-  while (true) {
-    STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
-    if (!has_row) break;
-    chunks.push_back(chunk_from_row(*select));
-  }
-  return chunks;
+  return collect_chunks(*select);
 }
 
 Result<std::optional<ChunkInfo>> ChunkStore::chunk(int64_t chunk_id) {
