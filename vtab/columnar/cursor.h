@@ -1,10 +1,12 @@
-// ColumnarCursor: a scan of a columnar table in rowid order.
+// ColumnarCursor: a scan of a columnar table, in rowid order unless grouped.
 //
 // The rows come from the stored chunks (minus deleted rows) and from the rows buffered by the
 // current transaction. Chunks usually cover disjoint rowid ranges, but an UPDATE moves a row
 // to a newer chunk, so the cursor merges its sources by rowid: chunks are loaded in order of
 // their smallest rowid, only when they may hold the next row, and only the columns the query
-// uses (colUsed) are decoded.
+// uses (colUsed) are decoded. On top of that, per plan: rowid bounds and key-index lookups
+// narrow the chunks read, zone maps and bloom filters rule chunks out, pushed filters narrow
+// the rows (filter.h), LIMIT/OFFSET are applied, or the rows are delivered grouped by a column.
 #pragma once
 
 #include <memory>
@@ -60,7 +62,6 @@ class ColumnarCursor {
   bool eof() const { return eof_; }
   Status column(sqlite3_context* context, int column);
   int64_t rowid() const { return current_rowid_; }
-  bool grouped() const { return grouped_; }
 
  private:
   struct LoadedChunk {

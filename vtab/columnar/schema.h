@@ -58,6 +58,9 @@ struct PartitionSpec {
   std::string text;           // as written, e.g. "day(ts)"
 };
 
+inline constexpr int64_t kDefaultChunkRows = 65536;
+inline constexpr int64_t kMaxChunkRows = 1 << 22;
+
 struct TableSchema {
   std::vector<ColumnDefinition> columns;
   int rowid_alias = -1;  // the INTEGER PRIMARY KEY column, or -1
@@ -66,7 +69,7 @@ struct TableSchema {
   // UNIQUE / PRIMARY KEY constraints in declaration order, then one per index= column.
   std::vector<KeyIndex> key_indexes;
 
-  int64_t chunk_rows = 65536;
+  int64_t chunk_rows = kDefaultChunkRows;
   std::optional<PartitionSpec> partition;
   std::vector<int> bloom_columns;
   std::vector<int> index_columns;  // index= (each also has an entry in key_indexes)
@@ -84,9 +87,6 @@ struct TableSchema {
     return false;
   }
 };
-
-inline constexpr int64_t kDefaultChunkRows = 65536;
-inline constexpr int64_t kMaxChunkRows = 1 << 22;
 
 // Parses argv[3..] of xCreate/xConnect.
 Result<TableSchema> parse_table_schema(std::span<const char* const> arguments);
