@@ -51,7 +51,7 @@ class ChunkCache {
   void clear();
 
  private:
-  static constexpr size_t kCapacityBytes = size_t{128} << 20;
+  static constexpr size_t kCapacityBytes = size_t{256} << 20;
   std::map<int64_t, Entry> entries_;
   std::vector<int64_t> order_;  // insertion order, oldest first
   size_t bytes_ = 0;
