@@ -61,24 +61,11 @@ class ByteReader {
     return std::nullopt;
   }
 
-  std::optional<uint64_t> fixed64() {
-    if (remaining() < 8) return std::nullopt;
-    uint64_t value = 0;
-    for (int i = 0; i < 8; ++i) {
-      value |= static_cast<uint64_t>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
-    }
-    pos_ += 8;
-    return value;
-  }
-
+  std::optional<uint64_t> fixed64() { return little_endian(8); }
   std::optional<uint32_t> fixed32() {
-    if (remaining() < 4) return std::nullopt;
-    uint32_t value = 0;
-    for (int i = 0; i < 4; ++i) {
-      value |= static_cast<uint32_t>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
-    }
-    pos_ += 4;
-    return value;
+    std::optional<uint64_t> value = little_endian(4);
+    if (!value) return std::nullopt;
+    return static_cast<uint32_t>(*value);
   }
 
   std::optional<std::string_view> bytes(uint64_t count) {
@@ -91,6 +78,16 @@ class ByteReader {
   std::string_view rest() const { return data_.substr(pos_); }
 
  private:
+  std::optional<uint64_t> little_endian(size_t width) {
+    if (remaining() < width) return std::nullopt;
+    uint64_t value = 0;
+    for (size_t i = 0; i < width; ++i) {
+      value |= static_cast<uint64_t>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
+    }
+    pos_ += width;
+    return value;
+  }
+
   std::string_view data_;
   size_t pos_ = 0;
 };
