@@ -5,11 +5,44 @@
 
 namespace strata {
 
+ColumnVector ColumnVector::coded(ColumnVector dictionary, std::vector<uint32_t> codes) {
+  ColumnVector result;
+  result.coded_ = true;
+  result.codes_ = std::move(codes);
+  result.dictionary_ = std::make_shared<const ColumnVector>(std::move(dictionary));
+  return result;
+}
+
+void ColumnVector::reserve(size_t rows) {
+  if (coded_) expand();
+  types_.reserve(rows);
+  payload_.reserve(rows);
+}
+
 void ColumnVector::clear() {
   types_.clear();
   payload_.clear();
   lengths_.clear();
   bytes_.clear();
+  coded_ = false;
+  codes_.clear();
+  dictionary_.reset();
+}
+
+void ColumnVector::expand() {
+  std::vector<uint32_t> codes = std::move(codes_);
+  std::shared_ptr<const ColumnVector> dictionary = std::move(dictionary_);
+  codes_.clear();
+  coded_ = false;
+  types_.reserve(codes.size());
+  payload_.reserve(codes.size());
+  for (uint32_t code : codes) append(dictionary->get(code));
+}
+
+size_t ColumnVector::memory_bytes() const {
+  if (coded_) return codes_.capacity() * sizeof(uint32_t) + dictionary_->memory_bytes();
+  return types_.capacity() + payload_.capacity() * sizeof(int64_t) + lengths_.capacity() * sizeof(uint32_t) +
+         bytes_.capacity();
 }
 
 void ColumnVector::append_real(double value) {
@@ -18,6 +51,7 @@ void ColumnVector::append_real(double value) {
 
 void ColumnVector::push_bytes(ValueType type, std::string_view value) {
   if (value.size() > UINT32_MAX) throw std::length_error("value larger than 4 GiB");
+  if (coded_) expand();  // before taking the offset into bytes_
   push(type, static_cast<int64_t>(bytes_.size()), static_cast<uint32_t>(value.size()));
   bytes_.append(value);
 }
@@ -37,10 +71,11 @@ bool bit_set(const unsigned char* bits, size_t row) { return bits != nullptr && 
 }  // namespace
 
 void ColumnVector::append_numbers(ValueType type, const int64_t* payloads, size_t rows, const unsigned char* nulls) {
+  if (coded_) expand();
   size_t start = types_.size();
   types_.resize(start + rows, type);
   payload_.resize(start + rows, 0);
-  lengths_.resize(start + rows, 0);
+  if (!lengths_.empty()) lengths_.resize(start + rows, 0);
   size_t next = 0;
   for (size_t row = 0; row < rows; ++row) {
     if (bit_set(nulls, row)) {
@@ -61,7 +96,7 @@ void ColumnVector::append_reals(const double* values, size_t rows, const unsigne
   append_numbers(ValueType::kReal, reinterpret_cast<const int64_t*>(values), rows, nulls);
 }
 
-ValueView ColumnVector::get(size_t row) const {
+ValueView ColumnVector::plain_get(size_t row) const {
   ValueView view;
   view.type = types_[row];
   switch (view.type) {

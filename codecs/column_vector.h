@@ -3,11 +3,17 @@
 // SQLite is dynamically typed, so any value of any storage class may appear in any column; a
 // ColumnVector keeps one type tag per row and the payload in flat arrays (no allocation per
 // value), which is what codecs decode into and what scans read from.
+//
+// A dictionary-decoded column can instead stay coded: one 32-bit code per row into a small
+// vector of distinct values. That keeps a decoded 'type' column at 4 bytes a row in the chunk
+// cache instead of tag + payload + length + bytes, and lets grouping work on codes. Appending to
+// a coded vector first expands it (rare: only the write path appends, and it builds plain ones).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -48,13 +54,12 @@ struct Value {
 
 class ColumnVector {
  public:
-  size_t size() const { return types_.size(); }
-  bool empty() const { return types_.empty(); }
-  void reserve(size_t rows) {
-    types_.reserve(rows);
-    payload_.reserve(rows);
-    lengths_.reserve(rows);
-  }
+  // A coded vector: row i is dictionary.get(codes[i]). Every code must be < dictionary.size().
+  static ColumnVector coded(ColumnVector dictionary, std::vector<uint32_t> codes);
+
+  size_t size() const { return coded_ ? codes_.size() : types_.size(); }
+  bool empty() const { return size() == 0; }
+  void reserve(size_t rows);
   void clear();
 
   void append_null() { push(ValueType::kNull, 0, 0); }
@@ -68,26 +73,46 @@ class ColumnVector {
   void append_integers(const int64_t* values, size_t rows, const unsigned char* nulls = nullptr);
   void append_reals(const double* values, size_t rows, const unsigned char* nulls = nullptr);
 
-  ValueType type(size_t row) const { return types_[row]; }
-  ValueView get(size_t row) const;
-  int64_t integer(size_t row) const { return payload_[row]; }  // for kInteger rows
+  ValueType type(size_t row) const { return coded_ ? dictionary_->type(codes_[row]) : types_[row]; }
+  ValueView get(size_t row) const { return coded_ ? dictionary_->get(codes_[row]) : plain_get(row); }
+  int64_t integer(size_t row) const {  // for kInteger rows
+    return coded_ ? dictionary_->integer(codes_[row]) : payload_[row];
+  }
 
-  // Total bytes of text and blob values (for size accounting).
-  size_t byte_size() const { return bytes_.size(); }
+  bool is_coded() const { return coded_; }
+  uint32_t code(size_t row) const { return codes_[row]; }   // coded vectors only
+  const ColumnVector& dictionary() const { return *dictionary_; }  // coded vectors only
+
+  // Total bytes of text and blob values (for encoders' size estimates).
+  size_t byte_size() const { return coded_ ? dictionary_->byte_size() : bytes_.size(); }
+  // Heap bytes held, for the chunk cache's accounting.
+  size_t memory_bytes() const;
 
  private:
   void push(ValueType type, int64_t payload, uint32_t length) {
+    if (coded_) expand();
     types_.push_back(type);
     payload_.push_back(payload);
-    lengths_.push_back(length);
+    // Lengths are kept only once a text or blob value arrived: numbers need none.
+    if (length != 0 || type == ValueType::kText || type == ValueType::kBlob) {
+      if (lengths_.size() < types_.size() - 1) lengths_.resize(types_.size() - 1, 0);
+      lengths_.push_back(length);
+    } else if (!lengths_.empty()) {
+      lengths_.push_back(0);
+    }
   }
+  ValueView plain_get(size_t row) const;
+  void expand();  // a coded vector becomes a plain one
   void push_bytes(ValueType type, std::string_view value);
   void append_numbers(ValueType type, const int64_t* payloads, size_t rows, const unsigned char* nulls);
 
   std::vector<ValueType> types_;
   std::vector<int64_t> payload_;   // the integer, the double's bits, or the offset into bytes_
-  std::vector<uint32_t> lengths_;  // text/blob length
+  std::vector<uint32_t> lengths_;  // text/blob length; empty while the vector holds no text or blob
   std::string bytes_;
+  bool coded_ = false;
+  std::vector<uint32_t> codes_;
+  std::shared_ptr<const ColumnVector> dictionary_;
 };
 
 }  // namespace strata

@@ -50,13 +50,17 @@ Result<ColumnVector> decode_dictionary(std::string_view payload, uint64_t rows) 
   if (reader.remaining() != packed_size(static_cast<size_t>(rows), *width)) {
     return codec_damage("trailing bytes after the dictionary indexes");
   }
-  ColumnVector values;
-  values.reserve(static_cast<size_t>(rows));
+  // Decoded coded: the cache then holds 4 bytes a row plus the entries (column_vector.h).
+  ColumnVector dictionary;
+  dictionary.reserve(entries.size());
+  for (const ValueView& entry : entries) dictionary.append(entry);
+  std::vector<uint32_t> codes;
+  codes.reserve(indexes->size());
   for (uint64_t index : *indexes) {
     if (index >= entries.size()) return codec_damage("dictionary index out of range");
-    values.append(entries[index]);
+    codes.push_back(static_cast<uint32_t>(index));
   }
-  return values;
+  return ColumnVector::coded(std::move(dictionary), std::move(codes));
 }
 
 }  // namespace strata

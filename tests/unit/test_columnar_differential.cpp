@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "ext/str_cat.h"
 #include "tests/unit/test_database.h"
 
 namespace {
@@ -24,18 +25,18 @@ using strata::testing::TestDatabase;
 // One result cell, exactly: storage class plus value bits/bytes.
 std::string exact(sqlite3_stmt* stmt, int column) {
   switch (sqlite3_column_type(stmt, column)) {
-    case SQLITE_INTEGER: return "i" + std::to_string(sqlite3_column_int64(stmt, column));
+    case SQLITE_INTEGER: return strata::str_cat("i", std::to_string(sqlite3_column_int64(stmt, column)));
     case SQLITE_FLOAT: {
       double real = sqlite3_column_double(stmt, column);
-      return "r" + std::to_string(std::bit_cast<uint64_t>(real));
+      return strata::str_cat("r", std::to_string(std::bit_cast<uint64_t>(real)));
     }
     case SQLITE_TEXT: {
       const char* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
-      return "t" + std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, column)));
+      return strata::str_cat("t", std::string_view(text, static_cast<size_t>(sqlite3_column_bytes(stmt, column))));
     }
     case SQLITE_BLOB: {
       const char* blob = static_cast<const char*>(sqlite3_column_blob(stmt, column));
-      return "b" + std::string(blob ? blob : "", static_cast<size_t>(sqlite3_column_bytes(stmt, column)));
+      return strata::str_cat("b", std::string_view(blob ? blob : "", static_cast<size_t>(sqlite3_column_bytes(stmt, column))));
     }
     default: return "n";
   }

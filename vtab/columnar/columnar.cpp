@@ -180,7 +180,8 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
       ++filter_count;
       info->aConstraintUsage[i].argvIndex = next_arg++;
       info->aConstraintUsage[i].omit = filter.exact ? 1 : 0;
-      filter_plans += ";" + encode_filter_plan(filter);
+      filter_plans += ';';
+      filter_plans += encode_filter_plan(filter);
       switch (constraint.op) {
         case SQLITE_INDEX_CONSTRAINT_EQ:
         case SQLITE_INDEX_CONSTRAINT_IS: selectivity *= filter.in_list ? 0.2 : 0.1; break;
@@ -248,7 +249,7 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
       }
       if (few_groups) {
         plan |= kPlanGrouped;
-        grouping = "/" + std::to_string(column);
+        grouping = str_cat("/", std::to_string(column));
         info->orderByConsumed = 1;
         info->estimatedCost += static_cast<double>(info->estimatedRows) * 0.3;
       }

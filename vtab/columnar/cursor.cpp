@@ -167,26 +167,47 @@ Status ColumnarCursor::group_rows(int column) {
   grouped_buffered_.clear();
   bool is_alias = column == schema.rowid_alias;
   STRATA_RETURN_IF_ERROR(advance());
+  // A coded (dictionary) column maps each chunk's codes to their group once: afterwards a row
+  // costs one array lookup instead of a comparison-ordered search on its value.
+  const ColumnVector* coded_vector = nullptr;
+  std::vector<std::vector<uint64_t>*> group_of_code;
   while (!eof_) {
     uint64_t reference;
     ValueView key;
+    std::vector<uint64_t>** memo = nullptr;
     if (current_pending_ != nullptr) {
       reference = (kBufferedRow << 32) | grouped_buffered_.size();
       grouped_buffered_.emplace_back(current_rowid_, current_pending_);
       key = (*current_pending_)[column].view();
     } else {
-      reference = (static_cast<uint64_t>(current_chunk_->chunk_index) << 32) |
-                  current_chunk_->rows.position(current_chunk_->position);
+      size_t position = current_chunk_->rows.position(current_chunk_->position);
+      reference = (static_cast<uint64_t>(current_chunk_->chunk_index) << 32) | position;
+      const ColumnVector* values = is_alias ? nullptr : current_chunk_->rows.columns[column].get();
+      if (values != nullptr && values->is_coded()) {
+        if (values != coded_vector) {
+          coded_vector = values;
+          group_of_code.assign(values->dictionary().size(), nullptr);
+        }
+        memo = &group_of_code[values->code(position)];
+        if (*memo != nullptr) {
+          (*memo)->push_back(reference);
+          STRATA_RETURN_IF_ERROR(next());
+          continue;
+        }
+      }
       key = current_chunk_->rows.value(column, current_chunk_->position);
     }
     if (is_alias) key = ValueView::of_integer(current_rowid_);
+    std::vector<uint64_t>* group;
     if (key.type == ValueType::kInteger) {
-      integer_groups[key.integer].push_back(reference);
+      group = &integer_groups[key.integer];
     } else {
       auto found = groups.find(key);
       if (found == groups.end()) found = groups.emplace(Value(key), std::vector<uint64_t>()).first;
-      found->second.push_back(reference);
+      group = &found->second;
     }
+    group->push_back(reference);
+    if (memo != nullptr) *memo = group;
     STRATA_RETURN_IF_ERROR(next());
   }
   // Merge the integer groups into the ordered ones: equal keys (5 and 5.0) are one group.
@@ -209,6 +230,7 @@ Status ColumnarCursor::group_rows(int column) {
   grouped_ = true;
   grouped_next_ = 0;
   grouped_chunks_.clear();
+  grouped_chunk_rows_ = nullptr;
   grouped_chunks_.resize(chunks_.size());
   active_.clear();
   current_chunk_ = nullptr;
@@ -238,7 +260,6 @@ Status ColumnarCursor::position_on_group_entry() {
   }
   grouped_chunk_rows_ = grouped_chunks_[chunk].get();
   grouped_position_ = position;
-  current_rowid_ = (*grouped_chunk_rows_->all_rowids)[position];
   return Status::ok();
 }
 
@@ -453,7 +474,7 @@ Status ColumnarCursor::next() {
 
 Status ColumnarCursor::column(sqlite3_context* context, int column) {
   if (column == table_->schema().rowid_alias) {
-    sqlite3_result_int64(context, current_rowid_);
+    sqlite3_result_int64(context, rowid());
     return Status::ok();
   }
   if (current_pending_ != nullptr) {

@@ -61,7 +61,14 @@ class ColumnarCursor {
   }
   bool eof() const { return eof_; }
   Status column(sqlite3_context* context, int column);
-  int64_t rowid() const { return current_rowid_; }
+  int64_t rowid() const {
+    // Grouped delivery visits rows out of order; most queries never ask for their rowids, so
+    // the (cache-missing) lookup waits until one does.
+    if (grouped_ && current_pending_ == nullptr && grouped_chunk_rows_ != nullptr) {
+      return (*grouped_chunk_rows_->all_rowids)[grouped_position_];
+    }
+    return current_rowid_;
+  }
 
  private:
   struct LoadedChunk {

@@ -113,7 +113,7 @@ void ChunkCache::charge(size_t bytes) {
     auto found = entries_.find(oldest);
     if (found == entries_.end()) continue;
     size_t freed = found->second.rowids ? found->second.rowids->size() * sizeof(int64_t) : 0;
-    for (const auto& [column, values] : found->second.columns) freed += values->size() * 13 + values->byte_size();
+    for (const auto& [column, values] : found->second.columns) freed += values->memory_bytes();
     bytes_ -= std::min(bytes_, freed);
     entries_.erase(found);
   }
@@ -647,7 +647,7 @@ Result<ChunkRows> ColumnarTable::read_chunk_rows(const ChunkInfo& chunk, uint64_
                                         " column ", std::to_string(c), " holds ", std::to_string(all.size()),
                                         " values for ", std::to_string(rowids->size()), " rows"));
     }
-    size_t bytes = all.size() * 13 + all.byte_size();
+    size_t bytes = all.memory_bytes();
     auto shared = std::make_shared<const ColumnVector>(std::move(all));
     entry.columns[static_cast<int>(c)] = shared;
     result.columns[c] = shared;
