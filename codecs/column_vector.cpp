@@ -96,19 +96,4 @@ void ColumnVector::append_reals(const double* values, size_t rows, const unsigne
   append_numbers(ValueType::kReal, reinterpret_cast<const int64_t*>(values), rows, nulls);
 }
 
-ValueView ColumnVector::plain_get(size_t row) const {
-  ValueView view;
-  view.type = types_[row];
-  switch (view.type) {
-    case ValueType::kNull: break;
-    case ValueType::kInteger: view.integer = payload_[row]; break;
-    case ValueType::kReal: view.real = std::bit_cast<double>(payload_[row]); break;
-    case ValueType::kText:
-    case ValueType::kBlob:
-      view.bytes = std::string_view(bytes_).substr(static_cast<size_t>(payload_[row]), lengths_[row]);
-      break;
-  }
-  return view;
-}
-
 }  // namespace strata

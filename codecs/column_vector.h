@@ -10,6 +10,7 @@
 // a coded vector first expands it (rare: only the write path appends, and it builds plain ones).
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -114,5 +115,20 @@ class ColumnVector {
   std::vector<uint32_t> codes_;
   std::shared_ptr<const ColumnVector> dictionary_;
 };
+
+inline ValueView ColumnVector::plain_get(size_t row) const {
+  ValueView view;
+  view.type = types_[row];
+  switch (view.type) {
+    case ValueType::kNull: break;
+    case ValueType::kInteger: view.integer = payload_[row]; break;
+    case ValueType::kReal: view.real = std::bit_cast<double>(payload_[row]); break;
+    case ValueType::kText:
+    case ValueType::kBlob:
+      view.bytes = std::string_view(bytes_).substr(static_cast<size_t>(payload_[row]), lengths_[row]);
+      break;
+  }
+  return view;
+}
 
 }  // namespace strata

@@ -223,11 +223,12 @@ Status ColumnarCursor::group_rows(int column) {
                         (other == groups.end() || compare_values(integer_key.view(), other->first.view(), collation) <= 0);
     // An integer key and an equal real key (5, 5.0) come out next to each other, so their rows
     // stay adjacent, which is all SQLite needs of a group.
-    const std::vector<uint64_t>& rows = take_integer ? integer_groups[integers[next_integer]] : other->second;
-    grouped_rows_.insert(grouped_rows_.end(), rows.begin(), rows.end());
+    std::vector<uint64_t>& rows = take_integer ? integer_groups[integers[next_integer]] : other->second;
+    grouped_rows_.push_back(std::move(rows));
     if (take_integer) ++next_integer; else ++other;
   }
   grouped_ = true;
+  grouped_group_ = 0;
   grouped_next_ = 0;
   grouped_chunks_.clear();
   grouped_chunk_rows_ = nullptr;
@@ -239,12 +240,16 @@ Status ColumnarCursor::group_rows(int column) {
 }
 
 Status ColumnarCursor::position_on_group_entry() {
-  if (grouped_next_ >= grouped_rows_.size()) {
+  while (grouped_group_ < grouped_rows_.size() && grouped_next_ >= grouped_rows_[grouped_group_].size()) {
+    ++grouped_group_;
+    grouped_next_ = 0;
+  }
+  if (grouped_group_ >= grouped_rows_.size()) {
     eof_ = true;
     return Status::ok();
   }
   eof_ = false;
-  uint64_t reference = grouped_rows_[grouped_next_];
+  uint64_t reference = grouped_rows_[grouped_group_][grouped_next_];
   size_t chunk = static_cast<size_t>(reference >> 32);
   size_t position = static_cast<size_t>(reference & 0xffffffffu);
   if (chunk == kBufferedRow) {

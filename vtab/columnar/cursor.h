@@ -96,12 +96,14 @@ class ColumnarCursor {
   std::optional<std::vector<int64_t>> key_rowids_;
 
   // Grouped delivery: every matching row as (chunk index << 32 | row in the chunk's decoded
-  // vectors), or (kBufferedRow << 32 | index into grouped_buffered_), in emission order.
+  // vectors), or (kBufferedRow << 32 | index into grouped_buffered_); one list per group, the
+  // groups in emission order (kept apart: concatenating them would copy every reference).
   static constexpr uint64_t kBufferedRow = 0xffffffff;
   bool grouped_ = false;
-  std::vector<uint64_t> grouped_rows_;
+  std::vector<std::vector<uint64_t>> grouped_rows_;
   std::vector<std::pair<int64_t, const Row*>> grouped_buffered_;
-  size_t grouped_next_ = 0;
+  size_t grouped_group_ = 0;  // in grouped_rows_
+  size_t grouped_next_ = 0;   // in grouped_rows_[grouped_group_]
   // Each chunk's rows, read once and kept while the groups are emitted: a group's rows are
   // spread over many chunks, and emission visits them group by group.
   std::vector<std::unique_ptr<ChunkRows>> grouped_chunks_;
