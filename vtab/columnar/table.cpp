@@ -201,6 +201,32 @@ void ColumnarTable::discard_pending() {
   autoincrement_high_ = 0;
   persisted_sequence_.reset();  // a rollback may have undone its last write
   replaced_rows_.clear();
+  replaced_by_.reset();
+}
+
+// The one write statement running on this connection, if exactly one is: the statement whose
+// xUpdate calls these are. (Several busy writers — one left mid-RETURNING, say — cannot be told
+// apart; the caller then falls back to transaction-long bookkeeping.)
+std::optional<ColumnarTable::WriterRun> ColumnarTable::running_writer() const {
+  sqlite3_stmt* found = nullptr;
+  for (sqlite3_stmt* statement = sqlite3_next_stmt(db_, nullptr); statement != nullptr;
+       statement = sqlite3_next_stmt(db_, statement)) {
+    if (!sqlite3_stmt_busy(statement) || sqlite3_stmt_readonly(statement)) continue;
+    if (found != nullptr) return std::nullopt;
+    found = statement;
+  }
+  if (found == nullptr) return std::nullopt;
+  const char* sql = sqlite3_sql(found);
+  return WriterRun{found, sqlite3_stmt_status(found, SQLITE_STMTSTATUS_RUN, 0), sql ? sql : ""};
+}
+
+// Called before replaced_rows_ is read or added to, only then (it walks the connection's
+// statements): a set left by an earlier statement is dropped.
+void ColumnarTable::scope_replaced_rows() {
+  std::optional<WriterRun> run = running_writer();
+  if (run == replaced_by_) return;  // the same statement, or still no telling
+  replaced_rows_.clear();
+  replaced_by_ = std::move(run);
 }
 
 void ColumnarTable::forget_uncommitted_chunks() {
@@ -413,7 +439,8 @@ Status ColumnarTable::insert_row(int64_t rowid, Row values) {
     if (!has_null) STRATA_RETURN_IF_ERROR(store_.key_insert(k, rowid, key));
   }
   pending_bytes_ += row_bytes(values);
-  replaced_rows_.erase(rowid);
+  // Within one known statement a row moved onto a replaced rowid is not the row SQLite listed.
+  if (!replaced_by_) replaced_rows_.erase(rowid);
   mutable_inserts()[rowid] = std::make_shared<const Row>(std::move(values));
   if (max_rowid_ && (!*max_rowid_ || rowid > **max_rowid_)) max_rowid_ = rowid;
   if (inserts_->size() >= static_cast<size_t>(schema_.chunk_rows) || pending_bytes_ >= kMaxPendingBytes) {
@@ -435,7 +462,10 @@ Status ColumnarTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowi
     old_rowid = sqlite3_value_int64(argv[0]);
     // SQLite lists the rows an UPDATE changes before changing any; an earlier row's OR REPLACE
     // may have removed this one since. An ordinary table skips it; so does this one.
-    if (replaced_rows_.contains(*old_rowid)) return Status::ok();
+    if (!replaced_rows_.empty()) {
+      scope_replaced_rows();
+      if (replaced_rows_.contains(*old_rowid)) return Status::ok();
+    }
   }
 
   Row values(column_count);
@@ -548,6 +578,7 @@ Status ColumnarTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowi
     }
   }
 
+  if (!replaced.empty()) scope_replaced_rows();
   for (int64_t rowid : replaced) {
     STRATA_RETURN_IF_ERROR(delete_row(rowid));
     replaced_rows_.insert(rowid);
@@ -835,6 +866,8 @@ Result<int64_t> ColumnarTable::compact() {
 
 Status ColumnarTable::on_begin() {
   max_rowid_.reset();
+  replaced_rows_.clear();
+  replaced_by_.reset();
   // SQLite has taken this transaction's locks by now, so the data version is current.
   refresh_cache();
   return Status::ok();

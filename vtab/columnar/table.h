@@ -98,7 +98,12 @@ class ColumnarTable {
   Status on_sync();
   Status on_commit();
   Status on_rollback();
-  Status on_savepoint() { return flush(); }
+  Status on_savepoint() {
+    // A write statement is starting (or a SAVEPOINT): OR REPLACE bookkeeping of the last is over.
+    replaced_rows_.clear();
+    replaced_by_.reset();
+    return flush();
+  }
   Status on_rollback_to();
 
   Status destroy();
@@ -179,8 +184,20 @@ class ColumnarTable {
   // in the meta table (when read).
   int64_t autoincrement_high_ = 0;
   std::optional<int64_t> persisted_sequence_;
-  // Rows removed by OR REPLACE in this transaction (and not inserted again since).
+  // Rows removed by OR REPLACE in the running write statement, which SQLite may still pass to
+  // xUpdate as rows to update (it lists them first); such a row is skipped, as an ordinary table
+  // skips a row that is gone. The statement is told by `replaced_by_` (see running_writer());
+  // when it cannot be told, the set lasts the transaction and a row inserted again leaves it.
+  struct WriterRun {
+    sqlite3_stmt* statement = nullptr;
+    int run = 0;      // SQLITE_STMTSTATUS_RUN: a statement run again is a new statement
+    std::string sql;  // a finalized statement's memory may be reused by the next one
+    bool operator==(const WriterRun&) const = default;
+  };
+  std::optional<WriterRun> running_writer() const;
+  void scope_replaced_rows();
   std::set<int64_t> replaced_rows_;
+  std::optional<WriterRun> replaced_by_;
   std::map<int, Statement> default_statements_;
   ChunkCache cache_;
   std::optional<unsigned> data_version_;
