@@ -95,7 +95,7 @@ class ColumnVector {
     types_.push_back(type);
     payload_.push_back(payload);
     // Lengths are kept only once a text or blob value arrived: numbers need none.
-    if (length != 0 || type == ValueType::kText || type == ValueType::kBlob) {
+    if (type == ValueType::kText || type == ValueType::kBlob) {
       if (lengths_.size() < types_.size() - 1) lengths_.resize(types_.size() - 1, 0);
       lengths_.push_back(length);
     } else if (!lengths_.empty()) {

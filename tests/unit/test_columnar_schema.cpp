@@ -1,7 +1,9 @@
 #include "vtab/columnar/schema.h"
+#include "vtab/columnar/table.h"
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <vector>
 
 namespace strata::columnar {
@@ -134,6 +136,41 @@ TEST(TableSchema, OptionErrorsNameTheOptionAndWhatIsAllowed) {
   EXPECT_EQ(error_of({"a", "tier='s3:///prefix'"}),
             "columnar: option 'tier' must be 'file:DIR' or 's3://bucket/prefix', got 's3:///prefix'");
   EXPECT_TRUE(parse({"a", "compression=none", "tier='s3://bucket'"}).is_ok());
+}
+
+}  // namespace
+}  // namespace strata::columnar
+
+namespace strata::columnar {
+namespace {
+
+// The cache's byte count is what its entries hold: erased and evicted entries give back all they
+// were charged (blooms too), and the entry being filled is never the one evicted.
+TEST(ChunkCache, GivesBackWhatEachEntryWasCharged) {
+  ChunkCache cache;
+  constexpr size_t kMiB = size_t{1} << 20;
+  cache.entry(1).rowids = std::make_shared<const std::vector<int64_t>>(1000, 0);
+  cache.charge(1, 8000);
+  cache.charge(1, 4096);  // say, its bloom filter
+  cache.entry(2);
+  cache.charge(2, 3 * kMiB);
+  EXPECT_EQ(cache.bytes(), 8000 + 4096 + 3 * kMiB);
+  cache.erase(1);
+  EXPECT_EQ(cache.bytes(), 3 * kMiB);
+  cache.erase(1);  // already gone
+  EXPECT_EQ(cache.bytes(), 3 * kMiB);
+
+  // Over capacity: the oldest others go, never the entry being charged, even if it is oldest.
+  cache.charge(2, ChunkCache::kCapacityBytes);
+  EXPECT_EQ(cache.bytes(), ChunkCache::kCapacityBytes + 3 * kMiB);  // nothing else to evict
+  cache.entry(3);
+  cache.charge(3, kMiB);
+  EXPECT_EQ(cache.bytes(), kMiB);  // entry 2 went; entry 3 stays
+  cache.entry(4);
+  cache.charge(4, kMiB);
+  EXPECT_EQ(cache.bytes(), 2 * kMiB);
+  cache.clear();
+  EXPECT_EQ(cache.bytes(), 0u);
 }
 
 }  // namespace

@@ -104,23 +104,30 @@ ChunkCache::Entry& ChunkCache::entry(int64_t chunk_id) {
   return found->second;
 }
 
-void ChunkCache::charge(size_t bytes) {
+void ChunkCache::charge(int64_t chunk_id, size_t bytes) {
+  entry(chunk_id).charged_bytes += bytes;
   bytes_ += bytes;
-  // Keep the newest entry: it is being read right now.
-  while (bytes_ > kCapacityBytes && order_.size() > 1) {
-    int64_t oldest = order_.front();
-    order_.erase(order_.begin());
-    auto found = entries_.find(oldest);
-    if (found == entries_.end()) continue;
-    size_t freed = found->second.rowids ? found->second.rowids->size() * sizeof(int64_t) : 0;
-    for (const auto& [column, values] : found->second.columns) freed += values->memory_bytes();
-    bytes_ -= std::min(bytes_, freed);
-    entries_.erase(found);
+  size_t next = 0;
+  while (bytes_ > kCapacityBytes && next < order_.size()) {
+    int64_t oldest = order_[next];
+    if (oldest == chunk_id) {
+      ++next;
+      continue;
+    }
+    order_.erase(order_.begin() + static_cast<std::ptrdiff_t>(next));
+    drop(oldest);
   }
 }
 
+void ChunkCache::drop(int64_t chunk_id) {
+  auto found = entries_.find(chunk_id);
+  if (found == entries_.end()) return;
+  bytes_ -= std::min(bytes_, found->second.charged_bytes);
+  entries_.erase(found);
+}
+
 void ChunkCache::erase(int64_t chunk_id) {
-  entries_.erase(chunk_id);
+  drop(chunk_id);
   std::erase(order_, chunk_id);
 }
 
@@ -200,6 +207,10 @@ void ColumnarTable::discard_pending() {
   max_rowid_.reset();
   autoincrement_high_ = 0;
   persisted_sequence_.reset();  // a rollback may have undone its last write
+  forget_replaced_rows();
+}
+
+void ColumnarTable::forget_replaced_rows() {
   replaced_rows_.clear();
   replaced_by_.reset();
 }
@@ -225,7 +236,7 @@ std::optional<ColumnarTable::WriterRun> ColumnarTable::running_writer() const {
 void ColumnarTable::scope_replaced_rows() {
   std::optional<WriterRun> run = running_writer();
   if (run == replaced_by_) return;  // the same statement, or still no telling
-  replaced_rows_.clear();
+  forget_replaced_rows();
   replaced_by_ = std::move(run);
 }
 
@@ -344,7 +355,8 @@ std::optional<std::vector<bool>> ColumnarTable::omitted_columns() {
 Result<bool> ColumnarTable::row_exists(int64_t rowid) {
   if (inserts_->contains(rowid)) return true;
   if (deletes_->contains(rowid)) return false;
-  refresh_cache();
+  // No refresh_cache() here (this runs per inserted row): xUpdate runs inside a write transaction,
+  // whose xBegin refreshed the cache, and nothing but this table changes its chunks until it ends.
   if (!stored_rowid_bound_) {
     STRATA_ASSIGN_OR_RETURN(std::optional<int64_t> largest, store_.max_chunk_rowid());
     stored_rowid_bound_ = largest.value_or(INT64_MIN);
@@ -367,7 +379,7 @@ Result<std::optional<int64_t>> ColumnarTable::max_live_rowid() {
   std::optional<int64_t> best;
   if (!inserts_->empty()) best = inserts_->rbegin()->first;
   STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.list_chunks());
-  refresh_cache();
+  // Inside the write transaction (see row_exists): the cache is current.
   std::sort(chunks.begin(), chunks.end(),
             [](const ChunkInfo& a, const ChunkInfo& b) { return a.max_rowid > b.max_rowid; });
   for (const ChunkInfo& chunk : chunks) {
@@ -611,7 +623,7 @@ Result<std::shared_ptr<const std::vector<int64_t>>> ColumnarTable::chunk_rowids(
     size_t bytes = rowids.size() * sizeof(int64_t);
     entry.rowids = std::make_shared<const std::vector<int64_t>>(std::move(rowids));
     auto rowids_pointer = entry.rowids;
-    cache_.charge(bytes);
+    cache_.charge(chunk.chunk_id, bytes);
     return rowids_pointer;
   }
   if (entry.rowids->size() != static_cast<size_t>(chunk.row_count)) {
@@ -630,7 +642,7 @@ Result<std::optional<BloomFilter>> ColumnarTable::chunk_bloom(const ChunkInfo& c
     STRATA_ASSIGN_OR_RETURN(bloom, store_.read_bloom(chunk.chunk_id, column));
   }
   entry.blooms[column] = bloom;
-  if (bloom) cache_.charge(bloom->bytes().size());
+  if (bloom) cache_.charge(chunk.chunk_id, bloom->bytes().size());
   return bloom;
 }
 
@@ -682,7 +694,7 @@ Result<ChunkRows> ColumnarTable::read_chunk_rows(const ChunkInfo& chunk, uint64_
     auto shared = std::make_shared<const ColumnVector>(std::move(all));
     entry.columns[static_cast<int>(c)] = shared;
     result.columns[c] = shared;
-    cache_.charge(bytes);
+    cache_.charge(chunk.chunk_id, bytes);
   }
   return result;
 }
@@ -866,8 +878,7 @@ Result<int64_t> ColumnarTable::compact() {
 
 Status ColumnarTable::on_begin() {
   max_rowid_.reset();
-  replaced_rows_.clear();
-  replaced_by_.reset();
+  forget_replaced_rows();
   // SQLite has taken this transaction's locks by now, so the data version is current.
   refresh_cache();
   return Status::ok();

@@ -43,15 +43,21 @@ class ChunkCache {
     std::map<int, std::shared_ptr<const ColumnVector>> columns;
     std::map<int, std::optional<ZoneMap>> zones;
     std::map<int, std::optional<BloomFilter>> blooms;
+    size_t charged_bytes = 0;  // what charge() added for this entry; given back when it goes
   };
 
   Entry& entry(int64_t chunk_id);
-  void charge(size_t bytes);  // after adding to the newest entry
+  // After adding `bytes` to chunk_id's entry: evicts the oldest other entries while over capacity
+  // (never chunk_id's: it is being read right now).
+  void charge(int64_t chunk_id, size_t bytes);
   void erase(int64_t chunk_id);
   void clear();
+  size_t bytes() const { return bytes_; }
+  static constexpr size_t kCapacityBytes = size_t{256} << 20;
 
  private:
-  static constexpr size_t kCapacityBytes = size_t{256} << 20;
+  void drop(int64_t chunk_id);  // the entry only; order_ is the caller's
+
   std::map<int64_t, Entry> entries_;
   std::vector<int64_t> order_;  // insertion order, oldest first
   size_t bytes_ = 0;
@@ -100,8 +106,7 @@ class ColumnarTable {
   Status on_rollback();
   Status on_savepoint() {
     // A write statement is starting (or a SAVEPOINT): OR REPLACE bookkeeping of the last is over.
-    replaced_rows_.clear();
-    replaced_by_.reset();
+    forget_replaced_rows();
     return flush();
   }
   Status on_rollback_to();
@@ -196,6 +201,7 @@ class ColumnarTable {
   };
   std::optional<WriterRun> running_writer() const;
   void scope_replaced_rows();
+  void forget_replaced_rows();
   std::set<int64_t> replaced_rows_;
   std::optional<WriterRun> replaced_by_;
   std::map<int, Statement> default_statements_;
