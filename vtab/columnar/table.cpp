@@ -675,10 +675,10 @@ Result<ChunkRows> ColumnarTable::read_chunk_rows(const ChunkInfo& chunk, uint64_
     result.visible = result.positions.size();
   }
   result.columns.resize(schema_.columns.size());
+  ChunkCache::Entry& entry = cache_.entry(chunk.chunk_id);  // charging it never evicts it
   for (size_t c = 0; c < schema_.columns.size(); ++c) {
     bool used = (column_mask >> std::min<size_t>(c, 63)) & 1;
     if (!used || static_cast<int>(c) == schema_.rowid_alias) continue;
-    ChunkCache::Entry& entry = cache_.entry(chunk.chunk_id);
     auto found = entry.columns.find(static_cast<int>(c));
     if (found != entry.columns.end()) {
       result.columns[c] = found->second;
