@@ -57,6 +57,9 @@ if(NOT OPENSSL_FOUND)
   strata_missing("OpenSSL (openssl/ssl.h)" "libssl-dev")
 endif()
 
+# Threads: chunk columns are encoded on helper threads (ext/parallel.h).
+find_package(Threads REQUIRED)
+
 if(STRATA_BUILD_TESTS)
   find_package(GTest QUIET)
   if(NOT GTest_FOUND)

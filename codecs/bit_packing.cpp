@@ -24,18 +24,29 @@ void pack_bits(const std::vector<uint64_t>& values, int width, std::string& out)
   size_t start = out.size();
   out.resize(start + packed_size(values.size(), width), '\0');
   auto* bytes = reinterpret_cast<unsigned char*>(out.data() + start);
-  size_t bit = 0;
+  // Values go into a 64-bit accumulator, least significant bit first; each full accumulator is
+  // written as 8 little-endian bytes, which is the same bit order as value-by-value packing.
+  const uint64_t mask = width == 64 ? ~uint64_t{0} : (uint64_t{1} << width) - 1;
+  uint64_t accumulator = 0;
+  int filled = 0;  // bits of the accumulator in use, 0..63
+  size_t written = 0;
+  auto store = [&](uint64_t word, size_t count) {
+    for (size_t i = 0; i < count; ++i) bytes[written + i] = static_cast<unsigned char>(word >> (8 * i));
+    written += count;
+  };
   for (uint64_t value : values) {
-    if (width < 64) value &= (uint64_t{1} << width) - 1;
-    for (int written = 0; written < width;) {
-      size_t byte = bit / 8;
-      int offset = static_cast<int>(bit % 8);
-      int take = std::min(8 - offset, width - written);
-      bytes[byte] = static_cast<unsigned char>(bytes[byte] | (((value >> written) & ((1u << take) - 1)) << offset));
-      written += take;
-      bit += static_cast<size_t>(take);
+    value &= mask;
+    accumulator |= value << filled;
+    if (filled + width >= 64) {
+      store(accumulator, 8);
+      // The bits of `value` that did not fit (none when it ended exactly at bit 64).
+      accumulator = filled == 0 ? 0 : value >> (64 - filled);
+      filled = filled + width - 64;
+    } else {
+      filled += width;
     }
   }
+  if (filled > 0) store(accumulator, static_cast<size_t>((filled + 7) / 8));
 }
 
 std::optional<std::vector<uint64_t>> unpack_bits(std::string_view packed, size_t count, int width) {

@@ -1,10 +1,13 @@
 // Choosing a codec: one pass over the values estimates the encoded size under each codec that
 // applies, and the smallest wins (ties go to the simpler one, in CodecId order).
+#include <span>
 #include <string>
+#include <utility>
 #include <unordered_set>
 
 #include "codecs/bit_packing.h"
 #include "codecs/codecs.h"
+#include "codecs/byte_io.h"
 #include "codecs/value_encoding.h"
 
 namespace strata {
@@ -21,7 +24,75 @@ std::string_view codec_name(CodecId codec) {
   return "unknown";
 }
 
+namespace {
+
+// analyze_column for a plain vector of integers or of reals (and NULLs): two values are the
+// same when their types and payloads are (a double's payload is its bits), so the pass reads
+// the payload array instead of building a view per row.
+ColumnAnalysis analyze_numbers(const ColumnVector& values, ValueType type) {
+  ColumnAnalysis analysis;
+  analysis.rows = values.size();
+  const std::span<const int64_t> payloads = values.payloads();
+  const bool has_nulls = values.has_nulls();
+  const bool integers = type == ValueType::kInteger;
+  const size_t rows = payloads.size();
+  auto is_null = [&](size_t row) { return has_nulls && values.type(row) == ValueType::kNull; };
+  auto value_size = [&](size_t row) -> size_t {
+    if (is_null(row)) return 1;
+    return integers ? 1 + varint_size(zigzag_encode(payloads[row])) : 9;
+  };
+  const size_t distinct_limit = std::min<size_t>(rows / 2 + 1, 1 << 16);
+  std::unordered_set<int64_t> distinct;
+  bool dictionary_possible = true;
+  constexpr size_t kSample = 2048;
+  if (rows > kSample) {
+    size_t step = rows / kSample;
+    for (size_t row = 0; row < rows && distinct.size() <= kSample / 2; row += step) distinct.insert(payloads[row]);
+    dictionary_possible = distinct.size() <= kSample / 2;
+    distinct.clear();
+  }
+  bool null_seen = false;
+  size_t dictionary_entry_bytes = 0;
+  size_t nulls = 0;
+  for (size_t row = 0; row < rows; ++row) {
+    size_t size = value_size(row);
+    analysis.plain_bytes += size;
+    bool null = is_null(row);
+    nulls += null ? 1 : 0;
+    if (row == 0 || payloads[row] != payloads[row - 1] || (has_nulls && null != is_null(row - 1))) {
+      ++analysis.runs;
+      analysis.run_length_bytes += 2 + size;
+    }
+    if (dictionary_possible) {
+      bool added = null ? !std::exchange(null_seen, true) : distinct.insert(payloads[row]).second;
+      if (added) {
+        dictionary_entry_bytes += size;
+        if (distinct.size() + (null_seen ? 1 : 0) > distinct_limit) dictionary_possible = false;
+      }
+    }
+  }
+  size_t entries = distinct.size() + (null_seen ? 1 : 0);
+  if (dictionary_possible && entries > 0) {
+    int width = entries <= 1 ? 0 : bit_width(entries - 1);
+    analysis.dictionary_bytes = 4 + dictionary_entry_bytes + 1 + packed_size(rows, width);
+  } else {
+    analysis.dictionary_bytes = SIZE_MAX;
+  }
+  if (integers) {
+    analysis.integer_bytes = integers_encoded_size(values);
+  } else if (rows > 0) {
+    analysis.real_bytes = 1 + (nulls ? (rows + 7) / 8 : 0) + (rows - nulls) * 8;
+  }
+  return analysis;
+}
+
+}  // namespace
+
 ColumnAnalysis analyze_column(const ColumnVector& values) {
+  if (!values.is_coded() && !values.empty()) {
+    if (values.only(ValueType::kInteger)) return analyze_numbers(values, ValueType::kInteger);
+    if (values.only(ValueType::kReal)) return analyze_numbers(values, ValueType::kReal);
+  }
   ColumnAnalysis analysis;
   analysis.rows = values.size();
   // Dictionaries pay off only for repeated values; past this many distinct ones, stop counting.

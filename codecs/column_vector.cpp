@@ -24,6 +24,7 @@ void ColumnVector::clear() {
   payload_.clear();
   lengths_.clear();
   bytes_.clear();
+  types_present_ = 0;
   coded_ = false;
   codes_.clear();
   dictionary_.reset();
@@ -80,10 +81,12 @@ void ColumnVector::append_numbers(ValueType type, const int64_t* payloads, size_
   for (size_t row = 0; row < rows; ++row) {
     if (bit_set(nulls, row)) {
       types_[start + row] = ValueType::kNull;
+      types_present_ |= 1u << static_cast<int>(ValueType::kNull);
     } else {
       payload_[start + row] = payloads[next++];
     }
   }
+  if (next > 0) types_present_ |= 1u << static_cast<int>(type);
 }
 
 void ColumnVector::append_integers(const int64_t* values, size_t rows, const unsigned char* nulls) {

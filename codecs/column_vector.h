@@ -80,6 +80,18 @@ class ColumnVector {
     return coded_ ? dictionary_->integer(codes_[row]) : payload_[row];
   }
 
+  // Bit (1 << type) is set for each storage class that may occur (exactly those that do, except
+  // in a coded vector, whose dictionary may hold values no row uses).
+  unsigned type_mask() const { return coded_ ? dictionary_->type_mask() : types_present_; }
+  // Whether every value is of `type` or NULL.
+  bool only(ValueType type) const {
+    return (type_mask() & ~((1u << static_cast<int>(type)) | (1u << static_cast<int>(ValueType::kNull)))) == 0;
+  }
+  bool has_nulls() const { return (type_mask() >> static_cast<int>(ValueType::kNull)) & 1; }
+  // The payload of each row of a plain vector: the integer, the double's bits, or (text, blob)
+  // an offset; 0 for NULL.
+  std::span<const int64_t> payloads() const { return payload_; }
+
   bool is_coded() const { return coded_; }
   uint32_t code(size_t row) const { return codes_[row]; }   // coded vectors only
   const ColumnVector& dictionary() const { return *dictionary_; }  // coded vectors only
@@ -92,6 +104,7 @@ class ColumnVector {
  private:
   void push(ValueType type, int64_t payload, uint32_t length) {
     if (coded_) expand();
+    types_present_ |= 1u << static_cast<int>(type);
     types_.push_back(type);
     payload_.push_back(payload);
     // Lengths are kept only once a text or blob value arrived: numbers need none.
@@ -111,6 +124,7 @@ class ColumnVector {
   std::vector<int64_t> payload_;   // the integer, the double's bits, or the offset into bytes_
   std::vector<uint32_t> lengths_;  // text/blob length; empty while the vector holds no text or blob
   std::string bytes_;
+  unsigned types_present_ = 0;
   bool coded_ = false;
   std::vector<uint32_t> codes_;
   std::shared_ptr<const ColumnVector> dictionary_;

@@ -2,6 +2,7 @@
 // for increasing columns (ids, timestamps) the offsets are taken between neighbours (deltas),
 // which makes a timestamp that grows by 100 each row cost 7 bits instead of 64.
 #include <algorithm>
+#include <span>
 
 #include "codecs/bit_packing.h"
 #include "codecs/codecs.h"
@@ -17,7 +18,8 @@ constexpr uint8_t kDeltas = 2;
 struct IntegerPlan {
   bool has_nulls = false;
   bool deltas = false;
-  std::vector<int64_t> numbers;  // the non-null values, in row order
+  std::span<const int64_t> numbers;  // the non-null values, in row order
+  std::vector<int64_t> gathered;     // what `numbers` views when there are NULLs or codes
   int64_t base = 0;              // first value (deltas) or smallest value (frame of reference)
   int64_t smallest_delta = 0;
   int width = 0;
@@ -28,17 +30,20 @@ uint64_t offset(int64_t value, int64_t base) { return static_cast<uint64_t>(valu
 
 IntegerPlan plan_for(const ColumnVector& values) {
   IntegerPlan plan;
-  plan.numbers.reserve(values.size());
-  for (size_t row = 0; row < values.size(); ++row) {
-    if (values.type(row) == ValueType::kNull) {
-      plan.has_nulls = true;
-    } else {
-      plan.numbers.push_back(values.integer(row));
+  plan.has_nulls = values.has_nulls();
+  if (!plan.has_nulls && !values.is_coded()) {
+    plan.numbers = values.payloads();  // an integer's payload is the integer
+  } else {
+    plan.gathered.reserve(values.size());
+    for (size_t row = 0; row < values.size(); ++row) {
+      if (values.type(row) != ValueType::kNull) plan.gathered.push_back(values.integer(row));
     }
+    plan.numbers = plan.gathered;
   }
   if (plan.numbers.empty()) return plan;
-  int64_t smallest = *std::min_element(plan.numbers.begin(), plan.numbers.end());
-  int64_t largest = *std::max_element(plan.numbers.begin(), plan.numbers.end());
+  auto [smallest_at, largest_at] = std::minmax_element(plan.numbers.begin(), plan.numbers.end());
+  int64_t smallest = *smallest_at;
+  int64_t largest = *largest_at;
   int frame_width = bit_width(offset(largest, smallest));
   int delta_width = 64;
   int64_t smallest_delta = 0;
@@ -64,21 +69,9 @@ IntegerPlan plan_for(const ColumnVector& values) {
   return plan;
 }
 
-size_t varint_size(uint64_t value) {
-  size_t size = 1;
-  while (value >= 0x80) value >>= 7, ++size;
-  return size;
-}
-
 }  // namespace
 
-bool integers_apply(const ColumnVector& values) {
-  for (size_t row = 0; row < values.size(); ++row) {
-    ValueType type = values.type(row);
-    if (type != ValueType::kInteger && type != ValueType::kNull) return false;
-  }
-  return true;
-}
+bool integers_apply(const ColumnVector& values) { return values.only(ValueType::kInteger); }
 
 size_t integers_encoded_size(const ColumnVector& values) {
   IntegerPlan plan = plan_for(values);

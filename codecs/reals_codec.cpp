@@ -2,6 +2,7 @@
 // an optional NULL bitmap — decoded with one copy instead of a type byte per value.
 #include <bit>
 #include <cstring>
+#include <span>
 
 #include "codecs/byte_io.h"
 #include "codecs/codecs.h"
@@ -13,18 +14,18 @@ namespace {
 constexpr uint8_t kHasNulls = 1;
 }
 
-bool reals_apply(const ColumnVector& values) {
-  for (size_t row = 0; row < values.size(); ++row) {
-    ValueType type = values.type(row);
-    if (type != ValueType::kReal && type != ValueType::kNull) return false;
-  }
-  return true;
-}
+bool reals_apply(const ColumnVector& values) { return values.only(ValueType::kReal); }
 
 std::string encode_reals(const ColumnVector& values) {
   std::string payload;
-  bool has_nulls = false;
-  for (size_t row = 0; row < values.size() && !has_nulls; ++row) has_nulls = values.type(row) == ValueType::kNull;
+  bool has_nulls = values.has_nulls();
+  if (!has_nulls && !values.is_coded() && std::endian::native == std::endian::little) {
+    // A double's payload is its bits: the array is the encoding.
+    payload.push_back(0);
+    std::span<const int64_t> bits = values.payloads();
+    payload.append(reinterpret_cast<const char*>(bits.data()), bits.size() * sizeof(int64_t));
+    return payload;
+  }
   payload.push_back(static_cast<char>(has_nulls ? kHasNulls : 0));
   if (has_nulls) {
     std::string bitmap((values.size() + 7) / 8, '\0');

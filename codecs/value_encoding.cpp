@@ -9,14 +9,6 @@ namespace strata {
 
 namespace {
 
-size_t varint_size(uint64_t value) {
-  size_t size = 1;
-  while (value >= 0x80) {
-    value >>= 7;
-    ++size;
-  }
-  return size;
-}
 
 }  // namespace
 

@@ -1,5 +1,9 @@
 #include "codecs/zone_map.h"
 
+#include <algorithm>
+#include <bit>
+#include <span>
+
 #include "codecs/byte_io.h"
 #include "codecs/value_compare.h"
 #include "codecs/value_encoding.h"
@@ -10,7 +14,49 @@ namespace {
 constexpr uint8_t kZoneVersion = 1;
 }
 
+namespace {
+
+// compute_zone_map for a plain vector of integers or of reals (and NULLs): a pass over the
+// payload array.
+ZoneMap number_zone_map(const ColumnVector& values, ValueType type) {
+  ZoneMap zone;
+  zone.rows = values.size();
+  const std::span<const int64_t> payloads = values.payloads();
+  const bool has_nulls = values.has_nulls();
+  bool any = false;
+  int64_t integer_min = INT64_MAX, integer_max = INT64_MIN;
+  double real_min = 0, real_max = 0;
+  for (size_t row = 0; row < payloads.size(); ++row) {
+    if (has_nulls && values.type(row) == ValueType::kNull) {
+      ++zone.nulls;
+      continue;
+    }
+    if (type == ValueType::kInteger) {
+      integer_min = std::min(integer_min, payloads[row]);
+      integer_max = std::max(integer_max, payloads[row]);
+    } else {
+      double v = std::bit_cast<double>(payloads[row]);
+      if (!any || v < real_min) real_min = v;
+      if (!any || v > real_max) real_max = v;
+    }
+    any = true;
+  }
+  if (zone.nulls > 0) zone.types = static_cast<uint8_t>(zone.types | (1 << static_cast<int>(ValueType::kNull)));
+  if (any) {
+    zone.types = static_cast<uint8_t>(zone.types | (1 << static_cast<int>(type)));
+    zone.min = Value(type == ValueType::kInteger ? ValueView::of_integer(integer_min) : ValueView::of_real(real_min));
+    zone.max = Value(type == ValueType::kInteger ? ValueView::of_integer(integer_max) : ValueView::of_real(real_max));
+  }
+  return zone;
+}
+
+}  // namespace
+
 ZoneMap compute_zone_map(const ColumnVector& values) {
+  if (!values.is_coded() && !values.empty()) {
+    if (values.only(ValueType::kInteger)) return number_zone_map(values, ValueType::kInteger);
+    if (values.only(ValueType::kReal)) return number_zone_map(values, ValueType::kReal);
+  }
   // One pass keeping the extremes per storage class (cheap comparisons), combined at the end
   // in SQLite's order: numbers < text < blobs.
   ZoneMap zone;
@@ -18,7 +64,7 @@ ZoneMap compute_zone_map(const ColumnVector& values) {
   bool have_integer = false, have_real = false;
   int64_t integer_min = 0, integer_max = 0;
   double real_min = 0, real_max = 0;
-  std::optional<size_t> text_min, text_max, blob_min, blob_max;
+  std::optional<std::string_view> text_min, text_max, blob_min, blob_max;
   for (size_t row = 0; row < values.size(); ++row) {
     ValueType type = values.type(row);
     zone.types = static_cast<uint8_t>(zone.types | (1 << static_cast<int>(type)));
@@ -43,8 +89,8 @@ ZoneMap compute_zone_map(const ColumnVector& values) {
         auto& low = type == ValueType::kText ? text_min : blob_min;
         auto& high = type == ValueType::kText ? text_max : blob_max;
         std::string_view v = values.get(row).bytes;
-        if (!low || v < values.get(*low).bytes) low = row;
-        if (!high || v > values.get(*high).bytes) high = row;
+        if (!low || v < *low) low = v;
+        if (!high || v > *high) high = v;
         break;
       }
     }
@@ -61,10 +107,10 @@ ZoneMap compute_zone_map(const ColumnVector& values) {
       high = have_integer ? integer_high : real_high;
     }
   }
-  if (!low && text_min) low = values.get(*text_min);
-  if (!low && blob_min) low = values.get(*blob_min);
-  if (blob_max) high = values.get(*blob_max);
-  else if (text_max) high = values.get(*text_max);
+  if (!low && text_min) low = ValueView::of_text(*text_min);
+  if (!low && blob_min) low = ValueView::of_blob(*blob_min);
+  if (blob_max) high = ValueView::of_blob(*blob_max);
+  else if (text_max) high = ValueView::of_text(*text_max);
   if (low) {
     zone.min = Value(*low);
     zone.max = Value(*high);

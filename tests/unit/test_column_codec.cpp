@@ -344,6 +344,60 @@ TEST(ZoneMap, BoundsAreTheMinimumAndMaximumInSqliteOrder) {
   }
 }
 
+// The same values as a coded vector (a dictionary plus one code per row), which analysis and
+// zone maps read through the general path rather than the typed one for plain numbers.
+ColumnVector as_coded(const ColumnVector& values) {
+  ColumnVector dictionary;
+  std::vector<uint32_t> codes;
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint32_t code = 0;
+    while (code < dictionary.size() && !same_value(dictionary.get(code), values.get(i))) ++code;
+    if (code == dictionary.size()) dictionary.append(values.get(i));
+    codes.push_back(code);
+  }
+  return ColumnVector::coded(std::move(dictionary), std::move(codes));
+}
+
+TEST(ColumnCodec, TypedPathsForNumbersAgreeWithTheGeneralOne) {
+  std::mt19937_64 random(12);
+  for (int round = 0; round < 120; ++round) {
+    bool integers = round % 2 == 0;
+    size_t count = std::vector<size_t>{1, 2, 5, 100, 3000}[random() % 5];
+    bool with_nulls = round % 3 == 0;
+    int spread = std::vector<int>{1, 7, 300}[random() % 3];  // distinct values in play
+    ColumnVector values;
+    for (size_t i = 0; i < count; ++i) {
+      if (with_nulls && i > 0 && random() % 4 == 0) {
+        values.append_null();
+      } else if (integers) {
+        int64_t extremes[] = {INT64_MIN, INT64_MAX, 0, -1};
+        values.append_integer(random() % 5 == 0 ? extremes[random() % 4] : static_cast<int64_t>(random() % spread) - 3);
+      } else {
+        values.append_real(random() % 5 == 0 ? -0.0 : static_cast<double>(random() % spread) / 4);
+      }
+    }
+    ColumnVector coded = as_coded(values);
+    ColumnAnalysis typed = analyze_column(values), general = analyze_column(coded);
+    EXPECT_EQ(typed.rows, general.rows) << "round " << round;
+    EXPECT_EQ(typed.plain_bytes, general.plain_bytes) << "round " << round;
+    EXPECT_EQ(typed.runs, general.runs) << "round " << round;
+    EXPECT_EQ(typed.run_length_bytes, general.run_length_bytes) << "round " << round;
+    EXPECT_EQ(typed.dictionary_bytes, general.dictionary_bytes) << "round " << round;
+    EXPECT_EQ(typed.integer_bytes, general.integer_bytes) << "round " << round;
+    EXPECT_EQ(typed.real_bytes, general.real_bytes) << "round " << round;
+    ZoneMap typed_zone = compute_zone_map(values), general_zone = compute_zone_map(coded);
+    EXPECT_EQ(typed_zone.rows, general_zone.rows);
+    EXPECT_EQ(typed_zone.nulls, general_zone.nulls);
+    EXPECT_EQ(typed_zone.types, general_zone.types) << "round " << round;
+    ASSERT_EQ(typed_zone.min.has_value(), general_zone.min.has_value());
+    EXPECT_TRUE(same_value(typed_zone.min->view(), general_zone.min->view())) << "round " << round;
+    EXPECT_TRUE(same_value(typed_zone.max->view(), general_zone.max->view())) << "round " << round;
+    EXPECT_EQ(encode_with(integers ? CodecId::kIntegers : CodecId::kReals, values),
+              encode_with(integers ? CodecId::kIntegers : CodecId::kReals, coded)) << "round " << round;
+    expect_round_trip(values, Compression{});
+  }
+}
+
 }  // namespace
 }  // namespace strata
 

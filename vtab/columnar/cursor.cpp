@@ -117,8 +117,23 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
   }
 
   pending_ = table_->pending();
-  pending_position_ = pending_.inserts->lower_bound(low_);
-  pending_end_ = pending_.inserts->upper_bound(high_);
+  pending_order_.reset();
+  if (!pending_.inserts->ascending()) pending_order_ = pending_.inserts->rowid_order();
+  {
+    // The snapshot's rows with rowids in [low_, high_].
+    size_t size = pending_.inserts_at.size;
+    auto first_above = [&](int64_t bound, bool or_equal) {
+      size_t low = 0, high = size;
+      while (low < high) {
+        size_t middle = (low + high) / 2;
+        int64_t rowid = buffered_rowid_at(middle);
+        if (or_equal ? rowid < bound : rowid <= bound) low = middle + 1; else high = middle;
+      }
+      return low;
+    };
+    pending_index_ = first_above(low_, true);
+    pending_end_ = first_above(high_, false);
+  }
   skip_filtered_pending();
   if (empty_range_) {
     eof_ = true;
@@ -164,7 +179,6 @@ Status ColumnarCursor::group_rows(int column) {
   std::map<Value, std::vector<uint64_t>, GroupKeyLess> groups(GroupKeyLess{collation});
   std::unordered_map<int64_t, std::vector<uint64_t>> integer_groups;  // the common case, hashed
   grouped_rows_.clear();
-  grouped_buffered_.clear();
   bool is_alias = column == schema.rowid_alias;
   STRATA_RETURN_IF_ERROR(advance());
   // A coded (dictionary) column maps each chunk's codes to their group once: afterwards a row
@@ -175,10 +189,9 @@ Status ColumnarCursor::group_rows(int column) {
     uint64_t reference;
     ValueView key;
     std::vector<uint64_t>** memo = nullptr;
-    if (current_pending_ != nullptr) {
-      reference = (kBufferedRow << 32) | grouped_buffered_.size();
-      grouped_buffered_.emplace_back(current_rowid_, current_pending_);
-      key = (*current_pending_)[column].view();
+    if (current_buffered_ >= 0) {
+      reference = (kBufferedRow << 32) | static_cast<uint64_t>(current_buffered_);
+      key = pending_.inserts->value(column, static_cast<uint32_t>(current_buffered_));
     } else {
       size_t position = current_chunk_->rows.position(current_chunk_->position);
       reference = (static_cast<uint64_t>(current_chunk_->chunk_index) << 32) | position;
@@ -235,7 +248,7 @@ Status ColumnarCursor::group_rows(int column) {
   grouped_chunks_.resize(chunks_.size());
   active_.clear();
   current_chunk_ = nullptr;
-  current_pending_ = nullptr;
+  current_buffered_ = -1;
   return position_on_group_entry();
 }
 
@@ -253,11 +266,11 @@ Status ColumnarCursor::position_on_group_entry() {
   size_t chunk = static_cast<size_t>(reference >> 32);
   size_t position = static_cast<size_t>(reference & 0xffffffffu);
   if (chunk == kBufferedRow) {
-    current_rowid_ = grouped_buffered_[position].first;
-    current_pending_ = grouped_buffered_[position].second;
+    current_buffered_ = static_cast<int64_t>(position);
+    current_rowid_ = pending_.inserts->rowid(static_cast<uint32_t>(position));
     return Status::ok();
   }
-  current_pending_ = nullptr;
+  current_buffered_ = -1;
   if (chunk >= grouped_chunks_.size()) return Status::internal("columnar: bad grouped row");
   if (!grouped_chunks_[chunk]) {
     STRATA_ASSIGN_OR_RETURN(ChunkRows rows, table_->read_chunk_rows(chunks_[chunk], column_mask_));
@@ -271,7 +284,7 @@ Status ColumnarCursor::position_on_group_entry() {
 // Skips OFFSET rows: whole chunks by their row counts where nothing else can interleave (no
 // filters, no buffered rows, no rowid bounds, deletions all on disk), row by row otherwise.
 Status ColumnarCursor::advance_past_offset() {
-  if (remaining_offset_ > 0 && filters_.empty() && pending_.inserts->empty() && pending_.deletes->empty() &&
+  if (remaining_offset_ > 0 && filters_.empty() && pending_index_ == pending_end_ && pending_.deletes->empty() &&
       low_ == INT64_MIN && high_ == INT64_MAX) {
     while (next_chunk_ < chunks_.size() && remaining_offset_ >= chunks_[next_chunk_].live_rows() &&
            (next_chunk_ + 1 >= chunks_.size() || chunks_[next_chunk_ + 1].min_rowid > chunks_[next_chunk_].max_rowid)) {
@@ -375,8 +388,8 @@ Status ColumnarCursor::advance() {
       int64_t rowid = chunk->rows.rowid(chunk->position);
       if (!have || rowid < best) best = rowid, have = true;
     }
-    if (pending_position_ != pending_end_ && (!have || pending_position_->first < best)) {
-      best = pending_position_->first;
+    if (pending_index_ != pending_end_ && (!have || buffered_rowid_at(pending_index_) < best)) {
+      best = buffered_rowid_at(pending_index_);
       have = true;
     }
     // A chunk not loaded yet may hold something smaller.
@@ -387,14 +400,14 @@ Status ColumnarCursor::advance() {
     if (!have) {
       eof_ = true;
       current_chunk_ = nullptr;
-      current_pending_ = nullptr;
+      current_buffered_ = -1;
       return Status::ok();
     }
     current_rowid_ = best;
-    if (pending_position_ != pending_end_ && pending_position_->first == best) {
-      current_pending_ = pending_position_->second.get();
+    if (pending_index_ != pending_end_ && buffered_rowid_at(pending_index_) == best) {
+      current_buffered_ = buffered_at(pending_index_);
       current_chunk_ = nullptr;
-      ++pending_position_;
+      ++pending_index_;
       skip_filtered_pending();
       // A stored copy of a rowid rewritten in this transaction is hidden by the buffer's
       // deletions, so no chunk offers the same rowid.
@@ -403,14 +416,14 @@ Status ColumnarCursor::advance() {
     for (auto& chunk : active_) {
       if (chunk->rows.rowid(chunk->position) == best) {
         current_chunk_ = chunk.get();
-        current_pending_ = nullptr;
+        current_buffered_ = -1;
         // How far this chunk can run alone (sequential_end_): up to the first rowid another
         // source offers; next_in_chunk() steps through those rows without merging.
         int64_t other = INT64_MAX;
         for (const auto& other_chunk : active_) {
           if (other_chunk.get() != current_chunk_) other = std::min(other, other_chunk->rows.rowid(other_chunk->position));
         }
-        if (pending_position_ != pending_end_) other = std::min(other, pending_position_->first);
+        if (pending_index_ != pending_end_) other = std::min(other, buffered_rowid_at(pending_index_));
         if (next_chunk_ < chunks_.size()) other = std::min(other, chunks_[next_chunk_].min_rowid);
         const ChunkRows& rows = current_chunk_->rows;
         size_t low = current_chunk_->position, high = current_chunk_->end;
@@ -440,18 +453,18 @@ Status ColumnarCursor::look_up_key_rowids(int key_index, const ColumnFilter& fil
   return Status::ok();
 }
 
-bool ColumnarCursor::row_matches(int64_t rowid, const Row& row) const {
-  if (key_rowids_ && !std::binary_search(key_rowids_->begin(), key_rowids_->end(), rowid)) return false;
+bool ColumnarCursor::buffered_row_matches(uint32_t position) const {
+  const WriteBuffer& buffer = *pending_.inserts;
+  if (!buffer.visible(position, pending_.inserts_at)) return false;
+  if (key_rowids_ && !std::binary_search(key_rowids_->begin(), key_rowids_->end(), buffer.rowid(position))) return false;
   for (const ColumnFilter& column_filter : filters_) {
-    if (!column_filter.matches(row[column_filter.column].view())) return false;
+    if (!column_filter.matches(buffer.value(column_filter.column, position))) return false;
   }
   return true;
 }
 
 void ColumnarCursor::skip_filtered_pending() {
-  while (pending_position_ != pending_end_ && !row_matches(pending_position_->first, *pending_position_->second)) {
-    ++pending_position_;
-  }
+  while (pending_index_ != pending_end_ && !buffered_row_matches(buffered_at(pending_index_))) ++pending_index_;
 }
 
 Status ColumnarCursor::next() {
@@ -473,7 +486,7 @@ Status ColumnarCursor::next() {
     }
   }
   current_chunk_ = nullptr;
-  current_pending_ = nullptr;
+  current_buffered_ = -1;
   return advance();
 }
 
@@ -482,8 +495,8 @@ Status ColumnarCursor::column(sqlite3_context* context, int column) {
     sqlite3_result_int64(context, rowid());
     return Status::ok();
   }
-  if (current_pending_ != nullptr) {
-    set_result(context, (*current_pending_)[column].view());
+  if (current_buffered_ >= 0) {
+    set_result(context, pending_.inserts->value(column, static_cast<uint32_t>(current_buffered_)));
     return Status::ok();
   }
   if (grouped_) {

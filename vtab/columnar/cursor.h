@@ -64,7 +64,7 @@ class ColumnarCursor {
   int64_t rowid() const {
     // Grouped delivery visits rows out of order; most queries never ask for their rowids, so
     // the (cache-missing) lookup waits until one does.
-    if (grouped_ && current_pending_ == nullptr && grouped_chunk_rows_ != nullptr) {
+    if (grouped_ && current_buffered_ < 0 && grouped_chunk_rows_ != nullptr) {
       return (*grouped_chunk_rows_->all_rowids)[grouped_position_];
     }
     return current_rowid_;
@@ -83,7 +83,10 @@ class ColumnarCursor {
   Status load_chunks_up_to(int64_t rowid_bound);
   Status advance();
   Status advance_past_offset();
-  bool row_matches(int64_t rowid, const Row& row) const;
+  bool buffered_row_matches(uint32_t position) const;
+  // The buffered row at index i of the snapshot's rowid order.
+  uint32_t buffered_at(size_t i) const { return pending_order_ ? (*pending_order_)[i] : static_cast<uint32_t>(i); }
+  int64_t buffered_rowid_at(size_t i) const { return pending_.inserts->rowid(buffered_at(i)); }
   Status group_rows(int column);
   Status position_on_group_entry();
   Status look_up_key_rowids(int key_index, const ColumnFilter& filter);
@@ -96,12 +99,11 @@ class ColumnarCursor {
   std::optional<std::vector<int64_t>> key_rowids_;
 
   // Grouped delivery: every matching row as (chunk index << 32 | row in the chunk's decoded
-  // vectors), or (kBufferedRow << 32 | index into grouped_buffered_); one list per group, the
+  // vectors), or (kBufferedRow << 32 | position in the write buffer); one list per group, the
   // groups in emission order (kept apart: concatenating them would copy every reference).
   static constexpr uint64_t kBufferedRow = 0xffffffff;
   bool grouped_ = false;
   std::vector<std::vector<uint64_t>> grouped_rows_;
-  std::vector<std::pair<int64_t, const Row*>> grouped_buffered_;
   size_t grouped_group_ = 0;  // in grouped_rows_
   size_t grouped_next_ = 0;   // in grouped_rows_[grouped_group_]
   // Each chunk's rows, read once and kept while the groups are emitted: a group's rows are
@@ -120,12 +122,15 @@ class ColumnarCursor {
   size_t next_chunk_ = 0;
   std::vector<std::unique_ptr<LoadedChunk>> active_;
   PendingSnapshot pending_;
-  PendingRows::const_iterator pending_position_;
-  PendingRows::const_iterator pending_end_;
+  // The buffered rows in rowid order: pending_order_ maps an index to a buffer position (null
+  // when positions are in rowid order already); [pending_index_, pending_end_) is still to come.
+  std::shared_ptr<const std::vector<uint32_t>> pending_order_;
+  size_t pending_index_ = 0;
+  size_t pending_end_ = 0;
 
   bool eof_ = true;
   int64_t current_rowid_ = 0;
-  const Row* current_pending_ = nullptr;
+  int64_t current_buffered_ = -1;  // the current row's position in the write buffer, or -1
 };
 
 }  // namespace strata::columnar

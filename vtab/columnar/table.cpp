@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <span>
 
 #include "ext/module_arguments.h"
 #include "ext/sql_tokenizer.h"
@@ -49,12 +50,6 @@ Status datatype_mismatch() {
   return Status(StatusCode::kError, "datatype mismatch").with_sqlite_code(SQLITE_MISMATCH);
 }
 
-size_t row_bytes(const Row& row) {
-  size_t bytes = 16;
-  for (const Value& value : row) bytes += 9 + value.bytes.size();
-  return bytes;
-}
-
 // A partition value as an ordered map key: the type, then the value's bytes.
 std::string partition_map_key(const Value& value) {
   std::string key(1, static_cast<char>(value.type));
@@ -83,6 +78,16 @@ std::string set_bit(std::string bitmap, size_t row, size_t rows) {
   if (bitmap.empty()) bitmap.assign((rows + 7) / 8, '\0');
   bitmap[row / 8] = static_cast<char>(static_cast<unsigned char>(bitmap[row / 8]) | (1u << (row % 8)));
   return bitmap;
+}
+
+// Copies rows of `source` (its positions `rows`) into fresh column vectors.
+std::vector<ColumnVector> gather_columns(const WriteBuffer& source, std::span<const uint32_t> rows) {
+  std::vector<ColumnVector> columns(source.columns().size());
+  for (size_t c = 0; c < columns.size(); ++c) {
+    columns[c].reserve(rows.size());
+    for (uint32_t position : rows) columns[c].append(source.value(static_cast<int>(c), position));
+  }
+  return columns;
 }
 
 }  // namespace
@@ -143,7 +148,8 @@ ColumnarTable::ColumnarTable(sqlite3* db, TableRegistry* registry, std::string s
       registry_(registry),
       schema_name_(std::move(schema_name)),
       schema_(std::move(schema)),
-      store_(db, schema_name_, std::move(table_name), &schema_) {}
+      store_(db, schema_name_, std::move(table_name), &schema_),
+      inserts_(std::make_shared<WriteBuffer>(schema_.columns.size())) {}
 
 ColumnarTable::~ColumnarTable() {
   auto found = registry_->tables_.find(TableRegistry::key(schema_name_, name()));
@@ -190,20 +196,14 @@ ConflictMode ColumnarTable::effective_conflict_mode(ConflictMode declared) const
   }
 }
 
-PendingRows& ColumnarTable::mutable_inserts() {
-  if (inserts_.use_count() > 1) inserts_ = std::make_shared<PendingRows>(*inserts_);
-  return *inserts_;
-}
-
 RowidSet& ColumnarTable::mutable_deletes() {
   if (deletes_.use_count() > 1) deletes_ = std::make_shared<RowidSet>(*deletes_);
   return *deletes_;
 }
 
 void ColumnarTable::discard_pending() {
-  if (!inserts_->empty()) inserts_ = std::make_shared<PendingRows>();
+  if (inserts_->appended_rows() > 0) inserts_ = std::make_shared<WriteBuffer>(schema_.columns.size());
   if (!deletes_->empty()) deletes_ = std::make_shared<RowidSet>();
-  pending_bytes_ = 0;
   max_rowid_.reset();
   autoincrement_high_ = 0;
   persisted_sequence_.reset();  // a rollback may have undone its last write
@@ -353,7 +353,7 @@ std::optional<std::vector<bool>> ColumnarTable::omitted_columns() {
 }
 
 Result<bool> ColumnarTable::row_exists(int64_t rowid) {
-  if (inserts_->contains(rowid)) return true;
+  if (inserts_->find(rowid)) return true;
   if (deletes_->contains(rowid)) return false;
   // No refresh_cache() here (this runs per inserted row): xUpdate runs inside a write transaction,
   // whose xBegin refreshed the cache, and nothing but this table changes its chunks until it ends.
@@ -376,8 +376,7 @@ Result<bool> ColumnarTable::row_exists(int64_t rowid) {
 
 Result<std::optional<int64_t>> ColumnarTable::max_live_rowid() {
   if (max_rowid_) return *max_rowid_;
-  std::optional<int64_t> best;
-  if (!inserts_->empty()) best = inserts_->rbegin()->first;
+  std::optional<int64_t> best = inserts_->max_live_rowid();
   STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.list_chunks());
   // Inside the write transaction (see row_exists): the cache is current.
   std::sort(chunks.begin(), chunks.end(),
@@ -428,10 +427,8 @@ Status ColumnarTable::delete_row(int64_t rowid) {
   for (size_t k = 0; k < schema_.key_indexes.size(); ++k) {
     STRATA_RETURN_IF_ERROR(store_.key_delete(k, rowid));
   }
-  auto& inserts = mutable_inserts();
-  auto found = inserts.find(rowid);
-  if (found != inserts.end()) {
-    inserts.erase(found);
+  if (std::optional<uint32_t> buffered = inserts_->find(rowid)) {
+    inserts_->erase(*buffered);
   } else {
     mutable_deletes().insert(rowid);
   }
@@ -439,7 +436,7 @@ Status ColumnarTable::delete_row(int64_t rowid) {
   return Status::ok();
 }
 
-Status ColumnarTable::insert_row(int64_t rowid, Row values) {
+Status ColumnarTable::insert_row(int64_t rowid, const Row& values) {
   for (size_t k = 0; k < schema_.key_indexes.size(); ++k) {
     const KeyIndex& unique = schema_.key_indexes[k];
     std::vector<ValueView> key;
@@ -450,12 +447,11 @@ Status ColumnarTable::insert_row(int64_t rowid, Row values) {
     }
     if (!has_null) STRATA_RETURN_IF_ERROR(store_.key_insert(k, rowid, key));
   }
-  pending_bytes_ += row_bytes(values);
   // Within one known statement a row moved onto a replaced rowid is not the row SQLite listed.
   if (!replaced_by_) replaced_rows_.erase(rowid);
-  mutable_inserts()[rowid] = std::make_shared<const Row>(std::move(values));
+  inserts_->append(rowid, values);
   if (max_rowid_ && (!*max_rowid_ || rowid > **max_rowid_)) max_rowid_ = rowid;
-  if (inserts_->size() >= static_cast<size_t>(schema_.chunk_rows) || pending_bytes_ >= kMaxPendingBytes) {
+  if (inserts_->appended_rows() >= static_cast<size_t>(schema_.chunk_rows) || inserts_->bytes() >= kMaxPendingBytes) {
     // Deletions first, always: buffered deletions name stored rows, and must never hide a newer
     // version of the same rowid that the flush is about to store.
     return flush();
@@ -480,10 +476,20 @@ Status ColumnarTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowi
     }
   }
 
-  Row values(column_count);
+  // The row's values live in spare_row_ between calls, so their vectors and strings are reused.
+  Row values = std::move(spare_row_);
+  struct GiveBack {
+    Row& values;
+    Row& spare;
+    ~GiveBack() { spare = std::move(values); }
+  } give_back{values, spare_row_};
+  values.resize(column_count);
   for (size_t i = 0; i < column_count; ++i) {
-    if (static_cast<int>(i) == schema_.rowid_alias) continue;
-    values[i] = value_with_affinity(argv[2 + i], schema_.columns[i].affinity);
+    if (static_cast<int>(i) == schema_.rowid_alias) {
+      values[i] = Value();
+      continue;
+    }
+    assign_with_affinity(values[i], argv[2 + i], schema_.columns[i].affinity);
   }
   if (is_insert && schema_.has_defaults()) {
     std::optional<std::vector<bool>> omitted = omitted_columns();
@@ -596,7 +602,7 @@ Status ColumnarTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowi
     replaced_rows_.insert(rowid);
   }
   if (old_rowid) STRATA_RETURN_IF_ERROR(delete_row(*old_rowid));
-  STRATA_RETURN_IF_ERROR(insert_row(*new_rowid, std::move(values)));
+  STRATA_RETURN_IF_ERROR(insert_row(*new_rowid, values));
   *rowid_out = *new_rowid;
   return Status::ok();
 }
@@ -699,13 +705,8 @@ Result<ChunkRows> ColumnarTable::read_chunk_rows(const ChunkInfo& chunk, uint64_
   return result;
 }
 
-Status ColumnarTable::write_rows(const Value& partition, const std::vector<int64_t>& rowids,
-                                 const std::vector<const Row*>& rows) {
-  std::vector<ColumnVector> columns(schema_.columns.size());
-  for (ColumnVector& column : columns) column.reserve(rows.size());
-  for (const Row* row : rows) {
-    for (size_t c = 0; c < columns.size(); ++c) columns[c].append((*row)[c].view());
-  }
+Status ColumnarTable::write_chunk(const Value& partition, const std::vector<int64_t>& rowids,
+                                  const std::vector<ColumnVector>& columns) {
   STRATA_ASSIGN_OR_RETURN(int64_t chunk_id, store_.write_chunk(partition, rowids, columns));
   cache_.erase(chunk_id);  // a chunk id can be reused after its chunk was dropped
   if (stored_rowid_bound_) stored_rowid_bound_ = std::max(*stored_rowid_bound_, rowids.back());
@@ -713,34 +714,51 @@ Status ColumnarTable::write_rows(const Value& partition, const std::vector<int64
 }
 
 Status ColumnarTable::flush_inserts() {
-  if (inserts_->empty()) return Status::ok();
-  // Group by partition, keeping rowid order within each.
-  std::map<std::string, std::pair<Value, std::vector<PendingRows::const_iterator>>> partitions;
-  for (auto it = inserts_->begin(); it != inserts_->end(); ++it) {
-    Value key;
-    if (schema_.partition) key = partition_key(*schema_.partition, (*it->second)[schema_.partition->column].view());
-    if (schema_.partition && schema_.partition->column == schema_.rowid_alias) {
-      key = partition_key(*schema_.partition, ValueView::of_integer(it->first));
-    }
-    auto& group = partitions[partition_map_key(key)];
-    group.first = key;
-    group.second.push_back(it);
-  }
-  for (auto& [map_key, group] : partitions) {
-    const auto& entries = group.second;
-    for (size_t start = 0; start < entries.size(); start += static_cast<size_t>(schema_.chunk_rows)) {
-      size_t end = std::min(entries.size(), start + static_cast<size_t>(schema_.chunk_rows));
-      std::vector<int64_t> rowids;
-      std::vector<const Row*> rows;
-      for (size_t i = start; i < end; ++i) {
-        rowids.push_back(entries[i]->first);
-        rows.push_back(entries[i]->second.get());
+  const WriteBuffer& buffer = *inserts_;
+  if (buffer.appended_rows() == 0) return Status::ok();
+  if (buffer.live_rows() > 0) {
+    auto partition_of = [&](uint32_t position) {
+      if (!schema_.partition) return Value();
+      if (schema_.partition->column == schema_.rowid_alias) {
+        return partition_key(*schema_.partition, ValueView::of_integer(buffer.rowid(position)));
       }
-      STRATA_RETURN_IF_ERROR(write_rows(group.first, rowids, rows));
+      return partition_key(*schema_.partition, buffer.value(schema_.partition->column, position));
+    };
+    const auto chunk_rows = static_cast<size_t>(schema_.chunk_rows);
+    // The common case — rows appended in rowid order, none deleted since, one partition, one
+    // chunk's worth — is written straight from the buffer's vectors.
+    bool as_is = buffer.ascending() && buffer.live_rows() == buffer.appended_rows() && buffer.appended_rows() <= chunk_rows;
+    Value first_partition = partition_of(0);
+    if (as_is && schema_.partition) {
+      std::string first_key = partition_map_key(first_partition);
+      for (uint32_t position = 1; as_is && position < buffer.appended_rows(); ++position) {
+        as_is = partition_map_key(partition_of(position)) == first_key;
+      }
+    }
+    if (as_is) {
+      STRATA_RETURN_IF_ERROR(write_chunk(first_partition, buffer.rowids(), buffer.columns()));
+    } else {
+      // Group by partition, keeping rowid order within each.
+      std::map<std::string, std::pair<Value, std::vector<uint32_t>>> partitions;
+      for (uint32_t position : buffer.live_positions_in_rowid_order()) {
+        Value key = partition_of(position);
+        auto& group = partitions[partition_map_key(key)];
+        if (group.second.empty()) group.first = std::move(key);
+        group.second.push_back(position);
+      }
+      for (auto& [map_key, group] : partitions) {
+        const std::vector<uint32_t>& positions = group.second;
+        for (size_t start = 0; start < positions.size(); start += chunk_rows) {
+          std::span<const uint32_t> slice(positions.data() + start, std::min(positions.size() - start, chunk_rows));
+          std::vector<int64_t> rowids;
+          rowids.reserve(slice.size());
+          for (uint32_t position : slice) rowids.push_back(buffer.rowid(position));
+          STRATA_RETURN_IF_ERROR(write_chunk(group.first, rowids, gather_columns(buffer, slice)));
+        }
+      }
     }
   }
-  inserts_ = std::make_shared<PendingRows>();
-  pending_bytes_ = 0;
+  inserts_ = std::make_shared<WriteBuffer>(schema_.columns.size());
   return merge_small_chunks();
 }
 
@@ -797,27 +815,38 @@ Status ColumnarTable::flush() {
 }
 
 Status ColumnarTable::merge_chunks(const Value& partition, const std::vector<ChunkInfo>& chunks) {
-  std::vector<std::pair<int64_t, Row>> rows;
+  std::vector<ChunkRows> sources;
+  struct RowSource {
+    int64_t rowid;
+    uint32_t source;
+    uint32_t row;
+  };
+  std::vector<RowSource> rows;
   for (const ChunkInfo& chunk : chunks) {
     STRATA_ASSIGN_OR_RETURN(ChunkRows loaded, read_chunk_rows(chunk, ~uint64_t{0}));
     for (size_t i = 0; i < loaded.size(); ++i) {
-      Row row(schema_.columns.size());
-      for (size_t c = 0; c < row.size(); ++c) {
-        if (static_cast<int>(c) != schema_.rowid_alias) row[c] = Value(loaded.value(static_cast<int>(c), i));
-      }
-      rows.emplace_back(loaded.rowid(i), std::move(row));
+      rows.push_back({loaded.rowid(i), static_cast<uint32_t>(sources.size()), static_cast<uint32_t>(i)});
     }
+    sources.push_back(std::move(loaded));
   }
-  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (size_t start = 0; start < rows.size(); start += static_cast<size_t>(schema_.chunk_rows)) {
-    size_t end = std::min(rows.size(), start + static_cast<size_t>(schema_.chunk_rows));
+  std::sort(rows.begin(), rows.end(), [](const RowSource& a, const RowSource& b) { return a.rowid < b.rowid; });
+  const auto chunk_rows = static_cast<size_t>(schema_.chunk_rows);
+  for (size_t start = 0; start < rows.size(); start += chunk_rows) {
+    size_t end = std::min(rows.size(), start + chunk_rows);
     std::vector<int64_t> rowids;
-    std::vector<const Row*> pointers;
+    std::vector<ColumnVector> columns(schema_.columns.size());
     for (size_t i = start; i < end; ++i) {
-      rowids.push_back(rows[i].first);
-      pointers.push_back(&rows[i].second);
+      const RowSource& row = rows[i];
+      rowids.push_back(row.rowid);
+      for (size_t c = 0; c < columns.size(); ++c) {
+        if (static_cast<int>(c) == schema_.rowid_alias) {
+          columns[c].append_null();
+        } else {
+          columns[c].append(sources[row.source].value(static_cast<int>(c), row.row));
+        }
+      }
     }
-    STRATA_RETURN_IF_ERROR(write_rows(partition, rowids, pointers));
+    STRATA_RETURN_IF_ERROR(write_chunk(partition, rowids, columns));
   }
   for (const ChunkInfo& chunk : chunks) STRATA_RETURN_IF_ERROR(drop_chunk(chunk));
   return Status::ok();
@@ -935,7 +964,7 @@ Result<bool> ColumnarTable::looks_low_cardinality(int column) {
 
 Result<int64_t> ColumnarTable::estimated_rows() {
   STRATA_ASSIGN_OR_RETURN(int64_t stored, store_.total_live_rows());
-  return stored + static_cast<int64_t>(inserts_->size()) - static_cast<int64_t>(deletes_->size());
+  return stored + static_cast<int64_t>(inserts_->live_rows()) - static_cast<int64_t>(deletes_->size());
 }
 
 Result<std::string> ColumnarTable::check() {
@@ -1038,9 +1067,9 @@ Result<std::string> ColumnarTable::check() {
       }
     }
     // Buffered rows are indexed but not yet in chunks.
-    for (const auto& [rowid, row] : *inserts_) {
+    for (uint32_t position : inserts_->live_positions_in_rowid_order()) {
       bool has_null = false;
-      for (int column : schema_.key_indexes[k].columns) has_null |= (*row)[column].is_null();
+      for (int column : schema_.key_indexes[k].columns) has_null |= inserts_->value(column, position).type == ValueType::kNull;
       if (!has_null) ++expected;
     }
     if (entries != expected) {

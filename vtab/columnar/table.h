@@ -17,17 +17,18 @@
 #include "ext/sqlite_api.h"
 #include "vtab/columnar/schema.h"
 #include "vtab/columnar/storage.h"
+#include "vtab/columnar/write_buffer.h"
 
 namespace strata::columnar {
 
-using Row = std::vector<Value>;  // one value per column; the rowid alias column holds NULL
-using PendingRows = std::map<int64_t, std::shared_ptr<const Row>>;
 using RowidSet = std::set<int64_t>;
 
-// Rows and deletions buffered by the current transaction, shared read-only with open cursors
-// (copy-on-write: a write while a cursor holds a snapshot copies first).
+// Rows and deletions buffered by the current transaction, as a cursor sees them when it starts:
+// the inserted rows through a snapshot of the write buffer (write_buffer.h), the deletions of
+// stored rows shared read-only (copy-on-write: a write while a cursor holds them copies first).
 struct PendingSnapshot {
-  std::shared_ptr<const PendingRows> inserts;
+  std::shared_ptr<const WriteBuffer> inserts;
+  WriteBuffer::Snapshot inserts_at;
   std::shared_ptr<const RowidSet> deletes;
 };
 
@@ -122,7 +123,7 @@ class ColumnarTable {
   // Verifies every chunk and constraint index; "ok" or a description of what is wrong.
   Result<std::string> check();
 
-  PendingSnapshot pending() const { return {inserts_, deletes_}; }
+  PendingSnapshot pending() const { return {inserts_, inserts_->snapshot(), deletes_}; }
   Result<int64_t> estimated_rows();
   // Whether a column looks low-cardinality: its first chunk stores it as a constant, runs or a
   // dictionary. Remembered per column (a planning hint, not a promise).
@@ -150,7 +151,7 @@ class ColumnarTable {
                 TableSchema schema);
 
   Status delete_row(int64_t rowid);
-  Status insert_row(int64_t rowid, Row values);
+  Status insert_row(int64_t rowid, const Row& values);
   Result<bool> row_exists(int64_t rowid);
   Result<int64_t> allocate_rowid();
   Result<int64_t> autoincrement_sequence();
@@ -164,14 +165,13 @@ class ColumnarTable {
 
   Status flush_deletes();
   Status flush_inserts();
-  Status write_rows(const Value& partition, const std::vector<int64_t>& rowids,
-                    const std::vector<const Row*>& rows);
+  Status write_chunk(const Value& partition, const std::vector<int64_t>& rowids,
+                     const std::vector<ColumnVector>& columns);
   Status drop_chunk(const ChunkInfo& chunk);
   Status merge_chunks(const Value& partition, const std::vector<ChunkInfo>& chunks);
   Status merge_small_chunks();
   void discard_pending();
   void forget_uncommitted_chunks();
-  PendingRows& mutable_inserts();
   RowidSet& mutable_deletes();
 
   sqlite3* db_;
@@ -179,9 +179,9 @@ class ColumnarTable {
   std::string schema_name_;
   TableSchema schema_;
   ChunkStore store_;
-  std::shared_ptr<PendingRows> inserts_ = std::make_shared<PendingRows>();
+  std::shared_ptr<WriteBuffer> inserts_;
   std::shared_ptr<RowidSet> deletes_ = std::make_shared<RowidSet>();
-  size_t pending_bytes_ = 0;
+  Row spare_row_;  // update()'s row, kept so that its values' memory is reused
   // The largest live rowid (nullopt inside: the table is empty), when known.
   std::optional<std::optional<int64_t>> max_rowid_;
   int open_cursors_ = 0;

@@ -117,6 +117,44 @@ Value value_with_affinity(sqlite3_value* value, Affinity affinity) {
   return value_from_sqlite(value);
 }
 
+void assign_with_affinity(Value& out, sqlite3_value* value, Affinity affinity) {
+  // The cases a typical INSERT hits, where the value already has the column's type.
+  switch (sqlite3_value_type(value)) {
+    case SQLITE_INTEGER:
+      if (affinity == Affinity::kInteger || affinity == Affinity::kNumeric || affinity == Affinity::kBlob) {
+        out.type = ValueType::kInteger;
+        out.integer = sqlite3_value_int64(value);
+        out.bytes.clear();
+        return;
+      }
+      break;
+    case SQLITE_FLOAT:
+      if (affinity == Affinity::kReal || affinity == Affinity::kBlob) {
+        double real = sqlite3_value_double(value);
+        out.type = std::isnan(real) ? ValueType::kNull : ValueType::kReal;
+        // REAL affinity stores an integral real as an integer and reads it back as a real,
+        // which among in-range values changes only -0.0 (into 0.0).
+        out.real = (affinity == Affinity::kReal && real == 0.0) ? 0.0 : real;
+        out.bytes.clear();
+        return;
+      }
+      break;
+    case SQLITE_TEXT:
+      if (affinity == Affinity::kText || affinity == Affinity::kBlob) {
+        out.type = ValueType::kText;
+        out.bytes.assign(bytes_of_text(value));
+        return;
+      }
+      break;
+    case SQLITE_NULL:
+      out.type = ValueType::kNull;
+      out.bytes.clear();
+      return;
+    default: break;
+  }
+  out = value_with_affinity(value, affinity);
+}
+
 std::optional<int64_t> integer_under_affinity(sqlite3_value* value) {
   Value number = numeric_value(value);
   if (number.type == ValueType::kInteger) return number.integer;

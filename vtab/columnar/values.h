@@ -20,6 +20,8 @@ Value value_from_sqlite(sqlite3_value* value);
 
 // The value an ordinary table with this column affinity would store and return.
 Value value_with_affinity(sqlite3_value* value, Affinity affinity);
+// The same, into `out`, reusing its memory (the per-row path of INSERT).
+void assign_with_affinity(Value& out, sqlite3_value* value, Affinity affinity);
 
 // The integer a value equals under INTEGER affinity (for rowids), or nullopt when it is not an
 // integer (text that is not a number, a fractional real, a blob, NULL).
