@@ -44,6 +44,35 @@ TEST_F(ColumnarFile, PersistsAcrossReopen) {
   EXPECT_EQ(reopened.scalar("SELECT columnar_check('t')"), "ok");
 }
 
+// A full write buffer is encoded on a helper thread while the INSERT goes on (a "sealed"
+// chunk). Its rows must stay visible to everything that reads the table: conflict checks in the
+// same statement, OR REPLACE, statement rollback, scans, checks and ROLLBACK.
+TEST_F(ColumnarFile, RowsBeingEncodedStayVisibleToEveryRead) {
+  TestDatabase db(path_);
+  db.exec("CREATE VIRTUAL TABLE t USING columnar(id INTEGER PRIMARY KEY, v TEXT, chunk_rows=100)");
+  db.exec("BEGIN");
+  // 1001..1150 seals 1001..1100; then 1005 again meets the sealed copy.
+  const char* rows = "WITH RECURSIVE c(n) AS (SELECT 1001 UNION ALL SELECT n+1 FROM c WHERE n < 1150) "
+                     "SELECT n, 'v' || n FROM c UNION ALL SELECT 1005, 'again'";
+  EXPECT_EQ(db.error_of(std::string("INSERT INTO t(id, v) ") + rows), "UNIQUE constraint failed: t.id");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM t"), "0");  // the failed statement left nothing behind
+  db.exec(std::string("INSERT OR REPLACE INTO t(id, v) ") + rows);
+  EXPECT_EQ(db.scalar("SELECT count(*) || ' ' || min(id) || ' ' || max(id) FROM t"), "150 1001 1150");
+  EXPECT_EQ(db.scalar("SELECT v FROM t WHERE id = 1005"), "again");
+  EXPECT_EQ(db.scalar("SELECT columnar_check('t')"), "ok");
+  // Sealed again, then read by a SELECT in the same transaction, then updated.
+  db.exec("INSERT INTO t(id, v) SELECT id + 1000, v FROM t");
+  EXPECT_EQ(db.scalar("SELECT count(*) || ' ' || max(id) FROM t"), "300 2150");
+  db.exec("UPDATE t SET v = 'u' WHERE id IN (1050, 2050)");
+  EXPECT_EQ(db.scalar("SELECT group_concat(v) FROM t WHERE id IN (1050, 2050)"), "u,u");
+  db.exec("ROLLBACK");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM t"), "0");
+  EXPECT_EQ(db.scalar("SELECT columnar_check('t')"), "ok");
+  db.exec(std::string("INSERT OR REPLACE INTO t(id, v) ") + rows);
+  TestDatabase reopened(path_);
+  EXPECT_EQ(reopened.scalar("SELECT count(*) || ' ' || sum(id) FROM t"), "150 161325");
+}
+
 TEST_F(ColumnarFile, TwoConnectionsSeeEachOthersCommitsOnly) {
   TestDatabase a(path_);
   a.exec("CREATE VIRTUAL TABLE t USING columnar(k INTEGER PRIMARY KEY, v)");

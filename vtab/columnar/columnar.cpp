@@ -537,6 +537,7 @@ int chunks_close(sqlite3_vtab_cursor* cursor) {
 }
 
 Status list_table_chunks(ColumnarTable* table, std::vector<ChunkListing>& rows) {
+  STRATA_RETURN_IF_ERROR(table->settle());
   STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, table->store().list_chunks());
   for (ChunkInfo& chunk : chunks) {
     ChunkListing listing;

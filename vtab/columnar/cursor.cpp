@@ -68,6 +68,8 @@ std::optional<int64_t> upper_bound_for(sqlite3_value* value, bool strict, bool& 
 }  // namespace
 
 Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_value** argv) {
+  // Rows being encoded on a helper thread are in neither the buffer nor the chunks: store them.
+  STRATA_RETURN_IF_ERROR(table_->settle());
   column_mask_ = idx_str ? std::strtoull(idx_str, nullptr, 10) : ~uint64_t{0};
   low_ = INT64_MIN;
   high_ = INT64_MAX;

@@ -328,8 +328,44 @@ Result<std::vector<int64_t>> ChunkStore::read_rowids(const ChunkInfo& chunk) {
   return rowids;
 }
 
+EncodedChunk encode_chunk(const ChunkEncoding& encoding, const std::vector<int64_t>& rowids,
+                          const std::vector<ColumnVector>& columns, bool use_helper_threads) {
+  EncodedChunk chunk;
+  chunk.rows = rowids.size();
+  chunk.min_rowid = rowids.front();
+  chunk.max_rowid = rowids.back();
+  ColumnVector rowid_values;
+  rowid_values.append_integers(rowids.data(), rowids.size());
+  for (int column = kRowidColumn; column < static_cast<int>(columns.size()); ++column) {
+    if (column >= 0 && column == encoding.rowid_alias) continue;  // it is the rowid: not stored
+    chunk.columns.push_back({column, {}, {}, {}});
+  }
+  auto encode_one = [&](size_t i) {
+    EncodedColumn& out = chunk.columns[i];
+    const ColumnVector& values = out.column == kRowidColumn ? rowid_values : columns[out.column];
+    out.blob = encode_column(values, encoding.compression);
+    if (out.column >= 0) out.zone = encode_zone_map(compute_zone_map(values));
+    const std::vector<int>& blooms = encoding.bloom_columns;
+    if (std::find(blooms.begin(), blooms.end(), out.column) != blooms.end()) out.bloom = build_bloom(values);
+  };
+  if (use_helper_threads) {
+    parallel_for(chunk.columns.size(), encode_one);
+  } else {
+    for (size_t i = 0; i < chunk.columns.size(); ++i) encode_one(i);
+  }
+  return chunk;
+}
+
 Result<int64_t> ChunkStore::write_chunk(const Value& partition, const std::vector<int64_t>& rowids,
                                         const std::vector<ColumnVector>& columns) {
+  return store_chunk(partition, encode_chunk(chunk_encoding(), rowids, columns, true));
+}
+
+ChunkEncoding ChunkStore::chunk_encoding() const {
+  return {schema_->compression, schema_->bloom_columns, schema_->rowid_alias};
+}
+
+Result<int64_t> ChunkStore::store_chunk(const Value& partition, const EncodedChunk& chunk) {
   STRATA_ASSIGN_OR_RETURN(StatementLease next_id,
                           statement(5, [&] { return str_cat("SELECT coalesce(max(chunk_id), 0) + 1 FROM ", shadow_name("chunks")); }));
   STRATA_ASSIGN_OR_RETURN(bool has_row, next_id->step());
@@ -340,32 +376,8 @@ Result<int64_t> ChunkStore::write_chunk(const Value& partition, const std::vecto
   STRATA_ASSIGN_OR_RETURN(StatementLease insert_column,
                           statement(6, [&] { return str_cat("INSERT OR REPLACE INTO ", shadow_name("columns"),
                                             "(cell, data, zone, bloom) VALUES (?1, ?2, ?3, ?4)"); }));
-  ColumnVector rowid_values;
-  rowid_values.append_integers(rowids.data(), rowids.size());
-  // Encoding is pure computation on the vectors, and most of a flush's time: the columns are
-  // encoded on several threads (ext/parallel.h), then written here, on the connection's thread.
-  struct EncodedColumn {
-    int column = 0;
-    std::string blob;
-    std::optional<std::string> zone;   // the rowids need none: their range is in the directory row
-    std::optional<std::string> bloom;
-  };
-  std::vector<EncodedColumn> encoded;
-  for (int column = kRowidColumn; column < static_cast<int>(columns.size()); ++column) {
-    if (column >= 0 && column == schema_->rowid_alias) continue;  // it is the rowid: not stored
-    encoded.push_back({column, {}, {}, {}});
-  }
-  parallel_for(encoded.size(), [&](size_t i) {
-    EncodedColumn& out = encoded[i];
-    const ColumnVector& values = out.column == kRowidColumn ? rowid_values : columns[out.column];
-    out.blob = encode_column(values, schema_->compression);
-    if (out.column >= 0) out.zone = encode_zone_map(compute_zone_map(values));
-    if (std::find(schema_->bloom_columns.begin(), schema_->bloom_columns.end(), out.column) != schema_->bloom_columns.end()) {
-      out.bloom = build_bloom(values);
-    }
-  });
   auto as_bytes = [](const std::string& bytes) { return std::as_bytes(std::span(bytes.data(), bytes.size())); };
-  for (const EncodedColumn& column : encoded) {
+  for (const EncodedColumn& column : chunk.columns) {
     insert_column->reset();
     insert_column->clear_bindings();
     STRATA_RETURN_IF_ERROR(insert_column->bind_int64(1, column_cell(chunk_id, column.column)));
@@ -381,9 +393,9 @@ Result<int64_t> ChunkStore::write_chunk(const Value& partition, const std::vecto
                                             " VALUES (?1, ?2, ?3, ?4, ?5, NULL, 0, NULL, ?6)"); }));
   STRATA_RETURN_IF_ERROR(insert_chunk->bind_int64(1, chunk_id));
   STRATA_RETURN_IF_ERROR(bind_value_view(*insert_chunk, 2, partition.view()));
-  STRATA_RETURN_IF_ERROR(insert_chunk->bind_int64(3, static_cast<int64_t>(rowids.size())));
-  STRATA_RETURN_IF_ERROR(insert_chunk->bind_int64(4, rowids.front()));
-  STRATA_RETURN_IF_ERROR(insert_chunk->bind_int64(5, rowids.back()));
+  STRATA_RETURN_IF_ERROR(insert_chunk->bind_int64(3, static_cast<int64_t>(chunk.rows)));
+  STRATA_RETURN_IF_ERROR(insert_chunk->bind_int64(4, chunk.min_rowid));
+  STRATA_RETURN_IF_ERROR(insert_chunk->bind_int64(5, chunk.max_rowid));
   STRATA_RETURN_IF_ERROR(insert_chunk->bind_int64(6, now_ms()));
   STRATA_RETURN_IF_ERROR(run_counted(*insert_chunk));
   return chunk_id;

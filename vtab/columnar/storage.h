@@ -54,6 +54,33 @@ struct ChunkRows {
   ValueView value(int column, size_t row) const { return columns[column]->get(position(row)); }
 };
 
+// What encoding a chunk needs to know of its table (a copy, so that a helper thread can encode
+// while the table goes on).
+struct ChunkEncoding {
+  Compression compression;
+  std::vector<int> bloom_columns;
+  int rowid_alias = -1;
+};
+
+// A chunk's column blobs, zone maps and bloom filters, ready to be stored.
+struct EncodedColumn {
+  int column = 0;  // kRowidColumn for the rowids
+  std::string blob;
+  std::optional<std::string> zone;   // the rowids need none: their range is in the directory row
+  std::optional<std::string> bloom;
+};
+struct EncodedChunk {
+  size_t rows = 0;
+  int64_t min_rowid = 0;
+  int64_t max_rowid = 0;
+  std::vector<EncodedColumn> columns;
+};
+
+// Encodes a chunk of rows sorted by rowid (at least one). Pure computation, safe on any
+// thread; with use_helper_threads the columns are encoded in parallel (ext/parallel.h).
+EncodedChunk encode_chunk(const ChunkEncoding& encoding, const std::vector<int64_t>& rowids,
+                          const std::vector<ColumnVector>& columns, bool use_helper_threads);
+
 // A cached statement on loan: reset (and so no longer holding a read cursor) when it goes away.
 class StatementLease {
  public:
@@ -117,6 +144,9 @@ class ChunkStore {
   // Writes a new chunk of rows sorted by rowid; returns its id.
   Result<int64_t> write_chunk(const Value& partition, const std::vector<int64_t>& rowids,
                               const std::vector<ColumnVector>& columns);
+  // Writes a chunk encoded by encode_chunk(); returns its id.
+  Result<int64_t> store_chunk(const Value& partition, const EncodedChunk& chunk);
+  ChunkEncoding chunk_encoding() const;
   Status set_deleted(int64_t chunk_id, const std::string& bitmap, int64_t deleted_count);
   Status delete_chunk(int64_t chunk_id);
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <span>
+#include <system_error>
 
 #include "ext/module_arguments.h"
 #include "ext/sql_tokenizer.h"
@@ -204,6 +205,7 @@ RowidSet& ColumnarTable::mutable_deletes() {
 void ColumnarTable::discard_pending() {
   if (inserts_->appended_rows() > 0) inserts_ = std::make_shared<WriteBuffer>(schema_.columns.size());
   if (!deletes_->empty()) deletes_ = std::make_shared<RowidSet>();
+  sealed_.reset();  // waits for its helper thread
   max_rowid_.reset();
   autoincrement_high_ = 0;
   persisted_sequence_.reset();  // a rollback may have undone its last write
@@ -353,7 +355,7 @@ std::optional<std::vector<bool>> ColumnarTable::omitted_columns() {
 }
 
 Result<bool> ColumnarTable::row_exists(int64_t rowid) {
-  if (inserts_->find(rowid)) return true;
+  if (inserts_->find(rowid) || sealed_holds(rowid)) return true;
   if (deletes_->contains(rowid)) return false;
   // No refresh_cache() here (this runs per inserted row): xUpdate runs inside a write transaction,
   // whose xBegin refreshed the cache, and nothing but this table changes its chunks until it ends.
@@ -377,6 +379,7 @@ Result<bool> ColumnarTable::row_exists(int64_t rowid) {
 Result<std::optional<int64_t>> ColumnarTable::max_live_rowid() {
   if (max_rowid_) return *max_rowid_;
   std::optional<int64_t> best = inserts_->max_live_rowid();
+  if (sealed_ && (!best || sealed_->rows->rowids().back() > *best)) best = sealed_->rows->rowids().back();
   STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.list_chunks());
   // Inside the write transaction (see row_exists): the cache is current.
   std::sort(chunks.begin(), chunks.end(),
@@ -424,6 +427,7 @@ Result<int64_t> ColumnarTable::allocate_rowid() {
 }
 
 Status ColumnarTable::delete_row(int64_t rowid) {
+  STRATA_RETURN_IF_ERROR(settle());  // the row may be in the sealed chunk
   for (size_t k = 0; k < schema_.key_indexes.size(); ++k) {
     STRATA_RETURN_IF_ERROR(store_.key_delete(k, rowid));
   }
@@ -452,9 +456,7 @@ Status ColumnarTable::insert_row(int64_t rowid, const Row& values) {
   inserts_->append(rowid, values);
   if (max_rowid_ && (!*max_rowid_ || rowid > **max_rowid_)) max_rowid_ = rowid;
   if (inserts_->appended_rows() >= static_cast<size_t>(schema_.chunk_rows) || inserts_->bytes() >= kMaxPendingBytes) {
-    // Deletions first, always: buffered deletions name stored rows, and must never hide a newer
-    // version of the same rowid that the flush is about to store.
-    return flush();
+    return seal_full_buffer();
   }
   return Status::ok();
 }
@@ -713,30 +715,86 @@ Status ColumnarTable::write_chunk(const Value& partition, const std::vector<int6
   return Status::ok();
 }
 
+Value ColumnarTable::partition_of(const WriteBuffer& buffer, uint32_t position) const {
+  if (!schema_.partition) return Value();
+  if (schema_.partition->column == schema_.rowid_alias) {
+    return partition_key(*schema_.partition, ValueView::of_integer(buffer.rowid(position)));
+  }
+  return partition_key(*schema_.partition, buffer.value(schema_.partition->column, position));
+}
+
+std::optional<Value> ColumnarTable::as_one_chunk(const WriteBuffer& buffer) const {
+  if (!buffer.ascending() || buffer.live_rows() != buffer.appended_rows() || buffer.appended_rows() == 0 ||
+      buffer.appended_rows() > static_cast<size_t>(schema_.chunk_rows)) {
+    return std::nullopt;
+  }
+  Value partition = partition_of(buffer, 0);
+  if (schema_.partition) {
+    std::string key = partition_map_key(partition);
+    for (uint32_t position = 1; position < buffer.appended_rows(); ++position) {
+      if (partition_map_key(partition_of(buffer, position)) != key) return std::nullopt;
+    }
+  }
+  return partition;
+}
+
+Status ColumnarTable::seal_full_buffer() {
+  // Deletions first, always: buffered deletions name stored rows, and must never hide a newer
+  // version of the same rowid that is about to be stored; so with any, flush() does it all.
+  std::optional<Value> partition;
+  if (deletes_->empty()) partition = as_one_chunk(*inserts_);
+  if (!partition) return flush();
+  STRATA_RETURN_IF_ERROR(settle());  // one chunk in flight at a time
+  SealedChunk sealed;
+  sealed.rows = inserts_;
+  sealed.partition = std::move(*partition);
+  try {
+    sealed.encoding = std::async(std::launch::async, [encoding = store_.chunk_encoding(), rows = sealed.rows] {
+      return encode_chunk(encoding, rows->rowids(), rows->columns(), false);
+    });
+  } catch (const std::system_error&) {
+    return flush();  // no thread to be had: encode here and now
+  }
+  sealed_ = std::move(sealed);
+  inserts_ = std::make_shared<WriteBuffer>(schema_.columns.size());
+  inserts_->reserve(static_cast<size_t>(schema_.chunk_rows));  // the INSERT is likely to fill it again
+  return Status::ok();
+}
+
+Status ColumnarTable::settle() {
+  if (!sealed_) return Status::ok();
+  PreserveLastInsertRowid preserve(db_);
+  SealedChunk& sealed = *sealed_;
+  if (!sealed.encoded) {
+    if (sealed.encoding.valid()) {
+      sealed.encoded = sealed.encoding.get();  // rethrows what the helper threw; then the next try encodes here
+    } else {
+      sealed.encoded = encode_chunk(store_.chunk_encoding(), sealed.rows->rowids(), sealed.rows->columns(), true);
+    }
+  }
+  // On failure the chunk stays sealed, so that nothing is lost if the transaction goes on.
+  STRATA_ASSIGN_OR_RETURN(int64_t chunk_id, store_.store_chunk(sealed.partition, *sealed.encoded));
+  cache_.erase(chunk_id);  // a chunk id can be reused after its chunk was dropped
+  if (stored_rowid_bound_) stored_rowid_bound_ = std::max(*stored_rowid_bound_, sealed.encoded->max_rowid);
+  sealed_.reset();
+  return merge_small_chunks();
+}
+
+bool ColumnarTable::sealed_holds(int64_t rowid) const {
+  if (!sealed_) return false;
+  const std::vector<int64_t>& rowids = sealed_->rows->rowids();
+  return std::binary_search(rowids.begin(), rowids.end(), rowid);
+}
+
 Status ColumnarTable::flush_inserts() {
   const WriteBuffer& buffer = *inserts_;
   if (buffer.appended_rows() == 0) return Status::ok();
   if (buffer.live_rows() > 0) {
-    auto partition_of = [&](uint32_t position) {
-      if (!schema_.partition) return Value();
-      if (schema_.partition->column == schema_.rowid_alias) {
-        return partition_key(*schema_.partition, ValueView::of_integer(buffer.rowid(position)));
-      }
-      return partition_key(*schema_.partition, buffer.value(schema_.partition->column, position));
-    };
+    auto partition_of = [&](uint32_t position) { return this->partition_of(buffer, position); };
     const auto chunk_rows = static_cast<size_t>(schema_.chunk_rows);
-    // The common case — rows appended in rowid order, none deleted since, one partition, one
-    // chunk's worth — is written straight from the buffer's vectors.
-    bool as_is = buffer.ascending() && buffer.live_rows() == buffer.appended_rows() && buffer.appended_rows() <= chunk_rows;
-    Value first_partition = partition_of(0);
-    if (as_is && schema_.partition) {
-      std::string first_key = partition_map_key(first_partition);
-      for (uint32_t position = 1; as_is && position < buffer.appended_rows(); ++position) {
-        as_is = partition_map_key(partition_of(position)) == first_key;
-      }
-    }
-    if (as_is) {
-      STRATA_RETURN_IF_ERROR(write_chunk(first_partition, buffer.rowids(), buffer.columns()));
+    // The common case is written straight from the buffer's vectors.
+    if (std::optional<Value> partition = as_one_chunk(buffer)) {
+      STRATA_RETURN_IF_ERROR(write_chunk(*partition, buffer.rowids(), buffer.columns()));
     } else {
       // Group by partition, keeping rowid order within each.
       std::map<std::string, std::pair<Value, std::vector<uint32_t>>> partitions;
@@ -801,6 +859,7 @@ Status ColumnarTable::flush_deletes() {
 
 Status ColumnarTable::flush() {
   PreserveLastInsertRowid preserve(db_);
+  STRATA_RETURN_IF_ERROR(settle());
   // Deletions first: they refer to stored rows, and a buffered insert may reuse a deleted rowid.
   STRATA_RETURN_IF_ERROR(flush_deletes());
   STRATA_RETURN_IF_ERROR(flush_inserts());
@@ -932,9 +991,13 @@ Status ColumnarTable::on_rollback_to() {
   return Status::ok();
 }
 
-Status ColumnarTable::destroy() { return store_.drop_tables(); }
+Status ColumnarTable::destroy() {
+  sealed_.reset();
+  return store_.drop_tables();
+}
 
 Status ColumnarTable::rename(const std::string& new_name) {
+  STRATA_RETURN_IF_ERROR(settle());
   std::string old_key = TableRegistry::key(schema_name_, name());
   STRATA_RETURN_IF_ERROR(store_.rename_tables(new_name));
   registry_->tables_.erase(old_key);
@@ -964,10 +1027,12 @@ Result<bool> ColumnarTable::looks_low_cardinality(int column) {
 
 Result<int64_t> ColumnarTable::estimated_rows() {
   STRATA_ASSIGN_OR_RETURN(int64_t stored, store_.total_live_rows());
-  return stored + static_cast<int64_t>(inserts_->live_rows()) - static_cast<int64_t>(deletes_->size());
+  int64_t sealed = sealed_ ? static_cast<int64_t>(sealed_->rows->live_rows()) : 0;
+  return stored + sealed + static_cast<int64_t>(inserts_->live_rows()) - static_cast<int64_t>(deletes_->size());
 }
 
 Result<std::string> ColumnarTable::check() {
+  STRATA_RETURN_IF_ERROR(settle());
   // Verify what is stored, not what a cache remembers.
   cache_.clear();
   std::vector<std::string> problems;

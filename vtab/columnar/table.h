@@ -2,11 +2,13 @@
 //
 // It owns the table's schema, its ChunkStore (shadow tables) and the writes of the current
 // transaction that are not yet in the shadow tables: inserted rows and deletions of stored
-// rows, both buffered in memory (docs/format-columnar.md, "Writes and transactions"). Unique
+// rows, both buffered in memory, and at most one full chunk being encoded on a helper thread
+// (docs/format-columnar.md, "Writes and transactions"). Unique
 // constraint index entries are written at once, so that later rows of the same statement are
 // checked against them.
 #pragma once
 
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -117,6 +119,9 @@ class ColumnarTable {
 
   // Writes the buffered rows and deletions to the shadow tables.
   Status flush();
+  // Writes the chunk being encoded on a helper thread, if any (see seal_full_buffer()). Anything
+  // that reads the shadow tables or the rows they hold settles first.
+  Status settle();
   // Flushes, then rewrites every partial chunk and every chunk with deleted rows into full
   // chunks. Returns the number of chunks rewritten.
   Result<int64_t> compact();
@@ -165,6 +170,13 @@ class ColumnarTable {
 
   Status flush_deletes();
   Status flush_inserts();
+  // The write buffer is full: hands it to a helper thread to encode as one chunk when it can be
+  // written as it is, else flushes.
+  Status seal_full_buffer();
+  // The partition of the whole buffer when it can be written as one chunk as it is: rows in
+  // rowid order, none deleted, one partition, at most chunk_rows.
+  std::optional<Value> as_one_chunk(const WriteBuffer& buffer) const;
+  Value partition_of(const WriteBuffer& buffer, uint32_t position) const;
   Status write_chunk(const Value& partition, const std::vector<int64_t>& rowids,
                      const std::vector<ColumnVector>& columns);
   Status drop_chunk(const ChunkInfo& chunk);
@@ -182,6 +194,17 @@ class ColumnarTable {
   std::shared_ptr<WriteBuffer> inserts_;
   std::shared_ptr<RowidSet> deletes_ = std::make_shared<RowidSet>();
   Row spare_row_;  // update()'s row, kept so that its values' memory is reused
+  // A full write buffer being encoded on a helper thread while the INSERT goes on; its rows are
+  // neither in inserts_ nor in the shadow tables until settle() writes them. All are live (any
+  // deletion settles first) and in rowid order.
+  struct SealedChunk {
+    std::shared_ptr<const WriteBuffer> rows;
+    Value partition;
+    std::future<EncodedChunk> encoding;  // invalid once taken, or when it failed
+    std::optional<EncodedChunk> encoded;
+  };
+  std::optional<SealedChunk> sealed_;
+  bool sealed_holds(int64_t rowid) const;
   // The largest live rowid (nullopt inside: the table is empty), when known.
   std::optional<std::optional<int64_t>> max_rowid_;
   int open_cursors_ = 0;

@@ -34,6 +34,7 @@ void WriteBuffer::index_all() {
 
 std::optional<uint32_t> WriteBuffer::find(int64_t rowid) const {
   if (ascending_) {
+    if (rowids_.empty() || rowid > rowids_.back()) return std::nullopt;  // the next row of a bulk INSERT
     auto found = std::lower_bound(rowids_.begin(), rowids_.end(), rowid);
     if (found == rowids_.end() || *found != rowid) return std::nullopt;
     auto position = static_cast<uint32_t>(found - rowids_.begin());
@@ -50,6 +51,12 @@ void WriteBuffer::erase(uint32_t position) {
   dead_since_[position] = ++generation_;
   --live_rows_;
   if (!ascending_) index_.erase(rowids_[position]);
+}
+
+void WriteBuffer::reserve(size_t rows) {
+  rowids_.reserve(rows);
+  dead_since_.reserve(rows);
+  for (ColumnVector& column : columns_) column.reserve(rows);
 }
 
 std::optional<int64_t> WriteBuffer::max_live_rowid() const {

@@ -35,6 +35,8 @@ class WriteBuffer {
     uint32_t generation = 0;  // deletions up to this generation had happened
   };
 
+  // Makes room for this many rows (a bulk INSERT's next chunk).
+  void reserve(size_t rows);
   // Appends a row. `rowid` must not be live in the buffer (the caller erases the old row first).
   void append(int64_t rowid, const Row& values);
   // The position of the live row with this rowid.
