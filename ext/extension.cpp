@@ -6,7 +6,7 @@
 #include "ext/sqlite_shim.h"
 #include "strata/version.h"
 #include "vtab/columnar/columnar.h"
-#include "vtab/hnsw/vector_functions.h"
+#include "vtab/hnsw/hnsw.h"
 #include "vtab/skip_index/bloom_functions.h"
 
 namespace strata {
@@ -54,7 +54,7 @@ Status register_strata(sqlite3* db) {
   STRATA_RETURN_IF_ERROR(register_core_functions(db));
   STRATA_RETURN_IF_ERROR(columnar::register_columnar(db));
   STRATA_RETURN_IF_ERROR(skip_index::register_bloom_functions(db));
-  STRATA_RETURN_IF_ERROR(hnsw::register_vector_functions(db));
+  STRATA_RETURN_IF_ERROR(hnsw::register_hnsw(db));
   if (!strata_is_registered(db)) {
     return Status::internal("strata: registration did not take effect: " +
                             std::string(sqlite3_errmsg(db)));

@@ -112,4 +112,17 @@ std::string quote_identifier(std::string_view name);
 // 'text' with inner single quotes doubled: safe for any string literal.
 std::string quote_literal(std::string_view text);
 
+// Shadow-table INSERTs set the connection's last_insert_rowid(); the user's must survive them.
+class PreserveLastInsertRowid {
+ public:
+  explicit PreserveLastInsertRowid(sqlite3* db) : db_(db), rowid_(sqlite3_last_insert_rowid(db)) {}
+  ~PreserveLastInsertRowid() { sqlite3_set_last_insert_rowid(db_, rowid_); }
+  PreserveLastInsertRowid(const PreserveLastInsertRowid&) = delete;
+  PreserveLastInsertRowid& operator=(const PreserveLastInsertRowid&) = delete;
+
+ private:
+  sqlite3* db_;
+  sqlite3_int64 rowid_;
+};
+
 }  // namespace strata

@@ -26,18 +26,6 @@ constexpr size_t kMaxPendingBytes = 64u << 20;
 // merged when it holds kMergeFanout chunks.
 constexpr int64_t kMergeFanout = 16;
 
-// Shadow-table INSERTs set the connection's last_insert_rowid(); the user's must survive them.
-class PreserveLastInsertRowid {
- public:
-  explicit PreserveLastInsertRowid(sqlite3* db) : db_(db), rowid_(sqlite3_last_insert_rowid(db)) {}
-  ~PreserveLastInsertRowid() { sqlite3_set_last_insert_rowid(db_, rowid_); }
-  PreserveLastInsertRowid(const PreserveLastInsertRowid&) = delete;
-  PreserveLastInsertRowid& operator=(const PreserveLastInsertRowid&) = delete;
-
- private:
-  sqlite3* db_;
-  sqlite3_int64 rowid_;
-};
 
 Status constraint_failed(std::string message) {
   // Plain SQLITE_CONSTRAINT: with SQLITE_VTAB_CONSTRAINT_SUPPORT, SQLite applies the statement's

@@ -1,0 +1,377 @@
+// hnsw — approximate nearest-neighbour search over vectors, persistent and transactional.
+//
+// USER SQL (sqlite-vec's vec0 query form; docs/hnsw.md)
+//
+//   CREATE VIRTUAL TABLE docs_vec USING hnsw(
+//     embedding float[768],            -- one vector column: float[N], N from 1 to 8192
+//     metric=cosine,                   -- l2 (default) | cosine | ip
+//     m=16, ef_construction=200,       -- graph degree (2..128) and build effort
+//     ef_search=64                     -- default search effort
+//   );
+//   INSERT INTO docs_vec(rowid, embedding) VALUES (1, ?);   -- float32 BLOB or JSON '[…]'
+//   UPDATE docs_vec SET embedding = ? WHERE rowid = 1;  DELETE FROM docs_vec WHERE rowid = 1;
+//   SELECT rowid, distance FROM docs_vec WHERE embedding MATCH ? AND k = 10 [AND ef_search = 200]
+//     [AND rowid IN (SELECT …)] [ORDER BY distance];        -- or LIMIT 10 instead of k
+//   INSERT INTO docs_vec(docs_vec) VALUES ('optimize');      -- relinks and renumbers everything
+//   SELECT hnsw_check('docs_vec');                          -- 'ok' or what is damaged
+//
+// Columns: the vector column, then HIDDEN distance, k, ef_search and one named after the table
+// (for commands). A query without MATCH scans rows in rowid order.
+//
+// SHADOW TABLES (docs/format-hnsw.md)
+//
+//   docs_vec_config(key, value)                    format version, settings, generation
+//   docs_vec_vectors(rowid, vector)                the float32 vectors as given
+//   docs_vec_links(rowid, level, links)            each node's neighbours per level
+//
+// xBestIndex PLAN
+//
+//   idxNum bits: 1 MATCH (KNN), 2 k, 4 ef_search, 8 LIMIT, 16 rowid =, 32 rowid IN (all
+//   values at once, sqlite3_vtab_in). Their arguments follow in that order. KNN results come
+//   ordered by distance, so ORDER BY distance is consumed.
+#include "vtab/hnsw/hnsw.h"
+
+#include <memory>
+
+#include "ext/sqlite_handles.h"
+#include "ext/sqlite_shim.h"
+#include "ext/str_cat.h"
+#include "vtab/hnsw/hnsw_table.h"
+#include "vtab/hnsw/vector_functions.h"
+
+namespace strata::hnsw {
+
+namespace {
+
+constexpr int kPlanKnn = 1;
+constexpr int kPlanK = 2;
+constexpr int kPlanEf = 4;
+constexpr int kPlanLimit = 8;
+constexpr int kPlanRowidEquals = 16;
+constexpr int kPlanRowidIn = 32;
+
+struct Cursor {
+  sqlite3_vtab_cursor base{};
+  std::vector<KnnResult> rows;  // KNN results, or scanned rowids with no distance
+  bool knn = false;
+  int64_t k = 0;
+  size_t position = 0;
+};
+
+HnswTable* table_of(Cursor* cursor) { return HnswTable::from(cursor->base.pVtab); }
+
+int open_table(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** out, char** error_out, bool create) {
+  return error_out_call(error_out, [&]() -> Status {
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<HnswTable> table, HnswTable::open(db, argc, argv, create));
+    *out = &table.release()->base;
+    return Status::ok();
+  });
+}
+
+int x_create(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vtab** out, char** error) {
+  return open_table(db, argc, argv, out, error, true);
+}
+int x_connect(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vtab** out, char** error) {
+  return open_table(db, argc, argv, out, error, false);
+}
+int x_disconnect(sqlite3_vtab* vtab) {
+  delete HnswTable::from(vtab);
+  return SQLITE_OK;
+}
+int x_destroy(sqlite3_vtab* vtab) {
+  int rc = vtab_call(vtab, [&] { return HnswTable::from(vtab)->destroy(); });
+  if (rc == SQLITE_OK) delete HnswTable::from(vtab);
+  return rc;
+}
+
+int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
+  return vtab_call(vtab, [&]() -> Status {
+    int match = -1, k = -1, ef = -1, limit = -1, rowid_equals = -1, rowid_in = -1;
+    for (int i = 0; i < info->nConstraint; ++i) {
+      const auto& constraint = info->aConstraint[i];
+      if (!constraint.usable) {
+        if (constraint.iColumn == kEmbeddingColumn && constraint.op == SQLITE_INDEX_CONSTRAINT_MATCH) {
+          return Status(StatusCode::kError, "").with_sqlite_code(SQLITE_CONSTRAINT);  // try another plan
+        }
+        continue;
+      }
+      if (constraint.iColumn == kEmbeddingColumn && constraint.op == SQLITE_INDEX_CONSTRAINT_MATCH) match = i;
+      if (constraint.iColumn == kKColumn && constraint.op == SQLITE_INDEX_CONSTRAINT_EQ) k = i;
+      if (constraint.iColumn == kEfSearchColumn && constraint.op == SQLITE_INDEX_CONSTRAINT_EQ) ef = i;
+      if (constraint.op == SQLITE_INDEX_CONSTRAINT_LIMIT) limit = i;
+      if (constraint.iColumn == -1 && constraint.op == SQLITE_INDEX_CONSTRAINT_EQ) {
+        if (sqlite3_vtab_in(info, i, -1)) {
+          sqlite3_vtab_in(info, i, 1);
+          rowid_in = i;
+        } else {
+          rowid_equals = i;
+        }
+      }
+    }
+    int plan = 0;
+    int argument = 0;
+    auto use = [&](int constraint, int bit) {
+      if (constraint < 0) return;
+      plan |= bit;
+      info->aConstraintUsage[constraint].argvIndex = ++argument;
+      info->aConstraintUsage[constraint].omit = 1;
+    };
+    if (match >= 0) {
+      use(match, kPlanKnn);
+      use(k, kPlanK);
+      use(ef, kPlanEf);
+      use(limit, kPlanLimit);
+      if (limit >= 0) info->aConstraintUsage[limit].omit = 0;  // SQLite applies LIMIT too
+      if (rowid_in >= 0) {
+        use(rowid_in, kPlanRowidIn);
+      } else {
+        use(rowid_equals, kPlanRowidEquals);
+      }
+      info->estimatedCost = 100;
+      info->estimatedRows = 10;
+      if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn == kDistanceColumn && !info->aOrderBy[0].desc) {
+        info->orderByConsumed = 1;
+      }
+    } else if (rowid_equals >= 0) {
+      use(rowid_equals, kPlanRowidEquals);
+      info->estimatedCost = 10;
+      info->estimatedRows = 1;
+      info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
+    } else {
+      info->estimatedCost = 1e6;
+      info->estimatedRows = 100000;
+      if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn == -1 && !info->aOrderBy[0].desc) info->orderByConsumed = 1;
+    }
+    info->idxNum = plan;
+    return Status::ok();
+  });
+}
+
+int x_open(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
+  auto* cursor = new (std::nothrow) Cursor();
+  if (cursor == nullptr) return SQLITE_NOMEM;
+  *out = &cursor->base;
+  return SQLITE_OK;
+}
+int x_close(sqlite3_vtab_cursor* cursor) {
+  delete reinterpret_cast<Cursor*>(cursor);
+  return SQLITE_OK;
+}
+
+Status filter(Cursor* cursor, int plan, int argc, sqlite3_value** argv) {
+  HnswTable* table = table_of(cursor);
+  cursor->rows.clear();
+  cursor->position = 0;
+  cursor->knn = (plan & kPlanKnn) != 0;
+  int argument = 0;
+  auto next_argument = [&]() -> sqlite3_value* { return argument < argc ? argv[argument++] : nullptr; };
+  sqlite3_value* query = (plan & kPlanKnn) ? next_argument() : nullptr;
+  sqlite3_value* k_value = (plan & kPlanK) ? next_argument() : nullptr;
+  sqlite3_value* ef_value = (plan & kPlanEf) ? next_argument() : nullptr;
+  sqlite3_value* limit_value = (plan & kPlanLimit) ? next_argument() : nullptr;
+  sqlite3_value* rowid_value = (plan & (kPlanRowidEquals | kPlanRowidIn)) ? next_argument() : nullptr;
+
+  std::optional<std::vector<int64_t>> allowed;
+  if (plan & kPlanRowidIn) {
+    allowed.emplace();
+    sqlite3_value* value = nullptr;
+    for (int rc = sqlite3_vtab_in_first(rowid_value, &value); rc == SQLITE_OK && value != nullptr;
+         rc = sqlite3_vtab_in_next(rowid_value, &value)) {
+      if (sqlite3_value_numeric_type(value) == SQLITE_INTEGER) allowed->push_back(sqlite3_value_int64(value));
+    }
+  } else if (plan & kPlanRowidEquals) {
+    allowed.emplace();
+    if (sqlite3_value_numeric_type(rowid_value) == SQLITE_INTEGER) allowed->push_back(sqlite3_value_int64(rowid_value));
+  }
+
+  if (!cursor->knn) {
+    std::vector<int64_t> rowids;
+    if (allowed) {
+      for (int64_t rowid : *allowed) {
+        STRATA_ASSIGN_OR_RETURN(std::optional<std::string> stored, table->stored_vector(rowid));
+        if (stored) rowids.push_back(rowid);
+      }
+    } else {
+      STRATA_ASSIGN_OR_RETURN(rowids, table->all_rowids());
+    }
+    for (int64_t rowid : rowids) cursor->rows.push_back({rowid, 0});
+    return Status::ok();
+  }
+
+  auto positive = [](sqlite3_value* value, std::string_view what, int64_t most) -> Result<int64_t> {
+    if (sqlite3_value_numeric_type(value) != SQLITE_INTEGER || sqlite3_value_int64(value) < 1 ||
+        sqlite3_value_int64(value) > most) {
+      return Status::error(str_cat("hnsw: ", what, " must be an integer from 1 to ", std::to_string(most)));
+    }
+    return sqlite3_value_int64(value);
+  };
+  if (k_value == nullptr && limit_value == nullptr) {
+    // SQLite hands a virtual table the LIMIT of such a query only from version 3.41 on.
+    return Status::error(str_cat("hnsw: a KNN query needs 'k = ?' (e.g. WHERE embedding MATCH ? AND k = 10), or a LIMIT on SQLite 3.41 or later; this is SQLite ",
+                                 sqlite3_libversion()));
+  }
+  int64_t k = INT64_MAX;
+  if (k_value != nullptr) {
+    STRATA_ASSIGN_OR_RETURN(k, positive(k_value, "k", static_cast<int64_t>(kMaxK)));
+  }
+  if (limit_value != nullptr) {
+    int64_t limit = sqlite3_value_int64(limit_value);
+    if (limit < 0 || limit > static_cast<int64_t>(kMaxK)) {
+      if (k_value == nullptr) return Status::error(str_cat("hnsw: LIMIT must be from 0 to ", std::to_string(kMaxK), " in a KNN query"));
+    } else {
+      k = std::min(k, limit);
+    }
+  }
+  cursor->k = k;
+  if (k == 0) return Status::ok();
+  int64_t ef = table->settings().ef_search;
+  if (ef_value != nullptr) {
+    STRATA_ASSIGN_OR_RETURN(ef, positive(ef_value, "ef_search", 4096));
+  }
+  if (sqlite3_value_type(query) == SQLITE_NULL) return Status::ok();  // MATCH NULL matches nothing
+  STRATA_ASSIGN_OR_RETURN(FloatVector vector, table->query_vector(query));
+  STRATA_ASSIGN_OR_RETURN(cursor->rows, table->nearest(vector, static_cast<size_t>(k), static_cast<size_t>(ef),
+                                                       allowed ? &*allowed : nullptr));
+  return Status::ok();
+}
+
+int x_filter(sqlite3_vtab_cursor* cursor, int plan, const char*, int argc, sqlite3_value** argv) {
+  return cursor_call(cursor, [&] { return filter(reinterpret_cast<Cursor*>(cursor), plan, argc, argv); });
+}
+int x_next(sqlite3_vtab_cursor* cursor) {
+  ++reinterpret_cast<Cursor*>(cursor)->position;
+  return SQLITE_OK;
+}
+int x_eof(sqlite3_vtab_cursor* cursor) {
+  auto* c = reinterpret_cast<Cursor*>(cursor);
+  return c->position >= c->rows.size() ? 1 : 0;
+}
+int x_column(sqlite3_vtab_cursor* vtab_cursor, sqlite3_context* context, int column) {
+  return cursor_call(vtab_cursor, [&]() -> Status {
+    auto* cursor = reinterpret_cast<Cursor*>(vtab_cursor);
+    const KnnResult& row = cursor->rows[cursor->position];
+    switch (column) {
+      case kEmbeddingColumn: {
+        STRATA_ASSIGN_OR_RETURN(std::optional<std::string> stored, table_of(cursor)->stored_vector(row.rowid));
+        if (stored) {
+          sqlite3_result_blob64(context, stored->data(), stored->size(), SQLITE_TRANSIENT);
+        } else {
+          sqlite3_result_null(context);
+        }
+        break;
+      }
+      case kDistanceColumn:
+        if (cursor->knn) {
+          sqlite3_result_double(context, row.distance);
+        } else {
+          sqlite3_result_null(context);
+        }
+        break;
+      case kKColumn:
+        if (cursor->knn) {
+          sqlite3_result_int64(context, cursor->k);
+        } else {
+          sqlite3_result_null(context);
+        }
+        break;
+      default: sqlite3_result_null(context); break;
+    }
+    return Status::ok();
+  });
+}
+int x_rowid(sqlite3_vtab_cursor* vtab_cursor, sqlite3_int64* rowid) {
+  auto* cursor = reinterpret_cast<Cursor*>(vtab_cursor);
+  *rowid = cursor->rows[cursor->position].rowid;
+  return SQLITE_OK;
+}
+
+int x_update(sqlite3_vtab* vtab, int argc, sqlite3_value** argv, sqlite3_int64* rowid) {
+  return vtab_call(vtab, [&] { return HnswTable::from(vtab)->update(argc, argv, rowid); });
+}
+int x_begin(sqlite3_vtab* vtab) {
+  return vtab_call(vtab, [&] { return HnswTable::from(vtab)->on_begin(); });
+}
+int x_sync(sqlite3_vtab* vtab) {
+  return vtab_call(vtab, [&] { return HnswTable::from(vtab)->on_sync(); });
+}
+int x_commit(sqlite3_vtab*) { return SQLITE_OK; }
+int x_rollback(sqlite3_vtab* vtab) {
+  return vtab_call(vtab, [&] { return HnswTable::from(vtab)->on_rollback(); });
+}
+int x_savepoint(sqlite3_vtab* vtab, int) {
+  return vtab_call(vtab, [&] { return HnswTable::from(vtab)->on_savepoint(); });
+}
+int x_release(sqlite3_vtab*, int) { return SQLITE_OK; }
+int x_rollback_to(sqlite3_vtab* vtab, int) {
+  // Links are written at every savepoint, so the shadow tables hold the savepoint's state:
+  // the in-memory graph is dropped and loaded from them again when next needed.
+  return vtab_call(vtab, [&] { return HnswTable::from(vtab)->on_rollback(); });
+}
+int x_rename(sqlite3_vtab* vtab, const char* new_name) {
+  return vtab_call(vtab, [&] { return HnswTable::from(vtab)->rename(new_name); });
+}
+int x_shadow_name(const char* suffix) {
+  std::string_view name(suffix);
+  return name == "config" || name == "vectors" || name == "links" ? 1 : 0;
+}
+
+sqlite3_module make_module() {
+  sqlite3_module module{};
+  module.iVersion = 3;
+  module.xCreate = x_create;
+  module.xConnect = x_connect;
+  module.xBestIndex = x_best_index;
+  module.xDisconnect = x_disconnect;
+  module.xDestroy = x_destroy;
+  module.xOpen = x_open;
+  module.xClose = x_close;
+  module.xFilter = x_filter;
+  module.xNext = x_next;
+  module.xEof = x_eof;
+  module.xColumn = x_column;
+  module.xRowid = x_rowid;
+  module.xUpdate = x_update;
+  module.xBegin = x_begin;
+  module.xSync = x_sync;
+  module.xCommit = x_commit;
+  module.xRollback = x_rollback;
+  module.xRename = x_rename;
+  module.xSavepoint = x_savepoint;
+  module.xRelease = x_release;
+  module.xRollbackTo = x_rollback_to;
+  module.xShadowName = x_shadow_name;
+  return module;
+}
+
+const sqlite3_module kHnswModule = make_module();
+
+void hnsw_check_function(sqlite3_context* context, int, sqlite3_value** argv) {
+  function_call(context, [&]() -> Status {
+    if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) return Status::error("hnsw_check: expects a table name as text");
+    std::string name(reinterpret_cast<const char*>(sqlite3_value_text(argv[0])));
+    std::string schema = "main";
+    if (size_t dot = name.find('.'); dot != std::string::npos) {
+      schema = name.substr(0, dot);
+      name = name.substr(dot + 1);
+    }
+    sqlite3* db = sqlite3_context_db_handle(context);
+    Result<Statement> probe = Statement::prepare(
+        db, str_cat("SELECT 1 FROM ", quote_identifier(schema), ".", quote_identifier(name + "_config"), " LIMIT 0"));
+    if (!probe.is_ok()) return Status::error(str_cat("hnsw_check: ", schema, ".", name, " is not an hnsw table"));
+    STRATA_ASSIGN_OR_RETURN(std::string report, HnswTable::check(db, schema, name));
+    sqlite3_result_text64(context, report.data(), report.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    return Status::ok();
+  });
+}
+
+}  // namespace
+
+Status register_hnsw(sqlite3* db) {
+  int rc = sqlite3_create_module_v2(db, "hnsw", &kHnswModule, nullptr, nullptr);
+  if (rc != SQLITE_OK) return Status::error("hnsw: registering the module failed");
+  rc = sqlite3_create_function_v2(db, "hnsw_check", 1, SQLITE_UTF8, nullptr, hnsw_check_function, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return Status::error("hnsw: registering hnsw_check failed");
+  return register_vector_functions(db);
+}
+
+}  // namespace strata::hnsw
