@@ -7,6 +7,7 @@
 #include <set>
 #include <vector>
 
+#include "tests/unit/clustered_vectors.h"
 #include "vtab/hnsw/graph.h"
 #include "vtab/hnsw/space.h"
 
@@ -15,20 +16,8 @@ namespace {
 
 constexpr size_t kDimensions = 24;
 
-// Clustered data: points scattered around a few random centres.
 std::vector<std::vector<float>> clustered(size_t count, uint32_t seed) {
-  std::mt19937 random(seed);
-  std::normal_distribution<float> normal;
-  std::vector<std::vector<float>> centres(20, std::vector<float>(kDimensions));
-  for (auto& centre : centres) {
-    for (float& x : centre) x = normal(random) * 3;
-  }
-  std::vector<std::vector<float>> points(count, std::vector<float>(kDimensions));
-  for (auto& point : points) {
-    const auto& centre = centres[random() % centres.size()];
-    for (size_t d = 0; d < kDimensions; ++d) point[d] = centre[d] + normal(random);
-  }
-  return points;
+  return strata::testing::clustered_vectors(count, kDimensions, seed, 20);
 }
 
 std::vector<NodeId> exact(const VectorSpace& space, const std::vector<float>& query, const std::vector<NodeId>& live,

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/clustered_vectors.h"
 #include "tests/unit/test_database.h"
 #include "vtab/hnsw/vector.h"
 
@@ -33,18 +34,7 @@ std::vector<int64_t> rowids(sqlite3* db, const std::string& sql, const std::stri
 }
 
 std::vector<std::vector<float>> clustered(size_t count, size_t dims, uint32_t seed) {
-  std::mt19937 random(seed);
-  std::normal_distribution<float> normal;
-  std::vector<std::vector<float>> centres(16, std::vector<float>(dims));
-  for (auto& centre : centres) {
-    for (float& x : centre) x = normal(random) * 3;
-  }
-  std::vector<std::vector<float>> points(count, std::vector<float>(dims));
-  for (auto& point : points) {
-    const auto& centre = centres[random() % centres.size()];
-    for (size_t d = 0; d < dims; ++d) point[d] = centre[d] + normal(random);
-  }
-  return points;
+  return strata::testing::clustered_vectors(count, dims, seed);
 }
 
 void insert_all(const TestDatabase& db, const std::vector<std::vector<float>>& points, int64_t first_rowid = 1) {
