@@ -11,6 +11,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev   # S3 client (HTTP, SigV4)
   rapidjson-dev                     # JSON options, bloom_info(), benchmark output
   libgtest-dev libgmock-dev         # unit tests
+  libhnswlib-dev                    # bench/ only: the reference the hnsw table is measured against
 )
 
 missing=()

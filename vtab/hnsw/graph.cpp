@@ -57,12 +57,28 @@ std::vector<NodeId> HnswGraph::take_dirty() {
 
 void HnswGraph::set_links(NodeId node, int level, std::vector<NodeId> links) {
   std::vector<NodeId>& current = nodes_[node].links[level];
-  for (NodeId old : current) {
-    if (nodes_[old].level >= level) erase_value(nodes_[old].incoming[level], node);
+  if (tracking_incoming_) {
+    for (NodeId old : current) {
+      if (nodes_[old].level >= level) erase_value(nodes_[old].incoming[level], node);
+    }
+    for (NodeId fresh : links) nodes_[fresh].incoming[level].push_back(node);
   }
-  for (NodeId fresh : links) nodes_[fresh].incoming[level].push_back(node);
   current = std::move(links);
   mark_dirty(node);
+}
+
+void HnswGraph::track_incoming() {
+  if (tracking_incoming_) return;
+  for (Node& node : nodes_) {
+    for (auto& incoming : node.incoming) incoming.clear();
+  }
+  for (NodeId id = 0; id < nodes_.size(); ++id) {
+    const Node& node = nodes_[id];
+    for (int l = 0; l <= node.level; ++l) {
+      for (NodeId target : node.links[l]) nodes_[target].incoming[l].push_back(id);
+    }
+  }
+  tracking_incoming_ = true;
 }
 
 NodeId HnswGraph::closest_on_level(const float* query, NodeId entry, int level) const {
@@ -104,7 +120,12 @@ std::vector<Neighbor> HnswGraph::search_level(const float* query, const std::vec
     Neighbor current = candidates.top();
     if (results.size() >= ef && current.distance > results.top().distance) break;
     candidates.pop();
-    for (NodeId next : nodes_[current.node].links[level]) {
+    const std::vector<NodeId>& links = nodes_[current.node].links[level];
+    // The vectors are far apart in memory: ask for the next one while measuring this one.
+    if (!links.empty()) __builtin_prefetch(space_->data(links[0]));
+    for (size_t i = 0; i < links.size(); ++i) {
+      if (i + 1 < links.size()) __builtin_prefetch(space_->data(links[i + 1]));
+      NodeId next = links[i];
       if (marks_[next] == epoch_) continue;
       marks_[next] = epoch_;
       float d = space_->distance(query, next);
@@ -144,16 +165,20 @@ std::vector<NodeId> HnswGraph::select_neighbors(std::vector<Neighbor> candidates
 }
 
 void HnswGraph::add_link(NodeId from, NodeId to, int level) {
-  std::vector<NodeId> links = nodes_[from].links[level];
-  if (std::find(links.begin(), links.end(), to) != links.end()) return;
-  links.push_back(to);
-  if (links.size() > max_links(level)) {
-    std::vector<Neighbor> candidates;
-    candidates.reserve(links.size());
-    for (NodeId link : links) candidates.push_back({space_->distance(from, link), link});
-    links = select_neighbors(std::move(candidates), max_links(level));
+  std::vector<NodeId>& current = nodes_[from].links[level];
+  if (std::find(current.begin(), current.end(), to) != current.end()) return;
+  if (current.size() < max_links(level)) {  // room left: no reselection
+    current.push_back(to);
+    if (tracking_incoming_) nodes_[to].incoming[level].push_back(from);
+    mark_dirty(from);
+    return;
   }
-  set_links(from, level, std::move(links));
+  // Full: keep the best max_links of the old links and the new one, chosen as when linking.
+  std::vector<Neighbor> candidates;
+  candidates.reserve(current.size() + 1);
+  for (NodeId link : current) candidates.push_back({space_->distance(from, link), link});
+  candidates.push_back({space_->distance(from, to), to});
+  set_links(from, level, select_neighbors(std::move(candidates), max_links(level)));
 }
 
 void HnswGraph::insert(NodeId node) {
@@ -192,6 +217,7 @@ void HnswGraph::insert(NodeId node) {
 
 void HnswGraph::remove(NodeId node) {
   if (!contains(node)) return;
+  track_incoming();  // from the first removal on, each node knows who links to it
   Node& gone = nodes_[node];
   for (int l = gone.level; l >= 0; --l) {
     std::vector<NodeId> outgoing = gone.links[l];
@@ -250,10 +276,10 @@ bool HnswGraph::finish_restore() {
     for (int l = 0; l <= node.level; ++l) {
       for (NodeId target : node.links[l]) {
         if (!contains(target) || nodes_[target].level < l) return false;
-        nodes_[target].incoming[l].push_back(id);
       }
     }
   }
+  tracking_incoming_ = false;
   choose_entry_point();
   return true;
 }
@@ -285,7 +311,8 @@ std::vector<std::string> HnswGraph::check() const {
       for (NodeId target : node.links[l]) {
         if (target == id || !contains(target) || nodes_[target].level < l) {
           problems.push_back(str_cat("node ", std::to_string(id), " links to a missing node on level ", std::to_string(l)));
-        } else if (std::count(nodes_[target].incoming[l].begin(), nodes_[target].incoming[l].end(), id) != 1) {
+        } else if (tracking_incoming_ &&
+                   std::count(nodes_[target].incoming[l].begin(), nodes_[target].incoming[l].end(), id) != 1) {
           problems.push_back(str_cat("node ", std::to_string(target), " does not know node ", std::to_string(id),
                                      " links to it"));
         }

@@ -2,9 +2,10 @@
 // held by a VectorSpace, in memory. No SQLite here: the hnsw table (hnsw.cpp) loads it from and
 // writes it to shadow tables, node by node.
 //
-// Nodes are dense ids (NodeId) that the table maps to rowids. Links are directed per level; each
-// node also knows who links to it (incoming), so that a deletion can repair exactly the nodes
-// that lost a neighbour instead of leaving holes that make recall decay. Every node whose links
+// Nodes are dense ids (NodeId) that the table maps to rowids. Links are directed per level; from
+// the first deletion on, each node also knows who links to it (incoming), so that a deletion
+// can repair exactly the nodes that lost a neighbour instead of leaving holes that make recall
+// decay. Every node whose links
 // change is remembered as dirty until the table takes the list to write those nodes.
 #pragma once
 
@@ -85,6 +86,9 @@ class HnswGraph {
   // candidate already kept, up to `limit`.
   std::vector<NodeId> select_neighbors(std::vector<Neighbor> candidates, size_t limit) const;
   void set_links(NodeId node, int level, std::vector<NodeId> links);
+  // Builds the incoming lists and keeps them from now on. Inserting alone never needs them, so a
+  // graph that is only built (or loaded) does without.
+  void track_incoming();
   void add_link(NodeId from, NodeId to, int level);
   void mark_dirty(NodeId node);
   void choose_entry_point();
@@ -97,6 +101,7 @@ class HnswGraph {
   int max_level_ = -1;
   double level_multiplier_;
   std::mt19937_64 random_;
+  bool tracking_incoming_ = false;
   std::vector<NodeId> dirty_;
   std::vector<bool> is_dirty_;
   // Visited marks for searches: a node is visited when its mark equals the current epoch.

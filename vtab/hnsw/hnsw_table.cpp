@@ -548,21 +548,21 @@ Result<std::vector<KnnResult>> HnswTable::nearest(const FloatVector& query, size
   std::vector<Neighbor> found;
   const size_t total = node_of_.size();
   if (allowed != nullptr) {
+    // The allowed nodes, each once (an IN list may repeat a value), as a list and a bitmap.
+    std::vector<bool> accepted(rowid_of_.size(), false);
     std::vector<NodeId> nodes;
     for (int64_t rowid : *allowed) {
       auto node = node_of_.find(rowid);
-      if (node != node_of_.end()) nodes.push_back(node->second);
+      if (node == node_of_.end() || accepted[node->second]) continue;
+      accepted[node->second] = true;
+      nodes.push_back(node->second);
     }
-    std::sort(nodes.begin(), nodes.end());
-    nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
     // A walk at selectivity s visits about ef / s nodes, measuring about m distances at each;
     // an exact search measures one per allowed row. Exact wins while allowed^2 < ef * m * total / 2.
     double allowed_rows = static_cast<double>(nodes.size());
     bool exact = allowed_rows * allowed_rows < static_cast<double>(ef) * settings_.m * static_cast<double>(total) / 2 ||
                  nodes.size() <= k;
     if (!exact) {
-      std::vector<bool> accepted(rowid_of_.size(), false);
-      for (NodeId node : nodes) accepted[node] = true;
       std::function<bool(NodeId)> filter = [&accepted](NodeId node) { return accepted[node]; };
       size_t wanted = std::min(k, nodes.size());
       for (size_t widened = ef; ; widened *= 2) {
