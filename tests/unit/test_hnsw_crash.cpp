@@ -1,0 +1,121 @@
+// Crash safety of the hnsw table: a child process runs transactions that insert, update and
+// delete vectors and is killed (SIGKILL) at random moments. After each kill the database is
+// reopened: hnsw_check() must say 'ok', the table must hold exactly the rows of the last
+// committed transaction (an ordinary table replaying the same transactions says which), and KNN
+// queries must find them.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "tests/unit/test_database.h"
+
+namespace {
+
+using strata::testing::TestDatabase;
+
+std::string vector_sql(const std::string& x, const std::string& n) {
+  return "json_array(sin(" + x + " + " + n + "), cos(" + x + " * " + n + " % 17), sin(" + x + " * 0.3), cos(" + x +
+         " * 0.7 + " + n + "), sin(" + x + " * 1.1), cos(" + n + " + " + x + " * 0.2), sin(" + x + " % 29), cos(" + x + " - " +
+         n + "))";
+}
+
+// Transaction i on `table` (the hnsw table v, or the ordinary replay t).
+std::string transaction_sql(int i, const std::string& table) {
+  std::string n = std::to_string(i);
+  std::string embed = table == "v" ? "" : "vec_f32";
+  return "INSERT INTO " + table + "(rowid, embedding) "
+         "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300) "
+         "SELECT " + n + " * 1000 + x, " + embed + "(" + vector_sql("x", n) + ") FROM c;"
+         "UPDATE " + table + " SET embedding = " + embed + "(" + vector_sql("rowid", n) + ") WHERE rowid % 13 = " +
+         std::to_string(i % 13) + ";"
+         "DELETE FROM " + table + " WHERE rowid % 7 = " + std::to_string(i % 7) + " AND rowid < " + n + " * 1000;"
+         "UPDATE progress SET committed = " + n + ";";
+}
+
+std::string content(sqlite3* db, const std::string& table) {
+  std::string all;
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, ("SELECT rowid, hex(embedding) FROM " + table + " ORDER BY rowid").c_str(), -1, &stmt, nullptr);
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    all += std::to_string(sqlite3_column_int64(stmt, 0)) + "|" + reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1)) + "\n";
+  }
+  sqlite3_finalize(stmt);
+  return all;
+}
+
+[[noreturn]] void run_child(const std::string& path, bool wal) {
+  TestDatabase db(path);
+  if (wal) db.exec("PRAGMA journal_mode=WAL");
+  int next = std::stoi(db.scalar("SELECT committed FROM progress")) + 1;
+  for (int i = next;; ++i) {
+    std::string sql = "BEGIN;" + transaction_sql(i, "v") + "COMMIT;";
+    if (sqlite3_exec(db.get(), sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) _exit(3);
+  }
+}
+
+void crash_rounds(const std::string& path, bool wal, int rounds, uint32_t seed) {
+  {
+    TestDatabase db(path);
+    db.exec("CREATE VIRTUAL TABLE v USING hnsw(embedding float[8], m=8, ef_construction=64)");
+    db.exec("CREATE TABLE progress(committed INTEGER); INSERT INTO progress VALUES (0)");
+  }
+  std::mt19937 random(seed);
+  TestDatabase replay;
+  replay.exec("CREATE TABLE t(rowid INTEGER PRIMARY KEY, embedding BLOB)");
+  replay.exec("CREATE TABLE progress(committed INTEGER); INSERT INTO progress VALUES (0)");
+  int replayed = 0;
+  for (int round = 0; round < rounds; ++round) {
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) run_child(path, wal);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 + random() % 400));
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the child stopped by itself (status " << status << ")";
+
+    TestDatabase reopened(path);
+    ASSERT_EQ(reopened.scalar("SELECT hnsw_check('v')"), "ok") << "after kill " << round;
+    int committed = std::stoi(reopened.scalar("SELECT committed FROM progress"));
+    ASSERT_GE(committed, replayed);
+    for (; replayed < committed; ++replayed) replay.exec("BEGIN;" + transaction_sql(replayed + 1, "t") + "COMMIT;");
+    ASSERT_EQ(content(reopened.get(), "v"), content(replay.get(), "t")) << "after kill " << round;
+    // Every row is found by its own vector.
+    std::string misses = reopened.scalar(
+        "SELECT count(*) FROM v AS outer_row WHERE outer_row.rowid NOT IN "
+        "(SELECT rowid FROM v WHERE embedding MATCH outer_row.embedding AND k = 3 AND ef_search = 64)");
+    EXPECT_EQ(misses, "0") << "after kill " << round;
+  }
+  ::testing::Test::RecordProperty(wal ? "wal_transactions_committed" : "transactions_committed", std::to_string(replayed));
+  EXPECT_GT(replayed, 0) << "no transaction committed: the kills came too early to test anything";
+}
+
+class HnswCrash : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    directory_ = std::filesystem::path(::testing::TempDir()) / ("hnsw_crash_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(directory_);
+    std::filesystem::create_directories(directory_);
+  }
+  void TearDown() override { std::filesystem::remove_all(directory_); }
+  std::filesystem::path directory_;
+};
+
+TEST_F(HnswCrash, KilledMidTransactionLeavesTheLastCommittedState) {
+  crash_rounds((directory_ / "rollback.db").string(), false, 6, 4321);
+}
+
+TEST_F(HnswCrash, KilledMidTransactionInWalMode) {
+  crash_rounds((directory_ / "wal.db").string(), true, 5, 8765);
+}
+
+}  // namespace
