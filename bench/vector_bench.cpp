@@ -3,6 +3,7 @@
 // over every row, as sqlite-vec's vec0 does). Prints a table plus JSON.
 //
 //   vector_bench [--quick] [--json PATH] [--rows N] [--queries N] [--dir DIR] [--extension PATH]
+//                [--quantization none|int8|binary] [--dims K]
 //
 // Data: deterministic clustered synthetic vectors, 100,000 x 128 float32 (--quick: 10,000),
 // 1,000 queries from the same clusters (--quick: 100), exact ground truth by brute force.
@@ -36,6 +37,8 @@ struct Options {
   size_t queries = 0;
   std::string directory;
   std::string extension_path = STRATA_EXTENSION_PATH;
+  std::string quantization = "none";
+  size_t indexed_dimensions = 0;  // dims=K; 0: all
 };
 
 [[noreturn]] void die(const std::string& message) {
@@ -153,6 +156,8 @@ Options parse(int argc, char** argv) {
     else if (argument == "--queries") options.queries = std::stoul(value());
     else if (argument == "--dir") options.directory = value();
     else if (argument == "--extension") options.extension_path = value();
+    else if (argument == "--quantization") options.quantization = value();
+    else if (argument == "--dims") options.indexed_dimensions = std::stoul(value());
     else die("unknown argument " + argument + " (see the comment at the top of bench/vector_bench.cpp)");
   }
   if (options.rows == 0) options.rows = options.quick ? 10'000 : 100'000;
@@ -183,7 +188,9 @@ int main(int argc, char** argv) {
   {
     Database db(path, options.extension_path);
     db.exec("PRAGMA journal_mode=WAL");
-    db.exec("CREATE VIRTUAL TABLE v USING hnsw(embedding float[128], metric=l2, m=16, ef_construction=200)");
+    db.exec("CREATE VIRTUAL TABLE v USING hnsw(embedding float[128], metric=l2, m=16, ef_construction=200, quantization=" +
+            options.quantization +
+            (options.indexed_dimensions ? ", dims=" + std::to_string(options.indexed_dimensions) : std::string()) + ")");
     sqlite3_stmt* insert = db.prepare("INSERT INTO v(rowid, embedding) VALUES (?1, ?2)");
     auto start = Clock::now();
     db.exec("BEGIN");
@@ -291,8 +298,9 @@ int main(int argc, char** argv) {
   }
 
   // Report.
-  std::printf("vectors: %zu x %zu float32, %zu queries, k = %zu, M = %zu, ef_construction = %zu\n\n", rows, kDimensions,
-              query_count, kK, kM, kEfConstruction);
+  std::printf("vectors: %zu x %zu float32, %zu queries, k = %zu, M = %zu, ef_construction = %zu, quantization = %s%s\n\n",
+              rows, kDimensions, query_count, kK, kM, kEfConstruction, options.quantization.c_str(),
+              options.indexed_dimensions ? (", dims = " + std::to_string(options.indexed_dimensions)).c_str() : "");
   std::printf("build            strata %8.2f s (%8.0f vectors/s)   hnswlib %8.2f s (%8.0f vectors/s)   ratio %.2f\n",
               strata_build_s, static_cast<double>(rows) / strata_build_s, hnswlib_build_s,
               static_cast<double>(rows) / hnswlib_build_s, hnswlib_build_s / strata_build_s);
@@ -314,6 +322,8 @@ int main(int argc, char** argv) {
   json.Key("rows"); json.Uint64(rows);
   json.Key("dimensions"); json.Uint64(kDimensions);
   json.Key("queries"); json.Uint64(query_count);
+  json.Key("quantization"); json.String(options.quantization.c_str());
+  json.Key("indexed_dimensions"); json.Uint64(options.indexed_dimensions);
   json.Key("build_seconds"); json.StartObject();
   json.Key("strata"); json.Double(strata_build_s);
   json.Key("hnswlib"); json.Double(hnswlib_build_s);

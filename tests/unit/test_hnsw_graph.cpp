@@ -20,10 +20,10 @@ std::vector<std::vector<float>> clustered(size_t count, uint32_t seed) {
   return strata::testing::clustered_vectors(count, kDimensions, seed, 20);
 }
 
-std::vector<NodeId> exact(const VectorSpace& space, const std::vector<float>& query, const std::vector<NodeId>& live,
+std::vector<NodeId> exact(const VectorSpace& space, const PreparedQuery& query, const std::vector<NodeId>& live,
                           size_t k) {
   std::vector<Neighbor> all;
-  for (NodeId node : live) all.push_back({space.distance(query.data(), node), node});
+  for (NodeId node : live) all.push_back({space.distance(query, node), node});
   std::sort(all.begin(), all.end());
   std::vector<NodeId> ids;
   for (size_t i = 0; i < k && i < all.size(); ++i) ids.push_back(all[i].node);
@@ -39,9 +39,9 @@ double recall(const HnswGraph& graph, const VectorSpace& space, const std::vecto
     if (allowed == nullptr || (*allowed)(node)) candidates.push_back(node);
   }
   for (const auto& raw : queries) {
-    std::vector<float> query = space.prepare(raw.data());
+    PreparedQuery query = space.prepare(raw.data());
     std::vector<NodeId> truth = exact(space, query, candidates, k);
-    std::vector<Neighbor> found = graph.search(query.data(), k, ef, allowed);
+    std::vector<Neighbor> found = graph.search(query, k, ef, allowed);
     std::set<NodeId> truth_set(truth.begin(), truth.end());
     for (const Neighbor& n : found) {
       hits += truth_set.count(n.node);
@@ -115,9 +115,9 @@ TEST_P(Graph, RecallStaysHighThroughDeletesFiltersAndRestore) {
   ASSERT_TRUE(copy.finish_restore());
   EXPECT_TRUE(copy.check().empty());
   for (const auto& raw : queries) {
-    std::vector<float> query = space.prepare(raw.data());
-    auto a = graph.search(query.data(), 10, 50);
-    auto b = copy.search(query.data(), 10, 50);
+    PreparedQuery query = space.prepare(raw.data());
+    auto a = graph.search(query, 10, 50);
+    auto b = copy.search(query, 10, 50);
     ASSERT_EQ(a.size(), b.size());
     for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].node, b[i].node);
   }
@@ -126,7 +126,7 @@ TEST_P(Graph, RecallStaysHighThroughDeletesFiltersAndRestore) {
   for (NodeId id : live) graph.remove(id);
   EXPECT_EQ(graph.size(), 0u);
   EXPECT_FALSE(graph.entry_point().has_value());
-  EXPECT_TRUE(graph.search(space.prepare(queries[0].data()).data(), 10, 50).empty());
+  EXPECT_TRUE(graph.search(space.prepare(queries[0].data()), 10, 50).empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Metrics, Graph, ::testing::Values(Metric::kL2, Metric::kCosine, Metric::kInnerProduct),

@@ -81,7 +81,7 @@ void HnswGraph::track_incoming() {
   tracking_incoming_ = true;
 }
 
-NodeId HnswGraph::closest_on_level(const float* query, NodeId entry, int level) const {
+NodeId HnswGraph::closest_on_level(const PreparedQuery& query, NodeId entry, int level) const {
   NodeId best = entry;
   float best_distance = space_->distance(query, entry);
   for (bool improved = true; improved;) {
@@ -98,7 +98,7 @@ NodeId HnswGraph::closest_on_level(const float* query, NodeId entry, int level) 
   return best;
 }
 
-std::vector<Neighbor> HnswGraph::search_level(const float* query, const std::vector<NodeId>& entries, size_t ef, int level,
+std::vector<Neighbor> HnswGraph::search_level(const PreparedQuery& query, const std::vector<NodeId>& entries, size_t ef, int level,
                                               const std::function<bool(NodeId)>* allowed) const {
   if (marks_.size() < nodes_.size()) marks_.resize(nodes_.size(), 0);
   if (++epoch_ == 0) {  // wrapped: clear the marks once every 4 billion searches
@@ -122,9 +122,9 @@ std::vector<Neighbor> HnswGraph::search_level(const float* query, const std::vec
     candidates.pop();
     const std::vector<NodeId>& links = nodes_[current.node].links[level];
     // The vectors are far apart in memory: ask for the next one while measuring this one.
-    if (!links.empty()) __builtin_prefetch(space_->data(links[0]));
+    if (!links.empty()) __builtin_prefetch(space_->traversal_data(links[0]));
     for (size_t i = 0; i < links.size(); ++i) {
-      if (i + 1 < links.size()) __builtin_prefetch(space_->data(links[i + 1]));
+      if (i + 1 < links.size()) __builtin_prefetch(space_->traversal_data(links[i + 1]));
       NodeId next = links[i];
       if (marks_[next] == epoch_) continue;
       marks_[next] = epoch_;
@@ -195,7 +195,7 @@ void HnswGraph::insert(NodeId node) {
     max_level_ = level;
     return;
   }
-  const float* query = space_->data(node);
+  PreparedQuery query = space_->query_for(node);
   NodeId entry = *entry_;
   for (int l = max_level_; l > level; --l) entry = closest_on_level(query, entry, l);
   std::vector<NodeId> entries{entry};
@@ -284,7 +284,7 @@ bool HnswGraph::finish_restore() {
   return true;
 }
 
-std::vector<Neighbor> HnswGraph::search(const float* query, size_t k, size_t ef,
+std::vector<Neighbor> HnswGraph::search(const PreparedQuery& query, size_t k, size_t ef,
                                         const std::function<bool(NodeId)>* allowed) const {
   if (!entry_ || k == 0) return {};
   ef = std::max(ef, k);

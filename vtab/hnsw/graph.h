@@ -49,10 +49,10 @@ class HnswGraph {
   // link names a node that was not restored.
   bool finish_restore();
 
-  // The k nearest nodes to `query` (already prepared by the space), nearest first, searching
+  // The k nearest nodes to `query` (prepared by the space) by traversal distance, nearest first, searching
   // with a candidate list of max(ef, k). With `allowed`, only nodes it accepts are returned
   // (the walk still passes through the others).
-  std::vector<Neighbor> search(const float* query, size_t k, size_t ef,
+  std::vector<Neighbor> search(const PreparedQuery& query, size_t k, size_t ef,
                                const std::function<bool(NodeId)>* allowed = nullptr) const;
 
   bool contains(NodeId node) const { return node < nodes_.size() && nodes_[node].level >= 0; }
@@ -78,9 +78,9 @@ class HnswGraph {
 
   int random_level();
   // Greedy descent on one level with a single candidate.
-  NodeId closest_on_level(const float* query, NodeId entry, int level) const;
+  NodeId closest_on_level(const PreparedQuery& query, NodeId entry, int level) const;
   // The ef nearest nodes found on `level` starting from `entries`, in no particular order.
-  std::vector<Neighbor> search_level(const float* query, const std::vector<NodeId>& entries, size_t ef, int level,
+  std::vector<Neighbor> search_level(const PreparedQuery& query, const std::vector<NodeId>& entries, size_t ef, int level,
                                      const std::function<bool(NodeId)>* allowed) const;
   // Malkov's heuristic: keeps a candidate only if it is closer to the base than to every
   // candidate already kept, up to `limit`.

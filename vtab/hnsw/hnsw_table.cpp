@@ -85,13 +85,13 @@ Result<IndexSettings> settings_from_arguments(int argc, const char* const* argv)
   if (auto m = parsed.integer("m")) settings.m = static_cast<uint32_t>(*m);
   if (auto ef = parsed.integer("ef_construction")) settings.ef_construction = static_cast<uint32_t>(*ef);
   if (auto ef = parsed.integer("ef_search")) settings.ef_search = static_cast<uint32_t>(*ef);
-  if (auto quantization = parsed.text("quantization"); quantization && *quantization != "none") {
-    return Status::error(str_cat("hnsw: quantization=", *quantization, " is not supported yet; use quantization=none"));
-  }
+  if (auto quantization = parsed.text("quantization")) settings.quantization = *quantization_from_name(*quantization);
   if (auto dims = parsed.integer("dims")) {
-    if (static_cast<size_t>(*dims) != settings.dimensions) {
-      return Status::error("hnsw: dims=K (indexing a Matryoshka prefix) is not supported yet; leave it out");
+    if (static_cast<size_t>(*dims) > settings.dimensions) {
+      return Status::error(str_cat("hnsw: dims (the prefix to index) must be from 1 to the vector's ",
+                                   std::to_string(settings.dimensions), " dimensions, got ", std::to_string(*dims)));
     }
+    if (static_cast<size_t>(*dims) < settings.dimensions) settings.indexed_dimensions = static_cast<size_t>(*dims);
   }
   return settings;
 }
@@ -195,6 +195,14 @@ Result<IndexSettings> HnswTable::read_stored_settings(sqlite3* db, const std::st
   settings.m = static_cast<uint32_t>(m);
   settings.ef_construction = static_cast<uint32_t>(ef_construction);
   settings.ef_search = static_cast<uint32_t>(ef_search);
+  std::optional<Quantization> quantization = quantization_from_name(values.contains("quantization") ? values["quantization"] : "none");
+  if (!quantization) return corrupt(name, "config names an unknown quantization");
+  settings.quantization = *quantization;
+  if (values.contains("indexed_dimensions")) {
+    STRATA_ASSIGN_OR_RETURN(int64_t indexed, number("indexed_dimensions"));
+    if (indexed < 0 || indexed > dimensions) return corrupt(name, "config is damaged");
+    settings.indexed_dimensions = static_cast<size_t>(indexed);
+  }
   return settings;
 }
 
@@ -235,7 +243,8 @@ Status HnswTable::create_shadow_tables() {
       {"m", std::to_string(settings_.m)},
       {"ef_construction", std::to_string(settings_.ef_construction)},
       {"ef_search", std::to_string(settings_.ef_search)},
-      {"quantization", "none"},
+      {"quantization", std::string(quantization_name(settings_.quantization))},
+      {"indexed_dimensions", std::to_string(settings_.indexed_dimensions)},
       {"generation", "0"},
   };
   for (const auto& [key, value] : values) {
@@ -306,7 +315,7 @@ Status HnswTable::ensure_loaded() {
 Status HnswTable::load() {
   discard();
   unsigned version = 0;
-  auto space = std::make_unique<VectorSpace>(settings_.metric, settings_.dimensions);
+  auto space = std::make_unique<VectorSpace>(settings_.space());
   auto graph = std::make_unique<HnswGraph>(GraphParameters{settings_.m, settings_.ef_construction, 0x5eed}, space.get());
   std::vector<int64_t> rowid_of;
   std::unordered_map<int64_t, NodeId> node_of;
@@ -465,7 +474,7 @@ Status HnswTable::optimize() {
   STRATA_RETURN_IF_ERROR(flush());
   std::vector<std::pair<int64_t, std::string>> rows;
   STRATA_ASSIGN_OR_RETURN(Statement read, Statement::prepare(db_, str_cat("SELECT rowid, vector FROM ", shadow("vectors"), " ORDER BY rowid")));
-  auto space = std::make_unique<VectorSpace>(settings_.metric, settings_.dimensions);
+  auto space = std::make_unique<VectorSpace>(settings_.space());
   auto graph = std::make_unique<HnswGraph>(GraphParameters{settings_.m, settings_.ef_construction, 0x5eed}, space.get());
   std::vector<int64_t> rowid_of;
   std::unordered_map<int64_t, NodeId> node_of;
@@ -544,7 +553,11 @@ size_t HnswTable::row_count() { return loaded_ ? node_of_.size() : 0; }
 Result<std::vector<KnnResult>> HnswTable::nearest(const FloatVector& query, size_t k, size_t ef,
                                                   const std::vector<int64_t>* allowed) {
   STRATA_RETURN_IF_ERROR(ensure_loaded());
-  std::vector<float> prepared = space_->prepare(query.data());
+  PreparedQuery prepared = space_->prepare(query.data());
+  // With quantization or a prefix the walk ranks approximately: it returns ef candidates,
+  // which are re-ranked by their exact distances.
+  const bool rerank = space_->approximate();
+  const size_t candidates = rerank ? std::max(k, ef) : k;
   std::vector<Neighbor> found;
   const size_t total = node_of_.size();
   if (allowed != nullptr) {
@@ -566,20 +579,30 @@ Result<std::vector<KnnResult>> HnswTable::nearest(const FloatVector& query, size
       std::function<bool(NodeId)> filter = [&accepted](NodeId node) { return accepted[node]; };
       size_t wanted = std::min(k, nodes.size());
       for (size_t widened = ef; ; widened *= 2) {
-        found = graph_->search(prepared.data(), k, widened, &filter);
+        found = graph_->search(prepared, candidates, widened, &filter);
         if (found.size() >= wanted || widened >= total) break;
       }
       exact = found.size() < wanted;
     }
     if (exact) {
       found.clear();
-      for (NodeId node : nodes) found.push_back({space_->distance(prepared.data(), node), node});
+      for (NodeId node : nodes) found.push_back({space_->exact_distance(prepared, node), node});
       std::sort(found.begin(), found.end());
       if (found.size() > k) found.resize(k);
+      return to_results(found);
     }
   } else {
-    found = graph_->search(prepared.data(), k, ef);
+    found = graph_->search(prepared, candidates, ef);
   }
+  if (rerank) {
+    for (Neighbor& n : found) n.distance = space_->exact_distance(prepared, n.node);
+    std::sort(found.begin(), found.end());
+  }
+  if (found.size() > k) found.resize(k);
+  return to_results(found);
+}
+
+std::vector<KnnResult> HnswTable::to_results(const std::vector<Neighbor>& found) const {
   std::vector<KnnResult> results;
   results.reserve(found.size());
   for (const Neighbor& n : found) results.push_back({rowid_of_[n.node], space_->user_distance(n.distance)});

@@ -37,6 +37,10 @@ struct IndexSettings {
   uint32_t m = 16;
   uint32_t ef_construction = 200;
   uint32_t ef_search = 64;
+  Quantization quantization = Quantization::kNone;
+  size_t indexed_dimensions = 0;  // dims=K: the prefix the graph walks over (0: all)
+
+  SpaceSettings space() const { return {metric, dimensions, indexed_dimensions, quantization}; }
 };
 
 // Columns of the declared table, in order.
@@ -100,6 +104,7 @@ class HnswTable {
   Status delete_row(int64_t rowid);
   Status optimize();
   Result<int64_t> stored_generation();
+  std::vector<KnnResult> to_results(const std::vector<Neighbor>& found) const;
 
   sqlite3* db_;
   std::string schema_;

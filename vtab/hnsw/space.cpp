@@ -1,10 +1,8 @@
 #include "vtab/hnsw/space.h"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstring>
-
-#include "vtab/hnsw/distance.h"
 
 namespace strata::hnsw {
 
@@ -24,43 +22,211 @@ std::string_view metric_name(Metric metric) {
   return "l2";
 }
 
-std::vector<float> VectorSpace::prepare(const float* vector) const {
-  std::vector<float> prepared(vector, vector + dimensions_);
-  if (metric_ == Metric::kCosine) {
-    double squares = 0;
-    for (float x : prepared) squares += static_cast<double>(x) * x;
-    if (squares > 0) {
-      auto scale = static_cast<float>(1.0 / std::sqrt(squares));
-      for (float& x : prepared) x *= scale;
-    }
+std::optional<Quantization> quantization_from_name(std::string_view name) {
+  if (name == "none") return Quantization::kNone;
+  if (name == "int8") return Quantization::kInt8;
+  if (name == "binary") return Quantization::kBinary;
+  return std::nullopt;
+}
+
+std::string_view quantization_name(Quantization quantization) {
+  switch (quantization) {
+    case Quantization::kNone: return "none";
+    case Quantization::kInt8: return "int8";
+    case Quantization::kBinary: return "binary";
   }
-  return prepared;
+  return "none";
+}
+
+namespace {
+
+void normalize(float* values, size_t n) {
+  double squares = 0;
+  for (size_t i = 0; i < n; ++i) squares += static_cast<double>(values[i]) * values[i];
+  if (squares <= 0) return;
+  auto scale = static_cast<float>(1.0 / std::sqrt(squares));
+  for (size_t i = 0; i < n; ++i) values[i] *= scale;
+}
+
+}  // namespace
+
+VectorSpace::VectorSpace(SpaceSettings settings) : settings_(settings) {
+  indexed_ = settings.indexed_dimensions == 0 ? settings.dimensions : std::min(settings.indexed_dimensions, settings.dimensions);
+  words_ = (indexed_ + 63) / 64;
+}
+
+void VectorSpace::fill_traversal(const std::vector<float>& full, std::vector<float>& indexed, std::vector<int8_t>& codes,
+                                 float& scale, float& code_norm, std::vector<uint64_t>& bits) const {
+  const float* traversal = full.data();
+  if (indexed_ != settings_.dimensions) {
+    indexed.assign(full.begin(), full.begin() + static_cast<long>(indexed_));
+    if (settings_.metric == Metric::kCosine) normalize(indexed.data(), indexed_);
+    traversal = indexed.data();
+  }
+  switch (settings_.quantization) {
+    case Quantization::kNone: break;
+    case Quantization::kInt8: {
+      float largest = 0;
+      for (size_t i = 0; i < indexed_; ++i) largest = std::max(largest, std::fabs(traversal[i]));
+      scale = largest / 127.0f;
+      codes.assign(indexed_, 0);
+      code_norm = 0;
+      if (scale > 0) {
+        for (size_t i = 0; i < indexed_; ++i) {
+          long code = std::lround(traversal[i] / scale);
+          codes[i] = static_cast<int8_t>(std::clamp(code, -127L, 127L));
+          float value = scale * codes[i];
+          code_norm += value * value;
+        }
+      }
+      break;
+    }
+    case Quantization::kBinary:
+      bits.assign(words_, 0);
+      for (size_t i = 0; i < indexed_; ++i) {
+        if (traversal[i] > 0) bits[i / 64] |= uint64_t{1} << (i % 64);
+      }
+      break;
+  }
+}
+
+PreparedQuery VectorSpace::prepare(const float* vector) const {
+  PreparedQuery query;
+  query.full.assign(vector, vector + settings_.dimensions);
+  if (settings_.metric == Metric::kCosine) normalize(query.full.data(), settings_.dimensions);
+  fill_traversal(query.full, query.indexed, query.codes, query.scale, query.code_norm, query.bits);
+  return query;
+}
+
+void VectorSpace::grow(NodeId node) {
+  auto reserve_for = [](auto& values, size_t needed) {
+    if (values.size() >= needed) return;
+    if (values.capacity() < needed) values.reserve(std::max(needed, values.capacity() * 2));
+    values.resize(needed);
+  };
+  size_t count = static_cast<size_t>(node) + 1;
+  reserve_for(full_, count * settings_.dimensions);
+  if (settings_.quantization == Quantization::kNone && indexed_ != settings_.dimensions) reserve_for(prefix_, count * indexed_);
+  if (settings_.quantization == Quantization::kInt8) {
+    reserve_for(codes_, count * indexed_);
+    reserve_for(scales_, count);
+    reserve_for(code_norms_, count);
+  }
+  if (settings_.quantization == Quantization::kBinary) reserve_for(bits_, count * words_);
 }
 
 void VectorSpace::set(NodeId node, const float* vector) {
-  size_t needed = (static_cast<size_t>(node) + 1) * dimensions_;
-  if (values_.size() < needed) {
-    if (values_.capacity() < needed) values_.reserve(std::max(needed, values_.capacity() * 2));
-    values_.resize(needed, 0.0f);
+  grow(node);
+  PreparedQuery prepared = prepare(vector);
+  std::memcpy(full_.data() + static_cast<size_t>(node) * settings_.dimensions, prepared.full.data(),
+              settings_.dimensions * sizeof(float));
+  if (!prefix_.empty()) {
+    std::memcpy(prefix_.data() + static_cast<size_t>(node) * indexed_, prepared.indexed.data(), indexed_ * sizeof(float));
   }
-  std::vector<float> prepared = prepare(vector);
-  std::memcpy(values_.data() + static_cast<size_t>(node) * dimensions_, prepared.data(), dimensions_ * sizeof(float));
+  if (settings_.quantization == Quantization::kInt8) {
+    std::memcpy(codes_.data() + static_cast<size_t>(node) * indexed_, prepared.codes.data(), indexed_);
+    scales_[node] = prepared.scale;
+    code_norms_[node] = prepared.code_norm;
+  }
+  if (settings_.quantization == Quantization::kBinary) {
+    std::memcpy(bits_.data() + static_cast<size_t>(node) * words_, prepared.bits.data(), words_ * sizeof(uint64_t));
+  }
 }
 
-float VectorSpace::distance(const float* prepared_query, NodeId node) const {
-  const DistanceKernels& k = *kernels_;
-  const float* other = data(node);
-  switch (metric_) {
-    case Metric::kL2: return k.l2_squared(prepared_query, other, dimensions_);
-    case Metric::kCosine: return 1.0f - k.dot(prepared_query, other, dimensions_);
-    case Metric::kInnerProduct: return -k.dot(prepared_query, other, dimensions_);
+PreparedQuery VectorSpace::query_for(NodeId node) const {
+  PreparedQuery query;
+  const float* full = full_.data() + static_cast<size_t>(node) * settings_.dimensions;
+  query.full.assign(full, full + settings_.dimensions);
+  if (!prefix_.empty()) {
+    const float* prefix = prefix_.data() + static_cast<size_t>(node) * indexed_;
+    query.indexed.assign(prefix, prefix + indexed_);
+  }
+  if (settings_.quantization == Quantization::kInt8) {
+    const int8_t* codes = codes_.data() + static_cast<size_t>(node) * indexed_;
+    query.codes.assign(codes, codes + indexed_);
+    query.scale = scales_[node];
+    query.code_norm = code_norms_[node];
+  }
+  if (settings_.quantization == Quantization::kBinary) {
+    const uint64_t* bits = bits_.data() + static_cast<size_t>(node) * words_;
+    query.bits.assign(bits, bits + words_);
+  }
+  return query;
+}
+
+float VectorSpace::float_distance(const float* a, const float* b, size_t n) const {
+  switch (settings_.metric) {
+    case Metric::kL2: return kernels_->l2_squared(a, b, n);
+    case Metric::kCosine: return 1.0f - kernels_->dot(a, b, n);
+    case Metric::kInnerProduct: return -kernels_->dot(a, b, n);
   }
   return 0;
 }
 
-double VectorSpace::user_distance(float traversal) const {
-  if (metric_ == Metric::kL2) return std::sqrt(std::max(0.0, static_cast<double>(traversal)));
-  return traversal;
+float VectorSpace::int8_distance(const int8_t* a, float a_scale, float a_norm, const int8_t* b, float b_scale,
+                                 float b_norm) const {
+  float dot = static_cast<float>(kernels_->dot_int8(a, b, indexed_)) * a_scale * b_scale;
+  switch (settings_.metric) {
+    case Metric::kL2: return a_norm + b_norm - 2 * dot;
+    case Metric::kCosine: return 1.0f - dot;
+    case Metric::kInnerProduct: return -dot;
+  }
+  return 0;
+}
+
+float VectorSpace::distance(const PreparedQuery& query, NodeId node) const {
+  switch (settings_.quantization) {
+    case Quantization::kInt8:
+      return int8_distance(query.codes.data(), query.scale, query.code_norm, codes_.data() + static_cast<size_t>(node) * indexed_,
+                           scales_[node], code_norms_[node]);
+    case Quantization::kBinary:
+      return static_cast<float>(kernels_->hamming(query.bits.data(), bits_.data() + static_cast<size_t>(node) * words_, words_));
+    case Quantization::kNone: break;
+  }
+  if (!prefix_.empty()) return float_distance(query.indexed.data(), prefix_.data() + static_cast<size_t>(node) * indexed_, indexed_);
+  return exact_distance(query, node);
+}
+
+float VectorSpace::distance(NodeId a, NodeId b) const {
+  switch (settings_.quantization) {
+    case Quantization::kInt8:
+      return int8_distance(codes_.data() + static_cast<size_t>(a) * indexed_, scales_[a], code_norms_[a],
+                           codes_.data() + static_cast<size_t>(b) * indexed_, scales_[b], code_norms_[b]);
+    case Quantization::kBinary:
+      return static_cast<float>(kernels_->hamming(bits_.data() + static_cast<size_t>(a) * words_,
+                                                  bits_.data() + static_cast<size_t>(b) * words_, words_));
+    case Quantization::kNone: break;
+  }
+  if (!prefix_.empty()) {
+    return float_distance(prefix_.data() + static_cast<size_t>(a) * indexed_, prefix_.data() + static_cast<size_t>(b) * indexed_,
+                          indexed_);
+  }
+  return float_distance(full_.data() + static_cast<size_t>(a) * settings_.dimensions,
+                        full_.data() + static_cast<size_t>(b) * settings_.dimensions, settings_.dimensions);
+}
+
+float VectorSpace::exact_distance(const PreparedQuery& query, NodeId node) const {
+  return float_distance(query.full.data(), full_.data() + static_cast<size_t>(node) * settings_.dimensions, settings_.dimensions);
+}
+
+double VectorSpace::user_distance(float exact) const {
+  if (settings_.metric == Metric::kL2) return std::sqrt(std::max(0.0, static_cast<double>(exact)));
+  return exact;
+}
+
+const void* VectorSpace::traversal_data(NodeId node) const {
+  switch (settings_.quantization) {
+    case Quantization::kInt8: return codes_.data() + static_cast<size_t>(node) * indexed_;
+    case Quantization::kBinary: return bits_.data() + static_cast<size_t>(node) * words_;
+    case Quantization::kNone: break;
+  }
+  if (!prefix_.empty()) return prefix_.data() + static_cast<size_t>(node) * indexed_;
+  return full_.data() + static_cast<size_t>(node) * settings_.dimensions;
+}
+
+size_t VectorSpace::memory_bytes() const {
+  return full_.capacity() * sizeof(float) + prefix_.capacity() * sizeof(float) + codes_.capacity() +
+         (scales_.capacity() + code_norms_.capacity()) * sizeof(float) + bits_.capacity() * sizeof(uint64_t);
 }
 
 }  // namespace strata::hnsw
