@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <bit>
+#include <cmath>
 #include <filesystem>
 #include <ostream>
 #include <random>
@@ -86,8 +89,6 @@ TEST(HnswTable, BadInputIsAClearError) {
             "hnsw: dims (the prefix to index) must be from 1 to the vector's 768 dimensions, got 1000");
   EXPECT_NE(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding float[8], quantization=pq)").find("'quantization'"),
             std::string::npos);
-  EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding int8[8])"),
-            "hnsw: int8[N] vectors are not supported yet; use float[N]");
   db.exec("CREATE VIRTUAL TABLE v USING hnsw(embedding float[768])");
   EXPECT_EQ(db.error_of("INSERT INTO v(embedding) VALUES (zeroblob(3070))"),
             "hnsw: expected 768 float32 values (3072 bytes), got 3070 bytes");
@@ -184,6 +185,76 @@ INSTANTIATE_TEST_SUITE_P(
       return info.param.metric + "_" + info.param.quantization +
              (info.param.indexed_dimensions ? "_dims" + std::to_string(info.param.indexed_dimensions) : std::string());
     });
+
+// int8[N] and bit[N] columns: stored as given, compared exactly (l2 over the integers; Hamming
+// over the bits), the k nearest by distance (ties make rowids ambiguous, so distances are compared).
+TEST(HnswTable, Int8AndBitVectors) {
+  TestDatabase db;
+  db.exec("CREATE VIRTUAL TABLE small USING hnsw(embedding int8[4])");
+  db.exec("INSERT INTO small(rowid, embedding) VALUES (1, '[1, -2, 3, 127]'), (2, x'01FE037E')");
+  EXPECT_EQ(db.scalar("SELECT group_concat(hex(embedding)) FROM small"), "01FE037F,01FE037E");
+  EXPECT_EQ(db.scalar("SELECT rowid || ':' || distance FROM small WHERE embedding MATCH '[1, -2, 3, 126]' AND k = 1"), "2:0.0");
+  EXPECT_EQ(db.error_of("INSERT INTO small(embedding) VALUES ('[1, 2, 3, 200]')"),
+            "hnsw: element 3 is 200; int8 vectors hold integers from -128 to 127");
+  EXPECT_EQ(db.error_of("INSERT INTO small(embedding) VALUES (x'0102')"), "hnsw: expected 4 int8 values (4 bytes), got 2 bytes");
+  EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE b2 USING hnsw(embedding bit[16], metric=cosine)"),
+            "hnsw: metric=cosine does not apply to bit[N] vectors; bit[N] takes metric=hamming, float[N] and int8[N] take l2, cosine or ip");
+  EXPECT_NE(db.error_of("CREATE VIRTUAL TABLE b3 USING hnsw(embedding float[16], metric=hamming)").find("does not apply"),
+            std::string::npos);
+
+  std::mt19937 random(9);
+  for (bool bits : {false, true}) {
+    const size_t dims = bits ? 64 : 16;
+    db.exec(std::string("CREATE VIRTUAL TABLE ") + (bits ? "vb" : "vi") + " USING hnsw(embedding " + (bits ? "bit" : "int8") +
+            "[" + std::to_string(dims) + "])");
+    std::vector<std::string> rows;
+    sqlite3_stmt* insert = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db.get(), bits ? "INSERT INTO vb(embedding) VALUES (?1)" : "INSERT INTO vi(embedding) VALUES (?1)",
+                                 -1, &insert, nullptr), SQLITE_OK);
+    for (int i = 0; i < 800; ++i) {
+      std::string blob(bits ? dims / 8 : dims, '\0');
+      int centre = i % 8;
+      for (size_t d = 0; d < blob.size(); ++d) {
+        blob[d] = static_cast<char>(bits ? (random() & (random() | (centre * 37 + d))) : (centre * 15 - 60 + static_cast<int>(random() % 21)));
+      }
+      rows.push_back(blob);
+      sqlite3_bind_blob(insert, 1, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+      ASSERT_EQ(sqlite3_step(insert), SQLITE_DONE) << sqlite3_errmsg(db.get());
+      sqlite3_reset(insert);
+    }
+    sqlite3_finalize(insert);
+    auto distance = [&](const std::string& a, const std::string& b) {
+      double sum = 0;
+      for (size_t d = 0; d < a.size(); ++d) {
+        if (bits) {
+          sum += std::popcount(static_cast<unsigned>(static_cast<unsigned char>(a[d]) ^ static_cast<unsigned char>(b[d])));
+        } else {
+          double diff = static_cast<int8_t>(a[d]) - static_cast<int8_t>(b[d]);
+          sum += diff * diff;
+        }
+      }
+      return bits ? sum : std::sqrt(sum);
+    };
+    for (int q = 0; q < 20; ++q) {
+      const std::string& query = rows[random() % rows.size()];
+      std::vector<double> truth;
+      for (const std::string& row : rows) truth.push_back(distance(query, row));
+      std::sort(truth.begin(), truth.end());
+      truth.resize(10);
+      sqlite3_stmt* knn = nullptr;
+      ASSERT_EQ(sqlite3_prepare_v2(db.get(), bits ? "SELECT distance FROM vb WHERE embedding MATCH ?1 AND k = 10 AND ef_search = 200"
+                                                  : "SELECT distance FROM vi WHERE embedding MATCH ?1 AND k = 10 AND ef_search = 200",
+                                   -1, &knn, nullptr), SQLITE_OK);
+      sqlite3_bind_blob(knn, 1, query.data(), static_cast<int>(query.size()), SQLITE_TRANSIENT);
+      std::vector<double> found;
+      while (sqlite3_step(knn) == SQLITE_ROW) found.push_back(sqlite3_column_double(knn, 0));
+      sqlite3_finalize(knn);
+      ASSERT_EQ(found.size(), truth.size());
+      for (size_t i = 0; i < truth.size(); ++i) EXPECT_NEAR(found[i], truth[i], 1e-3) << (bits ? "bit" : "int8") << " rank " << i;
+    }
+    EXPECT_EQ(db.scalar(std::string("SELECT hnsw_check('") + (bits ? "vb" : "vi") + "')"), "ok");
+  }
+}
 
 class HnswFile : public ::testing::Test {
  protected:

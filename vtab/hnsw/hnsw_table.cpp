@@ -17,7 +17,7 @@ constexpr std::string_view kModule = "hnsw";
 
 const std::vector<OptionSpec>& option_specs() {
   static const std::vector<OptionSpec> specs = {
-      {"metric", OptionKind::kChoice, 0, 0, {"l2", "cosine", "ip"}},
+      {"metric", OptionKind::kChoice, 0, 0, {"l2", "cosine", "ip", "hamming"}},
       {"m", OptionKind::kInteger, 2, 128},
       {"ef_construction", OptionKind::kInteger, 4, 4096},
       {"ef_search", OptionKind::kInteger, 1, 4096},
@@ -51,8 +51,10 @@ Status parse_column(std::string_view definition, IndexSettings& settings) {
   std::string count = type.substr(open + 1, type.size() - open - 2);
   if (element == "float" || element == "float32" || element == "f32") {
     settings.element = ElementType::kFloat32;
-  } else if (element == "int8" || element == "i8" || element == "bit") {
-    return Status::error(str_cat("hnsw: ", element, "[N] vectors are not supported yet; use float[N]"));
+  } else if (element == "int8" || element == "i8") {
+    settings.element = ElementType::kInt8;
+  } else if (element == "bit") {
+    settings.element = ElementType::kBit;
   } else {
     return usage(str_cat("unknown element type '", element, "'"));
   }
@@ -82,6 +84,13 @@ Result<IndexSettings> settings_from_arguments(int argc, const char* const* argv)
   IndexSettings settings;
   STRATA_RETURN_IF_ERROR(parse_column(parsed.column_definitions()[0], settings));
   if (auto metric = parsed.text("metric")) settings.metric = *metric_from_name(*metric);
+  // Bit vectors are compared by the bits that differ, and only they.
+  if (settings.element == ElementType::kBit && !parsed.has("metric")) settings.metric = Metric::kHamming;
+  if ((settings.element == ElementType::kBit) != (settings.metric == Metric::kHamming)) {
+    return Status::error(str_cat("hnsw: metric=", metric_name(settings.metric), " does not apply to ",
+                                 element_type_name(settings.element), "[N] vectors; bit[N] takes metric=hamming, ",
+                                 "float[N] and int8[N] take l2, cosine or ip"));
+  }
   if (auto m = parsed.integer("m")) settings.m = static_cast<uint32_t>(*m);
   if (auto ef = parsed.integer("ef_construction")) settings.ef_construction = static_cast<uint32_t>(*ef);
   if (auto ef = parsed.integer("ef_search")) settings.ef_search = static_cast<uint32_t>(*ef);
@@ -189,6 +198,16 @@ Result<IndexSettings> HnswTable::read_stored_settings(sqlite3* db, const std::st
     return corrupt(name, "config is damaged");
   }
   settings.metric = *metric;
+  const std::string& element = values["element"];
+  if (element == "float") {
+    settings.element = ElementType::kFloat32;
+  } else if (element == "int8") {
+    settings.element = ElementType::kInt8;
+  } else if (element == "bit") {
+    settings.element = ElementType::kBit;
+  } else {
+    return corrupt(name, "config names an unknown element type");
+  }
   STRATA_ASSIGN_OR_RETURN(int64_t m, number("m"));
   STRATA_ASSIGN_OR_RETURN(int64_t ef_construction, number("ef_construction"));
   STRATA_ASSIGN_OR_RETURN(int64_t ef_search, number("ef_search"));
@@ -327,13 +346,12 @@ Status HnswTable::load() {
       if (!row) break;
       int64_t rowid = vectors.column_int64(0);
       std::string_view blob = as_view(vectors.column_blob(1));
-      if (blob.size() != settings_.dimensions * 4) {
-        return corrupt(name_, str_cat("the vector of rowid ", std::to_string(rowid), " has ", std::to_string(blob.size()), " bytes"));
+      Result<FloatVector> values = elements_from_blob("hnsw", settings_.element, settings_.dimensions, blob);
+      if (!values.is_ok()) {
+        return corrupt(name_, str_cat("the vector of rowid ", std::to_string(rowid), ": ", values.status().message()));
       }
       auto node = static_cast<NodeId>(rowid_of.size());
-      std::vector<float> values(settings_.dimensions);
-      std::memcpy(values.data(), blob.data(), blob.size());  // little-endian float32, as stored
-      space->set(node, values.data());
+      space->set(node, values->data());
       rowid_of.push_back(rowid);
       node_of[rowid] = node;
     }
@@ -401,15 +419,12 @@ Status HnswTable::flush() {
 
 Result<FloatVector> HnswTable::parse_vector(sqlite3_value* value) const {
   const size_t n = settings_.dimensions;
+  const ElementType element = settings_.element;
   switch (sqlite3_value_type(value)) {
     case SQLITE_BLOB: {
-      size_t bytes = static_cast<size_t>(sqlite3_value_bytes(value));
-      if (bytes != n * 4) {
-        return Status::error(str_cat("hnsw: expected ", std::to_string(n), " float32 values (", std::to_string(n * 4),
-                                     " bytes), got ", std::to_string(bytes), " bytes"));
-      }
       const auto* data = static_cast<const char*>(sqlite3_value_blob(value));
-      return floats_from_blob("hnsw", std::string_view(data, bytes));
+      return elements_from_blob("hnsw", element, n,
+                                std::string_view(data ? data : "", static_cast<size_t>(sqlite3_value_bytes(value))));
     }
     case SQLITE_TEXT: {
       const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(value));
@@ -418,12 +433,14 @@ Result<FloatVector> HnswTable::parse_vector(sqlite3_value* value) const {
       if (vector.size() != n) {
         return Status::error(str_cat("hnsw: expected ", std::to_string(n), " values, got ", std::to_string(vector.size())));
       }
+      STRATA_RETURN_IF_ERROR(check_elements("hnsw", element, vector));
       return vector;
     }
     case SQLITE_NULL: return Status::error(str_cat("hnsw: ", settings_.column, " must not be NULL"));
     default:
-      return Status::error(str_cat("hnsw: ", settings_.column, " must be a float32 BLOB or a JSON array of ",
-                                   std::to_string(n), " numbers"));
+      return Status::error(str_cat("hnsw: ", settings_.column, " must be a ",
+                                   element == ElementType::kFloat32 ? "float32" : element_type_name(element),
+                                   " BLOB or a JSON array of ", std::to_string(n), " numbers"));
   }
 }
 
@@ -481,10 +498,10 @@ Status HnswTable::optimize() {
   while (true) {
     STRATA_ASSIGN_OR_RETURN(bool row, read.step());
     if (!row) break;
-    STRATA_ASSIGN_OR_RETURN(FloatVector vector, floats_from_blob("hnsw", as_view(read.column_blob(1))));
-    if (vector.size() != settings_.dimensions) return corrupt(name_, "a stored vector has the wrong size");
+    Result<FloatVector> vector = elements_from_blob("hnsw", settings_.element, settings_.dimensions, as_view(read.column_blob(1)));
+    if (!vector.is_ok()) return corrupt(name_, str_cat("a stored vector: ", vector.status().message()));
     auto node = static_cast<NodeId>(rowid_of.size());
-    space->set(node, vector.data());
+    space->set(node, vector->data());
     graph->insert(node);
     rowid_of.push_back(read.column_int64(0));
     node_of[rowid_of.back()] = node;
@@ -518,7 +535,7 @@ Status HnswTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowid_ou
     }
   }
   STRATA_ASSIGN_OR_RETURN(FloatVector vector, parse_vector(argv[2 + kEmbeddingColumn]));
-  std::string blob = float_blob(vector);
+  std::string blob = elements_blob(settings_.element, vector);
 
   int64_t rowid;
   if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {

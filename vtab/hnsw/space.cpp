@@ -10,6 +10,7 @@ std::optional<Metric> metric_from_name(std::string_view name) {
   if (name == "l2") return Metric::kL2;
   if (name == "cosine") return Metric::kCosine;
   if (name == "ip") return Metric::kInnerProduct;
+  if (name == "hamming") return Metric::kHamming;
   return std::nullopt;
 }
 
@@ -18,6 +19,7 @@ std::string_view metric_name(Metric metric) {
     case Metric::kL2: return "l2";
     case Metric::kCosine: return "cosine";
     case Metric::kInnerProduct: return "ip";
+    case Metric::kHamming: return "hamming";
   }
   return "l2";
 }
@@ -156,7 +158,8 @@ PreparedQuery VectorSpace::query_for(NodeId node) const {
 
 float VectorSpace::float_distance(const float* a, const float* b, size_t n) const {
   switch (settings_.metric) {
-    case Metric::kL2: return kernels_->l2_squared(a, b, n);
+    case Metric::kL2:
+    case Metric::kHamming: return kernels_->l2_squared(a, b, n);
     case Metric::kCosine: return 1.0f - kernels_->dot(a, b, n);
     case Metric::kInnerProduct: return -kernels_->dot(a, b, n);
   }
@@ -167,7 +170,8 @@ float VectorSpace::int8_distance(const int8_t* a, float a_scale, float a_norm, c
                                  float b_norm) const {
   float dot = static_cast<float>(kernels_->dot_int8(a, b, indexed_)) * a_scale * b_scale;
   switch (settings_.metric) {
-    case Metric::kL2: return a_norm + b_norm - 2 * dot;
+    case Metric::kL2:
+    case Metric::kHamming: return a_norm + b_norm - 2 * dot;
     case Metric::kCosine: return 1.0f - dot;
     case Metric::kInnerProduct: return -dot;
   }

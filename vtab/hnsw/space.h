@@ -25,10 +25,12 @@ namespace strata::hnsw {
 
 using NodeId = uint32_t;
 
-enum class Metric { kL2, kCosine, kInnerProduct };
+// kHamming is for bit vectors (elements 0 and 1): the squared Euclidean distance, which counts
+// the bits that differ.
+enum class Metric { kL2, kCosine, kInnerProduct, kHamming };
 enum class Quantization { kNone, kInt8, kBinary };
 
-std::optional<Metric> metric_from_name(std::string_view name);  // "l2", "cosine", "ip"
+std::optional<Metric> metric_from_name(std::string_view name);  // "l2", "cosine", "ip", "hamming"
 std::string_view metric_name(Metric metric);
 std::optional<Quantization> quantization_from_name(std::string_view name);  // "none", "int8", "binary"
 std::string_view quantization_name(Quantization quantization);

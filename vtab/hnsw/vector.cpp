@@ -5,6 +5,7 @@
 
 #include <bit>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "ext/str_cat.h"
@@ -66,6 +67,58 @@ Result<FloatVector> floats_from_blob(std::string_view who, std::string_view blob
   }
   STRATA_RETURN_IF_ERROR(check_finite(who, vector));
   return vector;
+}
+
+Result<FloatVector> elements_from_blob(std::string_view who, ElementType type, size_t dimensions, std::string_view blob) {
+  if (blob.size() != vector_bytes(type, dimensions)) {
+    return Status::error(str_cat(who, ": expected ", std::to_string(dimensions), " ",
+                                 type == ElementType::kFloat32 ? "float32" : element_type_name(type), " values (",
+                                 std::to_string(vector_bytes(type, dimensions)), " bytes), got ", std::to_string(blob.size()),
+                                 " bytes"));
+  }
+  switch (type) {
+    case ElementType::kFloat32: return floats_from_blob(who, blob);
+    case ElementType::kInt8: {
+      FloatVector vector(dimensions);
+      for (size_t i = 0; i < dimensions; ++i) vector[i] = static_cast<float>(static_cast<int8_t>(blob[i]));
+      return vector;
+    }
+    case ElementType::kBit: {
+      FloatVector vector(dimensions);
+      for (size_t i = 0; i < dimensions; ++i) vector[i] = (static_cast<unsigned char>(blob[i / 8]) >> (i % 8)) & 1 ? 1.0f : 0.0f;
+      return vector;
+    }
+  }
+  return FloatVector();
+}
+
+Status check_elements(std::string_view who, ElementType type, const FloatVector& vector) {
+  for (size_t i = 0; i < vector.size(); ++i) {
+    float x = vector[i];
+    char shown[32];
+    std::snprintf(shown, sizeof shown, "%g", static_cast<double>(x));
+    if (type == ElementType::kInt8 && (x != std::floor(x) || x < -128 || x > 127)) {
+      return Status::error(str_cat(who, ": element ", std::to_string(i), " is ", shown,
+                                   "; int8 vectors hold integers from -128 to 127"));
+    }
+    if (type == ElementType::kBit && x != 0 && x != 1) {
+      return Status::error(str_cat(who, ": element ", std::to_string(i), " is ", shown, "; bit vectors hold 0 or 1"));
+    }
+  }
+  return Status::ok();
+}
+
+std::string elements_blob(ElementType type, const FloatVector& vector) {
+  switch (type) {
+    case ElementType::kFloat32: return float_blob(vector);
+    case ElementType::kInt8: {
+      std::string blob(vector.size(), '\0');
+      for (size_t i = 0; i < vector.size(); ++i) blob[i] = static_cast<char>(static_cast<int8_t>(vector[i]));
+      return blob;
+    }
+    case ElementType::kBit: return quantize_binary(vector);
+  }
+  return std::string();
 }
 
 Status check_finite(std::string_view who, const FloatVector& vector) {

@@ -35,6 +35,14 @@ Result<FloatVector> parse_json_vector(std::string_view who, std::string_view jso
 // Reads a float32 BLOB (its size must be a multiple of 4).
 Result<FloatVector> floats_from_blob(std::string_view who, std::string_view blob);
 
+// A vector of `type` from its BLOB form (which must be vector_bytes(type, dimensions) long) as
+// floats: int8 elements as their values, bits as 0 and 1.
+Result<FloatVector> elements_from_blob(std::string_view who, ElementType type, size_t dimensions, std::string_view blob);
+// Checks that JSON-given elements fit `type` (int8: integers from -128 to 127; bit: 0 or 1).
+Status check_elements(std::string_view who, ElementType type, const FloatVector& vector);
+// The BLOB form of a vector of `type` (whose elements check_elements accepted).
+std::string elements_blob(ElementType type, const FloatVector& vector);
+
 // Checks every element is finite (NaN and infinities have no place in a distance).
 Status check_finite(std::string_view who, const FloatVector& vector);
 
