@@ -83,11 +83,11 @@ void HnswGraph::track_incoming() {
 
 NodeId HnswGraph::closest_on_level(const PreparedQuery& query, NodeId entry, int level) const {
   NodeId best = entry;
-  float best_distance = space_->distance(query, entry);
+  float best_distance = space_->distance_fast(query, entry);
   for (bool improved = true; improved;) {
     improved = false;
     for (NodeId next : nodes_[best].links[level]) {
-      float d = space_->distance(query, next);
+      float d = space_->distance_fast(query, next);
       if (d < best_distance) {
         best_distance = d;
         best = next;
@@ -112,7 +112,7 @@ std::vector<Neighbor> HnswGraph::search_level(const PreparedQuery& query, const 
   FarthestQueue results;  // the ef best accepted so far
   for (NodeId entry : entries) {
     marks_[entry] = epoch_;
-    Neighbor start{space_->distance(query, entry), entry};
+    Neighbor start{space_->distance_fast(query, entry), entry};
     candidates.push(start);
     if (allowed == nullptr || (*allowed)(entry)) results.push(start);
   }
@@ -128,7 +128,7 @@ std::vector<Neighbor> HnswGraph::search_level(const PreparedQuery& query, const 
       NodeId next = links[i];
       if (marks_[next] == epoch_) continue;
       marks_[next] = epoch_;
-      float d = space_->distance(query, next);
+      float d = space_->distance_fast(query, next);
       if (results.size() >= ef && d >= results.top().distance) continue;
       candidates.push({d, next});
       if (allowed == nullptr || (*allowed)(next)) {

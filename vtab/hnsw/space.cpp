@@ -55,6 +55,20 @@ void normalize(float* values, size_t n) {
 VectorSpace::VectorSpace(SpaceSettings settings) : settings_(settings) {
   indexed_ = settings.indexed_dimensions == 0 ? settings.dimensions : std::min(settings.indexed_dimensions, settings.dimensions);
   words_ = (indexed_ + 63) / 64;
+  walks_full_vectors_ = settings.quantization == Quantization::kNone && indexed_ == settings.dimensions;
+  switch (settings.metric) {
+    case Metric::kL2:
+    case Metric::kHamming: float_kernel_ = kernels_->l2_squared; break;
+    case Metric::kCosine:
+      float_kernel_ = kernels_->dot;
+      float_offset_ = 1;
+      float_sign_ = -1;
+      break;
+    case Metric::kInnerProduct:
+      float_kernel_ = kernels_->dot;
+      float_sign_ = -1;
+      break;
+  }
 }
 
 void VectorSpace::fill_traversal(const std::vector<float>& full, std::vector<float>& indexed, std::vector<int8_t>& codes,
@@ -157,13 +171,7 @@ PreparedQuery VectorSpace::query_for(NodeId node) const {
 }
 
 float VectorSpace::float_distance(const float* a, const float* b, size_t n) const {
-  switch (settings_.metric) {
-    case Metric::kL2:
-    case Metric::kHamming: return kernels_->l2_squared(a, b, n);
-    case Metric::kCosine: return 1.0f - kernels_->dot(a, b, n);
-    case Metric::kInnerProduct: return -kernels_->dot(a, b, n);
-  }
-  return 0;
+  return float_offset_ + float_sign_ * float_kernel_(a, b, n);
 }
 
 float VectorSpace::int8_distance(const int8_t* a, float a_scale, float a_norm, const int8_t* b, float b_scale,

@@ -71,6 +71,14 @@ class VectorSpace {
   // Traversal distances.
   float distance(const PreparedQuery& query, NodeId node) const;
   float distance(NodeId a, NodeId b) const;
+  // Inline for the common case: the graph's inner loop calls this.
+  float distance_fast(const PreparedQuery& query, NodeId node) const {
+    if (walks_full_vectors_) {
+      return float_offset_ + float_sign_ * float_kernel_(query.full.data(), full_.data() + static_cast<size_t>(node) * settings_.dimensions,
+                                                         settings_.dimensions);
+    }
+    return distance(query, node);
+  }
   // The full-precision distance over every dimension (same scale as traversal for `none`).
   float exact_distance(const PreparedQuery& query, NodeId node) const;
   double user_distance(float exact) const;
@@ -88,6 +96,11 @@ class VectorSpace {
 
   SpaceSettings settings_;
   size_t indexed_;  // traversal dimensions
+  // float_distance = offset + sign * kernel(a, b): the metric chosen once, not per distance.
+  float (*float_kernel_)(const float*, const float*, size_t) = nullptr;
+  float float_offset_ = 0;
+  float float_sign_ = 1;
+  bool walks_full_vectors_ = true;  // no quantization, no prefix: traversal is exact
   size_t words_;    // binary: 64-bit words per vector
   const DistanceKernels* kernels_ = &kernels();
   std::vector<float> full_;        // node-major, `dimensions` each
