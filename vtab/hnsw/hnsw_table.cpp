@@ -339,6 +339,16 @@ Status HnswTable::load() {
   std::vector<int64_t> rowid_of;
   std::unordered_map<int64_t, NodeId> node_of;
   STRATA_ASSIGN_OR_RETURN(int64_t generation, stored_generation());
+  float stored_norm_bound = 0;
+  {
+    // ip's norm bound as it was when the links were chosen (space.h), so that the walk
+    // measures as it did before.
+    STRATA_ASSIGN_OR_RETURN(Statement bound, Statement::prepare(db_, str_cat("SELECT value FROM ", shadow("config"),
+                                                                            " WHERE key = 'ip_norm_bound'")));
+    STRATA_ASSIGN_OR_RETURN(bool row, bound.step());
+    if (row) stored_norm_bound = static_cast<float>(bound.column_double(0));
+    space->set_norm_bound(stored_norm_bound);
+  }
   {
     STRATA_ASSIGN_OR_RETURN(Statement vectors, Statement::prepare(db_, str_cat("SELECT rowid, vector FROM ", shadow("vectors"))));
     while (true) {
@@ -391,6 +401,7 @@ Status HnswTable::load() {
   rowid_of_ = std::move(rowid_of);
   node_of_ = std::move(node_of);
   generation_ = generation;
+  stored_norm_bound_ = stored_norm_bound;
   loaded_ = true;
   return Status::ok();
 }
@@ -408,6 +419,13 @@ Status HnswTable::flush() {
     STRATA_RETURN_IF_ERROR(write->bind_int64(2, graph_->level(node)));
     STRATA_RETURN_IF_ERROR(write->bind_blob(3, std::as_bytes(std::span(blob.data(), blob.size()))));
     STRATA_RETURN_IF_ERROR(write->run());
+  }
+  if (space_->norm_bound() != stored_norm_bound_) {
+    STRATA_ASSIGN_OR_RETURN(Statement* bound, statement(9, str_cat("INSERT OR REPLACE INTO ", shadow("config"),
+                                                                   " VALUES ('ip_norm_bound', ?1)")));
+    STRATA_RETURN_IF_ERROR(bound->bind_double(1, space_->norm_bound()));
+    STRATA_RETURN_IF_ERROR(bound->run());
+    stored_norm_bound_ = space_->norm_bound();
   }
   STRATA_ASSIGN_OR_RETURN(Statement* bump, statement(3, str_cat("UPDATE ", shadow("config"),
                                                                 " SET value = value + 1 WHERE key = 'generation'")));

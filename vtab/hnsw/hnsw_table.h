@@ -121,6 +121,7 @@ class HnswTable {
   std::vector<NodeId> free_nodes_;
   std::optional<int64_t> max_rowid_;              // the largest rowid, when known
   int64_t generation_ = 0;                        // of the shadow tables the graph matches
+  float stored_norm_bound_ = 0;                   // ip's norm bound as the config table holds it
   std::optional<unsigned> data_version_;
   bool changed_ = false;                          // written since the last flush
 };

@@ -55,7 +55,9 @@ void normalize(float* values, size_t n) {
 VectorSpace::VectorSpace(SpaceSettings settings) : settings_(settings) {
   indexed_ = settings.indexed_dimensions == 0 ? settings.dimensions : std::min(settings.indexed_dimensions, settings.dimensions);
   words_ = (indexed_ + 63) / 64;
-  walks_full_vectors_ = settings.quantization == Quantization::kNone && indexed_ == settings.dimensions;
+  augmented_ = settings.metric == Metric::kInnerProduct && settings.quantization == Quantization::kNone &&
+               indexed_ == settings.dimensions;
+  walks_full_vectors_ = settings.quantization == Quantization::kNone && indexed_ == settings.dimensions && !augmented_;
   switch (settings.metric) {
     case Metric::kL2:
     case Metric::kHamming: float_kernel_ = kernels_->l2_squared; break;
@@ -69,11 +71,40 @@ VectorSpace::VectorSpace(SpaceSettings settings) : settings_(settings) {
       float_sign_ = -1;
       break;
   }
+  walk_kernel_ = float_kernel_;
+  walk_offset_ = float_offset_;
+  walk_sign_ = float_sign_;
+  if (augmented_) {
+    walk_width_ = settings.dimensions + 1;
+    walk_kernel_ = kernels_->l2_squared;
+    walk_offset_ = 0;
+    walk_sign_ = 1;
+  } else if (settings.quantization == Quantization::kNone && indexed_ != settings.dimensions) {
+    walk_width_ = indexed_;
+  }
+}
+
+float VectorSpace::extra_element(NodeId node) const {
+  return std::sqrt(std::max(0.0f, norm_bound_ * norm_bound_ - squared_norms_[node]));
+}
+
+void VectorSpace::set_norm_bound(float bound) {
+  if (!augmented_ || bound == norm_bound_) return;
+  norm_bound_ = bound;
+  size_t nodes = squared_norms_.size();
+  for (size_t node = 0; node < nodes; ++node) {
+    walk_[node * walk_width_ + settings_.dimensions] = extra_element(static_cast<NodeId>(node));
+  }
 }
 
 void VectorSpace::fill_traversal(const std::vector<float>& full, std::vector<float>& indexed, std::vector<int8_t>& codes,
                                  float& scale, float& code_norm, std::vector<uint64_t>& bits) const {
   const float* traversal = full.data();
+  if (augmented_) {
+    indexed.assign(full.begin(), full.end());
+    indexed.push_back(0.0f);  // a query's extra element; set() puts a node's own
+    return;
+  }
   if (indexed_ != settings_.dimensions) {
     indexed.assign(full.begin(), full.begin() + static_cast<long>(indexed_));
     if (settings_.metric == Metric::kCosine) normalize(indexed.data(), indexed_);
@@ -122,7 +153,8 @@ void VectorSpace::grow(NodeId node) {
   };
   size_t count = static_cast<size_t>(node) + 1;
   reserve_for(full_, count * settings_.dimensions);
-  if (settings_.quantization == Quantization::kNone && indexed_ != settings_.dimensions) reserve_for(prefix_, count * indexed_);
+  if (walk_width_ > 0) reserve_for(walk_, count * walk_width_);
+  if (augmented_) reserve_for(squared_norms_, count);
   if (settings_.quantization == Quantization::kInt8) {
     reserve_for(codes_, count * indexed_);
     reserve_for(scales_, count);
@@ -136,8 +168,16 @@ void VectorSpace::set(NodeId node, const float* vector) {
   PreparedQuery prepared = prepare(vector);
   std::memcpy(full_.data() + static_cast<size_t>(node) * settings_.dimensions, prepared.full.data(),
               settings_.dimensions * sizeof(float));
-  if (!prefix_.empty()) {
-    std::memcpy(prefix_.data() + static_cast<size_t>(node) * indexed_, prepared.indexed.data(), indexed_ * sizeof(float));
+  if (augmented_) {
+    double squares = 0;
+    for (float x : prepared.full) squares += static_cast<double>(x) * x;
+    squared_norms_[node] = static_cast<float>(squares);
+    float norm = std::sqrt(squared_norms_[node]);
+    if (norm > norm_bound_) set_norm_bound(norm * 1.25f);  // every node's extra element changes
+    prepared.indexed.back() = extra_element(node);
+  }
+  if (walk_width_ > 0) {
+    std::memcpy(walk_.data() + static_cast<size_t>(node) * walk_width_, prepared.indexed.data(), walk_width_ * sizeof(float));
   }
   if (settings_.quantization == Quantization::kInt8) {
     std::memcpy(codes_.data() + static_cast<size_t>(node) * indexed_, prepared.codes.data(), indexed_);
@@ -153,9 +193,9 @@ PreparedQuery VectorSpace::query_for(NodeId node) const {
   PreparedQuery query;
   const float* full = full_.data() + static_cast<size_t>(node) * settings_.dimensions;
   query.full.assign(full, full + settings_.dimensions);
-  if (!prefix_.empty()) {
-    const float* prefix = prefix_.data() + static_cast<size_t>(node) * indexed_;
-    query.indexed.assign(prefix, prefix + indexed_);
+  if (walk_width_ > 0) {
+    const float* walk = walk_.data() + static_cast<size_t>(node) * walk_width_;
+    query.indexed.assign(walk, walk + walk_width_);
   }
   if (settings_.quantization == Quantization::kInt8) {
     const int8_t* codes = codes_.data() + static_cast<size_t>(node) * indexed_;
@@ -195,7 +235,7 @@ float VectorSpace::distance(const PreparedQuery& query, NodeId node) const {
       return static_cast<float>(kernels_->hamming(query.bits.data(), bits_.data() + static_cast<size_t>(node) * words_, words_));
     case Quantization::kNone: break;
   }
-  if (!prefix_.empty()) return float_distance(query.indexed.data(), prefix_.data() + static_cast<size_t>(node) * indexed_, indexed_);
+  if (walk_width_ > 0) return walk_distance(query.indexed.data(), walk_.data() + static_cast<size_t>(node) * walk_width_);
   return exact_distance(query, node);
 }
 
@@ -209,9 +249,8 @@ float VectorSpace::distance(NodeId a, NodeId b) const {
                                                   bits_.data() + static_cast<size_t>(b) * words_, words_));
     case Quantization::kNone: break;
   }
-  if (!prefix_.empty()) {
-    return float_distance(prefix_.data() + static_cast<size_t>(a) * indexed_, prefix_.data() + static_cast<size_t>(b) * indexed_,
-                          indexed_);
+  if (walk_width_ > 0) {
+    return walk_distance(walk_.data() + static_cast<size_t>(a) * walk_width_, walk_.data() + static_cast<size_t>(b) * walk_width_);
   }
   return float_distance(full_.data() + static_cast<size_t>(a) * settings_.dimensions,
                         full_.data() + static_cast<size_t>(b) * settings_.dimensions, settings_.dimensions);
@@ -232,12 +271,13 @@ const void* VectorSpace::traversal_data(NodeId node) const {
     case Quantization::kBinary: return bits_.data() + static_cast<size_t>(node) * words_;
     case Quantization::kNone: break;
   }
-  if (!prefix_.empty()) return prefix_.data() + static_cast<size_t>(node) * indexed_;
+  if (walk_width_ > 0) return walk_.data() + static_cast<size_t>(node) * walk_width_;
   return full_.data() + static_cast<size_t>(node) * settings_.dimensions;
 }
 
 size_t VectorSpace::memory_bytes() const {
-  return full_.capacity() * sizeof(float) + prefix_.capacity() * sizeof(float) + codes_.capacity() +
+  return full_.capacity() * sizeof(float) + walk_.capacity() * sizeof(float) + squared_norms_.capacity() * sizeof(float) +
+         codes_.capacity() +
          (scales_.capacity() + code_norms_.capacity()) * sizeof(float) + bits_.capacity() * sizeof(uint64_t);
 }
 

@@ -7,6 +7,11 @@
 //   - int8 codes with one scale per vector (code = round(x / max|x| * 127)), whose distances
 //     come from an exact integer dot product and two stored norms;
 //   - one sign bit per element (binary), compared by Hamming distance.
+//   - for ip without quantization or prefix: each vector with one more element,
+//     sqrt(B^2 - |x|^2) for a bound B on every norm, and the query with a 0 there. Then the
+//     squared Euclidean distance |q|^2 + B^2 - 2 q.x ranks exactly as -q.x does, and the graph
+//     is built over a true metric, which inner product is not (Bachrach et al., 2014). B grows
+//     by a quarter past the largest norm seen, which changes every node's extra element.
 // Traversal distances only need to rank like the user's distance: squared Euclidean for l2,
 // 1 - dot of unit vectors for cosine, the negative dot product for ip (Hamming for binary).
 // Whenever the traversal form is not the full vector, the search's candidates are re-ranked by
@@ -60,7 +65,10 @@ class VectorSpace {
   Metric metric() const { return settings_.metric; }
   size_t dimensions() const { return settings_.dimensions; }
   // Whether search results must be re-ranked with exact_distance().
-  bool approximate() const { return settings_.quantization != Quantization::kNone || indexed_ != settings_.dimensions; }
+  bool approximate() const { return !walks_full_vectors_; }
+  // ip's norm bound B (0 when unused). Loading restores the stored one before the first set().
+  float norm_bound() const { return norm_bound_; }
+  void set_norm_bound(float bound);
 
   // Stores node's vector (`dimensions` floats).
   void set(NodeId node, const float* vector);
@@ -92,6 +100,10 @@ class VectorSpace {
   void fill_traversal(const std::vector<float>& full, std::vector<float>& indexed, std::vector<int8_t>& codes,
                       float& scale, float& code_norm, std::vector<uint64_t>& bits) const;
   float float_distance(const float* a, const float* b, size_t n) const;
+  float walk_distance(const float* a, const float* b) const {
+    return walk_offset_ + walk_sign_ * walk_kernel_(a, b, walk_width_);
+  }
+  float extra_element(NodeId node) const;
   float int8_distance(const int8_t* a, float a_scale, float a_norm, const int8_t* b, float b_scale, float b_norm) const;
 
   SpaceSettings settings_;
@@ -100,11 +112,20 @@ class VectorSpace {
   float (*float_kernel_)(const float*, const float*, size_t) = nullptr;
   float float_offset_ = 0;
   float float_sign_ = 1;
-  bool walks_full_vectors_ = true;  // no quantization, no prefix: traversal is exact
+  bool walks_full_vectors_ = true;  // no quantization, no prefix, no extra element: traversal is exact
+  // The walk's own floats per node (a prefix, or the vector plus ip's extra element), when the
+  // walk does not use the full vectors or codes: walk_width_ floats each, compared thus.
+  size_t walk_width_ = 0;
+  float (*walk_kernel_)(const float*, const float*, size_t) = nullptr;
+  float walk_offset_ = 0;
+  float walk_sign_ = 1;
+  bool augmented_ = false;   // ip with the extra element
+  float norm_bound_ = 0;     // B
+  std::vector<float> squared_norms_;  // per node, for recomputing the extra element
   size_t words_;    // binary: 64-bit words per vector
   const DistanceKernels* kernels_ = &kernels();
   std::vector<float> full_;        // node-major, `dimensions` each
-  std::vector<float> prefix_;      // node-major, `indexed_` each (only with a prefix and no quantization)
+  std::vector<float> walk_;        // node-major, walk_width_ each
   std::vector<int8_t> codes_;      // node-major, `indexed_` each
   std::vector<float> scales_;      // per node
   std::vector<float> code_norms_;  // per node
