@@ -55,8 +55,9 @@ void normalize(float* values, size_t n) {
 VectorSpace::VectorSpace(SpaceSettings settings) : settings_(settings) {
   indexed_ = settings.indexed_dimensions == 0 ? settings.dimensions : std::min(settings.indexed_dimensions, settings.dimensions);
   words_ = (indexed_ + 63) / 64;
-  augmented_ = settings.metric == Metric::kInnerProduct && settings.quantization == Quantization::kNone &&
-               indexed_ == settings.dimensions;
+  // Binary codes keep only signs, and the extra element is never negative: no use there.
+  augmented_ = settings.metric == Metric::kInnerProduct && settings.quantization != Quantization::kBinary;
+  code_width_ = augmented_ ? indexed_ + 1 : indexed_;
   walks_full_vectors_ = settings.quantization == Quantization::kNone && indexed_ == settings.dimensions && !augmented_;
   switch (settings.metric) {
     case Metric::kL2:
@@ -74,8 +75,8 @@ VectorSpace::VectorSpace(SpaceSettings settings) : settings_(settings) {
   walk_kernel_ = float_kernel_;
   walk_offset_ = float_offset_;
   walk_sign_ = float_sign_;
-  if (augmented_) {
-    walk_width_ = settings.dimensions + 1;
+  if (augmented_ && settings.quantization == Quantization::kNone) {
+    walk_width_ = indexed_ + 1;
     walk_kernel_ = kernels_->l2_squared;
     walk_offset_ = 0;
     walk_sign_ = 1;
@@ -92,17 +93,42 @@ void VectorSpace::set_norm_bound(float bound) {
   if (!augmented_ || bound == norm_bound_) return;
   norm_bound_ = bound;
   size_t nodes = squared_norms_.size();
+  std::vector<float> walk(code_width_);
   for (size_t node = 0; node < nodes; ++node) {
-    walk_[node * walk_width_ + settings_.dimensions] = extra_element(static_cast<NodeId>(node));
+    float extra = extra_element(static_cast<NodeId>(node));
+    if (walk_width_ > 0) walk_[node * walk_width_ + indexed_] = extra;
+    if (settings_.quantization == Quantization::kInt8) {
+      std::memcpy(walk.data(), full_.data() + node * settings_.dimensions, indexed_ * sizeof(float));
+      walk.back() = extra;
+      quantize(walk.data(), codes_.data() + node * code_width_, scales_[node], code_norms_[node]);
+    }
   }
 }
 
-void VectorSpace::fill_traversal(const std::vector<float>& full, std::vector<float>& indexed, std::vector<int8_t>& codes,
-                                 float& scale, float& code_norm, std::vector<uint64_t>& bits) const {
+void VectorSpace::quantize(const float* values, int8_t* codes, float& scale, float& code_norm) const {
+  float largest = 0;
+  for (size_t i = 0; i < code_width_; ++i) largest = std::max(largest, std::fabs(values[i]));
+  scale = largest / 127.0f;
+  code_norm = 0;
+  for (size_t i = 0; i < code_width_; ++i) {
+    long code = scale > 0 ? std::lround(values[i] / scale) : 0;
+    codes[i] = static_cast<int8_t>(std::clamp(code, -127L, 127L));
+    float value = scale * codes[i];
+    code_norm += value * value;
+  }
+}
+
+void VectorSpace::fill_traversal(const std::vector<float>& full, float extra, std::vector<float>& indexed,
+                                 std::vector<int8_t>& codes, float& scale, float& code_norm, std::vector<uint64_t>& bits) const {
   const float* traversal = full.data();
   if (augmented_) {
-    indexed.assign(full.begin(), full.end());
-    indexed.push_back(0.0f);  // a query's extra element; set() puts a node's own
+    indexed.assign(full.begin(), full.begin() + static_cast<long>(indexed_));
+    indexed.push_back(extra);
+    if (settings_.quantization == Quantization::kInt8) {
+      codes.assign(code_width_, 0);
+      quantize(indexed.data(), codes.data(), scale, code_norm);
+      indexed.clear();  // the walk uses the codes
+    }
     return;
   }
   if (indexed_ != settings_.dimensions) {
@@ -112,22 +138,10 @@ void VectorSpace::fill_traversal(const std::vector<float>& full, std::vector<flo
   }
   switch (settings_.quantization) {
     case Quantization::kNone: break;
-    case Quantization::kInt8: {
-      float largest = 0;
-      for (size_t i = 0; i < indexed_; ++i) largest = std::max(largest, std::fabs(traversal[i]));
-      scale = largest / 127.0f;
-      codes.assign(indexed_, 0);
-      code_norm = 0;
-      if (scale > 0) {
-        for (size_t i = 0; i < indexed_; ++i) {
-          long code = std::lround(traversal[i] / scale);
-          codes[i] = static_cast<int8_t>(std::clamp(code, -127L, 127L));
-          float value = scale * codes[i];
-          code_norm += value * value;
-        }
-      }
+    case Quantization::kInt8:
+      codes.assign(code_width_, 0);
+      quantize(traversal, codes.data(), scale, code_norm);
       break;
-    }
     case Quantization::kBinary:
       bits.assign(words_, 0);
       for (size_t i = 0; i < indexed_; ++i) {
@@ -141,7 +155,8 @@ PreparedQuery VectorSpace::prepare(const float* vector) const {
   PreparedQuery query;
   query.full.assign(vector, vector + settings_.dimensions);
   if (settings_.metric == Metric::kCosine) normalize(query.full.data(), settings_.dimensions);
-  fill_traversal(query.full, query.indexed, query.codes, query.scale, query.code_norm, query.bits);
+  // A query's extra element is 0 (space.h); set() gives a node its own.
+  fill_traversal(query.full, 0.0f, query.indexed, query.codes, query.scale, query.code_norm, query.bits);
   return query;
 }
 
@@ -156,7 +171,7 @@ void VectorSpace::grow(NodeId node) {
   if (walk_width_ > 0) reserve_for(walk_, count * walk_width_);
   if (augmented_) reserve_for(squared_norms_, count);
   if (settings_.quantization == Quantization::kInt8) {
-    reserve_for(codes_, count * indexed_);
+    reserve_for(codes_, count * code_width_);
     reserve_for(scales_, count);
     reserve_for(code_norms_, count);
   }
@@ -165,22 +180,26 @@ void VectorSpace::grow(NodeId node) {
 
 void VectorSpace::set(NodeId node, const float* vector) {
   grow(node);
-  PreparedQuery prepared = prepare(vector);
+  PreparedQuery prepared;
+  prepared.full.assign(vector, vector + settings_.dimensions);
+  if (settings_.metric == Metric::kCosine) normalize(prepared.full.data(), settings_.dimensions);
   std::memcpy(full_.data() + static_cast<size_t>(node) * settings_.dimensions, prepared.full.data(),
               settings_.dimensions * sizeof(float));
+  float extra = 0;
   if (augmented_) {
-    double squares = 0;
-    for (float x : prepared.full) squares += static_cast<double>(x) * x;
+    double squares = 0;  // of what the walk sees: the prefix
+    for (size_t i = 0; i < indexed_; ++i) squares += static_cast<double>(prepared.full[i]) * prepared.full[i];
     squared_norms_[node] = static_cast<float>(squares);
     float norm = std::sqrt(squared_norms_[node]);
     if (norm > norm_bound_) set_norm_bound(norm * 1.25f);  // every node's extra element changes
-    prepared.indexed.back() = extra_element(node);
+    extra = extra_element(node);
   }
+  fill_traversal(prepared.full, extra, prepared.indexed, prepared.codes, prepared.scale, prepared.code_norm, prepared.bits);
   if (walk_width_ > 0) {
     std::memcpy(walk_.data() + static_cast<size_t>(node) * walk_width_, prepared.indexed.data(), walk_width_ * sizeof(float));
   }
   if (settings_.quantization == Quantization::kInt8) {
-    std::memcpy(codes_.data() + static_cast<size_t>(node) * indexed_, prepared.codes.data(), indexed_);
+    std::memcpy(codes_.data() + static_cast<size_t>(node) * code_width_, prepared.codes.data(), code_width_);
     scales_[node] = prepared.scale;
     code_norms_[node] = prepared.code_norm;
   }
@@ -198,8 +217,8 @@ PreparedQuery VectorSpace::query_for(NodeId node) const {
     query.indexed.assign(walk, walk + walk_width_);
   }
   if (settings_.quantization == Quantization::kInt8) {
-    const int8_t* codes = codes_.data() + static_cast<size_t>(node) * indexed_;
-    query.codes.assign(codes, codes + indexed_);
+    const int8_t* codes = codes_.data() + static_cast<size_t>(node) * code_width_;
+    query.codes.assign(codes, codes + code_width_);
     query.scale = scales_[node];
     query.code_norm = code_norms_[node];
   }
@@ -216,7 +235,8 @@ float VectorSpace::float_distance(const float* a, const float* b, size_t n) cons
 
 float VectorSpace::int8_distance(const int8_t* a, float a_scale, float a_norm, const int8_t* b, float b_scale,
                                  float b_norm) const {
-  float dot = static_cast<float>(kernels_->dot_int8(a, b, indexed_)) * a_scale * b_scale;
+  float dot = static_cast<float>(kernels_->dot_int8(a, b, code_width_)) * a_scale * b_scale;
+  if (augmented_) return a_norm + b_norm - 2 * dot;  // Euclidean over the extra element too
   switch (settings_.metric) {
     case Metric::kL2:
     case Metric::kHamming: return a_norm + b_norm - 2 * dot;
@@ -229,7 +249,7 @@ float VectorSpace::int8_distance(const int8_t* a, float a_scale, float a_norm, c
 float VectorSpace::distance(const PreparedQuery& query, NodeId node) const {
   switch (settings_.quantization) {
     case Quantization::kInt8:
-      return int8_distance(query.codes.data(), query.scale, query.code_norm, codes_.data() + static_cast<size_t>(node) * indexed_,
+      return int8_distance(query.codes.data(), query.scale, query.code_norm, codes_.data() + static_cast<size_t>(node) * code_width_,
                            scales_[node], code_norms_[node]);
     case Quantization::kBinary:
       return static_cast<float>(kernels_->hamming(query.bits.data(), bits_.data() + static_cast<size_t>(node) * words_, words_));
@@ -242,8 +262,8 @@ float VectorSpace::distance(const PreparedQuery& query, NodeId node) const {
 float VectorSpace::distance(NodeId a, NodeId b) const {
   switch (settings_.quantization) {
     case Quantization::kInt8:
-      return int8_distance(codes_.data() + static_cast<size_t>(a) * indexed_, scales_[a], code_norms_[a],
-                           codes_.data() + static_cast<size_t>(b) * indexed_, scales_[b], code_norms_[b]);
+      return int8_distance(codes_.data() + static_cast<size_t>(a) * code_width_, scales_[a], code_norms_[a],
+                           codes_.data() + static_cast<size_t>(b) * code_width_, scales_[b], code_norms_[b]);
     case Quantization::kBinary:
       return static_cast<float>(kernels_->hamming(bits_.data() + static_cast<size_t>(a) * words_,
                                                   bits_.data() + static_cast<size_t>(b) * words_, words_));
@@ -267,7 +287,7 @@ double VectorSpace::user_distance(float exact) const {
 
 const void* VectorSpace::traversal_data(NodeId node) const {
   switch (settings_.quantization) {
-    case Quantization::kInt8: return codes_.data() + static_cast<size_t>(node) * indexed_;
+    case Quantization::kInt8: return codes_.data() + static_cast<size_t>(node) * code_width_;
     case Quantization::kBinary: return bits_.data() + static_cast<size_t>(node) * words_;
     case Quantization::kNone: break;
   }

@@ -7,11 +7,12 @@
 //   - int8 codes with one scale per vector (code = round(x / max|x| * 127)), whose distances
 //     come from an exact integer dot product and two stored norms;
 //   - one sign bit per element (binary), compared by Hamming distance.
-//   - for ip without quantization or prefix: each vector with one more element,
+//   - for ip without binary codes: each vector (or its prefix) with one more element,
 //     sqrt(B^2 - |x|^2) for a bound B on every norm, and the query with a 0 there. Then the
 //     squared Euclidean distance |q|^2 + B^2 - 2 q.x ranks exactly as -q.x does, and the graph
 //     is built over a true metric, which inner product is not (Bachrach et al., 2014). B grows
-//     by a quarter past the largest norm seen, which changes every node's extra element.
+//     by a quarter past the largest norm seen, which changes every node's extra element (and
+//     its int8 codes, when quantized: those then code the extended vector).
 // Traversal distances only need to rank like the user's distance: squared Euclidean for l2,
 // 1 - dot of unit vectors for cosine, the negative dot product for ip (Hamming for binary).
 // Whenever the traversal form is not the full vector, the search's candidates are re-ranked by
@@ -97,8 +98,11 @@ class VectorSpace {
 
  private:
   void grow(NodeId node);
-  void fill_traversal(const std::vector<float>& full, std::vector<float>& indexed, std::vector<int8_t>& codes,
+  // The walk's forms of a full vector; `extra` is ip's extra element (0 for a query).
+  void fill_traversal(const std::vector<float>& full, float extra, std::vector<float>& indexed, std::vector<int8_t>& codes,
                       float& scale, float& code_norm, std::vector<uint64_t>& bits) const;
+  // int8 codes of code_width_ values with one scale (the value of code 1).
+  void quantize(const float* values, int8_t* codes, float& scale, float& code_norm) const;
   float float_distance(const float* a, const float* b, size_t n) const;
   float walk_distance(const float* a, const float* b) const {
     return walk_offset_ + walk_sign_ * walk_kernel_(a, b, walk_width_);
@@ -123,6 +127,7 @@ class VectorSpace {
   float norm_bound_ = 0;     // B
   std::vector<float> squared_norms_;  // per node, for recomputing the extra element
   size_t words_;    // binary: 64-bit words per vector
+  size_t code_width_;  // int8: codes per vector (the walk's dimensions, plus ip's extra element)
   const DistanceKernels* kernels_ = &kernels();
   std::vector<float> full_;        // node-major, `dimensions` each
   std::vector<float> walk_;        // node-major, walk_width_ each
