@@ -7,6 +7,7 @@
 #include <bit>
 #include <cmath>
 #include <filesystem>
+#include <memory>
 #include <ostream>
 #include <random>
 #include <set>
@@ -119,7 +120,12 @@ class Indexes : public ::testing::TestWithParam<IndexCase> {};
 TEST_P(Indexes, KnnMatchesExactSearchThroughDeletesAndUpdates) {
   const std::string metric = GetParam().metric;
   const std::string quantization = GetParam().quantization;
-  TestDatabase db;
+  const std::string path = (std::filesystem::path(::testing::TempDir()) /
+                            ("hnsw_indexes_" + std::to_string(::getpid()) + "_" + metric + quantization +
+                             std::to_string(GetParam().indexed_dimensions) + ".db")).string();
+  std::filesystem::remove(path);
+  auto owned = std::make_unique<TestDatabase>(path);
+  const TestDatabase& db = *owned;
   db.exec("CREATE VIRTUAL TABLE v USING hnsw(embedding float[32], metric=" + metric + ", quantization=" + quantization +
           (GetParam().indexed_dimensions ? ", dims=" + std::to_string(GetParam().indexed_dimensions) : std::string()) +
           ", m=12, ef_construction=100)");
@@ -173,6 +179,14 @@ TEST_P(Indexes, KnnMatchesExactSearchThroughDeletesAndUpdates) {
   db.exec("INSERT INTO v(v) VALUES ('optimize')");
   EXPECT_EQ(db.scalar("SELECT hnsw_check('v')"), "ok");
   EXPECT_GE(recall(db, metric, queries), bar);
+  // Closed and opened again: the graph is loaded from the shadow tables.
+  owned.reset();
+  {
+    TestDatabase reopened(path);
+    EXPECT_GE(recall(reopened, metric, queries), bar);
+    EXPECT_EQ(reopened.scalar("SELECT hnsw_check('v')"), "ok");
+  }
+  std::filesystem::remove(path);
 }
 
 INSTANTIATE_TEST_SUITE_P(
