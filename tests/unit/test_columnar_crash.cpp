@@ -3,17 +3,13 @@
 // columnar_check() must say 'ok' and the table must hold exactly the state of the last committed
 // transaction — which an ordinary table, replaying the same transactions, provides.
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
-#include <random>
 #include <string>
-#include <thread>
 
+#include "tests/unit/kill_rounds.h"
 #include "tests/unit/test_database.h"
 
 namespace {
@@ -66,22 +62,12 @@ void crash_rounds(const std::string& path, bool wal, int rounds, uint32_t seed) 
     db.exec(std::string("CREATE VIRTUAL TABLE t USING columnar(") + kColumns + ", chunk_rows=700)");
     db.exec("CREATE TABLE progress(committed INTEGER); INSERT INTO progress VALUES (0)");
   }
-  std::mt19937 random(seed);
   TestDatabase replay;
   replay.exec(std::string("CREATE TABLE t(") + kColumns + ")");
   replay.exec("CREATE TABLE progress(committed INTEGER); INSERT INTO progress VALUES (0)");
   int replayed = 0;
   int kills_mid_transaction = 0;
-  for (int round = 0; round < rounds; ++round) {
-    pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) run_child(path, wal);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50 + random() % 400));
-    kill(child, SIGKILL);
-    int status = 0;
-    waitpid(child, &status, 0);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the child stopped by itself (status " << status << ")";
-
+  strata::testing::kill_rounds(rounds, seed, [&] { run_child(path, wal); }, [&](int round) {
     // A hot rollback journal left by the kill means it struck mid-transaction.
     if (!wal && std::filesystem::exists(path + "-journal")) ++kills_mid_transaction;
     TestDatabase reopened(path);
@@ -91,7 +77,7 @@ void crash_rounds(const std::string& path, bool wal, int rounds, uint32_t seed) 
     for (; replayed < committed; ++replayed) replay.exec("BEGIN;" + transaction_sql(replayed + 1) + "COMMIT;");
     ASSERT_EQ(content(reopened.get()), content(replay.get()))
         << "after kill " << round << ", " << committed << " transactions committed";
-  }
+  });
   ::testing::Test::RecordProperty(wal ? "wal_transactions_committed" : "transactions_committed",
                                   std::to_string(replayed));
   if (!wal) ::testing::Test::RecordProperty("kills_with_a_hot_journal", std::to_string(kills_mid_transaction));

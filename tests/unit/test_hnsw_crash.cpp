@@ -4,18 +4,13 @@
 // committed transaction (an ordinary table replaying the same transactions says which), and KNN
 // queries must find them.
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
-#include <random>
-#include <set>
 #include <string>
-#include <thread>
 
+#include "tests/unit/kill_rounds.h"
 #include "tests/unit/test_database.h"
 
 namespace {
@@ -68,21 +63,11 @@ void crash_rounds(const std::string& path, bool wal, int rounds, uint32_t seed) 
     db.exec("CREATE VIRTUAL TABLE v USING hnsw(embedding float[8], m=8, ef_construction=64)");
     db.exec("CREATE TABLE progress(committed INTEGER); INSERT INTO progress VALUES (0)");
   }
-  std::mt19937 random(seed);
   TestDatabase replay;
   replay.exec("CREATE TABLE t(rowid INTEGER PRIMARY KEY, embedding BLOB)");
   replay.exec("CREATE TABLE progress(committed INTEGER); INSERT INTO progress VALUES (0)");
   int replayed = 0;
-  for (int round = 0; round < rounds; ++round) {
-    pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) run_child(path, wal);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50 + random() % 400));
-    kill(child, SIGKILL);
-    int status = 0;
-    waitpid(child, &status, 0);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the child stopped by itself (status " << status << ")";
-
+  strata::testing::kill_rounds(rounds, seed, [&] { run_child(path, wal); }, [&](int round) {
     TestDatabase reopened(path);
     ASSERT_EQ(reopened.scalar("SELECT hnsw_check('v')"), "ok") << "after kill " << round;
     int committed = std::stoi(reopened.scalar("SELECT committed FROM progress"));
@@ -94,7 +79,7 @@ void crash_rounds(const std::string& path, bool wal, int rounds, uint32_t seed) 
         "SELECT count(*) FROM v AS outer_row WHERE outer_row.rowid NOT IN "
         "(SELECT rowid FROM v WHERE embedding MATCH outer_row.embedding AND k = 3 AND ef_search = 64)");
     EXPECT_EQ(misses, "0") << "after kill " << round;
-  }
+  });
   ::testing::Test::RecordProperty(wal ? "wal_transactions_committed" : "transactions_committed", std::to_string(replayed));
   EXPECT_GT(replayed, 0) << "no transaction committed: the kills came too early to test anything";
 }

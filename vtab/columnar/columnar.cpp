@@ -46,6 +46,7 @@
 #include "ext/module_arguments.h"
 #include "ext/sqlite_handles.h"
 #include "ext/sqlite_shim.h"
+#include "ext/vtab_module.h"
 #include "ext/str_cat.h"
 #include "vtab/columnar/cursor.h"
 #include "vtab/columnar/filter.h"
@@ -78,17 +79,6 @@ int x_create(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_
 
 int x_connect(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out, char** error) {
   return open_table(db, aux, argc, argv, out, error, false);
-}
-
-int x_disconnect(sqlite3_vtab* vtab) {
-  delete ColumnarTable::from(vtab);
-  return SQLITE_OK;
-}
-
-int x_destroy(sqlite3_vtab* vtab) {
-  int rc = vtab_call(vtab, [&] { return ColumnarTable::from(vtab)->destroy(); });
-  if (rc == SQLITE_OK) delete ColumnarTable::from(vtab);
-  return rc;
 }
 
 // The single-column key index (UNIQUE constraint or index= column) on `column` that compares
@@ -300,34 +290,6 @@ int x_rowid(sqlite3_vtab_cursor* cursor, sqlite3_int64* rowid) {
   return SQLITE_OK;
 }
 
-int x_update(sqlite3_vtab* vtab, int argc, sqlite3_value** argv, sqlite3_int64* rowid) {
-  return vtab_call(vtab, [&] { return ColumnarTable::from(vtab)->update(argc, argv, rowid); });
-}
-
-int x_begin(sqlite3_vtab* vtab) {
-  return vtab_call(vtab, [&] { return ColumnarTable::from(vtab)->on_begin(); });
-}
-int x_sync(sqlite3_vtab* vtab) {
-  return vtab_call(vtab, [&] { return ColumnarTable::from(vtab)->on_sync(); });
-}
-int x_commit(sqlite3_vtab* vtab) {
-  return vtab_call(vtab, [&] { return ColumnarTable::from(vtab)->on_commit(); });
-}
-int x_rollback(sqlite3_vtab* vtab) {
-  return vtab_call(vtab, [&] { return ColumnarTable::from(vtab)->on_rollback(); });
-}
-int x_savepoint(sqlite3_vtab* vtab, int) {
-  return vtab_call(vtab, [&] { return ColumnarTable::from(vtab)->on_savepoint(); });
-}
-int x_release(sqlite3_vtab*, int) { return SQLITE_OK; }
-int x_rollback_to(sqlite3_vtab* vtab, int) {
-  return vtab_call(vtab, [&] { return ColumnarTable::from(vtab)->on_rollback_to(); });
-}
-
-int x_rename(sqlite3_vtab* vtab, const char* new_name) {
-  return vtab_call(vtab, [&] { return ColumnarTable::from(vtab)->rename(new_name); });
-}
-
 int x_shadow_name(const char* suffix) {
   std::string_view name(suffix);
   if (name == "meta" || name == "chunks" || name == "columns") return 1;
@@ -348,8 +310,6 @@ sqlite3_module make_columnar_module() {
   module.xCreate = x_create;
   module.xConnect = x_connect;
   module.xBestIndex = x_best_index;
-  module.xDisconnect = x_disconnect;
-  module.xDestroy = x_destroy;
   module.xOpen = x_open;
   module.xClose = x_close;
   module.xFilter = x_filter;
@@ -357,16 +317,8 @@ sqlite3_module make_columnar_module() {
   module.xEof = x_eof;
   module.xColumn = x_column;
   module.xRowid = x_rowid;
-  module.xUpdate = x_update;
-  module.xBegin = x_begin;
-  module.xSync = x_sync;
-  module.xCommit = x_commit;
-  module.xRollback = x_rollback;
-  module.xRename = x_rename;
-  module.xSavepoint = x_savepoint;
-  module.xRelease = x_release;
-  module.xRollbackTo = x_rollback_to;
   module.xShadowName = x_shadow_name;
+  add_table_methods<ColumnarTable>(module);
   return module;
 }
 

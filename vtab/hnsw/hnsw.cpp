@@ -35,6 +35,7 @@
 
 #include "ext/sqlite_handles.h"
 #include "ext/sqlite_shim.h"
+#include "ext/vtab_module.h"
 #include "ext/str_cat.h"
 #include "vtab/hnsw/hnsw_table.h"
 #include "vtab/hnsw/vector_functions.h"
@@ -74,16 +75,6 @@ int x_create(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vtab
 int x_connect(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vtab** out, char** error) {
   return open_table(db, argc, argv, out, error, false);
 }
-int x_disconnect(sqlite3_vtab* vtab) {
-  delete HnswTable::from(vtab);
-  return SQLITE_OK;
-}
-int x_destroy(sqlite3_vtab* vtab) {
-  int rc = vtab_call(vtab, [&] { return HnswTable::from(vtab)->destroy(); });
-  if (rc == SQLITE_OK) delete HnswTable::from(vtab);
-  return rc;
-}
-
 int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
   return vtab_call(vtab, [&]() -> Status {
     int match = -1, k = -1, ef = -1, limit = -1, rowid_equals = -1, rowid_in = -1;
@@ -285,31 +276,6 @@ int x_rowid(sqlite3_vtab_cursor* vtab_cursor, sqlite3_int64* rowid) {
   return SQLITE_OK;
 }
 
-int x_update(sqlite3_vtab* vtab, int argc, sqlite3_value** argv, sqlite3_int64* rowid) {
-  return vtab_call(vtab, [&] { return HnswTable::from(vtab)->update(argc, argv, rowid); });
-}
-int x_begin(sqlite3_vtab* vtab) {
-  return vtab_call(vtab, [&] { return HnswTable::from(vtab)->on_begin(); });
-}
-int x_sync(sqlite3_vtab* vtab) {
-  return vtab_call(vtab, [&] { return HnswTable::from(vtab)->on_sync(); });
-}
-int x_commit(sqlite3_vtab*) { return SQLITE_OK; }
-int x_rollback(sqlite3_vtab* vtab) {
-  return vtab_call(vtab, [&] { return HnswTable::from(vtab)->on_rollback(); });
-}
-int x_savepoint(sqlite3_vtab* vtab, int) {
-  return vtab_call(vtab, [&] { return HnswTable::from(vtab)->on_savepoint(); });
-}
-int x_release(sqlite3_vtab*, int) { return SQLITE_OK; }
-int x_rollback_to(sqlite3_vtab* vtab, int) {
-  // Links are written at every savepoint, so the shadow tables hold the savepoint's state:
-  // the in-memory graph is dropped and loaded from them again when next needed.
-  return vtab_call(vtab, [&] { return HnswTable::from(vtab)->on_rollback(); });
-}
-int x_rename(sqlite3_vtab* vtab, const char* new_name) {
-  return vtab_call(vtab, [&] { return HnswTable::from(vtab)->rename(new_name); });
-}
 int x_shadow_name(const char* suffix) {
   std::string_view name(suffix);
   return name == "config" || name == "vectors" || name == "links" ? 1 : 0;
@@ -321,8 +287,6 @@ sqlite3_module make_module() {
   module.xCreate = x_create;
   module.xConnect = x_connect;
   module.xBestIndex = x_best_index;
-  module.xDisconnect = x_disconnect;
-  module.xDestroy = x_destroy;
   module.xOpen = x_open;
   module.xClose = x_close;
   module.xFilter = x_filter;
@@ -330,16 +294,8 @@ sqlite3_module make_module() {
   module.xEof = x_eof;
   module.xColumn = x_column;
   module.xRowid = x_rowid;
-  module.xUpdate = x_update;
-  module.xBegin = x_begin;
-  module.xSync = x_sync;
-  module.xCommit = x_commit;
-  module.xRollback = x_rollback;
-  module.xRename = x_rename;
-  module.xSavepoint = x_savepoint;
-  module.xRelease = x_release;
-  module.xRollbackTo = x_rollback_to;
   module.xShadowName = x_shadow_name;
+  add_table_methods<HnswTable>(module);
   return module;
 }
 

@@ -66,10 +66,14 @@ class HnswTable {
   Status on_begin();
   Status on_sync() { return flush(); }
   Status on_savepoint() { return flush(); }
+  Status on_commit() { return Status::ok(); }  // on_sync wrote everything
   Status on_rollback() {
     discard();
     return Status::ok();
   }
+  // Links are written at every savepoint, so the shadow tables hold the savepoint's state: the
+  // in-memory graph is dropped and loaded from them again when next needed.
+  Status on_rollback_to() { return on_rollback(); }
   Status destroy();
   Status rename(const std::string& new_name);
 
