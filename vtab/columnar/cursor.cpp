@@ -159,9 +159,11 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
   table_->refresh_cache();
   eof_ = false;
   grouped_ = false;
+  sorted_rows_.reset();
   if (plan & kPlanGrouped) {
     const char* column = idx_str ? std::strchr(idx_str, '/') : nullptr;
     if (column == nullptr) return Status::internal("columnar: malformed grouping plan");
+    if (plan & kPlanGroupedBySort) return sort_rows_by(std::atoi(column + 1));
     return group_rows(std::atoi(column + 1));
   }
   return advance_past_offset();
@@ -273,14 +275,107 @@ Status ColumnarCursor::position_on_group_entry() {
     return Status::ok();
   }
   current_buffered_ = -1;
+  STRATA_ASSIGN_OR_RETURN(grouped_chunk_rows_, grouped_chunk(chunk));
+  grouped_position_ = position;
+  return Status::ok();
+}
+
+Result<const ChunkRows*> ColumnarCursor::grouped_chunk(size_t chunk) {
   if (chunk >= grouped_chunks_.size()) return Status::internal("columnar: bad grouped row");
   if (!grouped_chunks_[chunk]) {
     STRATA_ASSIGN_OR_RETURN(ChunkRows rows, table_->read_chunk_rows(chunks_[chunk], column_mask_));
     grouped_chunks_[chunk] = std::make_unique<ChunkRows>(std::move(rows));
   }
-  grouped_chunk_rows_ = grouped_chunks_[chunk].get();
+  return grouped_chunks_[chunk].get();
+}
+
+// Sorted delivery (key_sorted_rows.h): one pass over the matching rows stages each with its key
+// and the values of the other columns the query uses; then they come out in key order.
+Status ColumnarCursor::sort_rows_by(int column) {
+  const TableSchema& schema = table_->schema();
+  const int column_count = static_cast<int>(schema.columns.size());
+  if (column < 0 || column >= column_count) return Status::internal("columnar: bad grouping column");
+  const std::string& collation_name = schema.columns[column].collation;
+  Collation collation = Collation::kBinary;
+  if (equals_ignore_case(collation_name, "NOCASE")) collation = Collation::kNoCase;
+  if (equals_ignore_case(collation_name, "RTRIM")) collation = Collation::kRtrim;
+  std::vector<int> slots{column};
+  sorted_slot_of_column_.assign(static_cast<size_t>(column_count), -1);
+  sorted_slot_of_column_[column] = 0;
+  for (int c = 0; c < column_count; ++c) {
+    bool used = (column_mask_ >> std::min(c, 63)) & 1;
+    if (!used || c == column || c == schema.rowid_alias) continue;
+    sorted_slot_of_column_[c] = static_cast<int>(slots.size());
+    slots.push_back(c);
+  }
+  sorted_rows_ = std::make_unique<KeySortedRows>(collation, slots.size());
+  sorted_kept_alive_.clear();
+  std::vector<ValueView> values(slots.size());
+  STRATA_RETURN_IF_ERROR(advance());
+  while (!eof_) {
+    uint64_t reference;
+    bool buffered = current_buffered_ >= 0;
+    if (buffered) {
+      auto position = static_cast<uint32_t>(current_buffered_);
+      reference = (kBufferedRow << 32) | position;
+      for (size_t i = 0; i < slots.size(); ++i) {
+        values[i] = slots[i] == schema.rowid_alias ? ValueView::of_integer(current_rowid_) : pending_.inserts->value(slots[i], position);
+      }
+    } else {
+      const ChunkRows& rows = current_chunk_->rows;
+      size_t position = rows.position(current_chunk_->position);
+      reference = (static_cast<uint64_t>(current_chunk_->chunk_index) << 32) | position;
+      for (size_t i = 0; i < slots.size(); ++i) {
+        values[i] = slots[i] == schema.rowid_alias ? ValueView::of_integer(current_rowid_) : rows.columns[slots[i]]->get(position);
+      }
+      // The sorted rows point into text and blob keys: keep their vectors.
+      if (slots[0] != schema.rowid_alias && (values[0].type == ValueType::kText || values[0].type == ValueType::kBlob) &&
+          (sorted_kept_alive_.empty() || sorted_kept_alive_.back() != rows.columns[slots[0]])) {
+        sorted_kept_alive_.push_back(rows.columns[slots[0]]);
+      }
+    }
+    // A buffered row's bytes may move if the statement writes to the table: copy its key.
+    sorted_rows_->add(reference, values, buffered);
+    STRATA_RETURN_IF_ERROR(next());
+  }
+  sorted_rows_->finish();
+  grouped_ = true;
+  grouped_chunks_.clear();
+  grouped_chunks_.resize(chunks_.size());
+  grouped_chunk_rows_ = nullptr;
+  active_.clear();
+  current_chunk_ = nullptr;
+  current_buffered_ = -1;
+  return position_on_sorted_entry();
+}
+
+Status ColumnarCursor::position_on_sorted_entry() {
+  if (sorted_rows_->at_end()) {
+    eof_ = true;
+    return Status::ok();
+  }
+  eof_ = false;
+  uint64_t reference = sorted_rows_->reference();
+  size_t chunk = static_cast<size_t>(reference >> 32);
+  size_t position = static_cast<size_t>(reference & 0xffffffffu);
+  if (chunk == kBufferedRow) {
+    current_buffered_ = static_cast<int64_t>(position);
+    current_rowid_ = pending_.inserts->rowid(static_cast<uint32_t>(position));
+    return Status::ok();
+  }
+  current_buffered_ = -1;
+  // The chunk's decoded rows are read only if a value must be looked up (lazily, column()).
+  sorted_chunk_ = chunk;
+  grouped_chunk_rows_ = nullptr;
   grouped_position_ = position;
   return Status::ok();
+}
+
+Result<int64_t> ColumnarCursor::rowid_value() {
+  if (sorted_rows_ && grouped_ && current_buffered_ < 0 && grouped_chunk_rows_ == nullptr) {
+    STRATA_ASSIGN_OR_RETURN(grouped_chunk_rows_, grouped_chunk(sorted_chunk_));
+  }
+  return rowid();
 }
 
 // Skips OFFSET rows: whole chunks by their row counts where nothing else can interleave (no
@@ -470,6 +565,10 @@ void ColumnarCursor::skip_filtered_pending() {
 }
 
 Status ColumnarCursor::next() {
+  if (grouped_ && sorted_rows_) {
+    sorted_rows_->next();
+    return position_on_sorted_entry();
+  }
   if (grouped_) {
     ++grouped_next_;
     return position_on_group_entry();
@@ -494,12 +593,25 @@ Status ColumnarCursor::next() {
 
 Status ColumnarCursor::column(sqlite3_context* context, int column) {
   if (column == table_->schema().rowid_alias) {
-    sqlite3_result_int64(context, rowid());
+    STRATA_ASSIGN_OR_RETURN(int64_t value, rowid_value());
+    sqlite3_result_int64(context, value);
     return Status::ok();
+  }
+  if (grouped_ && sorted_rows_) {
+    int slot = sorted_slot_of_column_[column];
+    if (slot >= 0) {
+      if (std::optional<ValueView> value = sorted_rows_->value(static_cast<size_t>(slot))) {
+        set_result(context, *value);
+        return Status::ok();
+      }
+    }
   }
   if (current_buffered_ >= 0) {
     set_result(context, pending_.inserts->value(column, static_cast<uint32_t>(current_buffered_)));
     return Status::ok();
+  }
+  if (grouped_ && sorted_rows_ && grouped_chunk_rows_ == nullptr) {
+    STRATA_ASSIGN_OR_RETURN(grouped_chunk_rows_, grouped_chunk(sorted_chunk_));
   }
   if (grouped_) {
     if (grouped_chunk_rows_ == nullptr || !grouped_chunk_rows_->columns[column]) {

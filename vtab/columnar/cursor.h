@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "vtab/columnar/filter.h"
+#include "vtab/columnar/key_sorted_rows.h"
 #include "vtab/columnar/table.h"
 
 namespace strata::columnar {
@@ -34,6 +35,9 @@ inline int encode_key_lookup(int key_index, int filter) { return ((key_index + 1
 // Bit 24: rows are delivered grouped by one column, in ascending SQLite order of its values
 // under the column's collation; the column's number ends idxStr as "/<column>".
 inline constexpr int kPlanGrouped = 1 << 24;
+// Bit 25 (with bit 24): the rows are sorted by the column in range partitions (key_sorted_rows.h),
+// for GROUP BY and DISTINCT on a column with many distinct values; same order as bit 24 alone.
+inline constexpr int kPlanGroupedBySort = 1 << 25;
 
 class ColumnarCursor {
  public:
@@ -61,10 +65,12 @@ class ColumnarCursor {
   }
   bool eof() const { return eof_; }
   Status column(sqlite3_context* context, int column);
+  // The current rowid, reading the chunk's rowids first if sorted delivery has not yet.
+  Result<int64_t> rowid_value();
   int64_t rowid() const {
     // Grouped delivery visits rows out of order; most queries never ask for their rowids, so
     // the (cache-missing) lookup waits until one does.
-    if (grouped_ && current_buffered_ < 0 && grouped_chunk_rows_ != nullptr) {
+    if (grouped_ && current_buffered_ < 0 && grouped_chunk_rows_ != nullptr) {  // also when sorted
       return (*grouped_chunk_rows_->all_rowids)[grouped_position_];
     }
     return current_rowid_;
@@ -89,6 +95,10 @@ class ColumnarCursor {
   int64_t buffered_rowid_at(size_t i) const { return pending_.inserts->rowid(buffered_at(i)); }
   Status group_rows(int column);
   Status position_on_group_entry();
+  Status sort_rows_by(int column);
+  Status position_on_sorted_entry();
+  // The decoded rows of chunk `chunk` (an index into chunks_), read once while groups are emitted.
+  Result<const ChunkRows*> grouped_chunk(size_t chunk);
   Status look_up_key_rowids(int key_index, const ColumnFilter& filter);
   void skip_filtered_pending();
 
@@ -111,6 +121,12 @@ class ColumnarCursor {
   std::vector<std::unique_ptr<ChunkRows>> grouped_chunks_;
   const ChunkRows* grouped_chunk_rows_ = nullptr;
   size_t grouped_position_ = 0;
+  // Sorted delivery: the rows, which slot holds each column's value (-1: read it through the
+  // row's reference), and the decoded key columns whose text the sorted rows point into.
+  std::unique_ptr<KeySortedRows> sorted_rows_;
+  std::vector<int> sorted_slot_of_column_;
+  std::vector<std::shared_ptr<const ColumnVector>> sorted_kept_alive_;
+  size_t sorted_chunk_ = 0;  // the current row's chunk (an index into chunks_)
   bool limited_ = false;
   int64_t remaining_limit_ = 0;  // with LIMIT: rows still allowed, the current one included
   int64_t remaining_offset_ = 0;  // rows still to skip
