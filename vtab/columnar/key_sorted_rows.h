@@ -39,12 +39,12 @@ class KeySortedRows {
   // Partitions and sorts; call once, after the last add().
   void finish();
 
-  bool at_end() const { return partition_ >= partitions_.size(); }
-  void next();
-  uint64_t reference() const { return current().references[order_index()]; }
+  bool at_end() const { return position_ >= rows_.references.size(); }
+  void next() { ++position_; }
+  uint64_t reference() const { return rows_.references[position_]; }
   // The current row's value in `slot`, or nullopt when it was not kept (read it by reference).
   std::optional<ValueView> value(size_t slot) const;
-  size_t rows() const { return staged_.references.size(); }
+  size_t rows() const { return rows_.references.size(); }
 
   // Bytes per row, for planning.
   static size_t row_bytes(size_t slots, bool text_key) { return 2 * (8 + 9 * slots + (text_key ? 16 : 0)); }
@@ -60,20 +60,17 @@ class KeySortedRows {
     std::vector<int64_t> payloads;  // the integer, or the double's bits
     std::vector<uint8_t> types;     // ValueType, or kByReference
     std::vector<std::string_view> key_bytes;  // text/blob keys; empty while all keys are numbers
-    std::vector<uint32_t> order;    // sorted: row indexes in key order
   };
   ValueView key_of(const Rows& rows, size_t row) const;
-  size_t order_index() const { return current().order[position_]; }
-  const Rows& current() const { return partitions_[partition_]; }
-  void skip_empty();
+  // The rows of [begin, end) in key order (ties in row order): their indexes.
+  std::vector<uint32_t> sorted_order(size_t begin, size_t end) const;
 
   Collation collation_;
   size_t slots_;
-  Rows staged_;
+  bool integer_keys_ = true;  // every key so far is an integer
+  Rows rows_;  // staged in scan order; after finish(), in key order
   std::vector<std::pair<size_t, ValueView>> sample_;  // (row, key)
-  std::vector<Rows> partitions_;
   std::deque<std::string> copied_keys_;
-  size_t partition_ = 0;
   size_t position_ = 0;
 };
 
