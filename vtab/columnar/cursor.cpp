@@ -214,7 +214,7 @@ Status ColumnarCursor::group_rows(int column) {
       }
       key = current_chunk_->rows.value(column, current_chunk_->position);
     }
-    if (is_alias) key = ValueView::of_integer(current_rowid_);
+    if (is_alias) key = ValueView::of_integer(rowid());
     std::vector<uint64_t>* group;
     if (key.type == ValueType::kInteger) {
       group = &integer_groups[key.integer];
@@ -326,7 +326,8 @@ Status ColumnarCursor::sort_rows_by(int column) {
       size_t position = rows.position(current_chunk_->position);
       reference = (static_cast<uint64_t>(current_chunk_->chunk_index) << 32) | position;
       for (size_t i = 0; i < slots.size(); ++i) {
-        values[i] = slots[i] == schema.rowid_alias ? ValueView::of_integer(current_rowid_) : rows.columns[slots[i]]->get(position);
+        values[i] = slots[i] == schema.rowid_alias ? ValueView::of_integer(rows.rowid(current_chunk_->position))
+                                                   : rows.columns[slots[i]]->get(position);
       }
       // The sorted rows point into text and blob keys: keep their vectors.
       if (slots[0] != schema.rowid_alias && (values[0].type == ValueType::kText || values[0].type == ValueType::kBlob) &&

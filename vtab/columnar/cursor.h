@@ -60,7 +60,7 @@ class ColumnarCursor {
       if (remaining_limit_ <= 1) return false;  // next() ends the scan
       --remaining_limit_;
     }
-    current_rowid_ = current_chunk_->rows.rowid(++current_chunk_->position);
+    ++current_chunk_->position;  // the rowid is looked up only if asked for (count(*) never does)
     return true;
   }
   bool eof() const { return eof_; }
@@ -73,6 +73,7 @@ class ColumnarCursor {
     if (grouped_ && current_buffered_ < 0 && grouped_chunk_rows_ != nullptr) {  // also when sorted
       return (*grouped_chunk_rows_->all_rowids)[grouped_position_];
     }
+    if (current_chunk_ != nullptr) return current_chunk_->rows.rowid(current_chunk_->position);
     return current_rowid_;
   }
 
@@ -145,7 +146,7 @@ class ColumnarCursor {
   size_t pending_end_ = 0;
 
   bool eof_ = true;
-  int64_t current_rowid_ = 0;
+  int64_t current_rowid_ = 0;  // of a buffered row; a chunk row's comes from its chunk (rowid())
   int64_t current_buffered_ = -1;  // the current row's position in the write buffer, or -1
 };
 
