@@ -266,18 +266,23 @@ Status ColumnarCursor::position_on_group_entry() {
     return Status::ok();
   }
   eof_ = false;
-  uint64_t reference = grouped_rows_[grouped_group_][grouped_next_];
+  position_on_reference(grouped_rows_[grouped_group_][grouped_next_]);
+  return Status::ok();
+}
+
+void ColumnarCursor::position_on_reference(uint64_t reference) {
   size_t chunk = static_cast<size_t>(reference >> 32);
   size_t position = static_cast<size_t>(reference & 0xffffffffu);
   if (chunk == kBufferedRow) {
     current_buffered_ = static_cast<int64_t>(position);
     current_rowid_ = pending_.inserts->rowid(static_cast<uint32_t>(position));
-    return Status::ok();
+    return;
   }
   current_buffered_ = -1;
-  STRATA_ASSIGN_OR_RETURN(grouped_chunk_rows_, grouped_chunk(chunk));
+  // The chunk's decoded rows are read only when a value or the rowid is asked for.
+  grouped_chunk_index_ = chunk;
+  grouped_chunk_rows_ = nullptr;
   grouped_position_ = position;
-  return Status::ok();
 }
 
 Result<const ChunkRows*> ColumnarCursor::grouped_chunk(size_t chunk) {
@@ -356,25 +361,13 @@ Status ColumnarCursor::position_on_sorted_entry() {
     return Status::ok();
   }
   eof_ = false;
-  uint64_t reference = sorted_rows_->reference();
-  size_t chunk = static_cast<size_t>(reference >> 32);
-  size_t position = static_cast<size_t>(reference & 0xffffffffu);
-  if (chunk == kBufferedRow) {
-    current_buffered_ = static_cast<int64_t>(position);
-    current_rowid_ = pending_.inserts->rowid(static_cast<uint32_t>(position));
-    return Status::ok();
-  }
-  current_buffered_ = -1;
-  // The chunk's decoded rows are read only if a value must be looked up (lazily, column()).
-  sorted_chunk_ = chunk;
-  grouped_chunk_rows_ = nullptr;
-  grouped_position_ = position;
+  position_on_reference(sorted_rows_->reference());
   return Status::ok();
 }
 
 Result<int64_t> ColumnarCursor::rowid_value() {
-  if (sorted_rows_ && grouped_ && current_buffered_ < 0 && grouped_chunk_rows_ == nullptr) {
-    STRATA_ASSIGN_OR_RETURN(grouped_chunk_rows_, grouped_chunk(sorted_chunk_));
+  if (grouped_ && current_buffered_ < 0 && grouped_chunk_rows_ == nullptr) {
+    STRATA_ASSIGN_OR_RETURN(grouped_chunk_rows_, grouped_chunk(grouped_chunk_index_));
   }
   return rowid();
 }
@@ -611,8 +604,8 @@ Status ColumnarCursor::column(sqlite3_context* context, int column) {
     set_result(context, pending_.inserts->value(column, static_cast<uint32_t>(current_buffered_)));
     return Status::ok();
   }
-  if (grouped_ && sorted_rows_ && grouped_chunk_rows_ == nullptr) {
-    STRATA_ASSIGN_OR_RETURN(grouped_chunk_rows_, grouped_chunk(sorted_chunk_));
+  if (grouped_ && grouped_chunk_rows_ == nullptr) {
+    STRATA_ASSIGN_OR_RETURN(grouped_chunk_rows_, grouped_chunk(grouped_chunk_index_));
   }
   if (grouped_) {
     if (grouped_chunk_rows_ == nullptr || !grouped_chunk_rows_->columns[column]) {

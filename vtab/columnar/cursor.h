@@ -65,7 +65,7 @@ class ColumnarCursor {
   }
   bool eof() const { return eof_; }
   Status column(sqlite3_context* context, int column);
-  // The current rowid, reading the chunk's rowids first if sorted delivery has not yet.
+  // The current rowid, reading the chunk's rowids first if grouped delivery has not yet.
   Result<int64_t> rowid_value();
   int64_t rowid() const {
     // Grouped delivery visits rows out of order; most queries never ask for their rowids, so
@@ -98,6 +98,8 @@ class ColumnarCursor {
   Status position_on_group_entry();
   Status sort_rows_by(int column);
   Status position_on_sorted_entry();
+  // Makes the row a grouped reference names current (both grouped deliveries).
+  void position_on_reference(uint64_t reference);
   // The decoded rows of chunk `chunk` (an index into chunks_), read once while groups are emitted.
   Result<const ChunkRows*> grouped_chunk(size_t chunk);
   Status look_up_key_rowids(int key_index, const ColumnFilter& filter);
@@ -120,6 +122,9 @@ class ColumnarCursor {
   // Each chunk's rows, read once and kept while the groups are emitted: a group's rows are
   // spread over many chunks, and emission visits them group by group.
   std::vector<std::unique_ptr<ChunkRows>> grouped_chunks_;
+  // The current row: its chunk (an index into chunks_), that chunk's rows once read (null until
+  // a value or the rowid is asked for), and its position in them.
+  size_t grouped_chunk_index_ = 0;
   const ChunkRows* grouped_chunk_rows_ = nullptr;
   size_t grouped_position_ = 0;
   // Sorted delivery: the rows, which slot holds each column's value (-1: read it through the
@@ -127,7 +132,7 @@ class ColumnarCursor {
   std::unique_ptr<KeySortedRows> sorted_rows_;
   std::vector<int> sorted_slot_of_column_;
   std::vector<std::shared_ptr<const ColumnVector>> sorted_kept_alive_;
-  size_t sorted_chunk_ = 0;  // the current row's chunk (an index into chunks_)
+
   bool limited_ = false;
   int64_t remaining_limit_ = 0;  // with LIMIT: rows still allowed, the current one included
   int64_t remaining_offset_ = 0;  // rows still to skip
