@@ -358,7 +358,9 @@ EncodedChunk encode_chunk(const ChunkEncoding& encoding, const std::vector<int64
 
 Result<int64_t> ChunkStore::write_chunk(const Value& partition, const std::vector<int64_t>& rowids,
                                         const std::vector<ColumnVector>& columns) {
-  return store_chunk(partition, encode_chunk(chunk_encoding(), rowids, columns, true));
+  // Starting threads costs tens of microseconds: worth it for big chunks, not for a small commit.
+  constexpr size_t kRowsWorthThreads = 4096;
+  return store_chunk(partition, encode_chunk(chunk_encoding(), rowids, columns, rowids.size() >= kRowsWorthThreads));
 }
 
 ChunkEncoding ChunkStore::chunk_encoding() const {
