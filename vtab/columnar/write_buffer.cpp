@@ -101,17 +101,4 @@ std::vector<uint32_t> WriteBuffer::live_positions_in_rowid_order() const {
   return positions;
 }
 
-void WriteBuffer::take_all(std::vector<int64_t>& rowids, std::vector<ColumnVector>& columns) {
-  rowids = std::move(rowids_);
-  columns = std::move(columns_);
-  rowids_.clear();
-  columns_.assign(columns.size(), ColumnVector());
-  dead_since_.clear();
-  index_.clear();
-  rowid_order_.reset();
-  live_rows_ = 0;
-  bytes_ = 0;
-  ascending_ = true;
-}
-
 }  // namespace strata::columnar

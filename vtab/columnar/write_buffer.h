@@ -54,7 +54,6 @@ class WriteBuffer {
   bool visible(uint32_t position, const Snapshot& snapshot) const {
     return position < snapshot.size && dead_since_[position] > snapshot.generation;
   }
-  bool is_live(uint32_t position) const { return dead_since_[position] == kLive; }
   int64_t rowid(uint32_t position) const { return rowids_[position]; }
   ValueView value(int column, uint32_t position) const { return columns_[column].get(position); }
 
@@ -68,9 +67,6 @@ class WriteBuffer {
 
   const std::vector<int64_t>& rowids() const { return rowids_; }
   const std::vector<ColumnVector>& columns() const { return columns_; }
-  // Moves the rowids and columns out, leaving the buffer empty. Only for a buffer nobody else
-  // holds, whose rows are all live.
-  void take_all(std::vector<int64_t>& rowids, std::vector<ColumnVector>& columns);
 
  private:
   static constexpr uint32_t kLive = UINT32_MAX;

@@ -60,7 +60,6 @@ class HnswGraph {
   int level(NodeId node) const { return nodes_[node].level; }
   const std::vector<NodeId>& links(NodeId node, int level) const { return nodes_[node].links[level]; }
   std::optional<NodeId> entry_point() const { return entry_; }
-  int max_level() const { return max_level_; }
   uint32_t max_links(int level) const { return level == 0 ? 2 * parameters_.m : parameters_.m; }
 
   // Nodes whose level or links changed (removed nodes included) since the last call.

@@ -583,8 +583,6 @@ Status HnswTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowid_ou
   return Status::ok();
 }
 
-size_t HnswTable::row_count() { return loaded_ ? node_of_.size() : 0; }
-
 Result<std::vector<KnnResult>> HnswTable::nearest(const FloatVector& query, size_t k, size_t ef,
                                                   const std::vector<int64_t>* allowed) {
   STRATA_RETURN_IF_ERROR(ensure_loaded());

@@ -86,7 +86,6 @@ class HnswTable {
   Result<std::optional<std::string>> stored_vector(int64_t rowid);
   // Every rowid, ascending (a full scan).
   Result<std::vector<int64_t>> all_rowids();
-  size_t row_count();
 
   // Structural check of the stored index: "ok" or the problems found.
   static Result<std::string> check(sqlite3* db, const std::string& schema, const std::string& table);

@@ -295,10 +295,4 @@ const void* VectorSpace::traversal_data(NodeId node) const {
   return full_.data() + static_cast<size_t>(node) * settings_.dimensions;
 }
 
-size_t VectorSpace::memory_bytes() const {
-  return full_.capacity() * sizeof(float) + walk_.capacity() * sizeof(float) + squared_norms_.capacity() * sizeof(float) +
-         codes_.capacity() +
-         (scales_.capacity() + code_norms_.capacity()) * sizeof(float) + bits_.capacity() * sizeof(uint64_t);
-}
-
 }  // namespace strata::hnsw

@@ -94,7 +94,6 @@ class VectorSpace {
 
   // Start of a node's traversal data, for prefetching.
   const void* traversal_data(NodeId node) const;
-  size_t memory_bytes() const;
 
  private:
   void grow(NodeId node);
