@@ -215,4 +215,14 @@ std::string quote_identifier(std::string_view name) { return enclose_in_quotes(n
 
 std::string quote_literal(std::string_view text) { return enclose_in_quotes(text, '\''); }
 
+std::string_view value_text(sqlite3_value* value) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(value));  // before _bytes: it may convert
+  return text ? std::string_view(text, static_cast<size_t>(sqlite3_value_bytes(value))) : std::string_view();
+}
+
+std::string_view value_blob(sqlite3_value* value) {
+  const auto* blob = static_cast<const char*>(sqlite3_value_blob(value));
+  return blob ? std::string_view(blob, static_cast<size_t>(sqlite3_value_bytes(value))) : std::string_view();
+}
+
 }  // namespace strata

@@ -112,6 +112,11 @@ std::string quote_identifier(std::string_view name);
 // 'text' with inner single quotes doubled: safe for any string literal.
 std::string quote_literal(std::string_view text);
 
+// A value's bytes as TEXT (UTF-8; a number is rendered as SQLite renders it) or as a BLOB, valid
+// until the value changes; empty for NULL.
+std::string_view value_text(sqlite3_value* value);
+std::string_view value_blob(sqlite3_value* value);
+
 // Shadow-table INSERTs set the connection's last_insert_rowid(); the user's must survive them.
 class PreserveLastInsertRowid {
  public:

@@ -2,21 +2,11 @@
 
 #include <cmath>
 
+#include "ext/sqlite_handles.h"
+
 namespace strata::columnar {
 
 namespace {
-
-std::string_view bytes_of_text(sqlite3_value* value) {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(value));
-  int size = sqlite3_value_bytes(value);
-  return text ? std::string_view(text, static_cast<size_t>(size)) : std::string_view();
-}
-
-std::string_view bytes_of_blob(sqlite3_value* value) {
-  const auto* blob = static_cast<const char*>(sqlite3_value_blob(value));
-  int size = sqlite3_value_bytes(value);
-  return blob ? std::string_view(blob, static_cast<size_t>(size)) : std::string_view();
-}
 
 // sqlite3VdbeIntegerAffinity: a real becomes an integer when the round trip is exact and the
 // integer is not one of the two extremes.
@@ -64,7 +54,7 @@ Value numeric_value(sqlite3_value* value) {
           }
           break;
         }
-        default: result = Value(ValueView::of_text(bytes_of_text(value))); break;
+        default: result = Value(ValueView::of_text(value_text(value))); break;
       }
       sqlite3_value_free(copy);
       return result;
@@ -82,8 +72,8 @@ Value value_from_sqlite(sqlite3_value* value) {
       double real = sqlite3_value_double(value);
       return std::isnan(real) ? Value() : Value(ValueView::of_real(real));
     }
-    case SQLITE_TEXT: return Value(ValueView::of_text(bytes_of_text(value)));
-    case SQLITE_BLOB: return Value(ValueView::of_blob(bytes_of_blob(value)));
+    case SQLITE_TEXT: return Value(ValueView::of_text(value_text(value)));
+    case SQLITE_BLOB: return Value(ValueView::of_blob(value_blob(value)));
     default: return Value();
   }
 }
@@ -98,7 +88,7 @@ Value value_with_affinity(sqlite3_value* value, Affinity affinity) {
         // sqlite3_value_text renders numbers exactly as SQLite's own affinity conversion does.
         sqlite3_value* copy = sqlite3_value_dup(value);
         if (copy == nullptr) throw std::bad_alloc();
-        Value text(ValueView::of_text(bytes_of_text(copy)));
+        Value text(ValueView::of_text(value_text(copy)));
         sqlite3_value_free(copy);
         return text;
       }
@@ -142,7 +132,7 @@ void assign_with_affinity(Value& out, sqlite3_value* value, Affinity affinity) {
     case SQLITE_TEXT:
       if (affinity == Affinity::kText || affinity == Affinity::kBlob) {
         out.type = ValueType::kText;
-        out.bytes.assign(bytes_of_text(value));
+        out.bytes.assign(value_text(value));
         return;
       }
       break;

@@ -439,15 +439,9 @@ Result<FloatVector> HnswTable::parse_vector(sqlite3_value* value) const {
   const size_t n = settings_.dimensions;
   const ElementType element = settings_.element;
   switch (sqlite3_value_type(value)) {
-    case SQLITE_BLOB: {
-      const auto* data = static_cast<const char*>(sqlite3_value_blob(value));
-      return elements_from_blob("hnsw", element, n,
-                                std::string_view(data ? data : "", static_cast<size_t>(sqlite3_value_bytes(value))));
-    }
+    case SQLITE_BLOB: return elements_from_blob("hnsw", element, n, value_blob(value));
     case SQLITE_TEXT: {
-      const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(value));
-      STRATA_ASSIGN_OR_RETURN(FloatVector vector,
-                              parse_json_vector("hnsw", std::string_view(text, static_cast<size_t>(sqlite3_value_bytes(value)))));
+      STRATA_ASSIGN_OR_RETURN(FloatVector vector, parse_json_vector("hnsw", value_text(value)));
       if (vector.size() != n) {
         return Status::error(str_cat("hnsw: expected ", std::to_string(n), " values, got ", std::to_string(vector.size())));
       }
@@ -542,8 +536,7 @@ Status HnswTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowid_ou
   bool is_insert = sqlite3_value_type(argv[0]) == SQLITE_NULL;
   sqlite3_value* command = argv[2 + kCommandColumn];
   if (is_insert && sqlite3_value_type(command) != SQLITE_NULL) {
-    const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(command));
-    std::string_view word = text ? text : "";
+    std::string_view word = value_text(command);
     if (word == "optimize") return optimize();
     return Status::error(str_cat("hnsw: unknown command '", word, "'; the only command is 'optimize'"));
   }

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "ext/sqlite_handles.h"
 #include "ext/sqlite_shim.h"
 #include "ext/str_cat.h"
 #include "vtab/hnsw/distance.h"
@@ -25,22 +26,12 @@ std::string_view sql_type_name(int type) {
   }
 }
 
-std::string_view text_of(sqlite3_value* value) {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(value));
-  return text ? std::string_view(text, static_cast<size_t>(sqlite3_value_bytes(value))) : std::string_view();
-}
-
-std::string_view blob_of(sqlite3_value* value) {
-  const auto* blob = static_cast<const char*>(sqlite3_value_blob(value));
-  return blob ? std::string_view(blob, static_cast<size_t>(sqlite3_value_bytes(value))) : std::string_view();
-}
-
 }  // namespace
 
 Result<FloatVector> vector_argument(std::string_view who, sqlite3_value* value) {
   switch (sqlite3_value_type(value)) {
-    case SQLITE_BLOB: return floats_from_blob(who, blob_of(value));
-    case SQLITE_TEXT: return parse_json_vector(who, text_of(value));
+    case SQLITE_BLOB: return floats_from_blob(who, value_blob(value));
+    case SQLITE_TEXT: return parse_json_vector(who, value_text(value));
     default:
       return Status::error(str_cat(who, ": expected a vector (a float32 BLOB or a JSON array such as '[0.1, 0.2]'), got ",
                                    sql_type_name(sqlite3_value_type(value))));

@@ -31,8 +31,7 @@ Result<BloomFilter> filter_argument(std::string_view function, sqlite3_value* va
   if (sqlite3_value_type(value) != SQLITE_BLOB) {
     return Status::error(str_cat(function, ": expects a bloom filter BLOB, got ", type_name(sqlite3_value_type(value))));
   }
-  const auto* bytes = static_cast<const char*>(sqlite3_value_blob(value));
-  Result<BloomFilter> filter = BloomFilter::from_bytes(std::string_view(bytes ? bytes : "", static_cast<size_t>(sqlite3_value_bytes(value))));
+  Result<BloomFilter> filter = BloomFilter::from_bytes(value_blob(value));
   if (!filter.is_ok()) return Status::error(str_cat(function, ": ", filter.status().message()));
   return filter;
 }
