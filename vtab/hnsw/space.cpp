@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "vtab/hnsw/vector.h"
+
 namespace strata::hnsw {
 
 std::optional<Metric> metric_from_name(std::string_view name) {
@@ -42,13 +44,6 @@ std::string_view quantization_name(Quantization quantization) {
 
 namespace {
 
-void normalize(float* values, size_t n) {
-  double squares = 0;
-  for (size_t i = 0; i < n; ++i) squares += static_cast<double>(values[i]) * values[i];
-  if (squares <= 0) return;
-  auto scale = static_cast<float>(1.0 / std::sqrt(squares));
-  for (size_t i = 0; i < n; ++i) values[i] *= scale;
-}
 
 }  // namespace
 

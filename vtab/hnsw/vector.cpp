@@ -170,12 +170,16 @@ std::string quantize_binary(const FloatVector& vector) {
   return bits;
 }
 
-FloatVector normalized(FloatVector vector) {
+void normalize(float* values, size_t n) {
   double squares = 0;
-  for (float x : vector) squares += static_cast<double>(x) * x;
-  if (squares == 0) return vector;
+  for (size_t i = 0; i < n; ++i) squares += static_cast<double>(values[i]) * values[i];
+  if (squares <= 0) return;
   auto scale = static_cast<float>(1.0 / std::sqrt(squares));
-  for (float& x : vector) x *= scale;
+  for (size_t i = 0; i < n; ++i) values[i] *= scale;
+}
+
+FloatVector normalized(FloatVector vector) {
+  normalize(vector.data(), vector.size());
   return vector;
 }
 

@@ -55,7 +55,8 @@ std::vector<int8_t> quantize_int8(const FloatVector& vector);
 // One bit per element, set when the element is > 0.
 std::string quantize_binary(const FloatVector& vector);
 
-// The vector scaled to length 1 (a zero vector stays zero).
+// Scales n floats to length 1 in place (all zeros stay zeros); normalized() on a copy.
+void normalize(float* values, size_t n);
 FloatVector normalized(FloatVector vector);
 
 }  // namespace strata::hnsw

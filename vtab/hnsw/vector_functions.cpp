@@ -40,8 +40,6 @@ Result<FloatVector> vector_argument(std::string_view who, sqlite3_value* value) 
 
 namespace {
 
-enum class Metric { kL2, kCosine, kInnerProduct };
-
 void result_blob(sqlite3_context* context, std::string_view bytes) {
   sqlite3_result_blob64(context, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
 }
@@ -62,10 +60,7 @@ void vec_distance(sqlite3_context* context, int, sqlite3_value** argv) {
       return Status::error(str_cat(who, ": the vectors have different dimensions, ", std::to_string(a.size()), " and ",
                                    std::to_string(b.size())));
     }
-    sqlite3_result_double(context, distance_between(metric == Metric::kL2       ? "l2"
-                                                    : metric == Metric::kCosine ? "cosine"
-                                                                                : "ip",
-                                                    a, b));
+    sqlite3_result_double(context, distance_between(metric, a, b));
     return Status::ok();
   });
 }
@@ -134,11 +129,12 @@ void vec_quantize_binary(sqlite3_context* context, int, sqlite3_value** argv) {
 
 }  // namespace
 
-double distance_between(std::string_view metric, const FloatVector& a, const FloatVector& b) {
+double distance_between(Metric metric, const FloatVector& a, const FloatVector& b) {
   const DistanceKernels& k = kernels();
-  if (metric == "l2") return std::sqrt(static_cast<double>(k.l2_squared(a.data(), b.data(), a.size())));
+  if (metric == Metric::kL2) return std::sqrt(static_cast<double>(k.l2_squared(a.data(), b.data(), a.size())));
+  if (metric == Metric::kHamming) return k.l2_squared(a.data(), b.data(), a.size());
   double dot = k.dot(a.data(), b.data(), a.size());
-  if (metric == "ip") return -dot;
+  if (metric == Metric::kInnerProduct) return -dot;
   double norms = static_cast<double>(k.dot(a.data(), a.data(), a.size())) * k.dot(b.data(), b.data(), b.size());
   if (norms == 0) return 1.0;
   return 1.0 - dot / std::sqrt(norms);

@@ -6,6 +6,7 @@
 
 #include "ext/sqlite_api.h"
 #include "ext/status.h"
+#include "vtab/hnsw/space.h"
 #include "vtab/hnsw/vector.h"
 
 namespace strata::hnsw {
@@ -15,7 +16,7 @@ Status register_vector_functions(sqlite3* db);
 // A vector argument: a float32 BLOB or JSON text. `who` starts the error messages.
 Result<FloatVector> vector_argument(std::string_view who, sqlite3_value* value);
 
-// The distance under metric "l2", "cosine" or "ip" (distance.h's conventions), in double.
-double distance_between(std::string_view metric, const FloatVector& a, const FloatVector& b);
+// The distance under `metric` (distance.h's conventions), in double.
+double distance_between(Metric metric, const FloatVector& a, const FloatVector& b);
 
 }  // namespace strata::hnsw
