@@ -122,9 +122,12 @@ void assign_with_affinity(Value& out, sqlite3_value* value, Affinity affinity) {
       if (affinity == Affinity::kReal || affinity == Affinity::kBlob) {
         double real = sqlite3_value_double(value);
         out.type = std::isnan(real) ? ValueType::kNull : ValueType::kReal;
-        // REAL affinity stores an integral real as an integer and reads it back as a real,
-        // which among in-range values changes only -0.0 (into 0.0).
-        out.real = (affinity == Affinity::kReal && real == 0.0) ? 0.0 : real;
+        // As value_with_affinity: REAL affinity stores an integral real as an integer and reads
+        // it back as a real (which turns -0.0 into 0.0).
+        if (affinity == Affinity::kReal) {
+          if (std::optional<int64_t> integer = integral_real(real)) real = static_cast<double>(*integer);
+        }
+        out.real = real;
         out.bytes.clear();
         return;
       }
