@@ -86,21 +86,15 @@ void crash_rounds(const std::string& path, bool wal, int rounds, uint32_t seed) 
 
 class ColumnarCrash : public ::testing::Test {
  protected:
-  void SetUp() override {
-    directory_ = std::filesystem::path(::testing::TempDir()) / ("columnar_crash_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(directory_);
-    std::filesystem::create_directories(directory_);
-  }
-  void TearDown() override { std::filesystem::remove_all(directory_); }
-  std::filesystem::path directory_;
+  strata::testing::ScratchDirectory directory_{"columnar_crash"};
 };
 
 TEST_F(ColumnarCrash, KilledMidTransactionLeavesTheLastCommittedState) {
-  crash_rounds((directory_ / "rollback.db").string(), false, 8, 1234);
+  crash_rounds(directory_.path("rollback.db"), false, 8, 1234);
 }
 
 TEST_F(ColumnarCrash, KilledMidTransactionInWalMode) {
-  crash_rounds((directory_ / "wal.db").string(), true, 6, 5678);
+  crash_rounds(directory_.path("wal.db"), true, 6, 5678);
 }
 
 }  // namespace

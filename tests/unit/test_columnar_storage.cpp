@@ -14,18 +14,8 @@ using strata::testing::TestDatabase;
 
 class ColumnarFile : public ::testing::Test {
  protected:
-  void SetUp() override {
-    directory_ = std::filesystem::path(::testing::TempDir()) /
-                 ("columnar_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
-                  "_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(directory_);
-    std::filesystem::create_directories(directory_);
-    path_ = (directory_ / "test.db").string();
-  }
-  void TearDown() override { std::filesystem::remove_all(directory_); }
-
-  std::filesystem::path directory_;
-  std::string path_;
+  strata::testing::ScratchDirectory directory_{"columnar"};
+  std::string path_ = directory_.path("test.db");
 };
 
 TEST_F(ColumnarFile, PersistsAcrossReopen) {

@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
 #include <mutex>
 
 extern "C" int sqlite3_strata_init(sqlite3* db, char** error_out,
@@ -78,6 +82,25 @@ std::string TestDatabase::error_of(std::string_view sql) const {
   std::string message = rc == SQLITE_OK ? "" : (error ? error : sqlite3_errstr(rc));
   sqlite3_free(error);
   return message;
+}
+
+ScratchDirectory::ScratchDirectory(std::string_view prefix) {
+  const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = std::string(prefix) + "_" + (test ? std::string(test->test_suite_name()) + "_" + test->name() : "none") +
+                     "_" + std::to_string(::getpid());
+  std::replace(name.begin(), name.end(), '/', '_');  // parameterized tests' names hold slashes
+  directory_ = (std::filesystem::path(::testing::TempDir()) / name).string();
+  std::filesystem::remove_all(directory_);
+  std::filesystem::create_directories(directory_);
+}
+
+ScratchDirectory::~ScratchDirectory() {
+  std::error_code ignored;
+  std::filesystem::remove_all(directory_, ignored);
+}
+
+std::string ScratchDirectory::path(std::string_view file) const {
+  return (std::filesystem::path(directory_) / std::string(file)).string();
 }
 
 }  // namespace strata::testing

@@ -36,4 +36,20 @@ class TestDatabase {
   sqlite3* db_ = nullptr;
 };
 
+// A fresh, empty directory for the running test (named after the test and the process, so that
+// tests run in parallel never share one), removed with everything in it when this goes.
+class ScratchDirectory {
+ public:
+  explicit ScratchDirectory(std::string_view prefix);
+  ~ScratchDirectory();
+  ScratchDirectory(const ScratchDirectory&) = delete;
+  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
+
+  // The path of `file` inside the directory.
+  std::string path(std::string_view file) const;
+
+ private:
+  std::string directory_;
+};
+
 }  // namespace strata::testing

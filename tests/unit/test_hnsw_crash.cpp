@@ -86,21 +86,15 @@ void crash_rounds(const std::string& path, bool wal, int rounds, uint32_t seed) 
 
 class HnswCrash : public ::testing::Test {
  protected:
-  void SetUp() override {
-    directory_ = std::filesystem::path(::testing::TempDir()) / ("hnsw_crash_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(directory_);
-    std::filesystem::create_directories(directory_);
-  }
-  void TearDown() override { std::filesystem::remove_all(directory_); }
-  std::filesystem::path directory_;
+  strata::testing::ScratchDirectory directory_{"hnsw_crash"};
 };
 
 TEST_F(HnswCrash, KilledMidTransactionLeavesTheLastCommittedState) {
-  crash_rounds((directory_ / "rollback.db").string(), false, 6, 4321);
+  crash_rounds(directory_.path("rollback.db"), false, 6, 4321);
 }
 
 TEST_F(HnswCrash, KilledMidTransactionInWalMode) {
-  crash_rounds((directory_ / "wal.db").string(), true, 5, 8765);
+  crash_rounds(directory_.path("wal.db"), true, 5, 8765);
 }
 
 }  // namespace

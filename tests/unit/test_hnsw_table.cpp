@@ -120,10 +120,8 @@ class Indexes : public ::testing::TestWithParam<IndexCase> {};
 TEST_P(Indexes, KnnMatchesExactSearchThroughDeletesAndUpdates) {
   const std::string metric = GetParam().metric;
   const std::string quantization = GetParam().quantization;
-  const std::string path = (std::filesystem::path(::testing::TempDir()) /
-                            ("hnsw_indexes_" + std::to_string(::getpid()) + "_" + metric + quantization +
-                             std::to_string(GetParam().indexed_dimensions) + ".db")).string();
-  std::filesystem::remove(path);
+  strata::testing::ScratchDirectory directory("hnsw_indexes");
+  const std::string path = directory.path("test.db");
   auto owned = std::make_unique<TestDatabase>(path);
   const TestDatabase& db = *owned;
   db.exec("CREATE VIRTUAL TABLE v USING hnsw(embedding float[32], metric=" + metric + ", quantization=" + quantization +
@@ -186,7 +184,6 @@ TEST_P(Indexes, KnnMatchesExactSearchThroughDeletesAndUpdates) {
     EXPECT_GE(recall(reopened, metric, queries), bar);
     EXPECT_EQ(reopened.scalar("SELECT hnsw_check('v')"), "ok");
   }
-  std::filesystem::remove(path);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -272,14 +269,8 @@ TEST(HnswTable, Int8AndBitVectors) {
 
 class HnswFile : public ::testing::Test {
  protected:
-  void SetUp() override {
-    path_ = (std::filesystem::path(::testing::TempDir()) /
-             ("hnsw_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" +
-              std::to_string(::getpid()) + ".db")).string();
-    std::filesystem::remove(path_);
-  }
-  void TearDown() override { std::filesystem::remove(path_); }
-  std::string path_;
+  strata::testing::ScratchDirectory directory_{"hnsw"};
+  std::string path_ = directory_.path("test.db");
 };
 
 TEST_F(HnswFile, TransactionsSavepointsAndReopen) {
