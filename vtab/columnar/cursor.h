@@ -65,19 +65,20 @@ class ColumnarCursor {
   }
   bool eof() const { return eof_; }
   Status column(sqlite3_context* context, int column);
-  // The current rowid, reading the chunk's rowids first if grouped delivery has not yet.
+  // The current rowid. Grouped delivery visits rows out of order and most queries never ask for
+  // their rowids, so the (cache-missing) lookup, and reading the chunk, wait until one does.
   Result<int64_t> rowid_value();
+
+ private:
+  // The current rowid once its chunk's rows are at hand (rowid_value() sees to that).
   int64_t rowid() const {
-    // Grouped delivery visits rows out of order; most queries never ask for their rowids, so
-    // the (cache-missing) lookup waits until one does.
-    if (grouped_ && current_buffered_ < 0 && grouped_chunk_rows_ != nullptr) {  // also when sorted
+    if (grouped_ && current_buffered_ < 0 && grouped_chunk_rows_ != nullptr) {  // either grouped delivery
       return (*grouped_chunk_rows_->all_rowids)[grouped_position_];
     }
     if (current_chunk_ != nullptr) return current_chunk_->rows.rowid(current_chunk_->position);
     return current_rowid_;
   }
 
- private:
   struct LoadedChunk {
     ChunkRows rows;
     size_t position = 0;
