@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_database.h"
 #include "bench/series_vtab.h"
 
 namespace {
@@ -51,55 +52,15 @@ struct Options {
   std::string only;       // run only workloads whose name starts with this
 };
 
-[[noreturn]] void die(const std::string& message) {
-  std::fprintf(stderr, "strata_bench: %s\n", message.c_str());
-  std::exit(1);
-}
+using strata::bench::die;
 
-class Database {
+// A benchmark connection, with bench_series registered for the floor workloads.
+class Database : public strata::bench::BenchDatabase {
  public:
-  explicit Database(const Options& options, const std::string& path = ":memory:") {
-    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) die("cannot open " + path);
-    sqlite3_enable_load_extension(db_, 1);
-    char* error = nullptr;
-    if (sqlite3_load_extension(db_, options.extension_path.c_str(), nullptr, &error) !=
-        SQLITE_OK) {
-      die("cannot load " + options.extension_path + ": " + (error ? error : "?"));
-    }
-    if (strata::bench::register_series_module(db_) != SQLITE_OK) die("cannot register series");
+  explicit Database(const Options& options, const std::string& path = ":memory:")
+      : BenchDatabase(path, options.extension_path) {
+    if (strata::bench::register_series_module(get()) != SQLITE_OK) die("cannot register series");
   }
-  ~Database() { sqlite3_close(db_); }
-  sqlite3* get() const { return db_; }
-
-  void exec(const std::string& sql) const {
-    char* error = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
-      die(sql + ": " + (error ? error : "?"));
-    }
-  }
-
-  // Runs a query and returns its first column of its first row as text (the answer that both
-  // sides of a comparison must agree on).
-  std::string answer(const std::string& sql) const {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-      die(sql + ": " + sqlite3_errmsg(db_));
-    }
-    std::string result;
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-      if (result.empty()) {
-        const unsigned char* text = sqlite3_column_text(stmt, 0);
-        result = text ? reinterpret_cast<const char*>(text) : "NULL";
-      }
-    }
-    if (rc != SQLITE_DONE) die(sql + ": " + sqlite3_errmsg(db_));
-    sqlite3_finalize(stmt);
-    return result;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
 };
 
 struct Variant {

@@ -29,6 +29,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_database.h"
+
 namespace {
 
 struct Options {
@@ -42,10 +44,8 @@ struct Options {
   size_t indexed_dimensions = 0;  // dims=K; 0: all
 };
 
-[[noreturn]] void die(const std::string& message) {
-  std::fprintf(stderr, "vector_bench: %s\n", message.c_str());
-  std::exit(1);
-}
+using strata::bench::die;
+using Database = strata::bench::BenchDatabase;
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
@@ -98,34 +98,6 @@ double recall_of(const std::vector<std::vector<int64_t>>& found, const std::vect
   }
   return wanted ? static_cast<double>(hits) / static_cast<double>(wanted) : 1.0;
 }
-
-class Database {
- public:
-  Database(const std::string& path, const std::string& extension) {
-    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) die("cannot open " + path);
-    sqlite3_enable_load_extension(db_, 1);
-    char* error = nullptr;
-    if (sqlite3_load_extension(db_, extension.c_str(), "sqlite3_strata_init", &error) != SQLITE_OK) {
-      die(std::string("cannot load the extension: ") + (error ? error : "?"));
-    }
-  }
-  ~Database() { sqlite3_close(db_); }
-  Database(const Database&) = delete;
-  Database& operator=(const Database&) = delete;
-  sqlite3* get() const { return db_; }
-  void exec(const std::string& sql) const {
-    char* error = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) die(sql + ": " + (error ? error : "?"));
-  }
-  sqlite3_stmt* prepare(const std::string& sql) const {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) die(sql + ": " + sqlite3_errmsg(db_));
-    return stmt;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
 
 std::vector<int64_t> run_knn(sqlite3_stmt* stmt, const float* query, int ef) {
   sqlite3_reset(stmt);
