@@ -5,7 +5,8 @@
 //
 // Table must have: static Table* from(sqlite3_vtab*); Status destroy(); Status update(int,
 // sqlite3_value**, sqlite3_int64*); Status on_begin(), on_sync(), on_commit(), on_rollback(),
-// on_savepoint(), on_rollback_to(); Status rename(const std::string&).
+// on_savepoint(), on_rollback_to(); Status rename(const std::string&). A table that tracks
+// savepoint levels declares on_savepoint(int), on_release(int) and on_rollback_to(int) instead.
 #pragma once
 
 #include <string>
@@ -18,6 +19,8 @@ namespace strata {
 template <class Table>
 struct TableMethods {
   static int disconnect(sqlite3_vtab* vtab) {
+    // A message SQLite never took (it does not read one after a failed xDestroy) is ours to free.
+    sqlite3_free(vtab->zErrMsg);
     delete Table::from(vtab);
     return SQLITE_OK;
   }
@@ -41,12 +44,31 @@ struct TableMethods {
   static int rollback(sqlite3_vtab* vtab) {
     return vtab_call(vtab, [&] { return Table::from(vtab)->on_rollback(); });
   }
-  static int savepoint(sqlite3_vtab* vtab, int) {
-    return vtab_call(vtab, [&] { return Table::from(vtab)->on_savepoint(); });
+  static constexpr bool kTracksLevels = requires(Table& table) { table.on_savepoint(0); };
+  static int savepoint(sqlite3_vtab* vtab, int level) {
+    return vtab_call(vtab, [&] {
+      if constexpr (kTracksLevels) {
+        return Table::from(vtab)->on_savepoint(level);
+      } else {
+        return Table::from(vtab)->on_savepoint();
+      }
+    });
   }
-  static int release(sqlite3_vtab*, int) { return SQLITE_OK; }
-  static int rollback_to(sqlite3_vtab* vtab, int) {
-    return vtab_call(vtab, [&] { return Table::from(vtab)->on_rollback_to(); });
+  static int release(sqlite3_vtab* vtab, int level) {
+    if constexpr (kTracksLevels) {
+      return vtab_call(vtab, [&] { return Table::from(vtab)->on_release(level); });
+    } else {
+      return SQLITE_OK;
+    }
+  }
+  static int rollback_to(sqlite3_vtab* vtab, int level) {
+    return vtab_call(vtab, [&] {
+      if constexpr (kTracksLevels) {
+        return Table::from(vtab)->on_rollback_to(level);
+      } else {
+        return Table::from(vtab)->on_rollback_to();
+      }
+    });
   }
   static int rename(sqlite3_vtab* vtab, const char* new_name) {
     return vtab_call(vtab, [&] { return Table::from(vtab)->rename(new_name); });
