@@ -6,6 +6,7 @@
 #include "ext/sqlite_shim.h"
 #include "strata/version.h"
 #include "vtab/columnar/columnar.h"
+#include "vtab/graph/graph.h"
 #include "vtab/hnsw/hnsw.h"
 #include "vtab/skip_index/bloom_functions.h"
 
@@ -55,6 +56,7 @@ Status register_strata(sqlite3* db) {
   STRATA_RETURN_IF_ERROR(columnar::register_columnar(db));
   STRATA_RETURN_IF_ERROR(skip_index::register_bloom_functions(db));
   STRATA_RETURN_IF_ERROR(hnsw::register_hnsw(db));
+  STRATA_RETURN_IF_ERROR(graph::register_graph(db));
   if (!strata_is_registered(db)) {
     return Status::internal("strata: registration did not take effect: " +
                             std::string(sqlite3_errmsg(db)));

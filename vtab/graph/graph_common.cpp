@@ -1,0 +1,58 @@
+#include "vtab/graph/graph_common.h"
+
+#include "ext/sqlite_handles.h"
+#include "ext/str_cat.h"
+
+namespace strata::graph {
+
+std::string shadow_name(std::string_view schema, std::string_view table, std::string_view suffix) {
+  return str_cat(quote_identifier(schema), ".", quote_identifier(str_cat(table, "_", suffix)));
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (byte < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[byte >> 4]);
+          out.push_back(kHex[byte & 15]);
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+Result<std::string_view> id_text(std::string_view module, std::string_view what, sqlite3_value* value) {
+  switch (sqlite3_value_type(value)) {
+    case SQLITE_NULL: return Status::constraint(str_cat(module, ": ", what, " must not be NULL"));
+    case SQLITE_BLOB: return Status::constraint(str_cat(module, ": ", what, " must be TEXT, got a BLOB"));
+    default: return value_text(value);
+  }
+}
+
+Status check_stored_format(sqlite3* db, std::string_view schema, std::string_view table, std::string_view module) {
+  Result<Statement> read = Statement::prepare(
+      db, str_cat("SELECT (SELECT value FROM ", shadow_name(schema, table, "config"), " WHERE key = 'module'), (SELECT value FROM ",
+                  shadow_name(schema, table, "config"), " WHERE key = 'format_version')"));
+  if (!read.is_ok()) return Status::error(str_cat(module, ": '", table, "' is not a ", module, " table"));
+  STRATA_ASSIGN_OR_RETURN(bool row, read->step());
+  if (!row || read->column_text(0) != module) return Status::error(str_cat(module, ": '", table, "' is not a ", module, " table"));
+  if (read->column_int64(1) < 1 || read->column_int64(1) > kFormatVersion) {
+    return Status::error(str_cat(module, ": '", table, "' has format version ", read->column_text(1),
+                                 "; this strata reads version ", std::to_string(kFormatVersion), " (docs/format-graph.md)"));
+  }
+  return Status::ok();
+}
+
+}  // namespace strata::graph

@@ -1,0 +1,160 @@
+// RelationshipsTable: one `relationships` table on one connection — the sqlite3_vtab object
+// (manual in graph.cpp) and the owner of that connection's adjacency for the graph functions.
+//
+// Rows live in the shadow table <name>_edges with both ends as node numbers of the things table
+// and the type as a number (<name>_types). The adjacency (adjacency.h) is built from the shadow
+// table when a graph function first needs it and then kept in step:
+//   - each write of this connection is applied to it at once and logged, so that a rollback, or a
+//     rollback to a savepoint, undoes exactly what it undid;
+//   - a commit of another connection is noticed by the config table's generation counter, which
+//     every committing writer increases (checked only when the file's data version moved), and
+//     makes the next query build it again.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "ext/sqlite_api.h"
+#include "ext/sqlite_handles.h"
+#include "ext/status.h"
+#include "vtab/graph/adjacency.h"
+#include "vtab/graph/traversal.h"
+
+namespace strata::graph {
+
+// Columns of the declared table, in order.
+enum RelationshipColumn { kEdgeId = 0, kEdgeFrom, kEdgeTo, kEdgeType, kEdgeData, kEdgeCreatedAt, kEdgeColumnCount };
+
+// Each node's id text, packed in one arena, for what traversals return.
+class NodeNames {
+ public:
+  // Returns the name the node had before (empty when none), for undo.
+  std::string set(NodeId node, std::string_view id);
+  std::string_view get(NodeId node) const;
+  size_t memory_bytes() const { return arena_.capacity() + start_.capacity() * 12; }
+
+ private:
+  std::vector<uint64_t> start_;
+  std::vector<uint32_t> length_;
+  std::string arena_;
+};
+
+// What a graph query reads: kept alive by a cursor while it runs, even if the table builds a
+// new one meanwhile.
+struct GraphCache {
+  Adjacency adjacency;
+  NodeNames names;
+};
+
+class GraphRegistry;
+
+class RelationshipsTable {
+ public:
+  sqlite3_vtab base{};  // must stay the first member
+
+  static RelationshipsTable* from(sqlite3_vtab* vtab) { return reinterpret_cast<RelationshipsTable*>(vtab); }
+  static Result<std::unique_ptr<RelationshipsTable>> open(sqlite3* db, int argc, const char* const* argv, bool create,
+                                                          std::shared_ptr<GraphRegistry> registry);
+  ~RelationshipsTable();
+
+  sqlite3* db() const { return db_; }
+  const std::string& schema() const { return schema_; }
+  const std::string& name() const { return name_; }
+  const std::string& things() const { return things_; }
+  std::string shadow(std::string_view suffix) const;
+  std::string things_shadow() const;
+
+  Status update(int argc, sqlite3_value** argv, sqlite3_int64* rowid_out);
+  Status on_begin() { return Status::ok(); }
+  Status on_sync();
+  Status on_commit();
+  Status on_rollback();
+  Status on_savepoint(int level);
+  Status on_release(int level);
+  Status on_rollback_to(int level);
+  Status destroy();
+  Status rename(const std::string& new_name);
+
+  // The node of the thing with this id, if there is one.
+  Result<std::optional<NodeId>> node_of(std::string_view id);
+  // The number of a relationship type, if any relationship ever had it.
+  Result<std::optional<TypeCode>> type_code(std::string_view type);
+  Result<std::string> type_name(TypeCode code);
+  // The adjacency as the database holds it now (built or rebuilt when needed).
+  Result<std::shared_ptr<GraphCache>> graph();
+  Traversal& traversal() { return traversal_; }
+  // things_check(): compares the adjacency this connection holds (if any) with the shadow table.
+  Result<std::string> check_adjacency();
+
+  // Read statements pooled by SQL, as in ThingsTable.
+  Result<Statement> take_statement(const std::string& sql);
+  void give_back(const std::string& sql, Statement statement);
+
+ private:
+  struct UndoEntry {
+    enum Kind { kAdded, kRemoved, kNamed } kind;
+    Edge edge;
+    NodeId node = 0;
+    std::string old_name;
+  };
+
+  RelationshipsTable(sqlite3* db, std::string schema, std::string name, std::string things);
+  Status create_shadow_tables();
+  // The prepared statement for `key`, prepared from sql() the first time.
+  Result<Statement*> statement(int key, const std::function<std::string()>& sql);
+  Result<int64_t> stored_generation();
+  Result<std::shared_ptr<GraphCache>> build_graph();
+  Result<TypeCode> type_code_or_create(std::string_view type);
+  Result<NodeId> existing_node(std::string_view column, std::string_view id);
+  Status insert_edge(sqlite3_value** columns, sqlite3_int64* rowid_out);
+  Status update_edge(int64_t edge, sqlite3_value** columns);
+  Status delete_edge(int64_t edge);
+  Result<std::optional<Edge>> stored_edge(int64_t edge);
+  // Handles a UNIQUE failure of writing `edge` with `id`: under OR REPLACE deletes the rows in
+  // the way (except `self`) and returns true (try again); otherwise returns the error.
+  Result<bool> resolve_conflict(const Edge& edge, std::string_view id, std::string_view from, std::string_view to,
+                                std::string_view type, int64_t self);
+  // Applies a write to the adjacency (if built) and logs it for undo.
+  void note_added(const Edge& edge, std::string_view from, std::string_view to);
+  void note_removed(const Edge& edge);
+  void undo_to(size_t log_size);
+  void drop_graph();
+
+  sqlite3* db_;
+  std::string schema_;
+  std::string name_;
+  std::string things_;
+  std::shared_ptr<GraphRegistry> registry_;
+  std::map<int, Statement> statements_;
+  std::multimap<std::string, Statement> read_pool_;
+  std::unordered_map<std::string, TypeCode> type_codes_;  // a cache; emptied on rollback
+
+  std::shared_ptr<GraphCache> graph_;
+  Traversal traversal_;
+  int64_t generation_ = 0;                 // of the shadow tables graph_ matches
+  std::optional<unsigned> data_version_;
+  bool changed_ = false;                   // written in this transaction
+  bool graph_has_uncommitted_ = false;     // graph_ was built after this transaction wrote
+  std::vector<UndoEntry> undo_log_;        // since the transaction began (only while graph_ exists)
+  std::map<int, size_t> savepoints_;       // savepoint level -> undo_log_ size then
+};
+
+// The relationships tables connected on one connection, for the graph functions to find by name.
+class GraphRegistry {
+ public:
+  void add(RelationshipsTable* table) { tables_.push_back(table); }
+  void remove(RelationshipsTable* table);
+  // By "name" (main first, then temp, then attached schemas) or "schema.name"; case-insensitive.
+  RelationshipsTable* find(std::string_view name) const;
+
+ private:
+  std::vector<RelationshipsTable*> tables_;
+};
+
+}  // namespace strata::graph

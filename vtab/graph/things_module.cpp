@@ -1,0 +1,240 @@
+// The sqlite3_module of `things`: planning and cursors over ThingsTable (manual in graph.cpp).
+#include "vtab/graph/graph_modules.h"
+
+#include <new>
+
+#include "ext/sqlite_shim.h"
+#include "ext/str_cat.h"
+#include "ext/vtab_module.h"
+#include "vtab/graph/things_table.h"
+
+namespace strata::graph {
+
+namespace {
+
+// idxNum: the access path in the low 4 bits, json_value's operator in the next 4.
+enum ThingsPlan { kScan = 0, kById = 1, kByRowid = 2, kByJsonPath = 3, kByType = 4 };
+enum JsonOperator { kJsonAny = 0, kJsonEq, kJsonGt, kJsonGe, kJsonLt, kJsonLe };
+
+struct ThingsCursor {
+  sqlite3_vtab_cursor base{};
+  std::string sql;
+  Statement statement;
+  bool eof = true;
+  bool has_path = false;
+  std::string path;
+};
+
+ThingsTable* table_of(ThingsCursor* cursor) { return ThingsTable::from(cursor->base.pVtab); }
+
+int open_table(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** out, char** error_out, bool create) {
+  return error_out_call(error_out, [&]() -> Status {
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<ThingsTable> table, ThingsTable::open(db, argc, argv, create));
+    *out = &table.release()->base;
+    return Status::ok();
+  });
+}
+int x_create(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vtab** out, char** error) {
+  return open_table(db, argc, argv, out, error, true);
+}
+int x_connect(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vtab** out, char** error) {
+  return open_table(db, argc, argv, out, error, false);
+}
+
+JsonOperator json_operator(unsigned char op) {
+  switch (op) {
+    case SQLITE_INDEX_CONSTRAINT_EQ: return kJsonEq;
+    case SQLITE_INDEX_CONSTRAINT_GT: return kJsonGt;
+    case SQLITE_INDEX_CONSTRAINT_GE: return kJsonGe;
+    case SQLITE_INDEX_CONSTRAINT_LT: return kJsonLt;
+    case SQLITE_INDEX_CONSTRAINT_LE: return kJsonLe;
+    default: return kJsonAny;
+  }
+}
+
+int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
+  return vtab_call(vtab, [&]() -> Status {
+    int id = -1, rowid = -1, path = -1, value = -1, type = -1;
+    JsonOperator value_operator = kJsonAny;
+    for (int i = 0; i < info->nConstraint; ++i) {
+      const auto& constraint = info->aConstraint[i];
+      if (!constraint.usable) continue;
+      const bool equals = constraint.op == SQLITE_INDEX_CONSTRAINT_EQ;
+      if (constraint.iColumn == kThingId && equals) id = i;
+      if (constraint.iColumn == -1 && equals) rowid = i;
+      if (constraint.iColumn == kThingType && equals) type = i;
+      if (constraint.iColumn == kThingJsonPath && equals) path = i;
+      if (constraint.iColumn == kThingJsonValue && (value < 0 || equals) && json_operator(constraint.op) != kJsonAny) {
+        value = i;
+        value_operator = json_operator(constraint.op);
+      }
+    }
+    auto use = [&](int constraint, int argument) {
+      info->aConstraintUsage[constraint].argvIndex = argument;
+      info->aConstraintUsage[constraint].omit = 1;
+    };
+    if (id >= 0 || rowid >= 0) {
+      use(id >= 0 ? id : rowid, 1);
+      info->idxNum = id >= 0 ? kById : kByRowid;
+      info->estimatedCost = 1;
+      info->estimatedRows = 1;
+      info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
+      info->idxStr = const_cast<char*>(id >= 0 ? "id =" : "rowid =");
+    } else if (path >= 0) {
+      use(path, 1);
+      if (value >= 0) use(value, 2);
+      info->idxNum = kByJsonPath | (value >= 0 ? value_operator : kJsonAny) << 4;
+      info->estimatedCost = value_operator == kJsonEq ? 20 : value >= 0 ? 5000 : 1e6;
+      info->estimatedRows = value_operator == kJsonEq ? 10 : value >= 0 ? 5000 : 1e6;
+      info->idxStr = const_cast<char*>(value_operator == kJsonEq ? "json_extract(data, json_path) = json_value"
+                                       : value >= 0              ? "json_extract(data, json_path) range"
+                                                                 : "json_extract(data, json_path)");
+    } else if (type >= 0) {
+      use(type, 1);
+      info->idxNum = kByType;
+      info->estimatedCost = 1000;
+      info->estimatedRows = 1000;
+      info->idxStr = const_cast<char*>("type =");
+    } else {
+      info->idxNum = kScan;
+      info->estimatedCost = 1e6;
+      info->estimatedRows = 1e6;
+      info->idxStr = const_cast<char*>("full scan");
+    }
+    if (info->idxNum != kByJsonPath && info->nOrderBy == 1 && info->aOrderBy[0].iColumn == -1 && !info->aOrderBy[0].desc) {
+      info->orderByConsumed = 1;  // rows come in rowid order
+    }
+    return Status::ok();
+  });
+}
+
+int x_open(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
+  auto* cursor = new (std::nothrow) ThingsCursor();
+  if (cursor == nullptr) return SQLITE_NOMEM;
+  *out = &cursor->base;
+  return SQLITE_OK;
+}
+
+void release_statement(ThingsCursor* cursor) {
+  if (cursor->statement.valid()) table_of(cursor)->give_back(cursor->sql, std::move(cursor->statement));
+  cursor->statement = Statement();
+}
+
+int x_close(sqlite3_vtab_cursor* vtab_cursor) {
+  auto* cursor = reinterpret_cast<ThingsCursor*>(vtab_cursor);
+  release_statement(cursor);
+  delete cursor;
+  return SQLITE_OK;
+}
+
+Status advance(ThingsCursor* cursor) {
+  STRATA_ASSIGN_OR_RETURN(bool row, cursor->statement.step());
+  cursor->eof = !row;
+  return Status::ok();
+}
+
+Status filter(ThingsCursor* cursor, int plan, int argc, sqlite3_value** argv) {
+  ThingsTable* table = table_of(cursor);
+  release_statement(cursor);
+  cursor->eof = true;
+  cursor->has_path = false;
+  const int kind = plan & 15;
+  std::string select = "SELECT node, id, type, data, embedding, created_at, updated_at";
+  std::string where;
+  if (kind == kByJsonPath) {
+    if (argc < 1 || sqlite3_value_type(argv[0]) != SQLITE_TEXT) return Status::ok();  // json_path = NULL/number: no rows
+    cursor->has_path = true;
+    cursor->path = std::string(value_text(argv[0]));
+    // The path is spelled into the SQL so that an index on json_extract(data, '<path>') matches.
+    std::string extract = str_cat("json_extract(data, ", quote_literal(cursor->path), ")");
+    select += str_cat(", ", extract);
+    static constexpr std::string_view kOperators[] = {"", " = ?1", " > ?1", " >= ?1", " < ?1", " <= ?1"};
+    int op = (plan >> 4) & 15;
+    if (op != kJsonAny && op < 6) where = str_cat(" WHERE ", extract, kOperators[op]);
+  } else if (kind == kById) {
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[0]) == SQLITE_BLOB) return Status::ok();
+    where = " WHERE id = ?1";
+  } else if (kind == kByRowid) {
+    if (sqlite3_value_numeric_type(argv[0]) != SQLITE_INTEGER) return Status::ok();
+    where = " WHERE node = ?1";
+  } else if (kind == kByType) {
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return Status::ok();
+    where = " WHERE type = ?1";
+  }
+  cursor->sql = str_cat(select, " FROM ", table->shadow("things"), where, kind == kScan || kind == kByType ? " ORDER BY node" : "");
+  STRATA_ASSIGN_OR_RETURN(cursor->statement, table->take_statement(cursor->sql));
+  if (kind == kById) {
+    STRATA_RETURN_IF_ERROR(cursor->statement.bind_text(1, value_text(argv[0])));  // TEXT affinity, as the column has
+  } else if (kind == kByRowid) {
+    STRATA_RETURN_IF_ERROR(cursor->statement.bind_int64(1, sqlite3_value_int64(argv[0])));
+  } else if (kind == kByType) {
+    STRATA_RETURN_IF_ERROR(cursor->statement.bind_value(1, argv[0]));
+  } else if (kind == kByJsonPath && argc >= 2) {
+    STRATA_RETURN_IF_ERROR(cursor->statement.bind_value(1, argv[1]));
+  }
+  return advance(cursor);
+}
+
+int x_filter(sqlite3_vtab_cursor* cursor, int plan, const char*, int argc, sqlite3_value** argv) {
+  return cursor_call(cursor, [&] { return filter(reinterpret_cast<ThingsCursor*>(cursor), plan, argc, argv); });
+}
+int x_next(sqlite3_vtab_cursor* cursor) {
+  return cursor_call(cursor, [&] { return advance(reinterpret_cast<ThingsCursor*>(cursor)); });
+}
+int x_eof(sqlite3_vtab_cursor* cursor) { return reinterpret_cast<ThingsCursor*>(cursor)->eof ? 1 : 0; }
+
+int x_column(sqlite3_vtab_cursor* vtab_cursor, sqlite3_context* context, int column) {
+  auto* cursor = reinterpret_cast<ThingsCursor*>(vtab_cursor);
+  // An UPDATE that leaves these unchanged need not read them (xUpdate sees them as unchanged).
+  if ((column == kThingId || column == kThingData || column == kThingEmbedding || column == kThingCreatedAt) &&
+      sqlite3_vtab_nochange(context)) {
+    return SQLITE_OK;
+  }
+  if (column == kThingJsonPath) {
+    if (cursor->has_path) sqlite3_result_text64(context, cursor->path.data(), cursor->path.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    return SQLITE_OK;
+  }
+  if (column == kThingJsonValue) {
+    if (cursor->has_path) sqlite3_result_value(context, cursor->statement.column_value(kThingColumnCount - 1));
+    return SQLITE_OK;
+  }
+  sqlite3_result_value(context, cursor->statement.column_value(column + 1));
+  return SQLITE_OK;
+}
+
+int x_rowid(sqlite3_vtab_cursor* vtab_cursor, sqlite3_int64* rowid) {
+  *rowid = reinterpret_cast<ThingsCursor*>(vtab_cursor)->statement.column_int64(0);
+  return SQLITE_OK;
+}
+
+int x_shadow_name(const char* suffix) {
+  std::string_view name(suffix);
+  return name == "things" || name == "config" ? 1 : 0;
+}
+
+sqlite3_module make_module() {
+  sqlite3_module module{};
+  module.iVersion = 3;
+  module.xCreate = x_create;
+  module.xConnect = x_connect;
+  module.xBestIndex = x_best_index;
+  module.xOpen = x_open;
+  module.xClose = x_close;
+  module.xFilter = x_filter;
+  module.xNext = x_next;
+  module.xEof = x_eof;
+  module.xColumn = x_column;
+  module.xRowid = x_rowid;
+  module.xShadowName = x_shadow_name;
+  add_table_methods<ThingsTable>(module);
+  return module;
+}
+
+}  // namespace
+
+const sqlite3_module& things_module() {
+  static const sqlite3_module module = make_module();
+  return module;
+}
+
+}  // namespace strata::graph
