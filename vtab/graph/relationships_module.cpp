@@ -19,13 +19,10 @@ constexpr int kAlsoType = 16;
 constexpr int kAlsoTo = 32;
 
 struct RelationshipsCursor {
-  sqlite3_vtab_cursor base{};
-  std::string sql;
-  Statement statement;
-  bool eof = true;
+  StatementCursor rows;  // must stay the first member (its first member is the sqlite3_vtab_cursor)
 };
 
-RelationshipsTable* table_of(RelationshipsCursor* cursor) { return RelationshipsTable::from(cursor->base.pVtab); }
+RelationshipsTable* table_of(RelationshipsCursor* cursor) { return RelationshipsTable::from(cursor->rows.base.pVtab); }
 
 int open_table(sqlite3* db, void* registry, int argc, const char* const* argv, sqlite3_vtab** out, char** error_out, bool create) {
   return error_out_call(error_out, [&]() -> Status {
@@ -108,26 +105,15 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
 int x_open(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
   auto* cursor = new (std::nothrow) RelationshipsCursor();
   if (cursor == nullptr) return SQLITE_NOMEM;
-  *out = &cursor->base;
+  *out = &cursor->rows.base;
   return SQLITE_OK;
-}
-
-void release_statement(RelationshipsCursor* cursor) {
-  if (cursor->statement.valid()) table_of(cursor)->give_back(cursor->sql, std::move(cursor->statement));
-  cursor->statement = Statement();
 }
 
 int x_close(sqlite3_vtab_cursor* vtab_cursor) {
   auto* cursor = reinterpret_cast<RelationshipsCursor*>(vtab_cursor);
-  release_statement(cursor);
+  cursor->rows.release<RelationshipsTable>();
   delete cursor;
   return SQLITE_OK;
-}
-
-Status advance(RelationshipsCursor* cursor) {
-  STRATA_ASSIGN_OR_RETURN(bool row, cursor->statement.step());
-  cursor->eof = !row;
-  return Status::ok();
 }
 
 // A text key as the TEXT column compares it, or nothing when the value can equal no stored text.
@@ -138,8 +124,8 @@ std::optional<std::string_view> text_key(sqlite3_value* value) {
 
 Status filter(RelationshipsCursor* cursor, int plan, int argc, sqlite3_value** argv) {
   RelationshipsTable* table = table_of(cursor);
-  release_statement(cursor);
-  cursor->eof = true;
+  cursor->rows.release<RelationshipsTable>();
+  cursor->rows.eof = true;
   const int kind = plan & 15;
   // Parameters ?1, ?2, … in order; the id of an id lookup is the only text one.
   std::vector<int64_t> numbers;
@@ -188,33 +174,33 @@ Status filter(RelationshipsCursor* cursor, int plan, int argc, sqlite3_value** a
     where = " AND e.type_code = ?1";
     numbers.push_back(*code);
   }
-  cursor->sql = str_cat("SELECT e.edge, e.id, f.id, t.id, y.name, e.data, e.created_at FROM ", table->shadow("edges"), " e CROSS JOIN ",
+  cursor->rows.sql = str_cat("SELECT e.edge, e.id, f.id, t.id, y.name, e.data, e.created_at FROM ", table->shadow("edges"), " e CROSS JOIN ",
                         table->things_shadow(), " f CROSS JOIN ", table->things_shadow(), " t CROSS JOIN ", table->shadow("types"),
                         " y WHERE f.node = e.from_node AND t.node = e.to_node AND y.code = e.type_code", where,
                         kind == kScan || kind == kByType ? " ORDER BY e.edge" : "");
-  STRATA_ASSIGN_OR_RETURN(cursor->statement, table->take_statement(cursor->sql));
-  if (id_key) STRATA_RETURN_IF_ERROR(cursor->statement.bind_text(1, *id_key));
-  for (size_t i = 0; i < numbers.size(); ++i) STRATA_RETURN_IF_ERROR(cursor->statement.bind_int64(static_cast<int>(i) + 1, numbers[i]));
-  return advance(cursor);
+  STRATA_ASSIGN_OR_RETURN(cursor->rows.statement, table->statements().take(cursor->rows.sql));
+  if (id_key) STRATA_RETURN_IF_ERROR(cursor->rows.statement.bind_text(1, *id_key));
+  for (size_t i = 0; i < numbers.size(); ++i) STRATA_RETURN_IF_ERROR(cursor->rows.statement.bind_int64(static_cast<int>(i) + 1, numbers[i]));
+  return cursor->rows.advance();
 }
 
 int x_filter(sqlite3_vtab_cursor* cursor, int plan, const char*, int argc, sqlite3_value** argv) {
   return cursor_call(cursor, [&] { return filter(reinterpret_cast<RelationshipsCursor*>(cursor), plan, argc, argv); });
 }
 int x_next(sqlite3_vtab_cursor* cursor) {
-  return cursor_call(cursor, [&] { return advance(reinterpret_cast<RelationshipsCursor*>(cursor)); });
+  return cursor_call(cursor, [&] { return reinterpret_cast<RelationshipsCursor*>(cursor)->rows.advance(); });
 }
-int x_eof(sqlite3_vtab_cursor* cursor) { return reinterpret_cast<RelationshipsCursor*>(cursor)->eof ? 1 : 0; }
+int x_eof(sqlite3_vtab_cursor* cursor) { return reinterpret_cast<RelationshipsCursor*>(cursor)->rows.eof ? 1 : 0; }
 
 int x_column(sqlite3_vtab_cursor* vtab_cursor, sqlite3_context* context, int column) {
   auto* cursor = reinterpret_cast<RelationshipsCursor*>(vtab_cursor);
   if ((column == kEdgeId || column == kEdgeData || column == kEdgeCreatedAt) && sqlite3_vtab_nochange(context)) return SQLITE_OK;
-  sqlite3_result_value(context, cursor->statement.column_value(column + 1));
+  sqlite3_result_value(context, cursor->rows.statement.column_value(column + 1));
   return SQLITE_OK;
 }
 
 int x_rowid(sqlite3_vtab_cursor* vtab_cursor, sqlite3_int64* rowid) {
-  *rowid = reinterpret_cast<RelationshipsCursor*>(vtab_cursor)->statement.column_int64(0);
+  *rowid = reinterpret_cast<RelationshipsCursor*>(vtab_cursor)->rows.statement.column_int64(0);
   return SQLITE_OK;
 }
 

@@ -88,7 +88,7 @@ RelationshipsTable* GraphRegistry::find(std::string_view name) const {
 // ---- RelationshipsTable ----
 
 RelationshipsTable::RelationshipsTable(sqlite3* db, std::string schema, std::string name, std::string things)
-    : db_(db), schema_(std::move(schema)), name_(std::move(name)), things_(std::move(things)) {}
+    : db_(db), schema_(std::move(schema)), name_(std::move(name)), things_(std::move(things)), statements_(db) {}
 
 RelationshipsTable::~RelationshipsTable() {
   if (registry_) registry_->remove(this);
@@ -149,36 +149,8 @@ Status RelationshipsTable::create_shadow_tables() {
                               quote_literal(str_cat("relationships:", name_)), ", ", quote_literal(name_), ");"));
 }
 
-Result<Statement*> RelationshipsTable::statement(int key, const std::function<std::string()>& sql) {
-  auto found = statements_.find(key);
-  if (found != statements_.end()) {
-    found->second.reset();
-    return &found->second;
-  }
-  STRATA_ASSIGN_OR_RETURN(Statement prepared, Statement::prepare_persistent(db_, sql()));
-  return &statements_.emplace(key, std::move(prepared)).first->second;
-}
-
-Result<Statement> RelationshipsTable::take_statement(const std::string& sql) {
-  auto found = read_pool_.find(sql);
-  if (found != read_pool_.end()) {
-    Statement statement = std::move(found->second);
-    read_pool_.erase(found);
-    return statement;
-  }
-  return Statement::prepare_persistent(db_, sql);
-}
-
-void RelationshipsTable::give_back(const std::string& sql, Statement statement) {
-  if (!statement.valid() || read_pool_.count(sql) >= 4) return;
-  statement.reset();
-  statement.clear_bindings();
-  read_pool_.emplace(sql, std::move(statement));
-}
-
 Status RelationshipsTable::destroy() {
   statements_.clear();
-  read_pool_.clear();
   drop_graph();
   // The things table may be gone already (it refuses to be dropped first, but a damaged file…).
   Result<Statement> unlist = Statement::prepare(db_, str_cat("DELETE FROM ", shadow_name(schema_, things_, "config"), " WHERE key = ?1"));
@@ -192,7 +164,6 @@ Status RelationshipsTable::destroy() {
 
 Status RelationshipsTable::rename(const std::string& new_name) {
   statements_.clear();
-  read_pool_.clear();
   for (std::string_view suffix : {"edges", "types", "config"}) {
     STRATA_RETURN_IF_ERROR(execute(db_, str_cat("ALTER TABLE ", shadow(suffix), " RENAME TO ", quote_identifier(str_cat(new_name, "_", suffix)))));
   }
@@ -206,7 +177,7 @@ Status RelationshipsTable::rename(const std::string& new_name) {
 // ---- lookups ----
 
 Result<std::optional<NodeId>> RelationshipsTable::node_of(std::string_view id) {
-  STRATA_ASSIGN_OR_RETURN(Statement* read, statement(kNodeOfId, [&] { return str_cat("SELECT node FROM ", things_shadow(), " WHERE id = ?1"); }));
+  STRATA_ASSIGN_OR_RETURN(Statement* read, statements_.keyed(kNodeOfId, [&] { return str_cat("SELECT node FROM ", things_shadow(), " WHERE id = ?1"); }));
   STRATA_RETURN_IF_ERROR(read->bind_text(1, id));
   STRATA_ASSIGN_OR_RETURN(bool row, read->step());
   if (!row) return std::optional<NodeId>();
@@ -230,7 +201,7 @@ Result<NodeId> RelationshipsTable::existing_node(std::string_view column, std::s
 Result<std::optional<TypeCode>> RelationshipsTable::type_code(std::string_view type) {
   auto cached = type_codes_.find(std::string(type));
   if (cached != type_codes_.end()) return std::optional<TypeCode>(cached->second);
-  STRATA_ASSIGN_OR_RETURN(Statement* read, statement(kTypeCode, [&] { return str_cat("SELECT code FROM ", shadow("types"), " WHERE name = ?1"); }));
+  STRATA_ASSIGN_OR_RETURN(Statement* read, statements_.keyed(kTypeCode, [&] { return str_cat("SELECT code FROM ", shadow("types"), " WHERE name = ?1"); }));
   STRATA_RETURN_IF_ERROR(read->bind_text(1, type));
   STRATA_ASSIGN_OR_RETURN(bool row, read->step());
   if (!row) return std::optional<TypeCode>();
@@ -244,7 +215,7 @@ Result<std::string> RelationshipsTable::type_name(TypeCode code) {
   for (const auto& [name, known] : type_codes_) {
     if (known == code) return name;
   }
-  STRATA_ASSIGN_OR_RETURN(Statement* read, statement(kTypeName, [&] { return str_cat("SELECT name FROM ", shadow("types"), " WHERE code = ?1"); }));
+  STRATA_ASSIGN_OR_RETURN(Statement* read, statements_.keyed(kTypeName, [&] { return str_cat("SELECT name FROM ", shadow("types"), " WHERE code = ?1"); }));
   STRATA_RETURN_IF_ERROR(read->bind_int64(1, code));
   STRATA_ASSIGN_OR_RETURN(bool row, read->step());
   if (!row) return Status::corruption(str_cat("relationships: ", name_, " uses type number ", std::to_string(code), " that it does not list"));
@@ -257,7 +228,7 @@ Result<std::string> RelationshipsTable::type_name(TypeCode code) {
 Result<TypeCode> RelationshipsTable::type_code_or_create(std::string_view type) {
   STRATA_ASSIGN_OR_RETURN(std::optional<TypeCode> code, type_code(type));
   if (code) return *code;
-  STRATA_ASSIGN_OR_RETURN(Statement* create, statement(kCreateType, [&] { return str_cat("INSERT INTO ", shadow("types"), "(name) VALUES (?1) RETURNING code"); }));
+  STRATA_ASSIGN_OR_RETURN(Statement* create, statements_.keyed(kCreateType, [&] { return str_cat("INSERT INTO ", shadow("types"), "(name) VALUES (?1) RETURNING code"); }));
   STRATA_RETURN_IF_ERROR(create->bind_text(1, type));
   STRATA_ASSIGN_OR_RETURN(bool row, create->step());
   if (!row) return Status::internal("relationships: creating a type returned no code");
@@ -268,7 +239,7 @@ Result<TypeCode> RelationshipsTable::type_code_or_create(std::string_view type) 
 }
 
 Result<std::optional<Edge>> RelationshipsTable::stored_edge(int64_t edge) {
-  STRATA_ASSIGN_OR_RETURN(Statement* read, statement(kStoredEdge, [&] { return str_cat("SELECT from_node, to_node, type_code FROM ", shadow("edges"),
+  STRATA_ASSIGN_OR_RETURN(Statement* read, statements_.keyed(kStoredEdge, [&] { return str_cat("SELECT from_node, to_node, type_code FROM ", shadow("edges"),
                                                                           " WHERE edge = ?1"); }));
   STRATA_RETURN_IF_ERROR(read->bind_int64(1, edge));
   STRATA_ASSIGN_OR_RETURN(bool row, read->step());
@@ -300,7 +271,7 @@ Status RelationshipsTable::update(int argc, sqlite3_value** argv, sqlite3_int64*
 
 Result<bool> RelationshipsTable::resolve_conflict(const Edge& edge, std::string_view id, std::string_view from, std::string_view to,
                                                   std::string_view type, int64_t self) {
-  STRATA_ASSIGN_OR_RETURN(Statement* triple, statement(kFindTriple, [&] { return str_cat("SELECT edge FROM ", shadow("edges"),
+  STRATA_ASSIGN_OR_RETURN(Statement* triple, statements_.keyed(kFindTriple, [&] { return str_cat("SELECT edge FROM ", shadow("edges"),
                                                                             " WHERE from_node = ?1 AND type_code = ?2 AND to_node = ?3"); }));
   STRATA_RETURN_IF_ERROR(triple->bind_int64(1, edge.from));
   STRATA_RETURN_IF_ERROR(triple->bind_int64(2, edge.type));
@@ -309,7 +280,7 @@ Result<bool> RelationshipsTable::resolve_conflict(const Edge& edge, std::string_
   int64_t triple_edge = triple_taken ? triple->column_int64(0) : 0;
   triple->reset();
   if (triple_taken && triple_edge == self) triple_taken = false;
-  STRATA_ASSIGN_OR_RETURN(Statement* by_id, statement(kFindId, [&] { return str_cat("SELECT edge FROM ", shadow("edges"), " WHERE id = ?1"); }));
+  STRATA_ASSIGN_OR_RETURN(Statement* by_id, statements_.keyed(kFindId, [&] { return str_cat("SELECT edge FROM ", shadow("edges"), " WHERE id = ?1"); }));
   STRATA_RETURN_IF_ERROR(by_id->bind_text(1, id));
   STRATA_ASSIGN_OR_RETURN(bool id_taken, by_id->step());
   int64_t id_edge = id_taken ? by_id->column_int64(0) : 0;
@@ -355,7 +326,7 @@ Status RelationshipsTable::insert_edge(sqlite3_value** columns, sqlite3_int64* r
   STRATA_ASSIGN_OR_RETURN(NodeId to_node, existing_node("to_id", to));
   STRATA_ASSIGN_OR_RETURN(TypeCode code, type_code_or_create(type));
   const Edge edge{from_node, to_node, code};
-  STRATA_ASSIGN_OR_RETURN(Statement* insert, statement(kInsert, [&] { return str_cat("INSERT OR FAIL INTO ", shadow("edges"),
+  STRATA_ASSIGN_OR_RETURN(Statement* insert, statements_.keyed(kInsert, [&] { return str_cat("INSERT OR FAIL INTO ", shadow("edges"),
                                                                         "(id, from_node, to_node, type_code, data, created_at)"
                                                                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"); }));
   for (int attempt = 0;; ++attempt) {
@@ -386,7 +357,7 @@ Status RelationshipsTable::insert_edge(sqlite3_value** columns, sqlite3_int64* r
 Status RelationshipsTable::delete_edge(int64_t edge) {
   STRATA_ASSIGN_OR_RETURN(std::optional<Edge> stored, stored_edge(edge));
   if (!stored) return Status::ok();
-  STRATA_ASSIGN_OR_RETURN(Statement* remove, statement(kDeleteEdge, [&] { return str_cat("DELETE FROM ", shadow("edges"), " WHERE edge = ?1"); }));
+  STRATA_ASSIGN_OR_RETURN(Statement* remove, statements_.keyed(kDeleteEdge, [&] { return str_cat("DELETE FROM ", shadow("edges"), " WHERE edge = ?1"); }));
   STRATA_RETURN_IF_ERROR(remove->bind_int64(1, edge));
   STRATA_RETURN_IF_ERROR(remove->run());
   changed_ = true;
@@ -397,7 +368,7 @@ Status RelationshipsTable::delete_edge(int64_t edge) {
 Status RelationshipsTable::update_edge(int64_t edge, sqlite3_value** columns) {
   STRATA_ASSIGN_OR_RETURN(std::optional<Edge> stored, stored_edge(edge));
   if (!stored) return Status::ok();
-  STRATA_ASSIGN_OR_RETURN(Statement* read_id, statement(kIdOfEdge, [&] { return str_cat("SELECT id FROM ", shadow("edges"), " WHERE edge = ?1"); }));
+  STRATA_ASSIGN_OR_RETURN(Statement* read_id, statements_.keyed(kIdOfEdge, [&] { return str_cat("SELECT id FROM ", shadow("edges"), " WHERE edge = ?1"); }));
   STRATA_RETURN_IF_ERROR(read_id->bind_int64(1, edge));
   STRATA_ASSIGN_OR_RETURN(bool found, read_id->step());
   if (!found) return Status::ok();
@@ -428,7 +399,7 @@ Status RelationshipsTable::update_edge(int64_t edge, sqlite3_value** columns) {
   STRATA_ASSIGN_OR_RETURN(TypeCode code, type_code_or_create(type_text));
   const Edge updated{from_node, to_node, code};
   STRATA_ASSIGN_OR_RETURN(Statement* write,
-                          statement(kUpdateEdge, [&] { return str_cat("UPDATE OR FAIL ", shadow("edges"),
+                          statements_.keyed(kUpdateEdge, [&] { return str_cat("UPDATE OR FAIL ", shadow("edges"),
                                                          " SET from_node = ?2, to_node = ?3, type_code = ?4, data = iif(?6, data, ?5),"
                                                          " created_at = iif(?8, created_at, ?7) WHERE edge = ?1"); }));
   for (int attempt = 0;; ++attempt) {
@@ -505,7 +476,7 @@ void RelationshipsTable::drop_graph() {
 
 Status RelationshipsTable::on_sync() {
   if (!changed_) return Status::ok();
-  STRATA_ASSIGN_OR_RETURN(Statement* bump, statement(kBumpGeneration, [&] { return str_cat("UPDATE ", shadow("config"),
+  STRATA_ASSIGN_OR_RETURN(Statement* bump, statements_.keyed(kBumpGeneration, [&] { return str_cat("UPDATE ", shadow("config"),
                                                                               " SET value = value + 1 WHERE key = 'generation'"); }));
   STRATA_RETURN_IF_ERROR(bump->run());
   // Not the stored value read back: if another connection had committed since graph_ was built,
@@ -561,7 +532,7 @@ Status RelationshipsTable::on_rollback_to(int level) {
 }
 
 Result<int64_t> RelationshipsTable::stored_generation() {
-  STRATA_ASSIGN_OR_RETURN(Statement* read, statement(kGeneration, [&] { return str_cat("SELECT value FROM ", shadow("config"), " WHERE key = 'generation'"); }));
+  STRATA_ASSIGN_OR_RETURN(Statement* read, statements_.keyed(kGeneration, [&] { return str_cat("SELECT value FROM ", shadow("config"), " WHERE key = 'generation'"); }));
   STRATA_ASSIGN_OR_RETURN(bool row, read->step());
   int64_t generation = row ? read->column_int64(0) : 0;
   read->reset();

@@ -23,6 +23,7 @@
 #include "ext/sqlite_api.h"
 #include "ext/sqlite_handles.h"
 #include "ext/status.h"
+#include "vtab/graph/shadow_statements.h"
 #include "vtab/graph/adjacency.h"
 #include "vtab/graph/traversal.h"
 
@@ -92,9 +93,7 @@ class RelationshipsTable {
   // things_check(): compares the adjacency this connection holds (if any) with the shadow table.
   Result<std::string> check_adjacency();
 
-  // Read statements pooled by SQL, as in ThingsTable.
-  Result<Statement> take_statement(const std::string& sql);
-  void give_back(const std::string& sql, Statement statement);
+  ShadowStatements& statements() { return statements_; }
 
  private:
   struct UndoEntry {
@@ -106,8 +105,6 @@ class RelationshipsTable {
 
   RelationshipsTable(sqlite3* db, std::string schema, std::string name, std::string things);
   Status create_shadow_tables();
-  // The prepared statement for `key`, prepared from sql() the first time.
-  Result<Statement*> statement(int key, const std::function<std::string()>& sql);
   Result<int64_t> stored_generation();
   Result<std::shared_ptr<GraphCache>> build_graph();
   Result<TypeCode> type_code_or_create(std::string_view type);
@@ -131,8 +128,7 @@ class RelationshipsTable {
   std::string name_;
   std::string things_;
   std::shared_ptr<GraphRegistry> registry_;
-  std::map<int, Statement> statements_;
-  std::multimap<std::string, Statement> read_pool_;
+  ShadowStatements statements_;
   std::unordered_map<std::string, TypeCode> type_codes_;  // a cache; emptied on rollback
 
   std::shared_ptr<GraphCache> graph_;

@@ -17,15 +17,12 @@ enum ThingsPlan { kScan = 0, kById = 1, kByRowid = 2, kByJsonPath = 3, kByType =
 enum JsonOperator { kJsonAny = 0, kJsonEq, kJsonGt, kJsonGe, kJsonLt, kJsonLe };
 
 struct ThingsCursor {
-  sqlite3_vtab_cursor base{};
-  std::string sql;
-  Statement statement;
-  bool eof = true;
+  StatementCursor rows;  // must stay the first member (its first member is the sqlite3_vtab_cursor)
   bool has_path = false;
   std::string path;
 };
 
-ThingsTable* table_of(ThingsCursor* cursor) { return ThingsTable::from(cursor->base.pVtab); }
+ThingsTable* table_of(ThingsCursor* cursor) { return ThingsTable::from(cursor->rows.base.pVtab); }
 
 int open_table(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** out, char** error_out, bool create) {
   return error_out_call(error_out, [&]() -> Status {
@@ -111,32 +108,21 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
 int x_open(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
   auto* cursor = new (std::nothrow) ThingsCursor();
   if (cursor == nullptr) return SQLITE_NOMEM;
-  *out = &cursor->base;
+  *out = &cursor->rows.base;
   return SQLITE_OK;
-}
-
-void release_statement(ThingsCursor* cursor) {
-  if (cursor->statement.valid()) table_of(cursor)->give_back(cursor->sql, std::move(cursor->statement));
-  cursor->statement = Statement();
 }
 
 int x_close(sqlite3_vtab_cursor* vtab_cursor) {
   auto* cursor = reinterpret_cast<ThingsCursor*>(vtab_cursor);
-  release_statement(cursor);
+  cursor->rows.release<ThingsTable>();
   delete cursor;
   return SQLITE_OK;
 }
 
-Status advance(ThingsCursor* cursor) {
-  STRATA_ASSIGN_OR_RETURN(bool row, cursor->statement.step());
-  cursor->eof = !row;
-  return Status::ok();
-}
-
 Status filter(ThingsCursor* cursor, int plan, int argc, sqlite3_value** argv) {
   ThingsTable* table = table_of(cursor);
-  release_statement(cursor);
-  cursor->eof = true;
+  cursor->rows.release<ThingsTable>();
+  cursor->rows.eof = true;
   cursor->has_path = false;
   const int kind = plan & 15;
   std::string select = "SELECT node, id, type, data, embedding, created_at, updated_at";
@@ -161,27 +147,27 @@ Status filter(ThingsCursor* cursor, int plan, int argc, sqlite3_value** argv) {
     if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return Status::ok();
     where = " WHERE type = ?1";
   }
-  cursor->sql = str_cat(select, " FROM ", table->shadow("things"), where, kind == kScan || kind == kByType ? " ORDER BY node" : "");
-  STRATA_ASSIGN_OR_RETURN(cursor->statement, table->take_statement(cursor->sql));
+  cursor->rows.sql = str_cat(select, " FROM ", table->shadow("things"), where, kind == kScan || kind == kByType ? " ORDER BY node" : "");
+  STRATA_ASSIGN_OR_RETURN(cursor->rows.statement, table->statements().take(cursor->rows.sql));
   if (kind == kById) {
-    STRATA_RETURN_IF_ERROR(cursor->statement.bind_text(1, value_text(argv[0])));  // TEXT affinity, as the column has
+    STRATA_RETURN_IF_ERROR(cursor->rows.statement.bind_text(1, value_text(argv[0])));  // TEXT affinity, as the column has
   } else if (kind == kByRowid) {
-    STRATA_RETURN_IF_ERROR(cursor->statement.bind_int64(1, sqlite3_value_int64(argv[0])));
+    STRATA_RETURN_IF_ERROR(cursor->rows.statement.bind_int64(1, sqlite3_value_int64(argv[0])));
   } else if (kind == kByType) {
-    STRATA_RETURN_IF_ERROR(cursor->statement.bind_value(1, argv[0]));
+    STRATA_RETURN_IF_ERROR(cursor->rows.statement.bind_value(1, argv[0]));
   } else if (kind == kByJsonPath && argc >= 2) {
-    STRATA_RETURN_IF_ERROR(cursor->statement.bind_value(1, argv[1]));
+    STRATA_RETURN_IF_ERROR(cursor->rows.statement.bind_value(1, argv[1]));
   }
-  return advance(cursor);
+  return cursor->rows.advance();
 }
 
 int x_filter(sqlite3_vtab_cursor* cursor, int plan, const char*, int argc, sqlite3_value** argv) {
   return cursor_call(cursor, [&] { return filter(reinterpret_cast<ThingsCursor*>(cursor), plan, argc, argv); });
 }
 int x_next(sqlite3_vtab_cursor* cursor) {
-  return cursor_call(cursor, [&] { return advance(reinterpret_cast<ThingsCursor*>(cursor)); });
+  return cursor_call(cursor, [&] { return reinterpret_cast<ThingsCursor*>(cursor)->rows.advance(); });
 }
-int x_eof(sqlite3_vtab_cursor* cursor) { return reinterpret_cast<ThingsCursor*>(cursor)->eof ? 1 : 0; }
+int x_eof(sqlite3_vtab_cursor* cursor) { return reinterpret_cast<ThingsCursor*>(cursor)->rows.eof ? 1 : 0; }
 
 int x_column(sqlite3_vtab_cursor* vtab_cursor, sqlite3_context* context, int column) {
   auto* cursor = reinterpret_cast<ThingsCursor*>(vtab_cursor);
@@ -195,15 +181,15 @@ int x_column(sqlite3_vtab_cursor* vtab_cursor, sqlite3_context* context, int col
     return SQLITE_OK;
   }
   if (column == kThingJsonValue) {
-    if (cursor->has_path) sqlite3_result_value(context, cursor->statement.column_value(kThingColumnCount - 1));
+    if (cursor->has_path) sqlite3_result_value(context, cursor->rows.statement.column_value(kThingColumnCount - 1));
     return SQLITE_OK;
   }
-  sqlite3_result_value(context, cursor->statement.column_value(column + 1));
+  sqlite3_result_value(context, cursor->rows.statement.column_value(column + 1));
   return SQLITE_OK;
 }
 
 int x_rowid(sqlite3_vtab_cursor* vtab_cursor, sqlite3_int64* rowid) {
-  *rowid = reinterpret_cast<ThingsCursor*>(vtab_cursor)->statement.column_int64(0);
+  *rowid = reinterpret_cast<ThingsCursor*>(vtab_cursor)->rows.statement.column_int64(0);
   return SQLITE_OK;
 }
 

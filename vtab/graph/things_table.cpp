@@ -64,33 +64,6 @@ Status ThingsTable::create_shadow_tables() {
                               " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE (type, node));"));
 }
 
-Result<Statement*> ThingsTable::statement(int key, const std::function<std::string()>& sql) {
-  auto found = statements_.find(key);
-  if (found != statements_.end()) {
-    found->second.reset();
-    return &found->second;
-  }
-  STRATA_ASSIGN_OR_RETURN(Statement prepared, Statement::prepare_persistent(db_, sql()));
-  return &statements_.emplace(key, std::move(prepared)).first->second;
-}
-
-Result<Statement> ThingsTable::take_statement(const std::string& sql) {
-  auto found = read_pool_.find(sql);
-  if (found != read_pool_.end()) {
-    Statement statement = std::move(found->second);
-    read_pool_.erase(found);
-    return statement;
-  }
-  return Statement::prepare_persistent(db_, sql);
-}
-
-void ThingsTable::give_back(const std::string& sql, Statement statement) {
-  if (!statement.valid() || read_pool_.count(sql) >= 4) return;
-  statement.reset();
-  statement.clear_bindings();
-  read_pool_.emplace(sql, std::move(statement));
-}
-
 Status ThingsTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowid_out) {
   PreserveLastInsertRowid preserve(db_);
   if (argc == 1) return delete_row(sqlite3_value_int64(argv[0]));
@@ -141,7 +114,7 @@ Status ThingsTable::insert_row(sqlite3_value** columns, sqlite3_int64* rowid_out
     }
     return text;
   };
-  STRATA_ASSIGN_OR_RETURN(Statement* insert, statement(replace ? kUpsert : kInsert, sql));
+  STRATA_ASSIGN_OR_RETURN(Statement* insert, statements_.keyed(replace ? kUpsert : kInsert, sql));
   STRATA_RETURN_IF_ERROR(insert->bind_text(1, id));
   STRATA_RETURN_IF_ERROR(insert->bind_value(2, columns[kThingType]));
   STRATA_RETURN_IF_ERROR(insert->bind_value(3, columns[kThingData]));
@@ -166,7 +139,7 @@ Status ThingsTable::insert_row(sqlite3_value** columns, sqlite3_int64* rowid_out
     return Status::ok();
   }
   // An upsert that updated does not set last_insert_rowid: find the node by id.
-  STRATA_ASSIGN_OR_RETURN(Statement* find, statement(kNodeOfId, [&] { return str_cat("SELECT node FROM ", shadow("things"), " WHERE id = ?1"); }));
+  STRATA_ASSIGN_OR_RETURN(Statement* find, statements_.keyed(kNodeOfId, [&] { return str_cat("SELECT node FROM ", shadow("things"), " WHERE id = ?1"); }));
   STRATA_RETURN_IF_ERROR(find->bind_text(1, id));
   STRATA_ASSIGN_OR_RETURN(bool found, find->step());
   if (!found) return Status::internal("things: the replaced row is gone");
@@ -176,7 +149,7 @@ Status ThingsTable::insert_row(sqlite3_value** columns, sqlite3_int64* rowid_out
 }
 
 Status ThingsTable::update_row(int64_t node, sqlite3_value** columns) {
-  STRATA_ASSIGN_OR_RETURN(Statement* read, statement(kIdOfNode, [&] { return str_cat("SELECT id FROM ", shadow("things"), " WHERE node = ?1"); }));
+  STRATA_ASSIGN_OR_RETURN(Statement* read, statements_.keyed(kIdOfNode, [&] { return str_cat("SELECT id FROM ", shadow("things"), " WHERE node = ?1"); }));
   STRATA_RETURN_IF_ERROR(read->bind_int64(1, node));
   STRATA_ASSIGN_OR_RETURN(bool exists, read->step());
   if (!exists) return Status::ok();
@@ -204,7 +177,7 @@ Status ThingsTable::update_row(int64_t node, sqlite3_value** columns) {
     created_at = sqlite3_value_int64(columns[kThingCreatedAt]);
   }
   STRATA_ASSIGN_OR_RETURN(Statement* update,
-                          statement(kUpdate, [&] { return str_cat("UPDATE OR FAIL ", shadow("things"),
+                          statements_.keyed(kUpdate, [&] { return str_cat("UPDATE OR FAIL ", shadow("things"),
                                                      " SET type = ?2, data = iif(?6, data, ?3), embedding = iif(?7, embedding, ?4),"
                                                      " created_at = iif(?8, created_at, ?5), updated_at = ?9 WHERE node = ?1"); }));
   STRATA_RETURN_IF_ERROR(update->bind_int64(1, node));
@@ -245,7 +218,7 @@ Result<std::vector<std::string>> ThingsTable::relationship_tables(sqlite3* db, c
 }
 
 Status ThingsTable::delete_row(int64_t node) {
-  STRATA_ASSIGN_OR_RETURN(Statement* read, statement(kIdOfNode, [&] { return str_cat("SELECT id FROM ", shadow("things"), " WHERE node = ?1"); }));
+  STRATA_ASSIGN_OR_RETURN(Statement* read, statements_.keyed(kIdOfNode, [&] { return str_cat("SELECT id FROM ", shadow("things"), " WHERE node = ?1"); }));
   STRATA_RETURN_IF_ERROR(read->bind_int64(1, node));
   STRATA_ASSIGN_OR_RETURN(bool exists, read->step());
   if (!exists) return Status::ok();
@@ -253,7 +226,7 @@ Status ThingsTable::delete_row(int64_t node) {
   read->reset();
   // Relationships go first, through their own table (which keeps its adjacency in step), while
   // the thing still exists to be looked up by id.
-  STRATA_ASSIGN_OR_RETURN(Statement* list, statement(kRelationshipList, [&] { return str_cat("SELECT value FROM ", shadow("config"),
+  STRATA_ASSIGN_OR_RETURN(Statement* list, statements_.keyed(kRelationshipList, [&] { return str_cat("SELECT value FROM ", shadow("config"),
                                                                                " WHERE key GLOB 'relationships:*'"); }));
   std::vector<std::string> relationships;
   while (true) {
@@ -278,7 +251,7 @@ Status ThingsTable::delete_row(int64_t node) {
       if (!status.is_ok()) return Status(status.code(), str_cat("things: deleting the relationships of '", id, "': ", status.message()));
     }
   }
-  STRATA_ASSIGN_OR_RETURN(Statement* remove, statement(kDelete, [&] { return str_cat("DELETE FROM ", shadow("things"), " WHERE node = ?1"); }));
+  STRATA_ASSIGN_OR_RETURN(Statement* remove, statements_.keyed(kDelete, [&] { return str_cat("DELETE FROM ", shadow("things"), " WHERE node = ?1"); }));
   STRATA_RETURN_IF_ERROR(remove->bind_int64(1, node));
   return remove->run();
 }
@@ -291,7 +264,6 @@ Status ThingsTable::destroy() {
   }
   statements_.clear();
   cascades_.clear();
-  read_pool_.clear();
   return execute(db_, str_cat("DROP TABLE IF EXISTS ", shadow("things"), "; DROP TABLE IF EXISTS ", shadow("config"), ";"));
 }
 
@@ -299,7 +271,6 @@ Status ThingsTable::rename(const std::string& new_name) {
   STRATA_ASSIGN_OR_RETURN(std::vector<std::string> relationships, relationship_tables(db_, schema_, name_));
   statements_.clear();
   cascades_.clear();
-  read_pool_.clear();
   for (std::string_view suffix : {"things", "config"}) {
     STRATA_RETURN_IF_ERROR(execute(db_, str_cat("ALTER TABLE ", shadow(suffix), " RENAME TO ", quote_identifier(str_cat(new_name, "_", suffix)))));
   }

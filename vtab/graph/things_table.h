@@ -13,6 +13,7 @@
 #include "ext/sqlite_api.h"
 #include "ext/sqlite_handles.h"
 #include "ext/status.h"
+#include "vtab/graph/shadow_statements.h"
 
 namespace strata::graph {
 
@@ -50,10 +51,7 @@ class ThingsTable {
   Status destroy();
   Status rename(const std::string& new_name);
 
-  // Read statements are pooled by their SQL, so a cursor reuses a prepared one and two cursors
-  // of a self-join never share one.
-  Result<Statement> take_statement(const std::string& sql);
-  void give_back(const std::string& sql, Statement statement);
+  ShadowStatements& statements() { return statements_; }
 
   // things_index(): creates (once) an index on json_extract(data, path); returns its name.
   static Result<std::string> create_path_index(sqlite3* db, const std::string& schema, const std::string& table,
@@ -65,10 +63,9 @@ class ThingsTable {
                                                               const std::string& table);
 
  private:
-  ThingsTable(sqlite3* db, std::string schema, std::string name) : db_(db), schema_(std::move(schema)), name_(std::move(name)) {}
+  ThingsTable(sqlite3* db, std::string schema, std::string name)
+      : db_(db), schema_(std::move(schema)), name_(std::move(name)), statements_(db) {}
   Status create_shadow_tables();
-  // The prepared statement for `key`, prepared from sql() the first time.
-  Result<Statement*> statement(int key, const std::function<std::string()>& sql);
   Status insert_row(sqlite3_value** columns, sqlite3_int64* rowid_out);
   Status update_row(int64_t node, sqlite3_value** columns);
   Status delete_row(int64_t node);
@@ -76,9 +73,8 @@ class ThingsTable {
   sqlite3* db_;
   std::string schema_;
   std::string name_;
-  std::map<int, Statement> statements_;
+  ShadowStatements statements_;
   std::map<std::string, Statement> cascades_;  // DELETE statements on relationships tables, by SQL
-  std::multimap<std::string, Statement> read_pool_;
 };
 
 }  // namespace strata::graph
