@@ -357,38 +357,11 @@ Result<ColumnarTable*> find_table(sqlite3* db, ModuleState* state, std::string_v
   if (sqlite3_value_type(argument) != SQLITE_TEXT) {
     return Status::error(str_cat(function, ": expects a table name as text"));
   }
-  std::string name(reinterpret_cast<const char*>(sqlite3_value_text(argument)));
-  std::string schema;
-  size_t dot = name.find('.');
-  if (dot != std::string::npos) {
-    schema = name.substr(0, dot);
-    name = name.substr(dot + 1);
-  }
-  // Preparing a statement on the table connects it if it is not yet.
-  std::string qualified = schema.empty() ? quote_identifier(name)
-                                         : quote_identifier(schema) + "." + quote_identifier(name);
-  Result<Statement> probe = Statement::prepare(db, "SELECT 1 FROM " + qualified + " LIMIT 0");
-  if (!probe.is_ok()) {
-    return Status::error(str_cat(function, ": no such table: ", qualified));
-  }
-  std::vector<std::string> schemas;
-  if (!schema.empty()) {
-    schemas.push_back(schema);
-  } else {
-    schemas = {"temp", "main"};
-    Result<Statement> list = Statement::prepare(db, "SELECT name FROM pragma_database_list");
-    if (list.is_ok()) {
-      while (true) {
-        Result<bool> row = list->step();
-        if (!row.is_ok() || !*row) break;
-        schemas.emplace_back(list->column_text(0));
-      }
-    }
-  }
-  for (const std::string& candidate : schemas) {
-    if (ColumnarTable* table = state->registry.find(candidate, name)) return table;
-  }
-  return Status::error(str_cat(function, ": ", qualified, " is not a columnar table"));
+  QualifiedName name = split_qualified_name(value_text(argument));
+  bool exists = false;
+  if (ColumnarTable* table = find_connected(db, state->registry, name, &exists)) return table;
+  if (!exists) return Status::error(str_cat(function, ": no such table: ", name.quoted()));
+  return Status::error(str_cat(function, ": ", name.quoted(), " is not a columnar table"));
 }
 
 void columnar_check_function(sqlite3_context* context, int, sqlite3_value** argv) {

@@ -81,17 +81,6 @@ std::vector<ColumnVector> gather_columns(const WriteBuffer& source, std::span<co
 
 }  // namespace
 
-std::string TableRegistry::key(std::string_view schema_name, std::string_view table_name) {
-  std::string k = str_cat(schema_name, ".", table_name);
-  for (char& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return k;
-}
-
-ColumnarTable* TableRegistry::find(std::string_view schema_name, std::string_view table_name) const {
-  auto found = tables_.find(key(schema_name, table_name));
-  return found == tables_.end() ? nullptr : found->second;
-}
-
 ChunkCache::Entry& ChunkCache::entry(int64_t chunk_id) {
   auto [found, inserted] = entries_.try_emplace(chunk_id);
   if (inserted) order_.push_back(chunk_id);
@@ -141,8 +130,7 @@ ColumnarTable::ColumnarTable(sqlite3* db, TableRegistry* registry, std::string s
       inserts_(std::make_shared<WriteBuffer>(schema_.columns.size())) {}
 
 ColumnarTable::~ColumnarTable() {
-  auto found = registry_->tables_.find(TableRegistry::key(schema_name_, name()));
-  if (found != registry_->tables_.end() && found->second == this) registry_->tables_.erase(found);
+  registry_->remove(schema_name_, name(), this);
 }
 
 Result<std::unique_ptr<ColumnarTable>> ColumnarTable::open(sqlite3* db, TableRegistry* registry,
@@ -164,7 +152,7 @@ Result<std::unique_ptr<ColumnarTable>> ColumnarTable::open(sqlite3* db, TableReg
     STRATA_RETURN_IF_ERROR(table->store_.check_format_version());
   }
   sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
-  registry->tables_[TableRegistry::key(table->schema_name_, table->name())] = table.get();
+  registry->add(table->schema_name_, table->name(), table.get());
   return table;
 }
 
@@ -986,10 +974,9 @@ Status ColumnarTable::destroy() {
 
 Status ColumnarTable::rename(const std::string& new_name) {
   STRATA_RETURN_IF_ERROR(settle());
-  std::string old_key = TableRegistry::key(schema_name_, name());
+  std::string old_name = name();
   STRATA_RETURN_IF_ERROR(store_.rename_tables(new_name));
-  registry_->tables_.erase(old_key);
-  registry_->tables_[TableRegistry::key(schema_name_, name())] = this;
+  registry_->rename(schema_name_, old_name, name(), this);
   return Status::ok();
 }
 

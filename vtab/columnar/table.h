@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "ext/sqlite_api.h"
+#include "ext/table_registry.h"
 #include "vtab/columnar/schema.h"
 #include "vtab/columnar/storage.h"
 #include "vtab/columnar/write_buffer.h"
@@ -66,18 +67,8 @@ class ChunkCache {
   size_t bytes_ = 0;
 };
 
-// The columnar tables connected on one database connection, by schema and name (case-blind),
-// so that SQL functions such as columnar_check() reach a table's storage and buffered writes.
-// One per connection (the module's client data); used only from that connection.
-class TableRegistry {
- public:
-  ColumnarTable* find(std::string_view schema_name, std::string_view table_name) const;
-
- private:
-  friend class ColumnarTable;
-  static std::string key(std::string_view schema_name, std::string_view table_name);
-  std::map<std::string, ColumnarTable*> tables_;
-};
+// The columnar tables connected on one connection (ext/table_registry.h).
+using TableRegistry = strata::TableRegistry<ColumnarTable>;
 
 class ColumnarTable {
  public:

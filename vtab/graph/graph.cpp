@@ -55,21 +55,16 @@ namespace strata::graph {
 
 namespace {
 
-struct TableName {
-  std::string schema;
-  std::string table;
-};
-
-Result<TableName> table_argument(std::string_view function, sqlite3_value* value) {
+Result<QualifiedName> table_argument(std::string_view function, sqlite3_value* value) {
   if (sqlite3_value_type(value) != SQLITE_TEXT) return Status::error(str_cat(function, ": the first argument must name a things table (text)"));
-  std::string name(value_text(value));
-  if (size_t dot = name.find('.'); dot != std::string::npos) return TableName{name.substr(0, dot), name.substr(dot + 1)};
-  return TableName{"main", name};
+  QualifiedName name = split_qualified_name(value_text(value));
+  if (name.schema.empty()) name.schema = "main";
+  return name;
 }
 
 void things_index_function(sqlite3_context* context, int, sqlite3_value** argv) {
   function_call(context, [&]() -> Status {
-    STRATA_ASSIGN_OR_RETURN(TableName name, table_argument("things_index", argv[0]));
+    STRATA_ASSIGN_OR_RETURN(QualifiedName name, table_argument("things_index", argv[0]));
     if (sqlite3_value_type(argv[1]) != SQLITE_TEXT) {
       return Status::error("things_index: the second argument must be a JSON path as text, e.g. '$.email'");
     }
@@ -82,14 +77,14 @@ void things_index_function(sqlite3_context* context, int, sqlite3_value** argv) 
 
 void things_check_function(sqlite3_context* context, int, sqlite3_value** argv) {
   function_call(context, [&]() -> Status {
-    STRATA_ASSIGN_OR_RETURN(TableName name, table_argument("things_check", argv[0]));
+    STRATA_ASSIGN_OR_RETURN(QualifiedName name, table_argument("things_check", argv[0]));
     sqlite3* db = sqlite3_context_db_handle(context);
     STRATA_ASSIGN_OR_RETURN(std::string report, ThingsTable::check(db, name.schema, name.table));
     // The adjacency this connection keeps must match what is stored.
     auto* registry = static_cast<std::shared_ptr<GraphRegistry>*>(sqlite3_user_data(context));
     STRATA_ASSIGN_OR_RETURN(std::vector<std::string> relationships, ThingsTable::relationship_tables(db, name.schema, name.table));
     for (const std::string& relationship : relationships) {
-      RelationshipsTable* table = (*registry)->find(str_cat(name.schema, ".", relationship));
+      RelationshipsTable* table = (*registry)->find(name.schema, relationship);
       if (table == nullptr) continue;
       STRATA_ASSIGN_OR_RETURN(std::string problem, table->check_adjacency());
       if (problem.empty()) continue;

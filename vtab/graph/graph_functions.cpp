@@ -138,20 +138,8 @@ Result<RelationshipsTable*> find_relationships(FunctionTable* table, sqlite3_val
   if (sqlite3_value_type(value) != SQLITE_TEXT) {
     return Status::error(str_cat(function, ": the first argument must name a relationships table (text)"));
   }
-  std::string name(value_text(value));
-  RelationshipsTable* found = table->registry->find(name);
-  if (found == nullptr) {
-    // Not connected on this connection yet: preparing a statement that names it connects it.
-    std::string quoted;
-    if (size_t dot = name.find('.'); dot != std::string::npos) {
-      quoted = str_cat(quote_identifier(name.substr(0, dot)), ".", quote_identifier(name.substr(dot + 1)));
-    } else {
-      quoted = quote_identifier(name);
-    }
-    Result<Statement> probe = Statement::prepare(table->db, str_cat("SELECT 1 FROM ", quoted, " LIMIT 0"));
-    if (probe.is_ok()) found = table->registry->find(name);
-  }
-  if (found == nullptr) return Status::error(str_cat(function, ": '", name, "' is not a relationships table"));
+  RelationshipsTable* found = find_connected(table->db, *table->registry, split_qualified_name(value_text(value)));
+  if (found == nullptr) return Status::error(str_cat(function, ": '", value_text(value), "' is not a relationships table"));
   return found;
 }
 

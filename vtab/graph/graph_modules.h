@@ -5,10 +5,9 @@
 
 #include "ext/sqlite_api.h"
 #include "ext/status.h"
+#include "vtab/graph/relationships_table.h"
 
 namespace strata::graph {
-
-class GraphRegistry;
 
 const sqlite3_module& things_module();
 // pAux: a std::shared_ptr<GraphRegistry>* the module owns.

@@ -58,40 +58,13 @@ std::string_view NodeNames::get(NodeId node) const {
   return std::string_view(arena_).substr(start_[node], length_[node]);
 }
 
-// ---- GraphRegistry ----
-
-void GraphRegistry::remove(RelationshipsTable* table) { std::erase(tables_, table); }
-
-RelationshipsTable* GraphRegistry::find(std::string_view name) const {
-  std::string_view schema;
-  if (size_t dot = name.find('.'); dot != std::string_view::npos) {
-    schema = name.substr(0, dot);
-    name = name.substr(dot + 1);
-  }
-  RelationshipsTable* best = nullptr;
-  int best_rank = 3;
-  for (RelationshipsTable* table : tables_) {
-    if (!equals_ignore_case(table->name(), name)) continue;
-    if (!schema.empty()) {
-      if (equals_ignore_case(table->schema(), schema)) return table;
-      continue;
-    }
-    int rank = equals_ignore_case(table->schema(), "main") ? 0 : equals_ignore_case(table->schema(), "temp") ? 1 : 2;
-    if (rank < best_rank) {
-      best = table;
-      best_rank = rank;
-    }
-  }
-  return best;
-}
-
 // ---- RelationshipsTable ----
 
 RelationshipsTable::RelationshipsTable(sqlite3* db, std::string schema, std::string name, std::string things)
     : db_(db), schema_(std::move(schema)), name_(std::move(name)), things_(std::move(things)), statements_(db) {}
 
 RelationshipsTable::~RelationshipsTable() {
-  if (registry_) registry_->remove(this);
+  if (registry_) registry_->remove(schema_, name_, this);
 }
 
 std::string RelationshipsTable::shadow(std::string_view suffix) const { return shadow_name(schema_, name_, suffix); }
@@ -129,7 +102,7 @@ Result<std::unique_ptr<RelationshipsTable>> RelationshipsTable::open(sqlite3* db
   if (rc != SQLITE_OK) return Status::error(str_cat("relationships: declaring the table failed: ", sqlite3_errmsg(db)));
   sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
   table->registry_ = std::move(registry);
-  table->registry_->add(table.get());
+  table->registry_->add(table->schema_, table->name_, table.get());
   return table;
 }
 
@@ -170,6 +143,7 @@ Status RelationshipsTable::rename(const std::string& new_name) {
   STRATA_RETURN_IF_ERROR(execute(db_, str_cat("UPDATE ", shadow_name(schema_, things_, "config"), " SET key = ",
                                               quote_literal(str_cat("relationships:", new_name)), ", value = ", quote_literal(new_name),
                                               " WHERE key = ", quote_literal(str_cat("relationships:", name_)))));
+  registry_->rename(schema_, name_, new_name, this);
   name_ = new_name;
   return Status::ok();
 }

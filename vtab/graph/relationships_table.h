@@ -23,6 +23,7 @@
 #include "ext/sqlite_api.h"
 #include "ext/sqlite_handles.h"
 #include "ext/status.h"
+#include "ext/table_registry.h"
 #include "vtab/graph/shadow_statements.h"
 #include "vtab/graph/adjacency.h"
 #include "vtab/graph/traversal.h"
@@ -53,7 +54,9 @@ struct GraphCache {
   NodeNames names;
 };
 
-class GraphRegistry;
+class RelationshipsTable;
+// The relationships tables connected on one connection, for the graph functions to find by name.
+using GraphRegistry = TableRegistry<RelationshipsTable>;
 
 class RelationshipsTable {
  public:
@@ -141,16 +144,5 @@ class RelationshipsTable {
   std::map<int, size_t> savepoints_;       // savepoint level -> undo_log_ size then
 };
 
-// The relationships tables connected on one connection, for the graph functions to find by name.
-class GraphRegistry {
- public:
-  void add(RelationshipsTable* table) { tables_.push_back(table); }
-  void remove(RelationshipsTable* table);
-  // By "name" (main first, then temp, then attached schemas) or "schema.name"; case-insensitive.
-  RelationshipsTable* find(std::string_view name) const;
-
- private:
-  std::vector<RelationshipsTable*> tables_;
-};
 
 }  // namespace strata::graph

@@ -37,6 +37,7 @@
 #include "ext/sqlite_shim.h"
 #include "ext/vtab_module.h"
 #include "ext/str_cat.h"
+#include "ext/table_registry.h"
 #include "vtab/hnsw/hnsw_table.h"
 #include "vtab/hnsw/vector_functions.h"
 
@@ -304,12 +305,9 @@ const sqlite3_module kHnswModule = make_module();
 void hnsw_check_function(sqlite3_context* context, int, sqlite3_value** argv) {
   function_call(context, [&]() -> Status {
     if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) return Status::error("hnsw_check: expects a table name as text");
-    std::string name(reinterpret_cast<const char*>(sqlite3_value_text(argv[0])));
-    std::string schema = "main";
-    if (size_t dot = name.find('.'); dot != std::string::npos) {
-      schema = name.substr(0, dot);
-      name = name.substr(dot + 1);
-    }
+    QualifiedName qualified = split_qualified_name(value_text(argv[0]));
+    const std::string schema = qualified.schema.empty() ? "main" : qualified.schema;
+    const std::string& name = qualified.table;
     sqlite3* db = sqlite3_context_db_handle(context);
     Result<Statement> probe = Statement::prepare(
         db, str_cat("SELECT 1 FROM ", quote_identifier(schema), ".", quote_identifier(name + "_config"), " LIMIT 0"));
