@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ext/sqlite_api.h"
+#include "ext/sqlite_handles.h"
 #include "ext/status.h"
 
 namespace strata::graph {
@@ -26,6 +28,17 @@ void append_json_string(std::string& out, std::string_view text);
 // A value given for an id column (id, from_id, …) as text: TEXT as is, integers and reals
 // rendered as SQLite renders them (TEXT affinity); NULL and BLOB are errors naming `what`.
 Result<std::string_view> id_text(std::string_view module, std::string_view what, sqlite3_value* value);
+
+// A value given for created_at / updated_at: an integer (unix ms), or `now` for NULL; anything
+// else is a constraint error naming `what`.
+Result<int64_t> timestamp_or_now(std::string_view module, std::string_view what, sqlite3_value* value, int64_t now);
+
+// A value given for a data column: JSON text is checked by the shadow table (json_valid); a
+// BLOB is refused here, with a message naming `module`.
+Status check_json_data(std::string_view module, sqlite3_value* data);
+
+// The first column of every row `statement` returns, as text; the statement is reset after.
+Result<std::vector<std::string>> first_column_texts(Statement& statement);
 
 // The format_version and module stored in a config shadow table, checked: an error names the
 // table when it is not one of `module`'s, or was written by a newer strata.

@@ -28,7 +28,6 @@ enum StatementKey {
   kFindId,
   kGeneration,
   kBumpGeneration,
-  kIdOfEdge,
 };
 
 const std::vector<OptionSpec>& option_specs() {
@@ -40,17 +39,18 @@ const std::vector<OptionSpec>& option_specs() {
 
 // ---- NodeNames ----
 
-std::string NodeNames::set(NodeId node, std::string_view id) {
+std::optional<std::string> NodeNames::set(NodeId node, std::string_view id) {
   if (node >= start_.size()) {
     start_.resize(static_cast<size_t>(node) + 1, 0);
     length_.resize(static_cast<size_t>(node) + 1, 0);
   }
-  std::string old(get(node));
-  if (old == id) return old;
+  std::string_view current = get(node);
+  if (current == id) return std::nullopt;
+  std::optional<std::string> previous(current);
   start_[node] = arena_.size();
   length_[node] = static_cast<uint32_t>(id.size());
   arena_.append(id);
-  return old;
+  return previous;
 }
 
 std::string_view NodeNames::get(NodeId node) const {
@@ -173,7 +173,7 @@ Result<NodeId> RelationshipsTable::existing_node(std::string_view column, std::s
 }
 
 Result<std::optional<TypeCode>> RelationshipsTable::type_code(std::string_view type) {
-  auto cached = type_codes_.find(std::string(type));
+  auto cached = type_codes_.find(type);
   if (cached != type_codes_.end()) return std::optional<TypeCode>(cached->second);
   STRATA_ASSIGN_OR_RETURN(Statement* read, statements_.keyed(kTypeCode, [&] { return str_cat("SELECT code FROM ", shadow("types"), " WHERE name = ?1"); }));
   STRATA_RETURN_IF_ERROR(read->bind_text(1, type));
@@ -212,16 +212,17 @@ Result<TypeCode> RelationshipsTable::type_code_or_create(std::string_view type) 
   return created;
 }
 
-Result<std::optional<Edge>> RelationshipsTable::stored_edge(int64_t edge) {
-  STRATA_ASSIGN_OR_RETURN(Statement* read, statements_.keyed(kStoredEdge, [&] { return str_cat("SELECT from_node, to_node, type_code FROM ", shadow("edges"),
-                                                                          " WHERE edge = ?1"); }));
+Result<std::optional<RelationshipsTable::StoredEdge>> RelationshipsTable::stored_edge(int64_t edge) {
+  STRATA_ASSIGN_OR_RETURN(Statement* read, statements_.keyed(kStoredEdge, [&] { return str_cat("SELECT from_node, to_node, type_code, id FROM ",
+                                                                                               shadow("edges"), " WHERE edge = ?1"); }));
   STRATA_RETURN_IF_ERROR(read->bind_int64(1, edge));
   STRATA_ASSIGN_OR_RETURN(bool row, read->step());
-  if (!row) return std::optional<Edge>();
-  Edge found{static_cast<NodeId>(read->column_int64(0)), static_cast<NodeId>(read->column_int64(1)),
-             static_cast<TypeCode>(read->column_int64(2))};
+  if (!row) return std::optional<StoredEdge>();
+  std::optional<StoredEdge> found(StoredEdge{Edge{static_cast<NodeId>(read->column_int64(0)), static_cast<NodeId>(read->column_int64(1)),
+                                                  static_cast<TypeCode>(read->column_int64(2))},
+                                             std::string(read->column_text(3))});
   read->reset();
-  return std::optional<Edge>(found);
+  return found;
 }
 
 // ---- writes ----
@@ -287,15 +288,8 @@ Status RelationshipsTable::insert_edge(sqlite3_value** columns, sqlite3_int64* r
   STRATA_ASSIGN_OR_RETURN(std::string_view from, id_text(kModule, "from_id", columns[kEdgeFrom]));
   STRATA_ASSIGN_OR_RETURN(std::string_view to, id_text(kModule, "to_id", columns[kEdgeTo]));
   STRATA_ASSIGN_OR_RETURN(std::string_view type, id_text(kModule, "type", columns[kEdgeType]));
-  if (sqlite3_value_type(columns[kEdgeData]) == SQLITE_BLOB) {
-    return Status::constraint("relationships: data must be JSON text or NULL, got a BLOB");
-  }
-  int64_t created_at = now_unix_ms();
-  switch (sqlite3_value_numeric_type(columns[kEdgeCreatedAt])) {
-    case SQLITE_NULL: break;
-    case SQLITE_INTEGER: created_at = sqlite3_value_int64(columns[kEdgeCreatedAt]); break;
-    default: return Status::constraint("relationships: created_at must be an integer (unix milliseconds) or NULL");
-  }
+  STRATA_RETURN_IF_ERROR(check_json_data(kModule, columns[kEdgeData]));
+  STRATA_ASSIGN_OR_RETURN(int64_t created_at, timestamp_or_now(kModule, "created_at", columns[kEdgeCreatedAt], now_unix_ms()));
   STRATA_ASSIGN_OR_RETURN(NodeId from_node, existing_node("from_id", from));
   STRATA_ASSIGN_OR_RETURN(NodeId to_node, existing_node("to_id", to));
   STRATA_ASSIGN_OR_RETURN(TypeCode code, type_code_or_create(type));
@@ -329,25 +323,20 @@ Status RelationshipsTable::insert_edge(sqlite3_value** columns, sqlite3_int64* r
 }
 
 Status RelationshipsTable::delete_edge(int64_t edge) {
-  STRATA_ASSIGN_OR_RETURN(std::optional<Edge> stored, stored_edge(edge));
+  STRATA_ASSIGN_OR_RETURN(std::optional<StoredEdge> stored, stored_edge(edge));
   if (!stored) return Status::ok();
   STRATA_ASSIGN_OR_RETURN(Statement* remove, statements_.keyed(kDeleteEdge, [&] { return str_cat("DELETE FROM ", shadow("edges"), " WHERE edge = ?1"); }));
   STRATA_RETURN_IF_ERROR(remove->bind_int64(1, edge));
   STRATA_RETURN_IF_ERROR(remove->run());
   changed_ = true;
-  note_removed(*stored);
+  note_removed(stored->edge);
   return Status::ok();
 }
 
 Status RelationshipsTable::update_edge(int64_t edge, sqlite3_value** columns) {
-  STRATA_ASSIGN_OR_RETURN(std::optional<Edge> stored, stored_edge(edge));
+  STRATA_ASSIGN_OR_RETURN(std::optional<StoredEdge> stored, stored_edge(edge));
   if (!stored) return Status::ok();
-  STRATA_ASSIGN_OR_RETURN(Statement* read_id, statements_.keyed(kIdOfEdge, [&] { return str_cat("SELECT id FROM ", shadow("edges"), " WHERE edge = ?1"); }));
-  STRATA_RETURN_IF_ERROR(read_id->bind_int64(1, edge));
-  STRATA_ASSIGN_OR_RETURN(bool found, read_id->step());
-  if (!found) return Status::ok();
-  std::string old_id(read_id->column_text(0));
-  read_id->reset();
+  const std::string& old_id = stored->id;
   if (!sqlite3_value_nochange(columns[kEdgeId])) {
     STRATA_ASSIGN_OR_RETURN(std::string_view new_id, id_text(kModule, "id", columns[kEdgeId]));
     if (new_id != old_id) {
@@ -361,9 +350,7 @@ Status RelationshipsTable::update_edge(int64_t edge, sqlite3_value** columns) {
   STRATA_ASSIGN_OR_RETURN(std::string_view type, id_text(kModule, "type", columns[kEdgeType]));
   std::string type_text(type);
   const bool keep_data = sqlite3_value_nochange(columns[kEdgeData]);
-  if (!keep_data && sqlite3_value_type(columns[kEdgeData]) == SQLITE_BLOB) {
-    return Status::constraint("relationships: data must be JSON text or NULL, got a BLOB");
-  }
+  if (!keep_data) STRATA_RETURN_IF_ERROR(check_json_data(kModule, columns[kEdgeData]));
   if (sqlite3_value_numeric_type(columns[kEdgeCreatedAt]) != SQLITE_INTEGER && !sqlite3_value_nochange(columns[kEdgeCreatedAt])) {
     return Status::constraint("relationships: created_at must be an integer (unix milliseconds)");
   }
@@ -402,8 +389,8 @@ Status RelationshipsTable::update_edge(int64_t edge, sqlite3_value** columns) {
     if (!retry) return status;
   }
   changed_ = true;
-  if (!(updated == *stored)) {
-    note_removed(*stored);
+  if (!(updated == stored->edge)) {
+    note_removed(stored->edge);
     note_added(updated, from_text, to_text);
   }
   return Status::ok();
@@ -416,8 +403,9 @@ void RelationshipsTable::note_added(const Edge& edge, std::string_view from, std
   graph_->adjacency.add(edge);
   undo_log_.push_back(UndoEntry{UndoEntry::kAdded, edge, 0, {}});
   for (auto [node, id] : {std::pair{edge.from, from}, std::pair{edge.to, to}}) {
-    std::string old = graph_->names.set(node, id);
-    if (old != id) undo_log_.push_back(UndoEntry{UndoEntry::kNamed, {}, node, std::move(old)});
+    if (std::optional<std::string> previous = graph_->names.set(node, id)) {
+      undo_log_.push_back(UndoEntry{UndoEntry::kNamed, {}, node, std::move(*previous)});
+    }
   }
 }
 
@@ -576,19 +564,15 @@ Result<std::string> RelationshipsTable::check_adjacency() {
     stored.emplace(static_cast<NodeId>(scan.column_int64(0)), static_cast<NodeId>(scan.column_int64(1)),
                    static_cast<TypeCode>(scan.column_int64(2)));
   }
-  std::set<std::tuple<NodeId, NodeId, TypeCode>> held;
+  std::set<std::tuple<NodeId, NodeId, TypeCode>> outgoing, incoming;
   const Adjacency& adjacency = graph_->adjacency;
-  size_t incoming = 0;
   for (NodeId node = 0; node < adjacency.node_limit(); ++node) {
-    adjacency.for_each(node, Direction::kOut, std::nullopt, [&](const Link& link) { held.emplace(node, link.neighbor, link.type); });
-    adjacency.for_each(node, Direction::kIn, std::nullopt, [&](const Link& link) {
-      ++incoming;
-      if (!stored.contains({link.neighbor, node, link.type})) held.emplace(link.neighbor, node, std::numeric_limits<TypeCode>::max());
-    });
+    adjacency.for_each(node, Direction::kOut, std::nullopt, [&](const Link& link) { outgoing.emplace(node, link.neighbor, link.type); });
+    adjacency.for_each(node, Direction::kIn, std::nullopt, [&](const Link& link) { incoming.emplace(link.neighbor, node, link.type); });
   }
-  if (held != stored || incoming != stored.size() || adjacency.edge_count() != stored.size()) {
-    return str_cat(name_, ": this connection's adjacency disagrees with the stored relationships (", std::to_string(held.size()),
-                   " held, ", std::to_string(stored.size()), " stored)");
+  if (outgoing != stored || incoming != stored || adjacency.edge_count() != stored.size()) {
+    return str_cat(name_, ": this connection's adjacency disagrees with the stored relationships (", std::to_string(outgoing.size()),
+                   " out and ", std::to_string(incoming.size()), " in held, ", std::to_string(stored.size()), " stored)");
   }
   return std::string();
 }

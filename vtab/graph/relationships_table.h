@@ -36,8 +36,8 @@ enum RelationshipColumn { kEdgeId = 0, kEdgeFrom, kEdgeTo, kEdgeType, kEdgeData,
 // Each node's id text, packed in one arena, for what traversals return.
 class NodeNames {
  public:
-  // Returns the name the node had before (empty when none), for undo.
-  std::string set(NodeId node, std::string_view id);
+  // The name the node had before, when it changes (for undo).
+  std::optional<std::string> set(NodeId node, std::string_view id);
   std::string_view get(NodeId node) const;
   size_t memory_bytes() const { return arena_.capacity() + start_.capacity() * 12; }
 
@@ -115,7 +115,11 @@ class RelationshipsTable {
   Status insert_edge(sqlite3_value** columns, sqlite3_int64* rowid_out);
   Status update_edge(int64_t edge, sqlite3_value** columns);
   Status delete_edge(int64_t edge);
-  Result<std::optional<Edge>> stored_edge(int64_t edge);
+  struct StoredEdge {
+    Edge edge;
+    std::string id;
+  };
+  Result<std::optional<StoredEdge>> stored_edge(int64_t edge);
   // Handles a UNIQUE failure of writing `edge` with `id`: under OR REPLACE deletes the rows in
   // the way (except `self`) and returns true (try again); otherwise returns the error.
   Result<bool> resolve_conflict(const Edge& edge, std::string_view id, std::string_view from, std::string_view to,
@@ -132,7 +136,11 @@ class RelationshipsTable {
   std::string things_;
   std::shared_ptr<GraphRegistry> registry_;
   ShadowStatements statements_;
-  std::unordered_map<std::string, TypeCode> type_codes_;  // a cache; emptied on rollback
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
+  std::unordered_map<std::string, TypeCode, TextHash, std::equal_to<>> type_codes_;  // a cache; emptied on rollback
 
   std::shared_ptr<GraphCache> graph_;
   Traversal traversal_;

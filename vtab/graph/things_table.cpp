@@ -14,21 +14,6 @@ constexpr std::string_view kModule = "things";
 
 enum StatementKey { kInsert = 1, kUpsert, kUpdate, kDelete, kIdOfNode, kNodeOfId, kRelationshipList };
 
-Result<int64_t> timestamp_or_now(std::string_view what, sqlite3_value* value, int64_t now) {
-  switch (sqlite3_value_numeric_type(value)) {
-    case SQLITE_NULL: return now;
-    case SQLITE_INTEGER: return sqlite3_value_int64(value);
-    default: return Status::constraint(str_cat("things: ", what, " must be an integer (unix milliseconds) or NULL"));
-  }
-}
-
-Status check_data(std::string_view module, sqlite3_value* data) {
-  if (sqlite3_value_type(data) == SQLITE_BLOB) {
-    return Status::constraint(str_cat(module, ": data must be JSON text or NULL, got a BLOB"));
-  }
-  return Status::ok();
-}
-
 }  // namespace
 
 std::string ThingsTable::shadow(std::string_view suffix) const { return shadow_name(schema_, name_, suffix); }
@@ -96,10 +81,10 @@ Status ThingsTable::insert_row(sqlite3_value** columns, sqlite3_int64* rowid_out
   if (sqlite3_value_type(columns[kThingType]) == SQLITE_NULL) {
     return Status::constraint(str_cat("things: NOT NULL constraint failed: ", name_, ".type (id '", id, "')"));
   }
-  STRATA_RETURN_IF_ERROR(check_data(kModule, columns[kThingData]));
+  STRATA_RETURN_IF_ERROR(check_json_data(kModule, columns[kThingData]));
   int64_t now = now_unix_ms();
-  STRATA_ASSIGN_OR_RETURN(int64_t created_at, timestamp_or_now("created_at", columns[kThingCreatedAt], now));
-  STRATA_ASSIGN_OR_RETURN(int64_t updated_at, timestamp_or_now("updated_at", columns[kThingUpdatedAt], now));
+  STRATA_ASSIGN_OR_RETURN(int64_t created_at, timestamp_or_now(kModule, "created_at", columns[kThingCreatedAt], now));
+  STRATA_ASSIGN_OR_RETURN(int64_t updated_at, timestamp_or_now(kModule, "updated_at", columns[kThingUpdatedAt], now));
 
   // OR REPLACE keeps the thing's node, and so its relationships, and replaces everything else.
   const bool replace = sqlite3_vtab_on_conflict(db_) == SQLITE_REPLACE;
@@ -149,12 +134,9 @@ Status ThingsTable::insert_row(sqlite3_value** columns, sqlite3_int64* rowid_out
 }
 
 Status ThingsTable::update_row(int64_t node, sqlite3_value** columns) {
-  STRATA_ASSIGN_OR_RETURN(Statement* read, statements_.keyed(kIdOfNode, [&] { return str_cat("SELECT id FROM ", shadow("things"), " WHERE node = ?1"); }));
-  STRATA_RETURN_IF_ERROR(read->bind_int64(1, node));
-  STRATA_ASSIGN_OR_RETURN(bool exists, read->step());
-  if (!exists) return Status::ok();
-  std::string old_id(read->column_text(0));
-  read->reset();
+  STRATA_ASSIGN_OR_RETURN(std::optional<std::string> stored, stored_id(node));
+  if (!stored) return Status::ok();
+  const std::string& old_id = *stored;
   if (!sqlite3_value_nochange(columns[kThingId])) {
     STRATA_ASSIGN_OR_RETURN(std::string_view new_id, id_text(kModule, "id", columns[kThingId]));
     if (new_id != old_id) {
@@ -168,7 +150,7 @@ Status ThingsTable::update_row(int64_t node, sqlite3_value** columns) {
   const bool keep_data = sqlite3_value_nochange(columns[kThingData]);
   const bool keep_embedding = sqlite3_value_nochange(columns[kThingEmbedding]);
   const bool keep_created = sqlite3_value_nochange(columns[kThingCreatedAt]);
-  if (!keep_data) STRATA_RETURN_IF_ERROR(check_data(kModule, columns[kThingData]));
+  if (!keep_data) STRATA_RETURN_IF_ERROR(check_json_data(kModule, columns[kThingData]));
   int64_t created_at = 0;
   if (!keep_created) {
     if (sqlite3_value_numeric_type(columns[kThingCreatedAt]) != SQLITE_INTEGER) {
@@ -205,49 +187,38 @@ Status ThingsTable::update_row(int64_t node, sqlite3_value** columns) {
   return status;
 }
 
-Result<std::vector<std::string>> ThingsTable::relationship_tables(sqlite3* db, const std::string& schema, const std::string& table) {
-  STRATA_ASSIGN_OR_RETURN(Statement list, Statement::prepare(db, str_cat("SELECT value FROM ", shadow_name(schema, table, "config"),
-                                                                         " WHERE key GLOB 'relationships:*' ORDER BY key")));
-  std::vector<std::string> names;
-  while (true) {
-    STRATA_ASSIGN_OR_RETURN(bool row, list.step());
-    if (!row) break;
-    names.emplace_back(list.column_text(0));
-  }
-  return names;
-}
-
-Status ThingsTable::delete_row(int64_t node) {
+Result<std::optional<std::string>> ThingsTable::stored_id(int64_t node) {
   STRATA_ASSIGN_OR_RETURN(Statement* read, statements_.keyed(kIdOfNode, [&] { return str_cat("SELECT id FROM ", shadow("things"), " WHERE node = ?1"); }));
   STRATA_RETURN_IF_ERROR(read->bind_int64(1, node));
   STRATA_ASSIGN_OR_RETURN(bool exists, read->step());
-  if (!exists) return Status::ok();
-  std::string id(read->column_text(0));
+  if (!exists) return std::optional<std::string>();
+  std::optional<std::string> id(std::string(read->column_text(0)));
   read->reset();
+  return id;
+}
+
+Result<std::vector<std::string>> ThingsTable::relationship_tables(sqlite3* db, const std::string& schema, const std::string& table) {
+  STRATA_ASSIGN_OR_RETURN(Statement list, Statement::prepare(db, str_cat("SELECT value FROM ", shadow_name(schema, table, "config"),
+                                                                         " WHERE key GLOB 'relationships:*' ORDER BY key")));
+  return first_column_texts(list);
+}
+
+Status ThingsTable::delete_row(int64_t node) {
+  STRATA_ASSIGN_OR_RETURN(std::optional<std::string> stored, stored_id(node));
+  if (!stored) return Status::ok();
+  const std::string& id = *stored;
   // Relationships go first, through their own table (which keeps its adjacency in step), while
   // the thing still exists to be looked up by id.
   STRATA_ASSIGN_OR_RETURN(Statement* list, statements_.keyed(kRelationshipList, [&] { return str_cat("SELECT value FROM ", shadow("config"),
                                                                                " WHERE key GLOB 'relationships:*'"); }));
-  std::vector<std::string> relationships;
-  while (true) {
-    STRATA_ASSIGN_OR_RETURN(bool row, list->step());
-    if (!row) break;
-    relationships.emplace_back(list->column_text(0));
-  }
-  list->reset();
+  STRATA_ASSIGN_OR_RETURN(std::vector<std::string> relationships, first_column_texts(*list));
   for (const std::string& relationship : relationships) {
     for (std::string_view end : {"from_id", "to_id"}) {
       std::string sql = str_cat("DELETE FROM ", quote_identifier(schema_), ".", quote_identifier(relationship), " WHERE ", end, " = ?1");
-      auto found = cascades_.find(sql);
-      if (found == cascades_.end()) {
-        STRATA_ASSIGN_OR_RETURN(Statement prepared, Statement::prepare_persistent(db_, sql));
-        found = cascades_.emplace(sql, std::move(prepared)).first;
-      }
-      Statement& cascade = found->second;
-      cascade.reset();
+      STRATA_ASSIGN_OR_RETURN(Statement cascade, statements_.take(sql));
       STRATA_RETURN_IF_ERROR(cascade.bind_text(1, id));
       Status status = cascade.run();
-      cascade.reset();
+      statements_.give_back(sql, std::move(cascade));
       if (!status.is_ok()) return Status(status.code(), str_cat("things: deleting the relationships of '", id, "': ", status.message()));
     }
   }
@@ -263,14 +234,12 @@ Status ThingsTable::destroy() {
                                       " refers to it; drop that first"));
   }
   statements_.clear();
-  cascades_.clear();
   return execute(db_, str_cat("DROP TABLE IF EXISTS ", shadow("things"), "; DROP TABLE IF EXISTS ", shadow("config"), ";"));
 }
 
 Status ThingsTable::rename(const std::string& new_name) {
   STRATA_ASSIGN_OR_RETURN(std::vector<std::string> relationships, relationship_tables(db_, schema_, name_));
   statements_.clear();
-  cascades_.clear();
   for (std::string_view suffix : {"things", "config"}) {
     STRATA_RETURN_IF_ERROR(execute(db_, str_cat("ALTER TABLE ", shadow(suffix), " RENAME TO ", quote_identifier(str_cat(new_name, "_", suffix)))));
   }

@@ -5,8 +5,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,12 +69,12 @@ class ThingsTable {
   Status insert_row(sqlite3_value** columns, sqlite3_int64* rowid_out);
   Status update_row(int64_t node, sqlite3_value** columns);
   Status delete_row(int64_t node);
+  Result<std::optional<std::string>> stored_id(int64_t node);
 
   sqlite3* db_;
   std::string schema_;
   std::string name_;
   ShadowStatements statements_;
-  std::map<std::string, Statement> cascades_;  // DELETE statements on relationships tables, by SQL
 };
 
 }  // namespace strata::graph
