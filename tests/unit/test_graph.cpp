@@ -453,6 +453,16 @@ TEST_F(GraphTables, ConflictClausesAndTimestamps) {
   EXPECT_EQ(db_.scalar("SELECT length(id) FROM kb_rel WHERE type = 'knows'"), "26");
 }
 
+TEST_F(GraphTables, TraversalNamesSurviveARolledBackReuseOfANode) {
+  EXPECT_EQ(db_.scalar("SELECT group_concat(node) FROM graph_traverse('kb_rel', 'u1', 1)"), "u1,u2,d1");
+  // d1 has the largest node: deleting it and inserting another thing reuses its number.
+  db_.exec("BEGIN; DELETE FROM kb WHERE id = 'd1'; INSERT INTO kb(id, type) VALUES ('x', 'T')");
+  EXPECT_EQ(db_.scalar("SELECT group_concat(node) FROM graph_traverse('kb_rel', 'x', 1)"), "x");
+  db_.exec("ROLLBACK");
+  EXPECT_EQ(db_.scalar("SELECT group_concat(node) FROM graph_traverse('kb_rel', 'u1', 1)"), "u1,u2,d1");
+  EXPECT_EQ(db_.scalar("SELECT things_check('kb')"), "ok");
+}
+
 TEST_F(GraphTables, LookupsAreIndexAssisted) {
   auto plan = [&](const std::string& sql) {
     std::string all;

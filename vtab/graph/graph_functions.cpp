@@ -73,6 +73,16 @@ struct FunctionCursor {
   std::vector<NodeId> cycle;
   bool cycle_found = false;
   size_t position = 0;
+  // The ids the arguments gave for their nodes. The adjacency's names cover every node with an
+  // edge; a start without edges may have none there, or one a rolled-back thing left behind.
+  std::vector<std::pair<NodeId, std::string>> argument_names;
+
+  std::string_view name_of(NodeId node) const {
+    for (const auto& [named, name] : argument_names) {
+      if (named == node) return name;
+    }
+    return graph->names.get(node);
+  }
 };
 
 FunctionTable* function_table(sqlite3_vtab_cursor* cursor) { return reinterpret_cast<FunctionTable*>(cursor->pVtab); }
@@ -189,6 +199,7 @@ Status filter(FunctionCursor* cursor, int mask, int argc, sqlite3_value** argv) 
   FunctionTable* table = function_table(&cursor->base);
   const FunctionSpec& spec = *table->spec;
   cursor->reached.clear();
+  cursor->argument_names.clear();
   cursor->path.clear();
   cursor->neighbors.clear();
   cursor->cycles.reset();
@@ -212,7 +223,7 @@ Status filter(FunctionCursor* cursor, int mask, int argc, sqlite3_value** argv) 
       STRATA_ASSIGN_OR_RETURN(TypeFilter type, type_argument(spec.name, relationships, arguments[3]));
       STRATA_ASSIGN_OR_RETURN(Direction direction, direction_argument(spec.name, arguments[4]));
       STRATA_ASSIGN_OR_RETURN(cursor->graph, relationships->graph());
-      cursor->graph->names.set(start, value_text(arguments[1]));
+      cursor->argument_names = {{start, std::string(value_text(arguments[1]))}};
       cursor->reached = relationships->traversal().breadth_first(cursor->graph->adjacency, start,
                                                                   type.matches_nothing ? 0 : static_cast<uint32_t>(max_depth), type.code,
                                                                   direction);
@@ -224,8 +235,7 @@ Status filter(FunctionCursor* cursor, int mask, int argc, sqlite3_value** argv) 
       STRATA_ASSIGN_OR_RETURN(TypeFilter type, type_argument(spec.name, relationships, arguments[3]));
       STRATA_ASSIGN_OR_RETURN(Direction direction, direction_argument(spec.name, arguments[4]));
       STRATA_ASSIGN_OR_RETURN(cursor->graph, relationships->graph());
-      cursor->graph->names.set(from, value_text(arguments[1]));
-      cursor->graph->names.set(to, value_text(arguments[2]));
+      cursor->argument_names = {{from, std::string(value_text(arguments[1]))}, {to, std::string(value_text(arguments[2]))}};
       if (from == to) {
         cursor->path = {from};
       } else if (!type.matches_nothing) {
@@ -289,16 +299,16 @@ int x_eof(sqlite3_vtab_cursor* vtab_cursor) {
   return 1;
 }
 
-void result_name(sqlite3_context* context, const GraphCache& graph, NodeId node) {
-  std::string_view name = graph.names.get(node);
+void result_name(sqlite3_context* context, const FunctionCursor& cursor, NodeId node) {
+  std::string_view name = cursor.name_of(node);
   sqlite3_result_text64(context, name.data(), name.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 }
 
-void result_json_names(sqlite3_context* context, const GraphCache& graph, const std::vector<NodeId>& nodes) {
+void result_json_names(sqlite3_context* context, const FunctionCursor& cursor, const std::vector<NodeId>& nodes) {
   std::string json = "[";
   for (size_t i = 0; i < nodes.size(); ++i) {
     if (i > 0) json.push_back(',');
-    append_json_string(json, graph.names.get(nodes[i]));
+    append_json_string(json, cursor.name_of(nodes[i]));
   }
   json.push_back(']');
   sqlite3_result_text64(context, json.data(), json.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
@@ -309,12 +319,11 @@ int x_column(sqlite3_vtab_cursor* vtab_cursor, sqlite3_context* context, int col
     auto* cursor = reinterpret_cast<FunctionCursor*>(vtab_cursor);
     const FunctionSpec& spec = *function_table(vtab_cursor)->spec;
     if (column >= spec.first_argument) return Status::ok();  // arguments read back as NULL
-    const GraphCache& graph = *cursor->graph;
     switch (spec.kind) {
       case FunctionKind::kTraverse: {
         const Reached& reached = cursor->reached[cursor->position];
         if (column == 0) {
-          result_name(context, graph, reached.node);
+          result_name(context, *cursor, reached.node);
         } else if (column == 1) {
           sqlite3_result_int64(context, reached.depth);
         } else {
@@ -324,7 +333,7 @@ int x_column(sqlite3_vtab_cursor* vtab_cursor, sqlite3_context* context, int col
             if (index == 0) break;
           }
           std::reverse(nodes.begin(), nodes.end());
-          result_json_names(context, graph, nodes);
+          result_json_names(context, *cursor, nodes);
         }
         break;
       }
@@ -332,14 +341,14 @@ int x_column(sqlite3_vtab_cursor* vtab_cursor, sqlite3_context* context, int col
         if (column == 0) {
           sqlite3_result_int64(context, static_cast<int64_t>(cursor->position));
         } else {
-          result_name(context, graph, cursor->path[cursor->position]);
+          result_name(context, *cursor, cursor->path[cursor->position]);
         }
         break;
-      case FunctionKind::kCycles: result_json_names(context, graph, cursor->cycle); break;
+      case FunctionKind::kCycles: result_json_names(context, *cursor, cursor->cycle); break;
       case FunctionKind::kNeighbors: {
         const NeighborRow& row = cursor->neighbors[cursor->position];
         if (column == 0) {
-          result_name(context, graph, row.node);
+          result_name(context, *cursor, row.node);
         } else if (column == 1) {
           STRATA_ASSIGN_OR_RETURN(std::string type, cursor->relationships->type_name(row.type));
           sqlite3_result_text64(context, type.data(), type.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
