@@ -49,15 +49,16 @@ bool Adjacency::in_packed(const Edge& edge) const {
   return std::binary_search(begin, end, Link{edge.to, edge.type});
 }
 
-void Adjacency::erase_link(std::unordered_map<NodeId, std::vector<Link>>& added, NodeId node, Link link) {
+bool Adjacency::erase_link(std::unordered_map<NodeId, std::vector<Link>>& added, NodeId node, Link link) {
   auto found = added.find(node);
-  if (found == added.end()) return;
+  if (found == added.end()) return false;
   auto& links = found->second;
   auto position = std::find(links.begin(), links.end(), link);
-  if (position == links.end()) return;
+  if (position == links.end()) return false;
   *position = links.back();
   links.pop_back();
   if (links.empty()) added.erase(found);
+  return true;
 }
 
 void Adjacency::add(const Edge& edge) {
@@ -73,15 +74,10 @@ void Adjacency::add(const Edge& edge) {
 
 void Adjacency::remove(const Edge& edge) {
   --edge_count_;
-  if (added_count_ > 0) {
-    auto found = added_out_.find(edge.from);
-    if (found != added_out_.end() &&
-        std::find(found->second.begin(), found->second.end(), Link{edge.to, edge.type}) != found->second.end()) {
-      erase_link(added_out_, edge.from, Link{edge.to, edge.type});
-      erase_link(added_in_, edge.to, Link{edge.from, edge.type});
-      --added_count_;
-      return;
-    }
+  if (added_count_ > 0 && erase_link(added_out_, edge.from, Link{edge.to, edge.type})) {
+    erase_link(added_in_, edge.to, Link{edge.from, edge.type});
+    --added_count_;
+    return;
   }
   if (in_packed(edge)) {
     removed_.insert(edge);

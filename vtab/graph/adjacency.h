@@ -81,7 +81,8 @@ class Adjacency {
   std::vector<Edge> all_edges() const;
   void fold_in_if_large();
   bool in_packed(const Edge& edge) const;
-  static void erase_link(std::unordered_map<NodeId, std::vector<Link>>& added, NodeId node, Link link);
+  // Removes one link from `added`; false when it was not there.
+  static bool erase_link(std::unordered_map<NodeId, std::vector<Link>>& added, NodeId node, Link link);
 
   Packed out_;
   Packed in_;
