@@ -31,19 +31,8 @@ std::string transaction_sql(int i) {
          "UPDATE progress SET committed = " + n + ";";
 }
 
-std::string content(sqlite3* db) {
-  std::string all;
-  sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, "SELECT id, k, label, quote(amount), quote(tag) FROM t ORDER BY id", -1, &stmt, nullptr);
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    for (int c = 0; c < 5; ++c) {
-      const unsigned char* text = sqlite3_column_text(stmt, c);
-      all += text ? reinterpret_cast<const char*>(text) : "NULL";
-      all += c < 4 ? "|" : "\n";
-    }
-  }
-  sqlite3_finalize(stmt);
-  return all;
+std::vector<std::string> content(const TestDatabase& db) {
+  return db.rows("SELECT id, k, label, quote(amount), quote(tag) FROM t ORDER BY id");
 }
 
 [[noreturn]] void run_child(const std::string& path, bool wal) {
@@ -75,7 +64,7 @@ void crash_rounds(const std::string& path, bool wal, int rounds, uint32_t seed) 
     int committed = std::stoi(reopened.scalar("SELECT committed FROM progress"));
     ASSERT_GE(committed, replayed);
     for (; replayed < committed; ++replayed) replay.exec("BEGIN;" + transaction_sql(replayed + 1) + "COMMIT;");
-    ASSERT_EQ(content(reopened.get()), content(replay.get()))
+    ASSERT_EQ(content(reopened), content(replay))
         << "after kill " << round << ", " << committed << " transactions committed";
   });
   ::testing::Test::RecordProperty(wal ? "wal_transactions_committed" : "transactions_committed",

@@ -75,6 +75,29 @@ std::string TestDatabase::scalar(std::string_view sql) const {
   return value;
 }
 
+std::vector<std::string> TestDatabase::rows(std::string_view sql) const {
+  std::vector<std::string> out;
+  sqlite3_stmt* stmt = nullptr;
+  std::string text(sql);
+  if (sqlite3_prepare_v2(db_, text.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << sqlite3_errmsg(db_) << "\n  SQL: " << text;
+    return out;
+  }
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    std::string row;
+    for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
+      if (i > 0) row += "|";
+      const unsigned char* column = sqlite3_column_text(stmt, i);
+      row += column ? reinterpret_cast<const char*>(column) : "NULL";
+    }
+    out.push_back(std::move(row));
+  }
+  if (rc != SQLITE_DONE) ADD_FAILURE() << sqlite3_errmsg(db_) << "\n  SQL: " << text;
+  sqlite3_finalize(stmt);
+  return out;
+}
+
 std::string TestDatabase::error_of(std::string_view sql) const {
   std::string text(sql);
   char* error = nullptr;

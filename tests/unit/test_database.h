@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct sqlite3;
 
@@ -27,6 +28,8 @@ class TestDatabase {
   void exec(std::string_view sql) const;
   // The first column of the first row as text ("NULL" for NULL, "" when there is no row).
   std::string scalar(std::string_view sql) const;
+  // Every row, its columns as text joined by '|' ("NULL" for NULL), failing the test on error.
+  std::vector<std::string> rows(std::string_view sql) const;
   // The error message of a statement expected to fail ("" if it succeeded).
   std::string error_of(std::string_view sql) const;
   // The (extended) result code of running `sql`.

@@ -25,25 +25,6 @@ namespace {
 using strata::testing::TestDatabase;
 using namespace strata::graph;
 
-std::vector<std::string> rows(sqlite3* db, const std::string& sql) {
-  std::vector<std::string> out;
-  sqlite3_stmt* stmt = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql << ": " << sqlite3_errmsg(db);
-  int rc;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    std::string row;
-    for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
-      if (i > 0) row += "|";
-      const unsigned char* text = sqlite3_column_text(stmt, i);
-      row += text ? reinterpret_cast<const char*>(text) : "NULL";
-    }
-    out.push_back(row);
-  }
-  EXPECT_EQ(rc, SQLITE_DONE) << sql << ": " << sqlite3_errmsg(db);
-  sqlite3_finalize(stmt);
-  return out;
-}
-
 std::vector<std::string> sorted(std::vector<std::string> values) {
   std::sort(values.begin(), values.end());
   return values;
@@ -230,13 +211,13 @@ class GraphDifferential : public ::testing::TestWithParam<unsigned> {
   }
 
   void compare_tables() {
-    ASSERT_EQ(rows(db_.get(), "SELECT id, type, data FROM kb ORDER BY id"), rows(db_.get(), "SELECT id, type, data FROM t_things ORDER BY id"));
-    ASSERT_EQ(rows(db_.get(), "SELECT from_id, to_id, type FROM kb_rel ORDER BY 1, 2, 3"),
-              rows(db_.get(), "SELECT from_id, to_id, type FROM t_rel ORDER BY 1, 2, 3"));
+    ASSERT_EQ(db_.rows("SELECT id, type, data FROM kb ORDER BY id"), db_.rows("SELECT id, type, data FROM t_things ORDER BY id"));
+    ASSERT_EQ(db_.rows("SELECT from_id, to_id, type FROM kb_rel ORDER BY 1, 2, 3"),
+              db_.rows("SELECT from_id, to_id, type FROM t_rel ORDER BY 1, 2, 3"));
   }
 
   void compare_queries() {
-    std::vector<std::string> ids = rows(db_.get(), "SELECT id FROM t_things ORDER BY id");
+    std::vector<std::string> ids = db_.rows("SELECT id FROM t_things ORDER BY id");
     if (ids.empty()) return;
     for (int query = 0; query < 6; ++query) {
       std::string start = ids[random_() % ids.size()];
@@ -248,14 +229,14 @@ class GraphDifferential : public ::testing::TestWithParam<unsigned> {
       std::string cte = "WITH RECURSIVE e AS (" + edges_for(direction, type_condition) + "), r(node, depth) AS (SELECT " + literal(start) +
                         ", 0 UNION SELECT e.next, r.depth + 1 FROM r JOIN e ON e.node = r.node WHERE r.depth < " +
                         std::to_string(max_depth) + ") SELECT node, min(depth) FROM r GROUP BY node ORDER BY node";
-      std::vector<std::string> traversed = rows(db_.get(), "SELECT node, depth FROM graph_traverse(" + args + ") ORDER BY node");
-      ASSERT_EQ(traversed, rows(db_.get(), cte)) << args;
+      std::vector<std::string> traversed = db_.rows("SELECT node, depth FROM graph_traverse(" + args + ") ORDER BY node");
+      ASSERT_EQ(traversed, db_.rows(cte)) << args;
       // BFS order, each path ends at its node, has depth + 1 entries and starts at the start.
-      std::vector<std::string> checked = rows(db_.get(), "SELECT count(*), sum(json_array_length(path) = depth + 1), sum(path ->> '$[#-1]' = node),"
+      std::vector<std::string> checked = db_.rows("SELECT count(*), sum(json_array_length(path) = depth + 1), sum(path ->> '$[#-1]' = node),"
                                                          " sum(path ->> '$[0]' = " + literal(start) + ") FROM graph_traverse(" + args + ")");
       std::string n = std::to_string(traversed.size());
       ASSERT_EQ(checked, std::vector<std::string>{n + "|" + n + "|" + n + "|" + n}) << args;
-      std::vector<std::string> depths = rows(db_.get(), "SELECT depth FROM graph_traverse(" + args + ")");
+      std::vector<std::string> depths = db_.rows("SELECT depth FROM graph_traverse(" + args + ")");
       ASSERT_TRUE(std::is_sorted(depths.begin(), depths.end())) << args;
 
       // Shortest path: the same length as the CTE's unbounded search, and made of edges.
@@ -265,7 +246,7 @@ class GraphDifferential : public ::testing::TestWithParam<unsigned> {
                                literal(start) + ", 0 UNION SELECT e.next, r.depth + 1 FROM r JOIN e ON e.node = r.node WHERE r.depth < " +
                                std::to_string(ids.size()) + ") SELECT min(depth) FROM r WHERE node = " + literal(target);
       std::string expected = db_.scalar(length_cte);
-      std::vector<std::string> path = rows(db_.get(), "SELECT node FROM graph_shortest_path(" + path_args + ") ORDER BY step");
+      std::vector<std::string> path = db_.rows("SELECT node FROM graph_shortest_path(" + path_args + ") ORDER BY step");
       if (expected == "NULL") {
         ASSERT_TRUE(path.empty()) << path_args;
       } else {
@@ -287,12 +268,12 @@ class GraphDifferential : public ::testing::TestWithParam<unsigned> {
                                                       : "";
       std::vector<std::string> expected_neighbors;
       if (direction == "both") {
-        expected_neighbors = rows(db_.get(), "SELECT to_id, type, 'out' FROM t_rel WHERE from_id = " + literal(start) + type_condition +
+        expected_neighbors = db_.rows("SELECT to_id, type, 'out' FROM t_rel WHERE from_id = " + literal(start) + type_condition +
                                                  " UNION ALL SELECT from_id, type, 'in' FROM t_rel WHERE to_id = " + literal(start) + type_condition);
       } else {
-        expected_neighbors = rows(db_.get(), neighbor_sql + literal(start) + type_condition);
+        expected_neighbors = db_.rows(neighbor_sql + literal(start) + type_condition);
       }
-      ASSERT_EQ(sorted(rows(db_.get(), "SELECT node, type, direction FROM graph_neighbors(" + neighbor_args + ")")), sorted(expected_neighbors))
+      ASSERT_EQ(sorted(db_.rows("SELECT node, type, direction FROM graph_neighbors(" + neighbor_args + ")")), sorted(expected_neighbors))
           << neighbor_args;
     }
 
@@ -322,7 +303,7 @@ class GraphDifferential : public ::testing::TestWithParam<unsigned> {
       std::sort(cycles.begin(), cycles.end());
       return cycles;
     };
-    ASSERT_EQ(canonical(rows(db_.get(), "SELECT cycle FROM graph_cycles('kb_rel', " + type + ", 4)")), canonical(rows(db_.get(), cte)))
+    ASSERT_EQ(canonical(db_.rows("SELECT cycle FROM graph_cycles('kb_rel', " + type + ", 4)")), canonical(db_.rows(cte)))
         << "type " << type;
   }
 
@@ -466,7 +447,7 @@ TEST_F(GraphTables, TraversalNamesSurviveARolledBackReuseOfANode) {
 TEST_F(GraphTables, LookupsAreIndexAssisted) {
   auto plan = [&](const std::string& sql) {
     std::string all;
-    for (const std::string& row : rows(db_.get(), "EXPLAIN QUERY PLAN " + sql)) all += row + "\n";
+    for (const std::string& row : db_.rows("EXPLAIN QUERY PLAN " + sql)) all += row + "\n";
     return all;
   };
   EXPECT_NE(plan("SELECT * FROM kb WHERE id = 'u1'").find("INDEX 1:id ="), std::string::npos);
@@ -483,7 +464,7 @@ TEST_F(GraphTables, LookupsAreIndexAssisted) {
             std::string::npos);
   // The shadow query the plan runs uses the path's index.
   std::string shadow_plan;
-  for (const std::string& row : rows(db_.get(), "EXPLAIN QUERY PLAN SELECT node FROM kb_things WHERE json_extract(data, '$.email') = 'x'")) {
+  for (const std::string& row : db_.rows("EXPLAIN QUERY PLAN SELECT node FROM kb_things WHERE json_extract(data, '$.email') = 'x'")) {
     shadow_plan += row;
   }
   EXPECT_NE(shadow_plan.find(index), std::string::npos) << shadow_plan;

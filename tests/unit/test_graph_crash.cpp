@@ -35,21 +35,6 @@ std::string transaction_sql(int i, const std::string& things, const std::string&
          id(n + " - 3", std::to_string((i * 3) % 40 + 1)) + ");" + "UPDATE progress SET committed = " + n + ";";
 }
 
-std::string content(sqlite3* db, const std::string& sql) {
-  std::string all;
-  sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
-      const unsigned char* text = sqlite3_column_text(stmt, i);
-      all += std::string(text ? reinterpret_cast<const char*>(text) : "NULL") + "|";
-    }
-    all += "\n";
-  }
-  sqlite3_finalize(stmt);
-  return all;
-}
-
 [[noreturn]] void run_child(const std::string& path, bool wal) {
   TestDatabase db(path);
   if (wal) db.exec("PRAGMA journal_mode=WAL");
@@ -80,15 +65,15 @@ void crash_rounds(const std::string& path, bool wal, int rounds, uint32_t seed) 
     int committed = std::stoi(reopened.scalar("SELECT committed FROM progress"));
     ASSERT_GE(committed, replayed);
     for (; replayed < committed; ++replayed) replay.exec("BEGIN;" + transaction_sql(replayed + 1, "t", "r") + "COMMIT;");
-    ASSERT_EQ(content(reopened.get(), "SELECT id, type, data FROM kb ORDER BY id"), content(replay.get(), "SELECT id, type, data FROM t ORDER BY id"))
+    ASSERT_EQ(reopened.rows("SELECT id, type, data FROM kb ORDER BY id"), replay.rows("SELECT id, type, data FROM t ORDER BY id"))
         << "after kill " << round;
-    ASSERT_EQ(content(reopened.get(), "SELECT from_id, to_id, type FROM kb_rel ORDER BY 1, 2, 3"),
-              content(replay.get(), "SELECT from_id, to_id, type FROM r ORDER BY 1, 2, 3"))
+    ASSERT_EQ(reopened.rows("SELECT from_id, to_id, type FROM kb_rel ORDER BY 1, 2, 3"),
+              replay.rows("SELECT from_id, to_id, type FROM r ORDER BY 1, 2, 3"))
         << "after kill " << round;
     if (committed > 0) {
       std::string start = "'t" + std::to_string(committed) + "_1'";
-      EXPECT_EQ(content(reopened.get(), "SELECT node, depth FROM graph_traverse('kb_rel', " + start + ", 4, NULL, 'both') ORDER BY node"),
-                content(replay.get(), "WITH RECURSIVE e AS (SELECT from_id AS node, to_id AS next FROM r UNION ALL SELECT to_id, from_id FROM r),"
+      EXPECT_EQ(reopened.rows("SELECT node, depth FROM graph_traverse('kb_rel', " + start + ", 4, NULL, 'both') ORDER BY node"),
+                replay.rows("WITH RECURSIVE e AS (SELECT from_id AS node, to_id AS next FROM r UNION ALL SELECT to_id, from_id FROM r),"
                                       " w(node, depth) AS (SELECT " + start + ", 0 UNION SELECT e.next, w.depth + 1 FROM w JOIN e ON e.node = w.node"
                                       " WHERE w.depth < 4) SELECT node, min(depth) FROM w GROUP BY node ORDER BY node"))
           << "after kill " << round;

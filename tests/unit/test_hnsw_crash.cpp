@@ -36,15 +36,8 @@ std::string transaction_sql(int i, const std::string& table) {
          "UPDATE progress SET committed = " + n + ";";
 }
 
-std::string content(sqlite3* db, const std::string& table) {
-  std::string all;
-  sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, ("SELECT rowid, hex(embedding) FROM " + table + " ORDER BY rowid").c_str(), -1, &stmt, nullptr);
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    all += std::to_string(sqlite3_column_int64(stmt, 0)) + "|" + reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1)) + "\n";
-  }
-  sqlite3_finalize(stmt);
-  return all;
+std::vector<std::string> content(const TestDatabase& db, const std::string& table) {
+  return db.rows("SELECT rowid, hex(embedding) FROM " + table + " ORDER BY rowid");
 }
 
 [[noreturn]] void run_child(const std::string& path, bool wal) {
@@ -73,7 +66,7 @@ void crash_rounds(const std::string& path, bool wal, int rounds, uint32_t seed) 
     int committed = std::stoi(reopened.scalar("SELECT committed FROM progress"));
     ASSERT_GE(committed, replayed);
     for (; replayed < committed; ++replayed) replay.exec("BEGIN;" + transaction_sql(replayed + 1, "t") + "COMMIT;");
-    ASSERT_EQ(content(reopened.get(), "v"), content(replay.get(), "t")) << "after kill " << round;
+    ASSERT_EQ(content(reopened, "v"), content(replay, "t")) << "after kill " << round;
     // Every row is found by its own vector.
     std::string misses = reopened.scalar(
         "SELECT count(*) FROM v AS outer_row WHERE outer_row.rowid NOT IN "
