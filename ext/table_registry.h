@@ -8,6 +8,7 @@
 //   Table* table = find_connected(db, registry, name, &exists);    // connects it if need be
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -37,11 +38,17 @@ std::vector<std::string> connect_and_list_schemas(sqlite3* db, const QualifiedNa
 template <class Table>
 class TableRegistry {
  public:
-  void add(std::string_view schema, std::string_view table, Table* object) { tables_[registry_key(schema, table)] = object; }
+  void add(std::string_view schema, std::string_view table, Table* object) {
+    tables_[registry_key(schema, table)] = object;
+    ++changes_;
+  }
   // Only if the entry is still `object` (a table of the same name may have replaced it).
   void remove(std::string_view schema, std::string_view table, const Table* object) {
     auto found = tables_.find(registry_key(schema, table));
-    if (found != tables_.end() && found->second == object) tables_.erase(found);
+    if (found != tables_.end() && found->second == object) {
+      tables_.erase(found);
+      ++changes_;
+    }
   }
   void rename(std::string_view schema, std::string_view old_name, std::string_view new_name, Table* object) {
     remove(schema, old_name, object);
@@ -51,9 +58,12 @@ class TableRegistry {
     auto found = tables_.find(registry_key(schema, table));
     return found == tables_.end() ? nullptr : found->second;
   }
+  // Counts adds and removals: an answer found earlier stands while this is unchanged.
+  uint64_t changes() const { return changes_; }
 
  private:
   std::map<std::string, Table*> tables_;
+  uint64_t changes_ = 0;
 };
 
 // The connected table `name` names, or nullptr when it is not one of this registry's. `exists`
@@ -67,5 +77,27 @@ Table* find_connected(sqlite3* db, const TableRegistry<Table>& registry, const Q
   }
   return nullptr;
 }
+
+// find_connected for a function called again and again with the same table name: the last
+// answer is kept while the registry is unchanged. Connecting means preparing statements
+// (several µs), which would otherwise be most of a one-hop query's time. A table that could
+// change the answer (created, dropped, renamed, or disconnected by a schema change) adds itself
+// to or removes itself from the registry first.
+template <class Table>
+class CachedTableLookup {
+ public:
+  Table* find(sqlite3* db, const TableRegistry<Table>& registry, std::string_view name) {
+    if (table_ != nullptr && changes_ == registry.changes() && name == name_) return table_;
+    table_ = find_connected(db, registry, split_qualified_name(name));
+    name_ = name;
+    changes_ = registry.changes();  // after connecting, which may have added tables
+    return table_;
+  }
+
+ private:
+  Table* table_ = nullptr;
+  std::string name_;
+  uint64_t changes_ = 0;
+};
 
 }  // namespace strata

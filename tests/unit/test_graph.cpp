@@ -444,6 +444,39 @@ TEST_F(GraphTables, TraversalNamesSurviveARolledBackReuseOfANode) {
   EXPECT_EQ(db_.scalar("SELECT things_check('kb')"), "ok");
 }
 
+TEST_F(GraphTables, FunctionsFollowTablesCreatedAndDroppedUnderTheSameName) {
+  const std::string traverse = "SELECT group_concat(node) FROM graph_traverse('kb_rel', 'u1', 1)";
+  EXPECT_EQ(db_.scalar(traverse), "u1,u2,d1");
+  // A temp table of the same name comes first in SQLite's name lookup, so the functions must
+  // find it, not the main table they found a moment ago; and main again once it is gone.
+  db_.exec("CREATE VIRTUAL TABLE temp.tkb USING things; CREATE VIRTUAL TABLE temp.kb_rel USING relationships(things=tkb);"
+           "INSERT INTO temp.tkb(id, type) VALUES ('u1', 'T'), ('z', 'T');"
+           "INSERT INTO temp.kb_rel(from_id, to_id, type) VALUES ('u1', 'z', 'x')");
+  EXPECT_EQ(db_.scalar(traverse), "u1,z");
+  EXPECT_EQ(db_.scalar("SELECT group_concat(node) FROM graph_traverse('main.kb_rel', 'u1', 1)"), "u1,u2,d1");
+  db_.exec("DROP TABLE temp.kb_rel; DROP TABLE temp.tkb");
+  EXPECT_EQ(db_.scalar(traverse), "u1,u2,d1");
+  db_.exec("DROP TABLE kb_rel; CREATE VIRTUAL TABLE kb_rel USING relationships(things=kb);"
+           "INSERT INTO kb_rel(from_id, to_id, type) VALUES ('u1', 'u1', 'self')");
+  EXPECT_EQ(db_.scalar(traverse), "u1");
+}
+
+TEST_F(GraphTables, NamesOutliveTheStatementsThatUseThem) {
+  // Traversals hand node names to SQLite without a copy; these keep them in an aggregate while
+  // the cursor moves on to another table's graph, and write to the graph being read.
+  db_.exec("CREATE VIRTUAL TABLE other USING relationships(things=kb);"
+           "INSERT INTO other(from_id, to_id, type) VALUES ('u1', 'd1', 'x'), ('d1', 'u2', 'x')");
+  EXPECT_EQ(db_.scalar("SELECT max(g.node) || ',' || min(g.node) || ',' || count(*) FROM"
+                       " (SELECT 'kb_rel' AS r UNION ALL SELECT 'other' UNION ALL SELECT 'kb_rel') AS t, graph_traverse(t.r, 'u1', 2) AS g"),
+            "u2,d1,9");
+  db_.exec("INSERT INTO kb(id, type) VALUES ('n1', 'T'), ('n2', 'T');"
+           "INSERT INTO other(from_id, to_id, type) SELECT 'n1', node, 'copied' FROM graph_traverse('other', 'u1', 3);"
+           "INSERT INTO other(from_id, to_id, type) SELECT node, 'n2', 'copied' FROM graph_traverse('other', 'n1', 3)");
+  EXPECT_EQ(db_.scalar("SELECT group_concat(node) FROM (SELECT node FROM graph_traverse('other', 'n1', 1) ORDER BY node)"), "d1,n1,n2,u1,u2");
+  EXPECT_EQ(db_.scalar("SELECT count(*) FROM other WHERE to_id = 'n2'"), "4");
+  EXPECT_EQ(db_.scalar("SELECT things_check('kb')"), "ok");
+}
+
 TEST_F(GraphTables, LookupsAreIndexAssisted) {
   auto plan = [&](const std::string& sql) {
     std::string all;

@@ -54,6 +54,7 @@ struct FunctionTable {
   sqlite3* db;
   const FunctionSpec* spec;
   std::shared_ptr<GraphRegistry> registry;
+  CachedTableLookup<RelationshipsTable> lookup;
 };
 
 struct NeighborRow {
@@ -66,6 +67,9 @@ struct FunctionCursor {
   sqlite3_vtab_cursor base{};
   RelationshipsTable* relationships = nullptr;
   std::shared_ptr<GraphCache> graph;
+  // Graphs this cursor read before `graph`, kept until it closes: SQLite may still hold names
+  // returned from them without a copy (an aggregate's best value, say).
+  std::vector<std::shared_ptr<GraphCache>> earlier_graphs;
   std::vector<Reached> reached;         // graph_traverse
   std::vector<NodeId> path;             // graph_shortest_path
   std::vector<NeighborRow> neighbors;   // graph_neighbors
@@ -77,11 +81,24 @@ struct FunctionCursor {
   // edge; a start without edges may have none there, or one a rolled-back thing left behind.
   std::vector<std::pair<NodeId, std::string>> argument_names;
 
-  std::string_view name_of(NodeId node) const {
-    for (const auto& [named, name] : argument_names) {
-      if (named == node) return name;
+  Status use_graph_of(RelationshipsTable* table) {
+    STRATA_ASSIGN_OR_RETURN(std::shared_ptr<GraphCache> current, table->graph());
+    if (graph && graph != current && std::find(earlier_graphs.begin(), earlier_graphs.end(), graph) == earlier_graphs.end()) {
+      earlier_graphs.push_back(std::move(graph));
     }
-    return graph->names.get(node);
+    graph = std::move(current);
+    return Status::ok();
+  }
+
+  struct Name {
+    std::string_view text;
+    bool lasts_while_open;  // true: in a graph's names, which neither move nor go while the cursor is open
+  };
+  Name name_of(NodeId node) const {
+    for (const auto& [named, name] : argument_names) {
+      if (named == node) return {name, false};
+    }
+    return {graph->names.get(node), true};
   }
 };
 
@@ -148,7 +165,7 @@ Result<RelationshipsTable*> find_relationships(FunctionTable* table, sqlite3_val
   if (sqlite3_value_type(value) != SQLITE_TEXT) {
     return Status::error(str_cat(function, ": the first argument must name a relationships table (text)"));
   }
-  RelationshipsTable* found = find_connected(table->db, *table->registry, split_qualified_name(value_text(value)));
+  RelationshipsTable* found = table->lookup.find(table->db, *table->registry, value_text(value));
   if (found == nullptr) return Status::error(str_cat(function, ": '", value_text(value), "' is not a relationships table"));
   return found;
 }
@@ -222,7 +239,7 @@ Status filter(FunctionCursor* cursor, int mask, int argc, sqlite3_value** argv) 
       STRATA_ASSIGN_OR_RETURN(int64_t max_depth, integer_argument(spec.name, "max_depth", arguments[2], 0, UINT32_MAX - 1));
       STRATA_ASSIGN_OR_RETURN(TypeFilter type, type_argument(spec.name, relationships, arguments[3]));
       STRATA_ASSIGN_OR_RETURN(Direction direction, direction_argument(spec.name, arguments[4]));
-      STRATA_ASSIGN_OR_RETURN(cursor->graph, relationships->graph());
+      STRATA_RETURN_IF_ERROR(cursor->use_graph_of(relationships));
       cursor->argument_names = {{start, std::string(value_text(arguments[1]))}};
       cursor->reached = relationships->traversal().breadth_first(cursor->graph->adjacency, start,
                                                                   type.matches_nothing ? 0 : static_cast<uint32_t>(max_depth), type.code,
@@ -234,7 +251,7 @@ Status filter(FunctionCursor* cursor, int mask, int argc, sqlite3_value** argv) 
       STRATA_ASSIGN_OR_RETURN(NodeId to, find_thing(table, relationships, "to_id", arguments[2]));
       STRATA_ASSIGN_OR_RETURN(TypeFilter type, type_argument(spec.name, relationships, arguments[3]));
       STRATA_ASSIGN_OR_RETURN(Direction direction, direction_argument(spec.name, arguments[4]));
-      STRATA_ASSIGN_OR_RETURN(cursor->graph, relationships->graph());
+      STRATA_RETURN_IF_ERROR(cursor->use_graph_of(relationships));
       cursor->argument_names = {{from, std::string(value_text(arguments[1]))}, {to, std::string(value_text(arguments[2]))}};
       if (from == to) {
         cursor->path = {from};
@@ -250,7 +267,7 @@ Status filter(FunctionCursor* cursor, int mask, int argc, sqlite3_value** argv) 
         STRATA_ASSIGN_OR_RETURN(max_length, integer_argument(spec.name, "max_length", arguments[2], 1, kMaxCycleLength));
       }
       if (type.matches_nothing) break;
-      STRATA_ASSIGN_OR_RETURN(cursor->graph, relationships->graph());
+      STRATA_RETURN_IF_ERROR(cursor->use_graph_of(relationships));
       cursor->cycles = std::make_unique<CycleFinder>(type.code, static_cast<uint32_t>(max_length));
       cursor->cycle_found = cursor->cycles->next(cursor->graph->adjacency, &cursor->cycle);
       break;
@@ -260,7 +277,7 @@ Status filter(FunctionCursor* cursor, int mask, int argc, sqlite3_value** argv) 
       STRATA_ASSIGN_OR_RETURN(TypeFilter type, type_argument(spec.name, relationships, arguments[2]));
       STRATA_ASSIGN_OR_RETURN(Direction direction, direction_argument(spec.name, arguments[3]));
       if (type.matches_nothing) break;
-      STRATA_ASSIGN_OR_RETURN(cursor->graph, relationships->graph());
+      STRATA_RETURN_IF_ERROR(cursor->use_graph_of(relationships));
       for (Direction side : {Direction::kOut, Direction::kIn}) {
         if (direction != Direction::kBoth && direction != side) continue;
         cursor->graph->adjacency.for_each(node, side, type.code, [&](const Link& link) {
@@ -284,6 +301,15 @@ int x_next(sqlite3_vtab_cursor* vtab_cursor) {
       cursor->cycle_found = cursor->cycles->next(cursor->graph->adjacency, &cursor->cycle);
     }
     ++cursor->position;
+    // The names of the rows a little ahead, so that reading them does not wait on memory.
+    constexpr size_t kPlaceAhead = 12;
+    constexpr size_t kTextAhead = 4;
+    if (cursor->position + kPlaceAhead < cursor->reached.size()) {
+      cursor->graph->names.prefetch(cursor->reached[cursor->position + kPlaceAhead].node, false);
+    }
+    if (cursor->position + kTextAhead < cursor->reached.size()) {
+      cursor->graph->names.prefetch(cursor->reached[cursor->position + kTextAhead].node, true);
+    }
     return Status::ok();
   });
 }
@@ -300,15 +326,15 @@ int x_eof(sqlite3_vtab_cursor* vtab_cursor) {
 }
 
 void result_name(sqlite3_context* context, const FunctionCursor& cursor, NodeId node) {
-  std::string_view name = cursor.name_of(node);
-  sqlite3_result_text64(context, name.data(), name.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  FunctionCursor::Name name = cursor.name_of(node);
+  sqlite3_result_text64(context, name.text.data(), name.text.size(), name.lasts_while_open ? SQLITE_STATIC : SQLITE_TRANSIENT, SQLITE_UTF8);
 }
 
 void result_json_names(sqlite3_context* context, const FunctionCursor& cursor, const std::vector<NodeId>& nodes) {
   std::string json = "[";
   for (size_t i = 0; i < nodes.size(); ++i) {
     if (i > 0) json.push_back(',');
-    append_json_string(json, cursor.name_of(nodes[i]));
+    append_json_string(json, cursor.name_of(nodes[i]).text);
   }
   json.push_back(']');
   sqlite3_result_text64(context, json.data(), json.size(), SQLITE_TRANSIENT, SQLITE_UTF8);

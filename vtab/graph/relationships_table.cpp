@@ -40,22 +40,28 @@ const std::vector<OptionSpec>& option_specs() {
 // ---- NodeNames ----
 
 std::optional<std::string> NodeNames::set(NodeId node, std::string_view id) {
-  if (node >= start_.size()) {
-    start_.resize(static_cast<size_t>(node) + 1, 0);
-    length_.resize(static_cast<size_t>(node) + 1, 0);
-  }
+  if (node >= names_.size()) names_.resize(static_cast<size_t>(node) + 1);
   std::string_view current = get(node);
   if (current == id) return std::nullopt;
   std::optional<std::string> previous(current);
-  start_[node] = arena_.size();
-  length_[node] = static_cast<uint32_t>(id.size());
-  arena_.append(id);
+  names_[node] = Name{store(id), static_cast<uint32_t>(id.size())};
   return previous;
 }
 
-std::string_view NodeNames::get(NodeId node) const {
-  if (node >= start_.size()) return {};
-  return std::string_view(arena_).substr(start_[node], length_[node]);
+const char* NodeNames::store(std::string_view id) {
+  constexpr size_t kChunkBytes = 64 * 1024;
+  if (id.empty()) return "";
+  if (id.size() > chunk_free_) {
+    size_t size = std::max(kChunkBytes, id.size());
+    chunks_.push_back(std::make_unique_for_overwrite<char[]>(size));
+    last_chunk_size_ = size;
+    chunk_free_ = size;
+    chunk_bytes_ += size;
+  }
+  char* place = chunks_.back().get() + (last_chunk_size_ - chunk_free_);
+  std::copy(id.begin(), id.end(), place);
+  chunk_free_ -= id.size();
+  return place;
 }
 
 // ---- RelationshipsTable ----

@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ext/large_array_allocator.h"
 #include "ext/sqlite_api.h"
 #include "ext/sqlite_handles.h"
 #include "ext/status.h"
@@ -33,18 +34,42 @@ namespace strata::graph {
 // Columns of the declared table, in order.
 enum RelationshipColumn { kEdgeId = 0, kEdgeFrom, kEdgeTo, kEdgeType, kEdgeData, kEdgeCreatedAt, kEdgeColumnCount };
 
-// Each node's id text, packed in one arena, for what traversals return.
+// Each node's id text, packed in chunks that never move and are never freed while this lives:
+// what get() returned stays valid across later set() calls, so the graph functions hand names
+// to SQLite without copying them (a cursor keeps the GraphCache alive). A replaced name's bytes
+// stay behind until the next build; renames are rare.
 class NodeNames {
  public:
   // The name the node had before, when it changes (for undo).
   std::optional<std::string> set(NodeId node, std::string_view id);
-  std::string_view get(NodeId node) const;
-  size_t memory_bytes() const { return arena_.capacity() + start_.capacity() * 12; }
+  std::string_view get(NodeId node) const {
+    if (node >= names_.size()) return {};
+    return std::string_view(names_[node].data, names_[node].length);
+  }
+  // Hints that get(node) comes soon: with `text` false, where the name is; with true, its bytes
+  // (whose place should be in cache by then). Rows of a traversal name nodes all over the graph.
+  void prefetch(NodeId node, bool text) const {
+    if (node >= names_.size()) return;
+    if (text) {
+      __builtin_prefetch(names_[node].data);
+    } else {
+      __builtin_prefetch(names_.data() + node);
+    }
+  }
+  size_t memory_bytes() const { return names_.capacity() * sizeof(Name) + chunk_bytes_; }
 
  private:
-  std::vector<uint64_t> start_;
-  std::vector<uint32_t> length_;
-  std::string arena_;
+  const char* store(std::string_view id);
+
+  struct Name {
+    const char* data = nullptr;
+    uint32_t length = 0;
+  };
+  LargeVector<Name> names_;  // one entry per node: one cache line to read a name's place
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  size_t last_chunk_size_ = 0;
+  size_t chunk_free_ = 0;  // unused bytes at the end of chunks_.back()
+  size_t chunk_bytes_ = 0;
 };
 
 // What a graph query reads: kept alive by a cursor while it runs, even if the table builds a

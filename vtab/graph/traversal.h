@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "ext/large_array_allocator.h"
 #include "vtab/graph/adjacency.h"
 
 namespace strata::graph {
@@ -36,10 +37,11 @@ class Traversal {
   void begin(NodeId limit);
   bool seen(int side, NodeId node) const { return stamp_[side][node] == query_; }
 
-  std::vector<uint32_t> stamp_[2];   // == query_: reached in this query (side 0 forward, 1 backward)
-  std::vector<uint32_t> depth_[2];   // valid where stamped
-  std::vector<NodeId> parent_[2];    // valid where stamped
+  LargeVector<uint32_t> stamp_[2];   // == query_: reached in this query (side 0 forward, 1 backward)
+  LargeVector<uint32_t> depth_[2];   // valid where stamped
+  LargeVector<NodeId> parent_[2];    // valid where stamped
   uint32_t query_ = 0;
+  std::vector<NodeId> neighbor_scratch_;  // one node's neighbours, gathered before they are tested
 };
 
 // Enumerates the elementary directed cycles (following edges out) of at most `max_length` nodes,
