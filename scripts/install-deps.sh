@@ -12,7 +12,14 @@ packages=(
   rapidjson-dev                     # JSON options, bloom_info(), benchmark output
   libgtest-dev libgmock-dev         # unit tests
   libhnswlib-dev                    # bench/ only: the reference the hnsw table is measured against
+  python3-botocore                  # tests: an independent SigV4 signer to compare with
 )
+
+# Node.js runs the test peers (s3rver, DuckDB's Node API; tests/peers). A machine that already
+# has node and npm (from NodeSource, say) keeps them: Debian's npm package would conflict.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+scripts/install-test-peers.sh
 
 echo "== release build: build/"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=Release

@@ -1,0 +1,40 @@
+// S3TestServer: a real S3-compatible server on 127.0.0.1 for tests — s3rver (npm, installed in
+// tests/peers by scripts/test.sh) behind ../shared/tools/s3-test-server.mjs, which verifies
+// SigV4 and fixes s3rver's range handling. Started on a free port in a fresh directory with one
+// bucket, stopped (and restartable) by the test.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "tests/unit/test_database.h"
+#include "tiering/s3_store.h"
+
+namespace strata::testing {
+
+class S3TestServer {
+ public:
+  static constexpr const char* kBucket = "strata-test";
+  S3TestServer();
+  ~S3TestServer();
+  S3TestServer(const S3TestServer&) = delete;
+  S3TestServer& operator=(const S3TestServer&) = delete;
+
+  // Empty when the server runs; otherwise why it does not.
+  const std::string& problem() const { return problem_; }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // Settings for this server with its fixed credentials (S3RVER / S3RVER).
+  tiering::S3Settings settings() const;
+
+  void stop();
+  void start();
+
+ private:
+  ScratchDirectory directory_{"s3_server"};
+  int port_ = 0;
+  pid_t process_ = -1;
+  std::string problem_;
+};
+
+}  // namespace strata::testing
