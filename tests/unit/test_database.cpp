@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <mutex>
+#include <random>
 
 extern "C" int sqlite3_strata_init(sqlite3* db, char** error_out,
                                    const sqlite3_api_routines* api);
@@ -124,6 +125,13 @@ ScratchDirectory::~ScratchDirectory() {
 
 std::string ScratchDirectory::path(std::string_view file) const {
   return (std::filesystem::path(directory_) / std::string(file)).string();
+}
+
+std::string random_bytes(size_t size, uint32_t seed) {
+  std::mt19937 random(seed);
+  std::string bytes(size, '\0');
+  for (char& c : bytes) c = static_cast<char>(random());
+  return bytes;
 }
 
 }  // namespace strata::testing

@@ -55,4 +55,7 @@ class ScratchDirectory {
   std::string directory_;
 };
 
+// `size` bytes from a seeded generator (object and codec round trips).
+std::string random_bytes(size_t size, uint32_t seed);
+
 }  // namespace strata::testing

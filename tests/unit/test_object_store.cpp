@@ -13,15 +13,9 @@
 namespace {
 
 using strata::StatusCode;
+using strata::testing::random_bytes;
 using strata::testing::ScratchDirectory;
 using namespace strata::tiering;
-
-std::string random_bytes(size_t size, uint32_t seed) {
-  std::mt19937 random(seed);
-  std::string bytes(size, '\0');
-  for (char& c : bytes) c = static_cast<char>(random());
-  return bytes;
-}
 
 // Every file below `directory`, as paths relative to it.
 std::vector<std::string> files_below(const std::string& directory) {

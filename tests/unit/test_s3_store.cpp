@@ -11,15 +11,9 @@
 namespace {
 
 using strata::StatusCode;
+using strata::testing::random_bytes;
 using strata::testing::S3TestServer;
 using namespace strata::tiering;
-
-std::string random_bytes(size_t size, uint32_t seed) {
-  std::mt19937 random(seed);
-  std::string bytes(size, '\0');
-  for (char& c : bytes) c = static_cast<char>(random());
-  return bytes;
-}
 
 class S3StoreTest : public ::testing::Test {
  protected:
