@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <random>
 #include <thread>
 
 namespace strata::testing {
@@ -42,14 +44,16 @@ bool accepts(int port) {
 }  // namespace
 
 S3TestServer::S3TestServer() {
-  // The front takes the port, s3rver the next one.
-  for (int candidate = 20000 + static_cast<int>(getpid() % 20000); candidate < 60000; candidate += 2) {
-    if (port_free(candidate) && port_free(candidate + 1)) {
-      port_ = candidate;
-      break;
-    }
+  // Tests run in parallel, each with its own server: ports are drawn at random, and a server
+  // that loses a race for one (its node exits) is started again on others.
+  std::mt19937 random(std::random_device{}());
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    int candidate = 20000 + 2 * static_cast<int>(random() % 20000);  // the front; s3rver takes the next one
+    if (!port_free(candidate) || !port_free(candidate + 1)) continue;
+    port_ = candidate;
+    start();
+    if (problem_.empty() || problem_.starts_with("s3rver is not installed")) return;
   }
-  start();
 }
 
 S3TestServer::~S3TestServer() { stop(); }
@@ -73,25 +77,35 @@ void S3TestServer::start() {
   }
   const std::string port = std::to_string(port_);
   const std::string data = directory_.path("data");
+  const std::string log = directory_.path("server.log");
+  std::filesystem::remove(log);
   process_ = fork();
   if (process_ == 0) {
     setenv("NODE_PATH", modules.c_str(), 1);
-    // Quiet: the server logs every request to stderr.
-    FILE* quiet = freopen("/dev/null", "w", stderr);
-    (void)quiet;
+    // The server logs to stderr; its start-up line tells this process that the port is its own.
+    if (freopen(log.c_str(), "w", stderr) == nullptr) _exit(126);
     execlp("node", "node", script.c_str(), "--port", port.c_str(), "--dir", data.c_str(), "--bucket", kBucket, static_cast<char*>(nullptr));
     _exit(127);
   }
-  for (int waited = 0; waited < 200; ++waited) {
-    if (accepts(port_)) {
+  // Another test's server may answer on this port for a moment (if two drew overlapping ports),
+  // so readiness is this server saying it listens, not the port accepting connections.
+  const std::string ready = "front listening on 127.0.0.1:" + port + " ";
+  for (int waited = 0; waited < 400; ++waited) {
+    std::ifstream lines(log);
+    std::string text((std::istreambuf_iterator<char>(lines)), std::istreambuf_iterator<char>());
+    if (text.find(ready) != std::string::npos && accepts(port_)) {
       problem_.clear();
       return;
     }
     int status = 0;
-    if (waitpid(process_, &status, WNOHANG) == process_) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (waitpid(process_, &status, WNOHANG) == process_) {
+      process_ = -1;
+      problem_ = "the S3 test server exited at start-up: " + text.substr(0, 300);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
-  problem_ = "the S3 test server did not start (is node installed?)";
+  problem_ = "the S3 test server did not start within 10 s (is node installed?)";
 }
 
 void S3TestServer::stop() {
