@@ -1,7 +1,12 @@
 // The sqlite3_module methods every writable strata table implements the same way: disconnect,
 // destroy, update, the transaction methods and rename, each a shim (sqlite_shim.h) over a method
-// of the module's table class. A module fills them with add_table_methods<Table>() and sets the
-// rest (create/connect, xBestIndex, the cursor) itself.
+// of the module's table class. A module builds its sqlite3_module with table_module<Table>(),
+// naming only what is its own (create/connect, xBestIndex, the cursor, shadow names):
+//
+//   const sqlite3_module kModule = table_module<HnswTable>({.create = x_create, .connect = x_connect, …});
+//
+// open_cursor<Cursor> / close_cursor<Cursor> are xOpen / xClose for a cursor struct whose first
+// member is its sqlite3_vtab_cursor `base`.
 //
 // Table must have: static Table* from(sqlite3_vtab*); Status destroy(); Status update(int,
 // sqlite3_value**, sqlite3_int64*); Status on_begin(), on_sync(), on_commit(), on_rollback(),
@@ -9,6 +14,7 @@
 // savepoint levels declares on_savepoint(int), on_release(int) and on_rollback_to(int) instead.
 #pragma once
 
+#include <new>
 #include <string>
 
 #include "ext/sqlite_api.h"
@@ -89,6 +95,55 @@ void add_table_methods(sqlite3_module& module) {
   module.xSavepoint = Methods::savepoint;
   module.xRelease = Methods::release;
   module.xRollbackTo = Methods::rollback_to;
+}
+
+// A table module's own callbacks (designated initializers keep same-typed ones from swapping).
+struct TableModuleCallbacks {
+  int (*create)(sqlite3*, void*, int, const char* const*, sqlite3_vtab**, char**) = nullptr;
+  int (*connect)(sqlite3*, void*, int, const char* const*, sqlite3_vtab**, char**) = nullptr;
+  int (*best_index)(sqlite3_vtab*, sqlite3_index_info*) = nullptr;
+  int (*open)(sqlite3_vtab*, sqlite3_vtab_cursor**) = nullptr;
+  int (*close)(sqlite3_vtab_cursor*) = nullptr;
+  int (*filter)(sqlite3_vtab_cursor*, int, const char*, int, sqlite3_value**) = nullptr;
+  int (*next)(sqlite3_vtab_cursor*) = nullptr;
+  int (*eof)(sqlite3_vtab_cursor*) = nullptr;
+  int (*column)(sqlite3_vtab_cursor*, sqlite3_context*, int) = nullptr;
+  int (*rowid)(sqlite3_vtab_cursor*, sqlite3_int64*) = nullptr;
+  int (*shadow_name)(const char*) = nullptr;
+};
+
+// A writable table module (iVersion 3: savepoints and shadow-table names).
+template <class Table>
+sqlite3_module table_module(const TableModuleCallbacks& callbacks) {
+  sqlite3_module module{};
+  module.iVersion = 3;
+  module.xCreate = callbacks.create;
+  module.xConnect = callbacks.connect;
+  module.xBestIndex = callbacks.best_index;
+  module.xOpen = callbacks.open;
+  module.xClose = callbacks.close;
+  module.xFilter = callbacks.filter;
+  module.xNext = callbacks.next;
+  module.xEof = callbacks.eof;
+  module.xColumn = callbacks.column;
+  module.xRowid = callbacks.rowid;
+  module.xShadowName = callbacks.shadow_name;
+  add_table_methods<Table>(module);
+  return module;
+}
+
+template <class Cursor>
+int open_cursor(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
+  auto* cursor = new (std::nothrow) Cursor();
+  if (cursor == nullptr) return SQLITE_NOMEM;
+  *out = &cursor->base;
+  return SQLITE_OK;
+}
+
+template <class Cursor>
+int close_cursor(sqlite3_vtab_cursor* cursor) {
+  delete reinterpret_cast<Cursor*>(cursor);
+  return SQLITE_OK;
 }
 
 }  // namespace strata

@@ -329,25 +329,19 @@ int x_shadow_name(const char* suffix) {
   return 0;
 }
 
-sqlite3_module make_columnar_module() {
-  sqlite3_module module{};
-  module.iVersion = 3;
-  module.xCreate = x_create;
-  module.xConnect = x_connect;
-  module.xBestIndex = x_best_index;
-  module.xOpen = x_open;
-  module.xClose = x_close;
-  module.xFilter = x_filter;
-  module.xNext = x_next;
-  module.xEof = x_eof;
-  module.xColumn = x_column;
-  module.xRowid = x_rowid;
-  module.xShadowName = x_shadow_name;
-  add_table_methods<ColumnarTable>(module);
-  return module;
-}
-
-const sqlite3_module kColumnarModule = make_columnar_module();
+const sqlite3_module kColumnarModule = table_module<ColumnarTable>({
+    .create = x_create,
+    .connect = x_connect,
+    .best_index = x_best_index,
+    .open = x_open,
+    .close = x_close,
+    .filter = x_filter,
+    .next = x_next,
+    .eof = x_eof,
+    .column = x_column,
+    .rowid = x_rowid,
+    .shadow_name = x_shadow_name
+});
 
 // ---- SQL functions ---------------------------------------------------------------------------
 
@@ -474,18 +468,6 @@ int chunks_best_index(sqlite3_vtab*, sqlite3_index_info* info) {
   return SQLITE_OK;
 }
 
-int chunks_open(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
-  auto* cursor = new (std::nothrow) ChunksCursor();
-  if (cursor == nullptr) return SQLITE_NOMEM;
-  *out = &cursor->base;
-  return SQLITE_OK;
-}
-
-int chunks_close(sqlite3_vtab_cursor* cursor) {
-  delete reinterpret_cast<ChunksCursor*>(cursor);
-  return SQLITE_OK;
-}
-
 Status list_table_chunks(ColumnarTable* table, std::vector<ChunkListing>& rows) {
   STRATA_RETURN_IF_ERROR(table->settle());
   STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, table->store().list_chunks());
@@ -593,8 +575,8 @@ sqlite3_module make_chunks_module() {
   module.xConnect = chunks_connect;  // eponymous-only: no xCreate
   module.xBestIndex = chunks_best_index;
   module.xDisconnect = chunks_disconnect;
-  module.xOpen = chunks_open;
-  module.xClose = chunks_close;
+  module.xOpen = open_cursor<ChunksCursor>;
+  module.xClose = close_cursor<ChunksCursor>;
   module.xFilter = chunks_filter;
   module.xNext = chunks_next;
   module.xEof = chunks_eof;

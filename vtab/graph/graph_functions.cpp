@@ -6,6 +6,7 @@
 #include "ext/sqlite_handles.h"
 #include "ext/sqlite_shim.h"
 #include "ext/str_cat.h"
+#include "ext/vtab_module.h"
 #include "vtab/graph/graph_common.h"
 #include "vtab/graph/graph_modules.h"
 #include "vtab/graph/relationships_table.h"
@@ -145,18 +146,6 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
   info->idxNum = mask;
   info->estimatedCost = 100;
   info->estimatedRows = 100;
-  return SQLITE_OK;
-}
-
-int x_open(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
-  auto* cursor = new (std::nothrow) FunctionCursor();
-  if (cursor == nullptr) return SQLITE_NOMEM;
-  *out = &cursor->base;
-  return SQLITE_OK;
-}
-
-int x_close(sqlite3_vtab_cursor* cursor) {
-  delete reinterpret_cast<FunctionCursor*>(cursor);
   return SQLITE_OK;
 }
 
@@ -400,8 +389,8 @@ sqlite3_module make_module() {
   module.xBestIndex = x_best_index;
   module.xDisconnect = x_disconnect;
   module.xDestroy = x_disconnect;
-  module.xOpen = x_open;
-  module.xClose = x_close;
+  module.xOpen = open_cursor<FunctionCursor>;
+  module.xClose = close_cursor<FunctionCursor>;
   module.xFilter = x_filter;
   module.xNext = x_next;
   module.xEof = x_eof;

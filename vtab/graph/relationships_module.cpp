@@ -209,28 +209,22 @@ int x_shadow_name(const char* suffix) {
   return name == "edges" || name == "types" || name == "config" ? 1 : 0;
 }
 
-sqlite3_module make_module() {
-  sqlite3_module module{};
-  module.iVersion = 3;
-  module.xCreate = x_create;
-  module.xConnect = x_connect;
-  module.xBestIndex = x_best_index;
-  module.xOpen = x_open;
-  module.xClose = x_close;
-  module.xFilter = x_filter;
-  module.xNext = x_next;
-  module.xEof = x_eof;
-  module.xColumn = x_column;
-  module.xRowid = x_rowid;
-  module.xShadowName = x_shadow_name;
-  add_table_methods<RelationshipsTable>(module);
-  return module;
-}
-
 }  // namespace
 
 const sqlite3_module& relationships_module() {
-  static const sqlite3_module module = make_module();
+  static const sqlite3_module module = table_module<RelationshipsTable>({
+      .create = x_create,
+      .connect = x_connect,
+      .best_index = x_best_index,
+      .open = x_open,
+      .close = x_close,
+      .filter = x_filter,
+      .next = x_next,
+      .eof = x_eof,
+      .column = x_column,
+      .rowid = x_rowid,
+      .shadow_name = x_shadow_name
+  });
   return module;
 }
 

@@ -139,17 +139,6 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
   });
 }
 
-int x_open(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
-  auto* cursor = new (std::nothrow) Cursor();
-  if (cursor == nullptr) return SQLITE_NOMEM;
-  *out = &cursor->base;
-  return SQLITE_OK;
-}
-int x_close(sqlite3_vtab_cursor* cursor) {
-  delete reinterpret_cast<Cursor*>(cursor);
-  return SQLITE_OK;
-}
-
 Status filter(Cursor* cursor, int plan, int argc, sqlite3_value** argv) {
   HnswTable* table = table_of(cursor);
   cursor->rows.clear();
@@ -282,25 +271,19 @@ int x_shadow_name(const char* suffix) {
   return name == "config" || name == "vectors" || name == "links" ? 1 : 0;
 }
 
-sqlite3_module make_module() {
-  sqlite3_module module{};
-  module.iVersion = 3;
-  module.xCreate = x_create;
-  module.xConnect = x_connect;
-  module.xBestIndex = x_best_index;
-  module.xOpen = x_open;
-  module.xClose = x_close;
-  module.xFilter = x_filter;
-  module.xNext = x_next;
-  module.xEof = x_eof;
-  module.xColumn = x_column;
-  module.xRowid = x_rowid;
-  module.xShadowName = x_shadow_name;
-  add_table_methods<HnswTable>(module);
-  return module;
-}
-
-const sqlite3_module kHnswModule = make_module();
+const sqlite3_module kHnswModule = table_module<HnswTable>({
+    .create = x_create,
+    .connect = x_connect,
+    .best_index = x_best_index,
+    .open = open_cursor<Cursor>,
+    .close = close_cursor<Cursor>,
+    .filter = x_filter,
+    .next = x_next,
+    .eof = x_eof,
+    .column = x_column,
+    .rowid = x_rowid,
+    .shadow_name = x_shadow_name
+});
 
 void hnsw_check_function(sqlite3_context* context, int, sqlite3_value** argv) {
   function_call(context, [&]() -> Status {
