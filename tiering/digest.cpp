@@ -45,19 +45,4 @@ std::string base64(const uint8_t* bytes, size_t size) {
   return out;
 }
 
-StreamingDigest::StreamingDigest(Kind kind) : context_(EVP_MD_CTX_new()) {
-  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(context_), kind == Kind::kSha256 ? EVP_sha256() : EVP_md5(), nullptr);
-}
-
-StreamingDigest::~StreamingDigest() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(context_)); }
-
-void StreamingDigest::update(std::string_view bytes) { EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(context_), bytes.data(), bytes.size()); }
-
-std::string StreamingDigest::finish_hex() {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(context_), out, &size);
-  return hex(out, size);
-}
-
 }  // namespace strata::tiering

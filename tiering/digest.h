@@ -1,13 +1,12 @@
-// Digests for object stores: SHA-256 and HMAC-SHA-256 (SigV4), MD5 (S3's ETag and Content-MD5),
-// over OpenSSL's EVP interface. Streaming where bodies are uploaded in pieces.
+// Digests over OpenSSL's EVP interface: SHA-256 and HMAC-SHA-256 (SigV4), MD5 (S3's ETag and
+// Content-MD5; the sqllogictest runner's result hashes). Its own library (strata_digest) so that
+// test tools use it without the extension.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include "ext/status.h"
 
 namespace strata::tiering {
 
@@ -28,21 +27,5 @@ template <size_t N>
 std::string base64(const std::array<uint8_t, N>& bytes) {
   return base64(bytes.data(), N);
 }
-
-// A digest fed in pieces (a multipart upload hashes each part as it reads it).
-class StreamingDigest {
- public:
-  enum class Kind { kSha256, kMd5 };
-  explicit StreamingDigest(Kind kind);
-  ~StreamingDigest();
-  StreamingDigest(const StreamingDigest&) = delete;
-  StreamingDigest& operator=(const StreamingDigest&) = delete;
-  void update(std::string_view bytes);
-  // The digest of everything fed so far (the object is spent afterwards).
-  std::string finish_hex();
-
- private:
-  void* context_;  // EVP_MD_CTX
-};
 
 }  // namespace strata::tiering

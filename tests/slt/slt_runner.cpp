@@ -1,6 +1,5 @@
 #include "tests/slt/slt_runner.h"
 
-#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "tests/slt/create_table_rewrite.h"
+#include "tiering/digest.h"
 
 namespace strata::slt {
 
@@ -436,18 +436,7 @@ class ScriptExecution {
 
 }  // namespace
 
-std::string md5_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), digest, &size, EVP_md5(), nullptr);
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < size; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 0xf];
-  }
-  return hex;
-}
+std::string md5_hex(std::string_view data) { return ::strata::tiering::hex(::strata::tiering::md5(data)); }
 
 ScriptReport ScriptRunner::run(std::string_view name, std::string_view script_text) {
   ScriptReport report;
