@@ -55,18 +55,19 @@ Status sync_directory(const std::string& directory) {
   return Status::ok();
 }
 
-Status read_fully(int fd, uint64_t offset, uint64_t length, std::string* out) {
+// 0, or the errno of the read that failed.
+int read_fully(int fd, uint64_t offset, uint64_t length, std::string* out) {
   out->resize(length);
   uint64_t done = 0;
   while (done < length) {
     ssize_t got = pread(fd, out->data() + done, length - done, static_cast<off_t>(offset + done));
     if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return Status::io_error(std::strerror(errno));
+    if (got < 0) return errno;
     if (got == 0) break;  // shorter than its size said: replaced meanwhile
     done += static_cast<uint64_t>(got);
   }
   out->resize(done);
-  return Status::ok();
+  return 0;
 }
 
 }  // namespace
@@ -198,8 +199,7 @@ Result<std::string> FileStore::get(std::string_view key) {
   struct stat info {};
   if (fstat(fd.get(), &info) != 0) return failure("reading", key, errno);
   std::string bytes;
-  Status read = read_fully(fd.get(), 0, static_cast<uint64_t>(info.st_size), &bytes);
-  if (!read.is_ok()) return failure("reading", key, errno);
+  if (int error = read_fully(fd.get(), 0, static_cast<uint64_t>(info.st_size), &bytes)) return failure("reading", key, error);
   return bytes;
 }
 
@@ -214,8 +214,7 @@ Result<std::string> FileStore::get_range(std::string_view key, uint64_t offset, 
                                  printable_key(key), "' (", std::to_string(size), " bytes)"));
   }
   std::string bytes;
-  Status read = read_fully(fd.get(), offset, std::min(length, size - offset), &bytes);
-  if (!read.is_ok()) return failure("reading", key, errno);
+  if (int error = read_fully(fd.get(), offset, std::min(length, size - offset), &bytes)) return failure("reading", key, error);
   return bytes;
 }
 

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -21,6 +22,7 @@ struct S3Store::Request {
   std::vector<std::pair<std::string, std::string>> headers;  // besides Host and the signature's
   std::string_view body;                                     // sent for PUT and POST
   bool head = false;
+  std::string payload_hash;  // of body: computed once in send(), not again for each retry
 };
 
 struct S3Store::Response {
@@ -256,7 +258,7 @@ Result<S3Store::Response> S3Store::send_once(Request& request, bool* retryable) 
   signable.query = request.query;
   signable.headers = request.headers;
   signable.headers.emplace_back("Host", host_);
-  signable.payload_hash = hex(sha256(request.body));
+  signable.payload_hash = request.payload_hash;
   sign_headers(signable, settings_.credentials, SigningScope{settings_.region, "s3", static_cast<int64_t>(std::time(nullptr))});
 
   auto* curl = static_cast<CURL*>(curl_);
@@ -319,15 +321,15 @@ Result<S3Store::Response> S3Store::send_once(Request& request, bool* retryable) 
 }
 
 Result<S3Store::Response> S3Store::send(Request& request) {
+  request.payload_hash = hex(sha256(request.body));
   std::lock_guard<std::mutex> lock(mutex_);
-  std::mt19937_64 random(std::random_device{}());
   for (int attempt = 1;; ++attempt) {
     bool retryable = false;
     Result<Response> response = send_once(request, &retryable);
     if (!retryable || attempt >= settings_.max_attempts) return response;
     // Full jitter: a random wait up to an exponentially growing cap.
     int64_t cap = std::min<int64_t>(settings_.max_backoff_ms, int64_t{settings_.first_backoff_ms} << std::min(attempt - 1, 20));
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(cap / 2, cap)(random)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(cap / 2, cap)(jitter_)));
   }
 }
 

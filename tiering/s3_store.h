@@ -25,6 +25,7 @@
 
 #include <memory>
 #include <mutex>
+#include <random>
 #include <string>
 
 #include "tiering/object_store.h"
@@ -81,8 +82,9 @@ class S3Store : public ObjectStore {
   S3Settings settings_;
   std::string scheme_host_;  // "http://127.0.0.1:9000"
   std::string host_;         // "127.0.0.1:9000"
-  std::mutex mutex_;         // one request at a time on curl_
+  std::mutex mutex_;         // one request at a time on curl_ (and jitter_)
   void* curl_;               // CURL*
+  std::mt19937_64 jitter_{std::random_device{}()};  // backoff waits
 };
 
 }  // namespace strata::tiering

@@ -72,6 +72,8 @@ std::string canonical_query(const std::vector<std::pair<std::string, std::string
   return out;
 }
 
+std::string_view as_bytes(const Sha256& digest) { return std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()); }
+
 std::string date_of(std::string_view amz_date) { return std::string(amz_date.substr(0, 8)); }
 
 std::string credential_scope(const SigningScope& scope, std::string_view date) {
@@ -87,11 +89,12 @@ SigningTrace compute(const SignableRequest& request, std::string_view signed_hea
                                     request.payload_hash);
   const std::string date = date_of(date_time);
   trace.string_to_sign = str_cat(kAlgorithm, "\n", date_time, "\n", credential_scope(scope, date), "\n", hex(sha256(trace.canonical_request)));
+  // The signing key: the secret, narrowed by date, region, service and "aws4_request" in turn.
   Sha256 key = hmac_sha256(str_cat("AWS4", credentials.secret_access_key), date);
-  key = hmac_sha256(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()), scope.region);
-  key = hmac_sha256(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()), scope.service);
-  key = hmac_sha256(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()), "aws4_request");
-  trace.signature = hex(hmac_sha256(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()), trace.string_to_sign));
+  for (std::string_view scope_part : {std::string_view(scope.region), std::string_view(scope.service), std::string_view("aws4_request")}) {
+    key = hmac_sha256(as_bytes(key), scope_part);
+  }
+  trace.signature = hex(hmac_sha256(as_bytes(key), trace.string_to_sign));
   return trace;
 }
 
