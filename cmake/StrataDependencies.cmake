@@ -39,6 +39,9 @@ set_target_properties(strata::sqlite3 PROPERTIES
 
 strata_find_library(zstd zstd.h zstd libzstd-dev)
 strata_find_library(xxhash xxhash.h xxhash libxxhash-dev)
+# Parquet files from other writers: snappy (the default of Spark, pyarrow and DuckDB) and gzip.
+strata_find_library(snappy snappy-c.h snappy libsnappy-dev)
+strata_find_library(zlib zlib.h z zlib1g-dev)
 
 find_path(STRATA_RAPIDJSON_INCLUDE_DIR rapidjson/document.h)
 if(NOT STRATA_RAPIDJSON_INCLUDE_DIR)

@@ -8,6 +8,7 @@
 #include "vtab/columnar/columnar.h"
 #include "vtab/graph/graph.h"
 #include "vtab/hnsw/hnsw.h"
+#include "vtab/parquet/parquet_sql.h"
 #include "vtab/skip_index/bloom_functions.h"
 
 namespace strata {
@@ -57,6 +58,7 @@ Status register_strata(sqlite3* db) {
   STRATA_RETURN_IF_ERROR(skip_index::register_bloom_functions(db));
   STRATA_RETURN_IF_ERROR(hnsw::register_hnsw(db));
   STRATA_RETURN_IF_ERROR(graph::register_graph(db));
+  STRATA_RETURN_IF_ERROR(parquet_sql::register_parquet(db));
   if (!strata_is_registered(db)) {
     return Status::internal("strata: registration did not take effect: " +
                             std::string(sqlite3_errmsg(db)));

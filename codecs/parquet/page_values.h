@@ -1,0 +1,48 @@
+// Decoding the values section of Parquet data and dictionary pages into SQLite-typed values
+// (internal to the reader; parquet_reader.h lists the encodings and the type mapping).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codecs/parquet/parquet_reader.h"
+#include "ext/status.h"
+
+namespace strata::parquet {
+
+// The non-NULL values of a page or a dictionary, in one of three forms by the leaf's SQLite type.
+struct DecodedValues {
+  std::vector<int64_t> integers;
+  std::vector<double> reals;
+  std::vector<std::string_view> bytes;  // into the page, or into `arena`
+  std::string arena;
+
+  void clear() {
+    integers.clear();
+    reals.clear();
+    bytes.clear();
+    arena.clear();
+  }
+  size_t size(ValueType type) const {
+    return type == ValueType::kInteger ? integers.size() : type == ValueType::kReal ? reals.size() : bytes.size();
+  }
+  // Copies the bytes values into `arena`, so they outlive the page they point into.
+  void own_bytes();
+};
+
+// Decodes `count` values of `encoding` from `data` for `leaf`, appending to `out`.
+// `dictionary` is needed for the dictionary encodings (an error when absent).
+Status decode_page_values(const Leaf& leaf, int32_t encoding, std::string_view data, size_t count,
+                          const DecodedValues* dictionary, DecodedValues& out);
+
+// DELTA_BINARY_PACKED: decodes `count` values (wrapping at 32 bits when `int32`), and the bytes
+// the encoded block took (data may follow it).
+Status decode_delta_binary_packed(std::string_view data, size_t count, bool int32, std::vector<int64_t>& out,
+                                  size_t& consumed);
+
+// The SQLite type a leaf's values become, and the reason it cannot be read ("" when it can).
+ValueType sqlite_type_of(const SchemaElement& element, std::string& unsupported);
+
+}  // namespace strata::parquet

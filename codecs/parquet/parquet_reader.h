@@ -1,0 +1,117 @@
+// The Parquet reader: a file's footer, its schema as SQLite-typed columns, and the values of the
+// column chunks a caller asks for, decoded into ColumnVectors.
+//
+// It reads through a RangeReader, so a caller backed by an object store fetches the footer and
+// then exactly the byte ranges of the chunks it wants (chunk_range), nothing else.
+//
+// What it reads (docs/format-parquet.md has the details): flat schemas and non-repeated groups
+// (a leaf below a group is named "group.leaf"); V1 and V2 data pages; PLAIN, PLAIN_DICTIONARY,
+// RLE_DICTIONARY, RLE (booleans), DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY
+// and BYTE_STREAM_SPLIT; UNCOMPRESSED, SNAPPY, GZIP and ZSTD pages. Values become SQLite values:
+//   BOOLEAN, INT32, INT64           INTEGER (UINT_8/16/32 zero-extended)
+//   INT96 (legacy timestamps)       INTEGER nanoseconds since 1970-01-01 UTC
+//   FLOAT, DOUBLE, FLOAT16          REAL
+//   DECIMAL (any physical type)     REAL (value / 10^scale)
+//   BYTE_ARRAY STRING/ENUM/JSON     TEXT;  other BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY: BLOB
+// Repeated fields (lists, maps), encrypted columns and other codecs are an error that names the
+// feature, raised when such a column is read. Every inconsistency in a file is an error, never a
+// crash or an out-of-bounds read.
+//
+// Files strata wrote carry the key "strata.storage_classes"; a column whose values had several
+// storage classes then spans several leaves, and columns() joins them back into one.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codecs/bloom_filter.h"
+#include "codecs/column_vector.h"
+#include "codecs/parquet/parquet_format.h"
+#include "ext/status.h"
+
+namespace strata::parquet {
+
+// Returns `length` bytes at `offset` of the file (exactly that many, or an error).
+using RangeReader = std::function<Result<std::string>(uint64_t offset, uint64_t length)>;
+
+struct ByteRange {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
+// A primitive column of the schema.
+struct Leaf {
+  std::string name;  // the path joined with '.'
+  SchemaElement element;
+  int max_definition_level = 0;
+  int max_repetition_level = 0;
+  ValueType sqlite_type = ValueType::kNull;  // the class its values become (kNull: always NULL)
+  std::string unsupported;  // why it cannot be read, empty when it can
+};
+
+// A column as SQLite sees it: one leaf, or for strata's mixed-class columns several (the first
+// one names the column; a row takes its value from whichever leaf is not NULL).
+struct Column {
+  std::string name;
+  std::vector<size_t> leaves;
+};
+
+// How a pruning decision sees a chunk: bounds of its non-NULL values as SQLite values (absent
+// when the file has none or strata cannot order them) and its NULL count.
+struct ChunkStatistics {
+  std::optional<Value> min;
+  std::optional<Value> max;
+  std::optional<int64_t> null_count;
+  int64_t num_values = 0;
+};
+
+class FileReader {
+ public:
+  // Reads and checks the footer: the last 64 KiB of the file in one read, more only when the
+  // footer is larger.
+  static Result<FileReader> open(const RangeReader& read, uint64_t file_size);
+  // From the serialized FileMetaData alone (as a cache may keep it).
+  static Result<FileReader> from_metadata(std::string_view metadata, uint64_t file_size);
+
+  const FileMetaData& metadata() const { return metadata_; }
+  const std::vector<Leaf>& leaves() const { return leaves_; }
+  const std::vector<Column>& columns() const { return columns_; }
+  size_t row_groups() const { return metadata_.row_groups.size(); }
+  int64_t row_group_rows(size_t row_group) const { return metadata_.row_groups[row_group].num_rows; }
+  bool written_by_strata() const { return written_by_strata_; }
+
+  // The bytes of one column chunk (dictionary page and data pages).
+  Result<ByteRange> chunk_range(size_t row_group, size_t leaf) const;
+  // Decodes a chunk from exactly the bytes chunk_range named.
+  Result<ColumnVector> decode_chunk(size_t row_group, size_t leaf, std::string_view bytes) const;
+  // Fetches and decodes one column (all its leaves) of one row group.
+  Result<ColumnVector> read_column(const RangeReader& read, size_t row_group, size_t column) const;
+
+  ChunkStatistics chunk_statistics(size_t row_group, size_t leaf) const;
+  // The chunk's bloom filter, nullopt when it has none.
+  Result<std::optional<BloomFilter>> read_bloom_filter(const RangeReader& read, size_t row_group,
+                                                       size_t leaf) const;
+
+ private:
+  Status resolve_schema();
+  Status check_row_groups() const;
+  void group_columns();
+
+  FileMetaData metadata_;
+  uint64_t file_size_ = 0;
+  uint64_t data_end_ = 0;  // where the footer starts: chunks must end before it
+  std::vector<Leaf> leaves_;
+  std::vector<Column> columns_;
+  bool written_by_strata_ = false;
+};
+
+// The key-value metadata key of strata's column layout, and its value for a list of leaves:
+// "<column index>:<class>" per leaf, comma-separated, class one of integer, real, text, blob,
+// null. (Shared by the writer and the reader; docs/format-parquet.md.)
+inline constexpr std::string_view kStorageClassesKey = "strata.storage_classes";
+
+}  // namespace strata::parquet

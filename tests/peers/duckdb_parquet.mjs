@@ -1,0 +1,102 @@
+// DuckDB as the independent Parquet reader and writer of the interop tests
+// (tests/unit/test_parquet_duckdb.cpp). It lives beside node_modules so that its import resolves.
+//
+//   node duckdb_parquet.mjs read  REQUEST.json   reads a Parquet file strata wrote
+//   node duckdb_parquet.mjs write REQUEST.json   writes one from a query, for strata to read
+//
+// REQUEST for read:  {"file": "...", "probes": [{"column": "c", "value": "SQL literal"}, ...]}
+// REQUEST for write: {"file": "...", "query": "SELECT ...", "options": "FORMAT parquet, ..."}
+//
+// Prints one JSON object: per column its DuckDB type, row count and the SHA-256 of its values in
+// a canonical form (one line per row: n | i<decimal> | r<16 hex digits of the double's bits> |
+// t<hex of UTF-8> | b<hex>, joined by \n), which the C++ side computes the same way from what
+// strata wrote or read. For read, also parquet_metadata() and parquet_bloom_probe() results.
+import { DuckDBInstance } from '@duckdb/node-api';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+function canonical(value) {
+  if (value === null || value === undefined) return 'n';
+  if (typeof value === 'bigint') return 'i' + value.toString();
+  if (typeof value === 'number') {
+    const view = new DataView(new ArrayBuffer(8));
+    view.setFloat64(0, value);
+    return 'r' + view.getBigUint64(0).toString(16).padStart(16, '0');
+  }
+  if (typeof value === 'string') return 't' + Buffer.from(value, 'utf8').toString('hex');
+  if (typeof value === 'boolean') return 'i' + (value ? '1' : '0');
+  if (typeof value.toDouble === 'function') return canonical(value.toDouble());  // DECIMAL
+  if (value.bytes instanceof Uint8Array) return 'b' + Buffer.from(value.bytes).toString('hex');
+  throw new Error('unexpected DuckDB value: ' + String(value));
+}
+
+// Integer columns of narrower DuckDB types come back as JS numbers: print them as integers.
+function canonicalFor(typeName) {
+  const integer = ['TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT', 'UINTEGER'].includes(typeName);
+  return integer ? (v) => (v === null ? 'n' : 'i' + v.toString()) : canonical;
+}
+
+async function digestColumns(connection, sql) {
+  const result = await connection.stream(sql);
+  const names = result.columnNames();
+  const types = result.columnTypes().map((t) => t.toString());
+  const hashes = names.map(() => createHash('sha256'));
+  const encoders = types.map(canonicalFor);
+  const first = names.map(() => true);
+  let rows = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const columns = chunk.getColumns();
+    for (let c = 0; c < columns.length; ++c) {
+      const parts = [];
+      for (const v of columns[c]) parts.push(encoders[c](v));
+      hashes[c].update((first[c] ? '' : '\n') + parts.join('\n'));
+      first[c] = false;
+    }
+    rows += chunk.rowCount;
+  }
+  return names.map((name, c) => ({ name, type: types[c], rows, sha256: hashes[c].digest('hex') }));
+}
+
+function quote(s) {
+  return "'" + String(s).replaceAll("'", "''") + "'";
+}
+
+async function main() {
+  const [command, requestFile] = process.argv.slice(2);
+  const request = JSON.parse(readFileSync(requestFile, 'utf8'));
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const connection = await instance.connect();
+  const out = {};
+  if (command === 'read') {
+    out.columns = await digestColumns(connection, `SELECT * FROM read_parquet(${quote(request.file)})`);
+    const metadata = await connection.runAndReadAll(
+      `SELECT row_group_id, path_in_schema, type, num_values, stats_min_value, stats_max_value,
+              stats_null_count, compression, encodings, bloom_filter_offset, bloom_filter_length
+       FROM parquet_metadata(${quote(request.file)}) ORDER BY row_group_id, column_id`);
+    out.metadata = metadata.getRowObjectsJson();
+    const created = await connection.runAndReadAll(
+      `SELECT created_by, num_rows, num_row_groups, format_version FROM parquet_file_metadata(${quote(request.file)})`);
+    out.file = created.getRowObjectsJson()[0];
+    out.probes = [];
+    for (const probe of request.probes ?? []) {
+      const reader = await connection.runAndReadAll(
+        `SELECT row_group_id, bloom_filter_excludes FROM parquet_bloom_probe(${quote(request.file)},
+           ${quote(probe.column)}, ${probe.value}) ORDER BY row_group_id`);
+      out.probes.push({ column: probe.column, value: probe.value, row_groups: reader.getRowObjectsJson() });
+    }
+  } else if (command === 'write') {
+    await connection.run(`CREATE TABLE t AS ${request.query}`);
+    await connection.run(`COPY t TO ${quote(request.file)} (${request.options})`);
+    out.columns = await digestColumns(connection, 'SELECT * FROM t');
+  } else {
+    throw new Error('usage: duckdb_parquet.mjs read|write REQUEST.json');
+  }
+  process.stdout.write(JSON.stringify(out));
+}
+
+main().catch((error) => {
+  process.stderr.write(String(error.stack ?? error) + '\n');
+  process.exit(1);
+});

@@ -1,0 +1,52 @@
+#include "tiering/store_url.h"
+
+#include "ext/str_cat.h"
+#include "tiering/file_store.h"
+#include "tiering/s3_store.h"
+
+namespace strata::tiering {
+
+Result<ObjectUrl> split_object_url(std::string_view who, std::string_view url) {
+  std::string_view rest;
+  std::string_view scheme;
+  if (url.starts_with("file:")) {
+    scheme = "file:";
+    rest = url.substr(5);
+    if (rest.starts_with("//")) rest.remove_prefix(2);  // file:///abs/path
+  } else if (url.starts_with("s3://")) {
+    scheme = "s3://";
+    rest = url.substr(5);
+  } else {
+    return Status::error(str_cat(who, ": the location '", url,
+                                 "' must start with file: (a local directory) or s3:// (a bucket)"));
+  }
+  const size_t slash = rest.rfind('/');
+  ObjectUrl parts;
+  if (slash == std::string_view::npos) {
+    if (scheme == "s3://") {
+      return Status::error(str_cat(who, ": '", url, "' names a bucket but no object, as in s3://bucket/key.parquet"));
+    }
+    parts.location = "file:.";
+    parts.key = std::string(rest);
+  } else {
+    const std::string_view directory = rest.substr(0, slash);
+    parts.location = str_cat(scheme, directory.empty() && scheme == "file:" ? "/" : directory);
+    parts.key = std::string(rest.substr(slash + 1));
+  }
+  return parts;
+}
+
+Result<std::unique_ptr<ObjectStore>> open_object_store(std::string_view location) {
+  if (location.starts_with("file:")) {
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileStore> store, FileStore::open(std::string(location.substr(5))));
+    return std::unique_ptr<ObjectStore>(std::move(store));
+  }
+  if (location.starts_with("s3://")) {
+    STRATA_ASSIGN_OR_RETURN(S3Settings settings, S3Settings::from_environment());
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<S3Store> store, S3Store::open(location, std::move(settings)));
+    return std::unique_ptr<ObjectStore>(std::move(store));
+  }
+  return Status::error(str_cat("object store: unknown location '", location, "' (file:DIR or s3://bucket/prefix)"));
+}
+
+}  // namespace strata::tiering
