@@ -23,6 +23,8 @@ uint32_t load_u32(std::string_view bytes, size_t at) {
   return v;
 }
 
+}  // namespace
+
 std::string_view storage_class_name(ValueType type) {
   switch (type) {
     case ValueType::kInteger: return "integer";
@@ -33,8 +35,6 @@ std::string_view storage_class_name(ValueType type) {
   }
   return "?";
 }
-
-}  // namespace
 
 // ---- footer and schema -----------------------------------------------------------------------
 

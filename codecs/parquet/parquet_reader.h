@@ -113,5 +113,7 @@ class FileReader {
 // "<column index>:<class>" per leaf, comma-separated, class one of integer, real, text, blob,
 // null. (Shared by the writer and the reader; docs/format-parquet.md.)
 inline constexpr std::string_view kStorageClassesKey = "strata.storage_classes";
+// The class names of that value: "integer", "real", "text", "blob", "null".
+std::string_view storage_class_name(ValueType type);
 
 }  // namespace strata::parquet

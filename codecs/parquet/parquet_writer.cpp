@@ -43,17 +43,6 @@ constexpr size_t kMaxStatisticsBytes = 64;
 // A bloom filter is at most this large, whatever the distinct count (parquet-mr's default).
 constexpr size_t kMaxBloomFilterBytes = size_t{1} << 20;
 
-std::string_view class_name(ValueType type) {
-  switch (type) {
-    case ValueType::kInteger: return "integer";
-    case ValueType::kReal: return "real";
-    case ValueType::kText: return "text";
-    case ValueType::kBlob: return "blob";
-    case ValueType::kNull: return "null";
-  }
-  return "null";
-}
-
 SchemaElement leaf_schema(const std::string& name, ValueType type) {
   SchemaElement e;
   e.name = name;
@@ -265,7 +254,7 @@ Writer::Leaf& Writer::add_leaf(size_t column, ValueType type) {
     leaf->name = owner.spec.name;
   } else {
     // A sibling: "<name>__<class>", made unique against every other leaf and column name.
-    const std::string base = str_cat(owner.spec.name, "__", class_name(type));
+    const std::string base = str_cat(owner.spec.name, "__", storage_class_name(type));
     auto taken = [&](const std::string& name) {
       for (const Column& c : columns_) if (c.spec.name == name) return true;
       for (const auto& l : leaves_) if (l->name == name) return true;
@@ -621,7 +610,7 @@ Status Writer::finish() {
   for (Leaf* leaf : ordered) {
     metadata.schema.push_back(leaf_schema(leaf->name, leaf->type));
     if (!layout.empty()) layout += ',';
-    layout += str_cat(std::to_string(leaf->column), ":", class_name(leaf->type));
+    layout += str_cat(std::to_string(leaf->column), ":", storage_class_name(leaf->type));
     metadata.column_orders.push_back(kTypeDefinedOrder);
   }
   metadata.num_rows = static_cast<int64_t>(rows_);

@@ -72,7 +72,7 @@ void S3TestServer::start() {
   const std::string modules = std::string(STRATA_SOURCE_DIR) + "/tests/peers/node_modules";
   const std::string script = std::string(STRATA_SHARED_DIR) + "/tools/s3-test-server.mjs";
   if (!std::filesystem::exists(modules + "/s3rver")) {
-    problem_ = "s3rver is not installed: run 'npm ci' in tests/peers (scripts/test.sh does)";
+    problem_ = "s3rver is not installed: run scripts/install-test-peers.sh (scripts/test.sh does)";
     return;
   }
   const std::string port = std::to_string(port_);

@@ -46,7 +46,7 @@ rapidjson::Document run_duckdb(const std::string& command, const std::string& re
   size_t n = 0;
   while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
   const int status = pclose(pipe);
-  EXPECT_EQ(status, 0) << "the DuckDB peer failed (is @duckdb/node-api installed? scripts/test.sh runs npm ci "
+  EXPECT_EQ(status, 0) << "the DuckDB peer failed (is @duckdb/node-api installed? scripts/install-test-peers.sh installs it "
                           "in tests/peers): "
                        << output;
   document.Parse(output.c_str());
