@@ -25,6 +25,15 @@ uint32_t load_u32(std::string_view bytes, size_t at) {
 
 }  // namespace
 
+RangeReader memory_range_reader(std::string_view bytes) {
+  return [bytes](uint64_t offset, uint64_t length) -> Result<std::string> {
+    if (offset > bytes.size() || length > bytes.size() - offset) {
+      return Status::io_error("parquet: a read past the end of the file");
+    }
+    return std::string(bytes.substr(offset, length));
+  };
+}
+
 std::string_view storage_class_name(ValueType type) {
   switch (type) {
     case ValueType::kInteger: return "integer";

@@ -38,6 +38,10 @@ namespace strata::parquet {
 // Returns `length` bytes at `offset` of the file (exactly that many, or an error).
 using RangeReader = std::function<Result<std::string>(uint64_t offset, uint64_t length)>;
 
+// A RangeReader over a whole file held in memory (a fetched object, a test's bytes); `bytes`
+// must outlive it. Reads past the end are an error.
+RangeReader memory_range_reader(std::string_view bytes);
+
 struct ByteRange {
   uint64_t offset = 0;
   uint64_t length = 0;

@@ -544,9 +544,9 @@ Status Writer::write_chunk(Leaf& leaf, const ColumnVector& values, size_t group)
     std::vector<uint64_t> hashes;
     auto hash_of = [&](size_t i, bool from_dictionary) {
       if (is_bytes) return BloomFilter::hash_bytes(from_dictionary ? dictionary_bytes[i] : gathered.bytes[i]);
-      std::string plain;
-      put_fixed64(plain, from_dictionary ? dictionary_numbers[i] : gathered.numbers[i]);
-      return BloomFilter::hash_bytes(plain);
+      const uint64_t bits = from_dictionary ? dictionary_numbers[i] : gathered.numbers[i];
+      return BloomFilter::hash(type == ValueType::kInteger ? ValueView::of_integer(static_cast<int64_t>(bits))
+                                                           : ValueView::of_real(std::bit_cast<double>(bits)));
     };
     if (use_dictionary) {
       for (size_t i = 0; i < entries; ++i) hashes.push_back(hash_of(i, true));

@@ -22,10 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace strata;
   using namespace strata::parquet;
   const std::string file(reinterpret_cast<const char*>(data), size);
-  RangeReader read = [&file](uint64_t offset, uint64_t length) -> Result<std::string> {
-    if (offset > file.size() || length > file.size() - offset) return Status::io_error("past the end");
-    return file.substr(offset, length);
-  };
+  const RangeReader read = memory_range_reader(file);
   Result<FileReader> reader = FileReader::open(read, file.size());
   if (!reader.is_ok()) return 0;
   for (size_t g = 0; g < reader->row_groups(); ++g) {

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <random>
 
@@ -125,6 +126,11 @@ ScratchDirectory::~ScratchDirectory() {
 
 std::string ScratchDirectory::path(std::string_view file) const {
   return (std::filesystem::path(directory_) / std::string(file)).string();
+}
+
+std::string read_file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 std::string random_bytes(size_t size, uint32_t seed) {

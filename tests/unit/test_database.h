@@ -55,6 +55,9 @@ class ScratchDirectory {
   std::string directory_;
 };
 
+// The whole content of a file ("" when it cannot be read).
+std::string read_file_bytes(const std::string& path);
+
 // `size` bytes from a seeded generator (object and codec round trips).
 std::string random_bytes(size_t size, uint32_t seed);
 

@@ -17,20 +17,17 @@
 #include "codecs/parquet/rle_hybrid.h"
 #include "codecs/parquet/thrift_compact.h"
 #include "ext/str_cat.h"
+#include "tests/unit/test_database.h"
 
 namespace strata::parquet {
 namespace {
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+std::string read_file(const std::filesystem::path& path) { return testing::read_file_bytes(path.string()); }
 
 RangeReader reader_of(const std::string& file, int* reads = nullptr) {
-  return [&file, reads](uint64_t offset, uint64_t length) -> Result<std::string> {
+  return [read = memory_range_reader(file), reads](uint64_t offset, uint64_t length) {
     if (reads) ++*reads;
-    if (offset > file.size() || length > file.size() - offset) return Status::io_error("read past the end");
-    return file.substr(offset, length);
+    return read(offset, length);
   };
 }
 

@@ -180,13 +180,8 @@ TEST(ParquetDuckDB, DuckDBReadsAMillionRowsStrataWrote) {
   EXPECT_EQ(json_string(duck["file"]["num_row_groups"]), "9");
 
   // parquet_metadata() shows the statistics strata's reader sees.
-  const std::string bytes = [&] {
-    std::ifstream in(file, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }();
-  RangeReader read = [&bytes](uint64_t offset, uint64_t length) -> Result<std::string> {
-    return bytes.substr(offset, length);
-  };
+  const std::string bytes = testing::read_file_bytes(file);
+  const RangeReader read = memory_range_reader(bytes);
   auto reader = FileReader::open(read, bytes.size());
   ASSERT_TRUE(reader.is_ok());
   const auto& metadata = duck["metadata"];
@@ -292,11 +287,8 @@ TEST(ParquetDuckDB, StrataReadsWhatDuckDBWrites) {
     rapidjson::Document duck = run_duckdb("write", buffer.GetString(), scratch.path(""));
     ASSERT_TRUE(duck.IsObject()) << options[k];
 
-    std::ifstream in(file, std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
-    RangeReader read = [&bytes](uint64_t offset, uint64_t length) -> Result<std::string> {
-      return bytes.substr(offset, length);
-    };
+    const std::string bytes = testing::read_file_bytes(file);
+    const RangeReader read = memory_range_reader(bytes);
     auto reader = FileReader::open(read, bytes.size());
     ASSERT_TRUE(reader.is_ok()) << options[k] << ": " << reader.status().message();
     const auto& duck_columns = duck["columns"];

@@ -18,17 +18,10 @@ namespace {
 using testing::ScratchDirectory;
 using testing::TestDatabase;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // Loads a Parquet file's rows into a new table `name` (untyped columns c0, c1, …; rowid = row
 // number from 1), binding each value with its own storage class.
 void load_parquet(sqlite3* db, const std::string& name, const std::string& bytes) {
-  parquet::RangeReader read = [&bytes](uint64_t offset, uint64_t length) -> Result<std::string> {
-    return bytes.substr(offset, length);
-  };
+  const parquet::RangeReader read = parquet::memory_range_reader(bytes);
   auto reader = parquet::FileReader::open(read, bytes.size());
   ASSERT_TRUE(reader.is_ok()) << reader.status().message();
   const size_t width = reader->columns().size();
@@ -105,7 +98,7 @@ TEST_F(ParquetExport, FileRoundTripKeepsEveryValueAndClass) {
   const std::string target = scratch_.path("out/events.parquet");
   EXPECT_EQ(db_.scalar("SELECT parquet_export('file:" + target + "', '" + query + "', '{\"row_group_rows\": 1000}')"),
             "3000");
-  load_parquet(db_.get(), "back", read_file(target));
+  load_parquet(db_.get(), "back", testing::read_file_bytes(target));
   EXPECT_EQ(differences(db_, query, {"id", "ts", "kind", "amount", "raw", "anything"}, "back"), "0");
   EXPECT_EQ(db_.scalar("SELECT count(DISTINCT typeof(c5)) FROM back"), "5");  // the mixed column kept its classes (and NULLs)
   // Nothing but the file is left in the directory (no temporary files).
@@ -123,12 +116,12 @@ TEST_F(ParquetExport, ExpressionsEmptyResultsAndOptions) {
                        "'{\"compression\": \"none\", \"dictionary\": false, \"bloom_filters\": \"all\", "
                        "\"key_value_metadata\": {\"origin\": \"test\"}}')"),
             "10");
-  const std::string bytes = read_file(target);
+  const std::string bytes = testing::read_file_bytes(target);
   load_parquet(db_.get(), "back", bytes);
   EXPECT_EQ(differences(db_, "SELECT id * 2 AS twice, upper(kind) AS k, NULL AS no_value FROM events WHERE id <= 10",
                         {"twice", "k", "no_value"}, "back"),
             "0");
-  parquet::RangeReader read = [&bytes](uint64_t o, uint64_t l) -> Result<std::string> { return bytes.substr(o, l); };
+  const parquet::RangeReader read = parquet::memory_range_reader(bytes);
   auto reader = parquet::FileReader::open(read, bytes.size());
   ASSERT_TRUE(reader.is_ok());
   EXPECT_EQ(reader->columns()[0].name, "twice");
@@ -140,7 +133,7 @@ TEST_F(ParquetExport, ExpressionsEmptyResultsAndOptions) {
 
   const std::string empty = scratch_.path("empty.parquet");
   EXPECT_EQ(db_.scalar("SELECT parquet_export('file:" + empty + "', 'SELECT id, kind FROM events WHERE 0')"), "0");
-  load_parquet(db_.get(), "empty_back", read_file(empty));
+  load_parquet(db_.get(), "empty_back", testing::read_file_bytes(empty));
   EXPECT_EQ(db_.scalar("SELECT count(*) FROM empty_back"), "0");
 }
 

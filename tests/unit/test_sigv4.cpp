@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "tests/unit/test_database.h"
 #include "tiering/digest.h"
 #include "tiering/sigv4.h"
 
@@ -17,12 +18,7 @@ namespace {
 
 using namespace strata::tiering;
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string read_file(const std::filesystem::path& path) { return strata::testing::read_file_bytes(path.string()); }
 
 std::string percent_decode(std::string_view text) {
   std::string out;

@@ -29,6 +29,7 @@
 #include "ext/sqlite_shim.h"
 #include "ext/str_cat.h"
 #include "tiering/store_url.h"
+#include "vtab/columnar/schema.h"
 #include "vtab/parquet/parquet_sql.h"
 
 namespace strata::parquet_sql {
@@ -109,20 +110,16 @@ Result<parquet::WriterOptions> parse_options(std::string_view json) {
   return options;
 }
 
-// The class a declared column type suggests (SQLite's affinity rules), for all-NULL columns.
+// The class a declared column type suggests (SQLite's affinity rule), for all-NULL columns and
+// ties; kNull when the column has no declared type or a NUMERIC one.
 ValueType declared_class(const char* declared) {
-  if (declared == nullptr) return ValueType::kNull;
-  std::string upper(declared);
-  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (upper.find("INT") != std::string::npos) return ValueType::kInteger;
-  if (upper.find("CHAR") != std::string::npos || upper.find("CLOB") != std::string::npos ||
-      upper.find("TEXT") != std::string::npos) {
-    return ValueType::kText;
-  }
-  if (upper.find("BLOB") != std::string::npos) return ValueType::kBlob;
-  if (upper.find("REAL") != std::string::npos || upper.find("FLOA") != std::string::npos ||
-      upper.find("DOUB") != std::string::npos) {
-    return ValueType::kReal;
+  if (declared == nullptr || *declared == '\0') return ValueType::kNull;
+  switch (columnar::affinity_of_declared_type(declared)) {
+    case columnar::Affinity::kInteger: return ValueType::kInteger;
+    case columnar::Affinity::kReal: return ValueType::kReal;
+    case columnar::Affinity::kText: return ValueType::kText;
+    case columnar::Affinity::kBlob: return ValueType::kBlob;
+    case columnar::Affinity::kNumeric: return ValueType::kNull;
   }
   return ValueType::kNull;
 }
