@@ -38,12 +38,18 @@ inline int64_t zigzag_decode(uint64_t value) {
   return static_cast<int64_t>(value >> 1) ^ -static_cast<int64_t>(value & 1);
 }
 
+// Little-endian, in one append (a push_back per byte costs a capacity check each: this runs for
+// every value a codec or the Parquet writer stores plainly).
 inline void put_fixed64(std::string& out, uint64_t value) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+  char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((value >> (8 * i)) & 0xff);
+  out.append(bytes, 8);
 }
 
 inline void put_fixed32(std::string& out, uint32_t value) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+  char bytes[4];
+  for (int i = 0; i < 4; ++i) bytes[i] = static_cast<char>((value >> (8 * i)) & 0xff);
+  out.append(bytes, 4);
 }
 
 class ByteReader {

@@ -72,10 +72,16 @@ int read_fully(int fd, uint64_t offset, uint64_t length, std::string* out) {
 
 }  // namespace
 
-Result<std::unique_ptr<FileStore>> FileStore::open(const std::string& directory) {
+Result<std::unique_ptr<FileStore>> FileStore::open(const std::string& directory, bool create_directory) {
   if (directory.empty()) return Status::error("file store: the location 'file:' needs a directory, as in 'file:lake' or 'file:/var/lake'");
   std::error_code error;
-  std::filesystem::create_directories(directory, error);
+  if (!create_directory) {
+    if (!std::filesystem::exists(directory, error)) {
+      return Status::not_found(str_cat("file store: no directory '", directory, "'"));
+    }
+  } else {
+    std::filesystem::create_directories(directory, error);
+  }
   if (error) return Status::io_error(str_cat("file store: cannot create directory '", directory, "': ", error.message()));
   std::filesystem::path absolute = std::filesystem::absolute(directory, error);
   if (error) return Status::io_error(str_cat("file store: cannot resolve directory '", directory, "': ", error.message()));

@@ -16,8 +16,9 @@ namespace strata::tiering {
 
 class FileStore : public ObjectStore {
  public:
-  // `directory` is created if missing (with its parents).
-  static Result<std::unique_ptr<FileStore>> open(const std::string& directory);
+  // `directory` is created if missing (with its parents), unless `create_directory` is false:
+  // then a missing directory is kNotFound (a reader should not make directories).
+  static Result<std::unique_ptr<FileStore>> open(const std::string& directory, bool create_directory = true);
 
   std::string location() const override { return "file:" + root_; }
   Result<ObjectInfo> put(std::string_view key, const ByteSource& body, WriteMode mode = WriteMode::kOverwrite) override;

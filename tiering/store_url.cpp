@@ -1,6 +1,9 @@
 #include "tiering/store_url.h"
 
+#include <cstdlib>
+
 #include "ext/str_cat.h"
+#include "tiering/digest.h"
 #include "tiering/file_store.h"
 #include "tiering/s3_store.h"
 
@@ -36,9 +39,10 @@ Result<ObjectUrl> split_object_url(std::string_view who, std::string_view url) {
   return parts;
 }
 
-Result<std::unique_ptr<ObjectStore>> open_object_store(std::string_view location) {
+Result<std::unique_ptr<ObjectStore>> open_object_store(std::string_view location, StoreAccess access) {
   if (location.starts_with("file:")) {
-    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileStore> store, FileStore::open(std::string(location.substr(5))));
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileStore> store,
+                            FileStore::open(std::string(location.substr(5)), access == StoreAccess::kReadWrite));
     return std::unique_ptr<ObjectStore>(std::move(store));
   }
   if (location.starts_with("s3://")) {
@@ -47,6 +51,18 @@ Result<std::unique_ptr<ObjectStore>> open_object_store(std::string_view location
     return std::unique_ptr<ObjectStore>(std::move(store));
   }
   return Status::error(str_cat("object store: unknown location '", location, "' (file:DIR or s3://bucket/prefix)"));
+}
+
+std::string store_settings_fingerprint(std::string_view location) {
+  if (!location.starts_with("s3://")) return "";
+  std::string settings;
+  for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+                           "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"}) {
+    const char* value = std::getenv(name);
+    settings += value == nullptr ? std::string("-") : str_cat("+", value);
+    settings.push_back('\0');
+  }
+  return hex(sha256(settings));
 }
 
 }  // namespace strata::tiering

@@ -23,7 +23,18 @@ struct ObjectUrl {
 // Splits `url`; an error (naming `who`) when it is neither file: nor s3://.
 Result<ObjectUrl> split_object_url(std::string_view who, std::string_view url);
 
-// Opens the store at a location ("file:DIR" creates DIR; "s3://…" reads AWS_* settings).
-Result<std::unique_ptr<ObjectStore>> open_object_store(std::string_view location);
+enum class StoreAccess {
+  kReadWrite,  // "file:DIR" creates DIR when missing
+  kRead,       // a missing DIR is kNotFound
+};
+
+// Opens the store at a location ("file:DIR"; "s3://…" reads the AWS_* settings).
+Result<std::unique_ptr<ObjectStore>> open_object_store(std::string_view location,
+                                                       StoreAccess access = StoreAccess::kReadWrite);
+
+// A digest of the settings open_object_store() would read for `location` now (for s3://, the
+// AWS_* environment), so that a long-lived user can tell when to open the store again: rotated
+// session credentials, a changed endpoint. Never the secrets themselves.
+std::string store_settings_fingerprint(std::string_view location);
 
 }  // namespace strata::tiering

@@ -24,21 +24,20 @@ void DecodedValues::own_bytes() {
   }
 }
 
-namespace {
-
 bool is_decimal(const SchemaElement& e) {
   return e.logical_type.kind == LogicalType::Kind::kDecimal ||
          (e.converted_type && *e.converted_type == static_cast<int32_t>(ConvertedType::kDecimal));
 }
 
+bool is_unsigned_int32(const SchemaElement& e) {
+  return e.type == PhysicalType::kInt32 && e.converted_type && *e.converted_type >= 11 && *e.converted_type <= 13;
+}
+
+namespace {
+
 int32_t decimal_scale(const SchemaElement& e) {
   if (e.logical_type.kind == LogicalType::Kind::kDecimal) return e.logical_type.scale;
   return e.scale.value_or(0);
-}
-
-// UINT_8/16/32 (ConvertedType 11..13) or INTEGER(bitWidth <= 32, unsigned) stored as INT32.
-bool is_unsigned_int32(const SchemaElement& e) {
-  return e.type == PhysicalType::kInt32 && e.converted_type && *e.converted_type >= 11 && *e.converted_type <= 13;
 }
 
 bool is_text(const SchemaElement& e) {

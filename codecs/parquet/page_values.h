@@ -45,4 +45,9 @@ Status decode_delta_binary_packed(std::string_view data, size_t count, bool int3
 // The SQLite type a leaf's values become, and the reason it cannot be read ("" when it can).
 ValueType sqlite_type_of(const SchemaElement& element, std::string& unsupported);
 
+// DECIMAL (logical or converted type), read as value / 10^scale.
+bool is_decimal(const SchemaElement& element);
+// UINT_8/16/32 (ConvertedType 11..13) stored as INT32, read zero-extended.
+bool is_unsigned_int32(const SchemaElement& element);
+
 }  // namespace strata::parquet

@@ -475,6 +475,7 @@ ChunkStatistics FileReader::chunk_statistics(size_t row_group, size_t leaf) cons
   if (!meta.statistics) return stats;
   const Statistics& s = *meta.statistics;
   stats.null_count = s.null_count;
+  stats.nan_count = s.nan_count;
   const Leaf& column = leaves_[leaf];
   const SchemaElement& e = column.element;
   // min_value/max_value follow the column order; strata understands TYPE_ORDER only.
@@ -564,6 +565,60 @@ Result<std::optional<BloomFilter>> FileReader::read_bloom_filter(const RangeRead
   STRATA_ASSIGN_OR_RETURN(BloomFilter filter,
                           BloomFilter::from_bytes(std::string_view(bytes).substr(header_size, header.num_bytes)));
   return std::optional<BloomFilter>(std::move(filter));
+}
+
+std::optional<std::vector<std::string>> plain_encodings_equal_to(const Leaf& leaf, const ValueView& value) {
+  static_assert(std::endian::native == std::endian::little, "PLAIN encodings are little-endian");
+  const SchemaElement& e = leaf.element;
+  if (is_decimal(e) || !e.type) return std::nullopt;
+  std::vector<std::string> out;
+  auto plain = [&](const auto& number) {
+    std::string bytes(sizeof(number), '\0');
+    std::memcpy(bytes.data(), &number, sizeof(number));
+    out.push_back(std::move(bytes));
+  };
+  std::optional<int64_t> integer;  // the integer the value equals, if any
+  std::optional<double> real;      // the double it equals, if any
+  if (value.type == ValueType::kInteger) {
+    integer = value.integer;
+    const auto as_double = static_cast<double>(value.integer);
+    if (static_cast<long double>(as_double) == static_cast<long double>(value.integer)) real = as_double;
+  } else if (value.type == ValueType::kReal) {
+    real = value.real;
+    if (std::isfinite(value.real) && value.real == std::trunc(value.real) && std::fabs(value.real) < 9.2e18) {
+      integer = static_cast<int64_t>(value.real);
+    }
+  }
+  switch (*e.type) {
+    case PhysicalType::kInt64:
+      if (integer) plain(*integer);
+      return out;
+    case PhysicalType::kInt32:
+      if (is_unsigned_int32(e)) {
+        if (integer && *integer >= 0 && *integer <= UINT32_MAX) plain(static_cast<uint32_t>(*integer));
+      } else if (integer && *integer >= INT32_MIN && *integer <= INT32_MAX) {
+        plain(static_cast<int32_t>(*integer));
+      }
+      return out;
+    case PhysicalType::kDouble:
+      if (real) {
+        plain(*real);
+        if (*real == 0) plain(-*real);
+      }
+      return out;
+    case PhysicalType::kFloat:
+      if (real && static_cast<double>(static_cast<float>(*real)) == *real) {
+        plain(static_cast<float>(*real));
+        if (*real == 0) plain(-static_cast<float>(*real));
+      }
+      return out;
+    case PhysicalType::kByteArray:
+      if (value.type == leaf.sqlite_type && (value.type == ValueType::kText || value.type == ValueType::kBlob)) {
+        out.emplace_back(value.bytes);
+      }
+      return out;
+    default: return std::nullopt;
+  }
 }
 
 }  // namespace strata::parquet

@@ -70,6 +70,7 @@ struct ChunkStatistics {
   std::optional<Value> min;
   std::optional<Value> max;
   std::optional<int64_t> null_count;
+  std::optional<int64_t> nan_count;  // floating-point NaNs, which SQLite reads as NULL
   int64_t num_values = 0;
 };
 
@@ -112,6 +113,12 @@ class FileReader {
   std::vector<Column> columns_;
   bool written_by_strata_ = false;
 };
+
+// The PLAIN encodings of the values a leaf could hold that equal `value` in SQLite's comparison
+// (5 = 5.0; 0.0 = -0.0), which is what a bloom filter probe hashes. Empty when no value of the
+// leaf can equal it (5.5 in an INT64 leaf, text in a number leaf); nullopt when the leaf's values
+// are not read as stored (decimals, INT96, FLOAT16, booleans), so a filter cannot be probed.
+std::optional<std::vector<std::string>> plain_encodings_equal_to(const Leaf& leaf, const ValueView& value);
 
 // The key-value metadata key of strata's column layout, and its value for a list of leaves:
 // "<column index>:<class>" per leaf, comma-separated, class one of integer, real, text, blob,

@@ -3,9 +3,13 @@
 //
 //   node duckdb_parquet.mjs read  REQUEST.json   reads a Parquet file strata wrote
 //   node duckdb_parquet.mjs write REQUEST.json   writes one from a query, for strata to read
+//   node duckdb_parquet.mjs bench REQUEST.json   times COPY … (FORMAT parquet, COMPRESSION zstd)
+//                                                and read_parquet on one thread (bench/parquet_bench)
 //
 // REQUEST for read:  {"file": "...", "probes": [{"column": "c", "value": "SQL literal"}, ...]}
 // REQUEST for write: {"file": "...", "query": "SELECT ...", "options": "FORMAT parquet, ..."}
+// REQUEST for bench: {"query": "SELECT ...", "file": "where DuckDB writes", "read": ["files to
+//   read", ...], "check": "SELECT … (run on the table and on each file as t)", "repetitions": N}
 //
 // Prints one JSON object: per column its DuckDB type, row count and the SHA-256 of its values in
 // a canonical form (one line per row: n | i<decimal> | r<16 hex digits of the double's bits> |
@@ -90,8 +94,34 @@ async function main() {
     await connection.run(`CREATE TABLE t AS ${request.query}`);
     await connection.run(`COPY t TO ${quote(request.file)} (${request.options})`);
     out.columns = await digestColumns(connection, 'SELECT * FROM t');
+  } else if (command === 'bench') {
+    const { statSync } = await import('node:fs');
+    const elapsed = async (sql) => {
+      const start = process.hrtime.bigint();
+      await connection.run(sql);
+      return Number(process.hrtime.bigint() - start) / 1e6;
+    };
+    await connection.run(`CREATE TABLE t AS ${request.query}`);
+    const check = async (from) =>
+      JSON.stringify((await connection.runAndReadAll(request.check.replaceAll('@FROM@', from))).getRowsJson());
+    out.check = { table: await check('t') };
+    out.write_ms = [];
+    for (let r = 0; r < request.repetitions; ++r) {
+      out.write_ms.push(await elapsed(`COPY t TO ${quote(request.file)} (FORMAT parquet, COMPRESSION zstd)`));
+    }
+    out.bytes = statSync(request.file).size;
+    out.read_ms = {};
+    for (const file of request.read) {
+      const source = `read_parquet(${quote(file)})`;
+      out.check[file] = await check(source);
+      out.read_ms[file] = [];
+      for (let r = 0; r < request.repetitions; ++r) {
+        // Every column decoded: DuckDB pushes projections down, so each one is asked for.
+        out.read_ms[file].push(await elapsed(`SELECT max(COLUMNS(*)) FROM ${source}`));
+      }
+    }
   } else {
-    throw new Error('usage: duckdb_parquet.mjs read|write REQUEST.json');
+    throw new Error('usage: duckdb_parquet.mjs read|write|bench REQUEST.json');
   }
   process.stdout.write(JSON.stringify(out));
 }

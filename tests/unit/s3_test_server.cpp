@@ -43,7 +43,8 @@ bool accepts(int port) {
 
 }  // namespace
 
-S3TestServer::S3TestServer() {
+S3TestServer::S3TestServer(Directory directory) : directory_(std::move(directory)) {
+  std::filesystem::create_directories(directory_.path);
   // Tests run in parallel, each with its own server: ports are drawn at random, and a server
   // that loses a race for one (its node exits) is started again on others.
   std::mt19937 random(std::random_device{}());
@@ -76,8 +77,8 @@ void S3TestServer::start() {
     return;
   }
   const std::string port = std::to_string(port_);
-  const std::string data = directory_.path("data");
-  const std::string log = directory_.path("server.log");
+  const std::string data = (std::filesystem::path(directory_.path) / "data").string();
+  const std::string log = (std::filesystem::path(directory_.path) / "server.log").string();
   std::filesystem::remove(log);
   process_ = fork();
   if (process_ == 0) {

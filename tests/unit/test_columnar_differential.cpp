@@ -22,26 +22,6 @@ namespace {
 
 using strata::testing::TestDatabase;
 
-// One result cell, exactly: storage class plus value bits/bytes.
-std::string exact(sqlite3_stmt* stmt, int column) {
-  switch (sqlite3_column_type(stmt, column)) {
-    case SQLITE_INTEGER: return strata::str_cat("i", std::to_string(sqlite3_column_int64(stmt, column)));
-    case SQLITE_FLOAT: {
-      double real = sqlite3_column_double(stmt, column);
-      return strata::str_cat("r", std::to_string(std::bit_cast<uint64_t>(real)));
-    }
-    case SQLITE_TEXT: {
-      const char* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
-      return strata::str_cat("t", std::string_view(text, static_cast<size_t>(sqlite3_column_bytes(stmt, column))));
-    }
-    case SQLITE_BLOB: {
-      const char* blob = static_cast<const char*>(sqlite3_column_blob(stmt, column));
-      return strata::str_cat("b", std::string_view(blob ? blob : "", static_cast<size_t>(sqlite3_column_bytes(stmt, column))));
-    }
-    default: return "n";
-  }
-}
-
 struct Outcome {
   int rc = SQLITE_OK;  // primary code
   std::string error;
@@ -75,7 +55,7 @@ Outcome run(sqlite3* db, const std::string& sql) {
     if (stmt == nullptr) break;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
       std::string row;
-      for (int c = 0; c < sqlite3_column_count(stmt); ++c) row += exact(stmt, c) + "|";
+      for (int c = 0; c < sqlite3_column_count(stmt); ++c) row += strata::testing::exact_cell(stmt, c) + "|";
       outcome.rows.push_back(row);
     }
     if (rc != SQLITE_DONE) {

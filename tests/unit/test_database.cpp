@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -77,27 +78,57 @@ std::string TestDatabase::scalar(std::string_view sql) const {
   return value;
 }
 
-std::vector<std::string> TestDatabase::rows(std::string_view sql) const {
+namespace {
+
+// Runs `sql` and formats each row's cells with `cell`.
+template <class Cell>
+std::vector<std::string> collect_rows(sqlite3* db, std::string_view sql, Cell&& cell) {
   std::vector<std::string> out;
   sqlite3_stmt* stmt = nullptr;
   std::string text(sql);
-  if (sqlite3_prepare_v2(db_, text.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-    ADD_FAILURE() << sqlite3_errmsg(db_) << "\n  SQL: " << text;
+  if (sqlite3_prepare_v2(db, text.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << sqlite3_errmsg(db) << "\n  SQL: " << text;
     return out;
   }
   int rc;
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     std::string row;
-    for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
-      if (i > 0) row += "|";
-      const unsigned char* column = sqlite3_column_text(stmt, i);
-      row += column ? reinterpret_cast<const char*>(column) : "NULL";
-    }
+    for (int i = 0; i < sqlite3_column_count(stmt); ++i) cell(stmt, i, row);
     out.push_back(std::move(row));
   }
-  if (rc != SQLITE_DONE) ADD_FAILURE() << sqlite3_errmsg(db_) << "\n  SQL: " << text;
+  if (rc != SQLITE_DONE) ADD_FAILURE() << sqlite3_errmsg(db) << "\n  SQL: " << text;
   sqlite3_finalize(stmt);
   return out;
+}
+
+}  // namespace
+
+std::vector<std::string> TestDatabase::rows(std::string_view sql) const {
+  return collect_rows(db_, sql, [](sqlite3_stmt* stmt, int i, std::string& row) {
+    if (i > 0) row += "|";
+    const unsigned char* column = sqlite3_column_text(stmt, i);
+    row += column ? reinterpret_cast<const char*>(column) : "NULL";
+  });
+}
+
+std::vector<std::string> TestDatabase::exact_rows(std::string_view sql) const {
+  return collect_rows(db_, sql, [](sqlite3_stmt* stmt, int i, std::string& row) { row += exact_cell(stmt, i) + "|"; });
+}
+
+std::string exact_cell(sqlite3_stmt* stmt, int column) {
+  switch (sqlite3_column_type(stmt, column)) {
+    case SQLITE_INTEGER: return std::string("i").append(std::to_string(sqlite3_column_int64(stmt, column)));
+    case SQLITE_FLOAT: return std::string("r").append(std::to_string(std::bit_cast<uint64_t>(sqlite3_column_double(stmt, column))));
+    case SQLITE_TEXT: {
+      const char* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+      return std::string("t").append(text, static_cast<size_t>(sqlite3_column_bytes(stmt, column)));
+    }
+    case SQLITE_BLOB: {
+      const char* blob = static_cast<const char*>(sqlite3_column_blob(stmt, column));
+      return std::string("b").append(blob ? blob : "", static_cast<size_t>(sqlite3_column_bytes(stmt, column)));
+    }
+    default: return "n";
+  }
 }
 
 std::string TestDatabase::error_of(std::string_view sql) const {

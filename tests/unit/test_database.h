@@ -10,6 +10,7 @@
 #include <vector>
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace strata::testing {
 
@@ -30,6 +31,8 @@ class TestDatabase {
   std::string scalar(std::string_view sql) const;
   // Every row, its columns as text joined by '|' ("NULL" for NULL), failing the test on error.
   std::vector<std::string> rows(std::string_view sql) const;
+  // Every row, each cell exactly (exact_cell) and followed by '|', failing the test on error.
+  std::vector<std::string> exact_rows(std::string_view sql) const;
   // The error message of a statement expected to fail ("" if it succeeded).
   std::string error_of(std::string_view sql) const;
   // The (extended) result code of running `sql`.
@@ -54,6 +57,10 @@ class ScratchDirectory {
  private:
   std::string directory_;
 };
+
+// One result cell, exactly: its storage class and its value's bits or bytes ("i5", "r<bits>",
+// "t<text>", "b<bytes>", "n"), so that results compare class by class.
+std::string exact_cell(sqlite3_stmt* stmt, int column);
 
 // The whole content of a file ("" when it cannot be read).
 std::string read_file_bytes(const std::string& path);

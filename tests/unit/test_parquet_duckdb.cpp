@@ -312,5 +312,36 @@ TEST(ParquetDuckDB, StrataReadsWhatDuckDBWrites) {
   }
 }
 
+// DuckDB's hive-partitioned output (k=0/, k=1/, k=2/ directories, the partition column not in
+// the files) read through the parquet virtual table: the same rows as SQLite computes, and
+// DuckDB's statistics and bloom filters prune.
+TEST(ParquetDuckDB, TheParquetTableReadsDuckDBsPartitionedOutput) {
+  testing::ScratchDirectory scratch("parquet_duckdb_hive");
+  const std::string directory = scratch.path("lake");
+  const std::string request = std::string("{\"file\": \"") + directory +
+                              "\", \"query\": \"SELECT range AS id, (range % 3)::INTEGER AS k, 'v' || (range % 300)::VARCHAR AS s, "
+                              "range * 0.5 AS d FROM range(30000)\", \"options\": \"FORMAT parquet, PARTITION_BY (k), "
+                              "COMPRESSION snappy, ROW_GROUP_SIZE 2048\"}";
+  ASSERT_TRUE(run_duckdb("write", request, scratch.path("")).IsObject());
+  testing::TestDatabase db;
+  db.exec("CREATE VIRTUAL TABLE duck USING parquet('file:" + directory + "/')");
+  EXPECT_EQ(db.rows("SELECT name, type FROM pragma_table_info('duck')"),
+            (std::vector<std::string>{"id|INTEGER", "s|TEXT", "d|REAL", "k|INTEGER"}));
+  db.exec(
+      "CREATE TABLE ref AS WITH RECURSIVE r(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM r WHERE i < 29999) "
+      "SELECT i AS id, 'v' || (i % 300) AS s, i * 0.5 AS d, i % 3 AS k FROM r");
+  EXPECT_EQ(db.exact_rows("SELECT id, s, d, k FROM duck ORDER BY id"), db.exact_rows("SELECT id, s, d, k FROM ref ORDER BY id"));
+  EXPECT_EQ(db.rows("SELECT id, s FROM duck WHERE k = 1 AND id = 12346"), (std::vector<std::string>{"12346|v46"}));
+  const std::string stats = db.scalar("SELECT parquet_scan_stats('duck')");
+  EXPECT_NE(stats.find("\"files\":3,\"files_pruned\":2"), std::string::npos) << stats;
+  // 'v10x' lies between every row group's bounds ('v0' … 'v99') and in no row group.
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM duck WHERE s = 'v10x'"), "0");
+  rapidjson::Document scan;
+  scan.Parse(db.scalar("SELECT parquet_scan_stats('duck')").c_str());
+  ASSERT_TRUE(scan.IsObject());
+  EXPECT_GT(scan["row_groups"].GetUint64(), 3u);
+  EXPECT_EQ(scan["row_groups_pruned_by_bloom_filter"].GetUint64(), scan["row_groups"].GetUint64());
+}
+
 }  // namespace
 }  // namespace strata::parquet

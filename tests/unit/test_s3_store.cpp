@@ -5,12 +5,14 @@
 
 #include <random>
 
+#include "tests/unit/fault_proxy.h"
 #include "tests/unit/s3_test_server.h"
 #include "tiering/s3_store.h"
 
 namespace {
 
 using strata::StatusCode;
+using strata::testing::FaultProxy;
 using strata::testing::random_bytes;
 using strata::testing::S3TestServer;
 using namespace strata::tiering;
@@ -118,6 +120,80 @@ TEST_F(S3StoreTest, AnUnreachableServerIsAnErrorAfterRetriesAndNothingIsStored) 
   ASSERT_EQ(server_.problem(), "");
   EXPECT_EQ(store->head("x").status().code(), StatusCode::kNotFound);
   EXPECT_TRUE(store->put("x", MemorySource("1")).is_ok()) << "the same store works once the server is back";
+}
+
+// "503 Slow Down" is retried with backoff and the request then succeeds; 503s that outlast
+// max_attempts end in an error that says what the server answered.
+TEST_F(S3StoreTest, SlowDownAnswersAreRetried) {
+  FaultProxy proxy(server_.port());
+  ASSERT_EQ(proxy.problem(), "");
+  S3Settings settings = server_.settings();
+  settings.endpoint = proxy.endpoint();
+  settings.max_attempts = 4;
+  auto store = open("s3://strata-test/lake", settings);
+  const std::string bytes = random_bytes(size_t{1} << 20, 7);
+  proxy.answer_503_to_first(2);
+  auto put = store->put("retried", MemorySource(bytes));
+  ASSERT_TRUE(put.is_ok()) << put.status().to_string();
+  EXPECT_EQ(proxy.answered_503(), 2);
+  proxy.answer_503_to_first(3);
+  auto got = store->get("retried");
+  ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+  EXPECT_TRUE(*got == bytes);
+  EXPECT_EQ(proxy.answered_503(), 5);
+  // Every part of a multipart upload retries on its own.
+  const std::string large = random_bytes(size_t{20} << 20, 8);
+  proxy.answer_503_to_first(3);
+  put = store->put("retried-multipart", MemorySource(large));
+  ASSERT_TRUE(put.is_ok()) << put.status().to_string();
+  EXPECT_EQ(proxy.answered_503(), 8);
+  EXPECT_TRUE(store_->get("retried-multipart").value() == large);
+  // As many 503s as attempts: an error naming the answer; nothing half-done is left.
+  proxy.answer_503_to_first(4);
+  auto failed = store->get_range("retried", 0, 10);
+  ASSERT_FALSE(failed.is_ok());
+  EXPECT_NE(failed.status().message().find("503"), std::string::npos) << failed.status().message();
+  EXPECT_NE(failed.status().message().find("SlowDown"), std::string::npos) << failed.status().message();
+  EXPECT_EQ(proxy.answered_503(), 12);
+  proxy.answer_503_to_first(4);
+  EXPECT_FALSE(store->put("never", MemorySource(bytes)).is_ok());
+  EXPECT_EQ(store_->head("never").status().code(), StatusCode::kNotFound);
+}
+
+// The server going away in the middle of a transfer (the proxy cuts every connection after some
+// bytes and then refuses new ones): single and multipart uploads fail and leave no object;
+// downloads fail rather than return the bytes that arrived.
+TEST_F(S3StoreTest, TheServerGoingAwayMidTransferIsAnErrorAndLeavesNoObject) {
+  const std::string bytes = random_bytes(size_t{64} << 20, 11);
+  S3Settings settings = server_.settings();
+  settings.max_attempts = 3;
+  struct Case {
+    std::string key;
+    size_t size;
+    uint64_t die_after;
+  };
+  for (const Case& c : {Case{"multipart", bytes.size(), uint64_t{20} << 20}, Case{"single", size_t{12} << 20, uint64_t{4} << 20}}) {
+    FaultProxy proxy(server_.port());
+    ASSERT_EQ(proxy.problem(), "");
+    settings.endpoint = proxy.endpoint();
+    auto store = open("s3://strata-test/lake", settings);
+    proxy.die_after_bytes(c.die_after);
+    auto put = store->put(c.key, MemorySource(std::string_view(bytes).substr(0, c.size)));
+    EXPECT_FALSE(put.is_ok()) << c.key;
+    EXPECT_EQ(put.status().code(), StatusCode::kIoError) << put.status().to_string();
+    EXPECT_TRUE(proxy.dead());
+    EXPECT_EQ(store_->head(c.key).status().code(), StatusCode::kNotFound) << c.key;
+  }
+  ASSERT_TRUE(store_->put("whole", MemorySource(bytes)).is_ok());
+  FaultProxy proxy(server_.port());
+  settings.endpoint = proxy.endpoint();
+  auto store = open("s3://strata-test/lake", settings);
+  proxy.die_after_bytes(uint64_t{10} << 20);
+  auto got = store->get("whole");
+  EXPECT_FALSE(got.is_ok()) << "a cut download is an error, not " << (got.is_ok() ? got->size() : 0) << " bytes";
+  EXPECT_EQ(got.status().code(), StatusCode::kIoError);
+  EXPECT_FALSE(store->get_range("whole", 0, 1000).is_ok()) << "the server is gone";
+  EXPECT_TRUE(store_->get("whole").value() == bytes) << "the object itself is whole";
 }
 
 TEST(S3Settings, OpenRefusesBadLocations) {

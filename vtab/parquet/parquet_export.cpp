@@ -238,7 +238,7 @@ void parquet_export_function(sqlite3_context* context, int argc, sqlite3_value**
 
 }  // namespace
 
-Status register_parquet(sqlite3* db) {
+Status register_parquet_export(sqlite3* db) {
   for (int arity : {2, 3}) {
     const int rc = sqlite3_create_function_v2(db, "parquet_export", arity, SQLITE_UTF8 | SQLITE_DIRECTONLY, nullptr,
                                               parquet_export_function, nullptr, nullptr, nullptr);
