@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -115,6 +116,18 @@ void S3TestServer::stop() {
   waitpid(process_, nullptr, 0);
   process_ = -1;
   for (int waited = 0; waited < 100 && accepts(port_); ++waited) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+ScopedAwsEnvironment::ScopedAwsEnvironment(const S3TestServer& server) {
+  const tiering::S3Settings settings = server.settings();
+  setenv("AWS_ACCESS_KEY_ID", settings.credentials.access_key_id.c_str(), 1);
+  setenv("AWS_SECRET_ACCESS_KEY", settings.credentials.secret_access_key.c_str(), 1);
+  setenv("AWS_REGION", settings.region.c_str(), 1);
+  setenv("AWS_ENDPOINT_URL", settings.endpoint.c_str(), 1);
+}
+
+ScopedAwsEnvironment::~ScopedAwsEnvironment() {
+  for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_ENDPOINT_URL"}) unsetenv(name);
 }
 
 }  // namespace strata::testing

@@ -53,4 +53,14 @@ class S3TestServer {
   std::string problem_;
 };
 
+// The AWS_* variables that make SQL-level s3:// URLs (parquet_export, the parquet table) reach
+// `server` with its credentials, for the life of this object; unset again after.
+class ScopedAwsEnvironment {
+ public:
+  explicit ScopedAwsEnvironment(const S3TestServer& server);
+  ~ScopedAwsEnvironment();
+  ScopedAwsEnvironment(const ScopedAwsEnvironment&) = delete;
+  ScopedAwsEnvironment& operator=(const ScopedAwsEnvironment&) = delete;
+};
+
 }  // namespace strata::testing

@@ -173,10 +173,7 @@ TEST_F(ParquetExport, BadInputIsAClearErrorAndWritesNothing) {
 TEST(ParquetExportS3, WritesTheObjectThroughTheS3Store) {
   testing::S3TestServer server;
   ASSERT_TRUE(server.problem().empty()) << server.problem();
-  setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
-  setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
-  setenv("AWS_REGION", "us-east-1", 1);
-  setenv("AWS_ENDPOINT_URL", server.endpoint().c_str(), 1);
+  testing::ScopedAwsEnvironment environment(server);
   TestDatabase db;
   db.exec("CREATE TABLE t(a INTEGER, b TEXT); INSERT INTO t VALUES (1, 'one'), (2, NULL), (3, 'three');");
   EXPECT_EQ(db.scalar("SELECT parquet_export('s3://strata-test/exports/t.parquet', 'SELECT * FROM t')"), "3");
@@ -192,7 +189,6 @@ TEST(ParquetExportS3, WritesTheObjectThroughTheS3Store) {
                 .find("parquet_export"),
             std::string::npos);
   EXPECT_EQ((*store)->head("exports/u.parquet").status().code(), StatusCode::kNotFound);
-  for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_ENDPOINT_URL"}) unsetenv(name);
 }
 
 }  // namespace

@@ -315,10 +315,7 @@ TEST(ParquetTableOtherWriters, ParquetTestingFilesReadWithTheirValues) {
 TEST(ParquetTableS3, ReadsAPrefixThroughTheS3Store) {
   testing::S3TestServer server;
   ASSERT_TRUE(server.problem().empty()) << server.problem();
-  setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
-  setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
-  setenv("AWS_REGION", "us-east-1", 1);
-  setenv("AWS_ENDPOINT_URL", server.endpoint().c_str(), 1);
+  testing::ScopedAwsEnvironment environment(server);
   TestDatabase db;
   db.exec(
       "CREATE TABLE src(id INTEGER, day TEXT);"
@@ -340,7 +337,6 @@ TEST(ParquetTableS3, ReadsAPrefixThroughTheS3Store) {
   const std::string error = db.error_of("SELECT count(*) FROM one");
   EXPECT_NE(error.find("parquet: "), std::string::npos) << error;
   EXPECT_EQ(error.find("wrong"), std::string::npos) << "credentials never appear in messages";
-  for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_ENDPOINT_URL"}) unsetenv(name);
 }
 
 }  // namespace

@@ -336,27 +336,11 @@ int x_rowid(sqlite3_vtab_cursor* cursor, sqlite3_int64* rowid) {
   return SQLITE_OK;
 }
 
-int x_disconnect(sqlite3_vtab* vtab) {
-  sqlite3_free(vtab->zErrMsg);
-  delete ParquetTable::from(vtab);
-  return SQLITE_OK;
-}
-
-int x_destroy(sqlite3_vtab* vtab) {
-  const int rc = vtab_call(vtab, [&] { return ParquetTable::from(vtab)->destroy(); });
-  if (rc == SQLITE_OK) delete ParquetTable::from(vtab);
-  return rc;
-}
-
 int x_update(sqlite3_vtab* vtab, int, sqlite3_value**, sqlite3_int64*) {
   return vtab_call(vtab, [&] {
     return Status::error(
         "parquet: the table is read-only (it reads Parquet files; parquet_export() writes them)");
   });
-}
-
-int x_rename(sqlite3_vtab* vtab, const char* new_name) {
-  return vtab_call(vtab, [&] { return ParquetTable::from(vtab)->rename(new_name); });
 }
 
 int x_shadow_name(const char* suffix) { return std::strcmp(suffix, "columns") == 0 ? 1 : 0; }
@@ -367,8 +351,10 @@ sqlite3_module parquet_module() {
   module.xCreate = x_create;
   module.xConnect = x_connect;
   module.xBestIndex = x_best_index;
-  module.xDisconnect = x_disconnect;
-  module.xDestroy = x_destroy;
+  // Disconnect, destroy and rename as every strata table does (ext/vtab_module.h); a read-only
+  // table has no transaction methods.
+  module.xDisconnect = TableMethods<ParquetTable>::disconnect;
+  module.xDestroy = TableMethods<ParquetTable>::destroy;
   module.xOpen = open_cursor<ParquetCursor>;
   module.xClose = close_cursor<ParquetCursor>;
   module.xFilter = x_filter;
@@ -377,7 +363,7 @@ sqlite3_module parquet_module() {
   module.xColumn = x_column;
   module.xRowid = x_rowid;
   module.xUpdate = x_update;
-  module.xRename = x_rename;
+  module.xRename = TableMethods<ParquetTable>::rename;
   module.xShadowName = x_shadow_name;
   return module;
 }
