@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "bench/bench_database.h"
+#include "tests/unit/duckdb_peer.h"
 #include "tests/unit/s3_test_server.h"
 #include "tiering/file_store.h"
 #include "tiering/s3_store.h"
@@ -104,18 +105,11 @@ const char* const kEveryColumn =
     "max(f_s4) FROM ";
 
 rapidjson::Document run_duckdb(const std::string& request_path) {
-  const std::string script = std::string(STRATA_SOURCE_DIR) + "/tests/peers/duckdb_parquet.mjs";
-  const std::string shell = "node '" + script + "' bench '" + request_path + "'";
-  FILE* pipe = popen(shell.c_str(), "r");
-  if (pipe == nullptr) die("cannot run node");
-  std::string output;
-  char buffer[65536];
-  size_t n = 0;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  if (pclose(pipe) != 0) die("the DuckDB peer failed (scripts/install-test-peers.sh installs @duckdb/node-api): " + output);
+  const strata::testing::PeerRun run = strata::testing::run_duckdb_peer("bench", request_path);
+  if (!run.succeeded) die("the DuckDB peer failed (scripts/install-test-peers.sh installs @duckdb/node-api): " + run.output);
   rapidjson::Document document;
-  document.Parse(output.c_str());
-  if (document.HasParseError() || !document.IsObject()) die("the DuckDB peer printed no JSON: " + output.substr(0, 300));
+  document.Parse(run.output.c_str());
+  if (document.HasParseError() || !document.IsObject()) die("the DuckDB peer printed no JSON: " + run.output.substr(0, 300));
   return document;
 }
 

@@ -5,8 +5,15 @@
 //
 //   const sqlite3_module kModule = table_module<HnswTable>({.create = x_create, .connect = x_connect, …});
 //
+// create_table<open> / connect_table<open> are xCreate / xConnect over the module's opener,
+//   Result<std::unique_ptr<Table>> open(sqlite3*, void* aux, int argc, const char* const* argv, bool create)
+// (aux: the module's client data), whose error becomes SQLite's message.
+//
 // open_cursor<Cursor> / close_cursor<Cursor> are xOpen / xClose for a cursor struct whose first
 // member is its sqlite3_vtab_cursor `base`.
+//
+// read_only_table_module<Table>() builds a module for a table that cannot be written: the same
+// callbacks, disconnect/destroy/rename as above, and xUpdate answering with `read_only_error`.
 //
 // Table must have: static Table* from(sqlite3_vtab*); Status destroy(); Status update(int,
 // sqlite3_value**, sqlite3_int64*); Status on_begin(), on_sync(), on_commit(), on_rollback(),
@@ -112,9 +119,28 @@ struct TableModuleCallbacks {
   int (*shadow_name)(const char*) = nullptr;
 };
 
-// A writable table module (iVersion 3: savepoints and shadow-table names).
-template <class Table>
-sqlite3_module table_module(const TableModuleCallbacks& callbacks) {
+template <class Open>
+int open_vtab(Open open, sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out,
+              char** error_out, bool create) noexcept {
+  return error_out_call(error_out, [&]() -> Status {
+    STRATA_ASSIGN_OR_RETURN(auto table, open(db, aux, argc, argv, create));
+    *out = &table.release()->base;
+    return Status::ok();
+  });
+}
+
+template <auto open>
+int create_table(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out, char** error_out) {
+  return open_vtab(open, db, aux, argc, argv, out, error_out, true);
+}
+
+template <auto open>
+int connect_table(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out, char** error_out) {
+  return open_vtab(open, db, aux, argc, argv, out, error_out, false);
+}
+
+// The callbacks every module names itself (iVersion 3: savepoints and shadow-table names).
+inline sqlite3_module module_with(const TableModuleCallbacks& callbacks) {
   sqlite3_module module{};
   module.iVersion = 3;
   module.xCreate = callbacks.create;
@@ -128,7 +154,29 @@ sqlite3_module table_module(const TableModuleCallbacks& callbacks) {
   module.xColumn = callbacks.column;
   module.xRowid = callbacks.rowid;
   module.xShadowName = callbacks.shadow_name;
+  return module;
+}
+
+// A writable table module.
+template <class Table>
+sqlite3_module table_module(const TableModuleCallbacks& callbacks) {
+  sqlite3_module module = module_with(callbacks);
   add_table_methods<Table>(module);
+  return module;
+}
+
+// A read-only table module: INSERT, UPDATE and DELETE fail with `read_only_error` (which names
+// the module); no transaction methods.
+template <class Table, const char* read_only_error>
+sqlite3_module read_only_table_module(const TableModuleCallbacks& callbacks) {
+  using Methods = TableMethods<Table>;
+  sqlite3_module module = module_with(callbacks);
+  module.xDisconnect = Methods::disconnect;
+  module.xDestroy = Methods::destroy;
+  module.xRename = Methods::rename;
+  module.xUpdate = [](sqlite3_vtab* vtab, int, sqlite3_value**, sqlite3_int64*) {
+    return vtab_call(vtab, [] { return Status::error(read_only_error); });
+  };
   return module;
 }
 

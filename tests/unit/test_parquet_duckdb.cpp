@@ -25,6 +25,7 @@
 
 #include "codecs/parquet/parquet_reader.h"
 #include "codecs/parquet/parquet_writer.h"
+#include "tests/unit/duckdb_peer.h"
 #include "tests/unit/test_database.h"
 #include "tiering/digest.h"
 
@@ -35,18 +36,10 @@ namespace {
 rapidjson::Document run_duckdb(const std::string& command, const std::string& request, const std::string& scratch) {
   const std::string request_file = scratch + "/request.json";
   std::ofstream(request_file) << request;
-  const std::string script = std::string(STRATA_SOURCE_DIR) + "/tests/peers/duckdb_parquet.mjs";
-  const std::string shell = "node '" + script + "' " + command + " '" + request_file + "'";
-  std::string output;
-  FILE* pipe = popen(shell.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
+  const testing::PeerRun run = testing::run_duckdb_peer(command, request_file);
+  const std::string& output = run.output;
   rapidjson::Document document;
-  if (pipe == nullptr) return document;
-  char buffer[65536];
-  size_t n = 0;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  const int status = pclose(pipe);
-  EXPECT_EQ(status, 0) << "the DuckDB peer failed (is @duckdb/node-api installed? scripts/install-test-peers.sh installs it "
+  EXPECT_TRUE(run.succeeded) << "the DuckDB peer failed (is @duckdb/node-api installed? scripts/install-test-peers.sh installs it "
                           "in tests/peers): "
                        << output;
   document.Parse(output.c_str());

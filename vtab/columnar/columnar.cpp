@@ -65,23 +65,8 @@ struct ModuleState {
   TableRegistry registry;
 };
 
-int open_table(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out,
-               char** error_out, bool create) {
-  return error_out_call(error_out, [&]() -> Status {
-    auto* state = static_cast<ModuleState*>(aux);
-    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<ColumnarTable> table,
-                            ColumnarTable::open(db, &state->registry, argc, argv, create));
-    *out = &table.release()->base;
-    return Status::ok();
-  });
-}
-
-int x_create(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out, char** error) {
-  return open_table(db, aux, argc, argv, out, error, true);
-}
-
-int x_connect(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out, char** error) {
-  return open_table(db, aux, argc, argv, out, error, false);
+Result<std::unique_ptr<ColumnarTable>> open_table(sqlite3* db, void* state, int argc, const char* const* argv, bool create) {
+  return ColumnarTable::open(db, &static_cast<ModuleState*>(state)->registry, argc, argv, create);
 }
 
 // The single-column key index (UNIQUE constraint or index= column) on `column` that compares
@@ -330,8 +315,8 @@ int x_shadow_name(const char* suffix) {
 }
 
 const sqlite3_module kColumnarModule = table_module<ColumnarTable>({
-    .create = x_create,
-    .connect = x_connect,
+    .create = create_table<open_table>,
+    .connect = connect_table<open_table>,
     .best_index = x_best_index,
     .open = x_open,
     .close = x_close,

@@ -104,7 +104,8 @@ bool ColumnFilter::rules_out(const BloomFilter& bloom) const {
   return true;
 }
 
-bool plan_filter(const TableSchema& schema, int column, int op, const char* collation, ColumnFilter& plan) {
+bool plan_filter(const TableSchema& schema, int column, int op, const char* collation, ColumnFilter& plan,
+                 bool literal_right_side) {
   if (column < 0 || column >= static_cast<int>(schema.columns.size()) || column == schema.rowid_alias) return false;
   plan = ColumnFilter();
   plan.column = column;
@@ -137,6 +138,10 @@ bool plan_filter(const TableSchema& schema, int column, int op, const char* coll
     case SQLITE_INDEX_CONSTRAINT_GE:
     case SQLITE_INDEX_CONSTRAINT_LT:
     case SQLITE_INDEX_CONSTRAINT_LE:
+      if (affinity == Affinity::kText && literal_right_side) {
+        plan.exact = false;
+        return true;
+      }
       if (!is_numeric_affinity(affinity)) return false;
       plan.exact = true;
       return true;

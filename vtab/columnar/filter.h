@@ -11,6 +11,8 @@
 //   - =, IS, IN with text on a TEXT column: exact for text, but a non-text right-hand side could
 //     convert either side depending on its own affinity, which a virtual table cannot see; so
 //     these filter as a superset (a non-text value lets every row through) and SQLite re-checks.
+//   - <, <=, >, >= with a literal on a TEXT column, when the caller asks (literal_right_side;
+//     the parquet table does): a superset, as for = above.
 //   Only the BINARY, NOCASE and RTRIM collations are pushed.
 #pragma once
 
@@ -49,8 +51,12 @@ bool parse_filters(const char* idx_str, int first_argument, int argc, sqlite3_va
                    const TableSchema& schema, std::vector<ColumnFilter>& filters);
 
 // Decides whether constraint `op` with `collation` on `column` can be pushed, and how.
-// Returns false when it cannot.
-bool plan_filter(const TableSchema& schema, int column, int op, const char* collation, ColumnFilter& plan);
+// Returns false when it cannot. `literal_right_side` (sqlite3_vtab_rhs_value found a value)
+// also pushes ranges on TEXT columns, as a superset: against a literal, which has no affinity,
+// SQLite compares as text; any other right-hand side may carry NUMERIC affinity, under which
+// numeric-looking text compares as numbers, an order text bounds do not give.
+bool plan_filter(const TableSchema& schema, int column, int op, const char* collation, ColumnFilter& plan,
+                 bool literal_right_side = false);
 
 bool is_numeric_affinity(Affinity affinity);
 

@@ -24,19 +24,9 @@ struct RelationshipsCursor {
 
 RelationshipsTable* table_of(RelationshipsCursor* cursor) { return RelationshipsTable::from(cursor->rows.base.pVtab); }
 
-int open_table(sqlite3* db, void* registry, int argc, const char* const* argv, sqlite3_vtab** out, char** error_out, bool create) {
-  return error_out_call(error_out, [&]() -> Status {
-    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<RelationshipsTable> table,
-                            RelationshipsTable::open(db, argc, argv, create, *static_cast<std::shared_ptr<GraphRegistry>*>(registry)));
-    *out = &table.release()->base;
-    return Status::ok();
-  });
-}
-int x_create(sqlite3* db, void* registry, int argc, const char* const* argv, sqlite3_vtab** out, char** error) {
-  return open_table(db, registry, argc, argv, out, error, true);
-}
-int x_connect(sqlite3* db, void* registry, int argc, const char* const* argv, sqlite3_vtab** out, char** error) {
-  return open_table(db, registry, argc, argv, out, error, false);
+Result<std::unique_ptr<RelationshipsTable>> open_table(sqlite3* db, void* registry, int argc, const char* const* argv,
+                                                       bool create) {
+  return RelationshipsTable::open(db, argc, argv, create, *static_cast<std::shared_ptr<GraphRegistry>*>(registry));
 }
 
 int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
@@ -213,8 +203,8 @@ int x_shadow_name(const char* suffix) {
 
 const sqlite3_module& relationships_module() {
   static const sqlite3_module module = table_module<RelationshipsTable>({
-      .create = x_create,
-      .connect = x_connect,
+      .create = create_table<open_table>,
+      .connect = connect_table<open_table>,
       .best_index = x_best_index,
       .open = x_open,
       .close = x_close,

@@ -24,18 +24,8 @@ struct ThingsCursor {
 
 ThingsTable* table_of(ThingsCursor* cursor) { return ThingsTable::from(cursor->rows.base.pVtab); }
 
-int open_table(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** out, char** error_out, bool create) {
-  return error_out_call(error_out, [&]() -> Status {
-    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<ThingsTable> table, ThingsTable::open(db, argc, argv, create));
-    *out = &table.release()->base;
-    return Status::ok();
-  });
-}
-int x_create(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vtab** out, char** error) {
-  return open_table(db, argc, argv, out, error, true);
-}
-int x_connect(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vtab** out, char** error) {
-  return open_table(db, argc, argv, out, error, false);
+Result<std::unique_ptr<ThingsTable>> open_table(sqlite3* db, void*, int argc, const char* const* argv, bool create) {
+  return ThingsTable::open(db, argc, argv, create);
 }
 
 JsonOperator json_operator(unsigned char op) {
@@ -202,8 +192,8 @@ int x_shadow_name(const char* suffix) {
 
 const sqlite3_module& things_module() {
   static const sqlite3_module module = table_module<ThingsTable>({
-      .create = x_create,
-      .connect = x_connect,
+      .create = create_table<open_table>,
+      .connect = connect_table<open_table>,
       .best_index = x_best_index,
       .open = x_open,
       .close = x_close,

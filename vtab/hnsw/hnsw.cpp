@@ -62,20 +62,10 @@ struct Cursor {
 
 HnswTable* table_of(Cursor* cursor) { return HnswTable::from(cursor->base.pVtab); }
 
-int open_table(sqlite3* db, int argc, const char* const* argv, sqlite3_vtab** out, char** error_out, bool create) {
-  return error_out_call(error_out, [&]() -> Status {
-    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<HnswTable> table, HnswTable::open(db, argc, argv, create));
-    *out = &table.release()->base;
-    return Status::ok();
-  });
+Result<std::unique_ptr<HnswTable>> open_table(sqlite3* db, void*, int argc, const char* const* argv, bool create) {
+  return HnswTable::open(db, argc, argv, create);
 }
 
-int x_create(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vtab** out, char** error) {
-  return open_table(db, argc, argv, out, error, true);
-}
-int x_connect(sqlite3* db, void*, int argc, const char* const* argv, sqlite3_vtab** out, char** error) {
-  return open_table(db, argc, argv, out, error, false);
-}
 int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
   return vtab_call(vtab, [&]() -> Status {
     int match = -1, k = -1, ef = -1, limit = -1, rowid_equals = -1, rowid_in = -1;
@@ -272,8 +262,8 @@ int x_shadow_name(const char* suffix) {
 }
 
 const sqlite3_module kHnswModule = table_module<HnswTable>({
-    .create = x_create,
-    .connect = x_connect,
+    .create = create_table<open_table>,
+    .connect = connect_table<open_table>,
     .best_index = x_best_index,
     .open = open_cursor<Cursor>,
     .close = close_cursor<Cursor>,

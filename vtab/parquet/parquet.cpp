@@ -30,6 +30,8 @@
 //   files by partition values, row groups by min/max/null-count statistics and, for = and IN,
 //   bloom filters. SQLite still checks every row (omit is never set).
 #include <algorithm>
+#include <array>
+#include <map>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -55,43 +57,16 @@ struct ModuleState {
   ParquetRegistry registry;
 };
 
-int open_table(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out, char** error_out,
-               bool create) {
-  return error_out_call(error_out, [&]() -> Status {
-    auto* state = static_cast<ModuleState*>(aux);
-    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<ParquetTable> table, ParquetTable::open(db, &state->registry, argc, argv, create));
-    *out = &table.release()->base;
-    return Status::ok();
-  });
+Result<std::unique_ptr<ParquetTable>> open_table(sqlite3* db, void* state, int argc, const char* const* argv, bool create) {
+  return ParquetTable::open(db, &static_cast<ModuleState*>(state)->registry, argc, argv, create);
 }
 
-int x_create(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out, char** error) {
-  return open_table(db, aux, argc, argv, out, error, true);
-}
-
-int x_connect(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_vtab** out, char** error) {
-  return open_table(db, aux, argc, argv, out, error, false);
-}
-
-// Ranges on TEXT columns are pushed only against a literal: then SQLite compares as text. Any
-// other right-hand side may carry NUMERIC affinity, which would compare numeric-looking text as
-// numbers, an order the text bounds do not give.
 bool plan_constraint(const ParquetTable& table, sqlite3_index_info* info, int i, columnar::ColumnFilter& plan) {
   const auto& constraint = info->aConstraint[i];
-  const columnar::TableSchema& schema = table.filter_schema();
-  const char* collation = sqlite3_vtab_collation(info, i);
-  if (columnar::plan_filter(schema, constraint.iColumn, constraint.op, collation, plan)) return true;
-  const bool range = constraint.op == SQLITE_INDEX_CONSTRAINT_GT || constraint.op == SQLITE_INDEX_CONSTRAINT_GE ||
-                     constraint.op == SQLITE_INDEX_CONSTRAINT_LT || constraint.op == SQLITE_INDEX_CONSTRAINT_LE;
-  if (!range || schema.columns[constraint.iColumn].affinity != columnar::Affinity::kText) return false;
   sqlite3_value* literal = nullptr;
-  if (sqlite3_vtab_rhs_value(info, i, &literal) != SQLITE_OK || literal == nullptr) return false;
-  // plan_filter accepts = on TEXT columns; asking for that gives the collation checks, then the
-  // operator is put back.
-  if (!columnar::plan_filter(schema, constraint.iColumn, SQLITE_INDEX_CONSTRAINT_EQ, collation, plan)) return false;
-  plan.op = constraint.op;
-  plan.exact = false;
-  return true;
+  const bool literal_right_side = sqlite3_vtab_rhs_value(info, i, &literal) == SQLITE_OK && literal != nullptr;
+  return columnar::plan_filter(table.filter_schema(), constraint.iColumn, constraint.op, sqlite3_vtab_collation(info, i),
+                               plan, literal_right_side);
 }
 
 int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
@@ -138,7 +113,14 @@ struct ParquetCursor {
   int64_t row = 0;
   int64_t rows = 0;  // in the row group being read
   bool eof = true;
-  std::vector<std::optional<ColumnVector>> values;  // per table column, when fetched
+  // The decoded row group, kept across the passes of a nested loop (each pass is an xFilter):
+  // per table column, when fetched.
+  std::vector<std::optional<ColumnVector>> values;
+  size_t loaded_file = SIZE_MAX;
+  size_t loaded_row_group = SIZE_MAX;
+  uint64_t loaded_columns = 0;
+  // Bloom filters read in this statement, by (file, row group, leaf); nullopt: the chunk has none.
+  std::map<std::array<size_t, 3>, std::optional<BloomFilter>> blooms;
 
   ParquetTable& table() const { return *ParquetTable::from(base.pVtab); }
   ~ParquetCursor() {
@@ -191,9 +173,13 @@ struct ParquetCursor {
       const int column = data.file_column[f.column];
       if (column < 0 || data.reader->columns()[column].leaves.size() != 1) continue;
       const size_t leaf = data.reader->columns()[column].leaves[0];
-      auto read = [&](uint64_t offset, uint64_t length) { return table().read_range(data, offset, length, counters); };
-      STRATA_ASSIGN_OR_RETURN(std::optional<BloomFilter> bloom, data.reader->read_bloom_filter(read, row_group, leaf));
-      if (bloom && bloom_rules_out(f, data.reader->leaves()[leaf], *bloom)) {
+      auto bloom = blooms.find({file, row_group, leaf});
+      if (bloom == blooms.end()) {
+        STRATA_ASSIGN_OR_RETURN(std::optional<BloomFilter> read,
+                                in_file(data, data.reader->read_bloom_filter(reader_of(data), row_group, leaf)));
+        bloom = blooms.emplace(std::array<size_t, 3>{file, row_group, leaf}, std::move(read)).first;
+      }
+      if (bloom->second && bloom_rules_out(f, data.reader->leaves()[leaf], *bloom->second)) {
         ++counters.row_groups_pruned_by_bloom_filter;
         return true;
       }
@@ -235,6 +221,8 @@ struct ParquetCursor {
 
   // Fetches the chunks of every used column with as few reads as gaps allow, then decodes them.
   Status fetch_used_columns(const DataFile& data, size_t row_group) {
+    if (file == loaded_file && row_group == loaded_row_group && columns_used == loaded_columns) return Status::ok();
+    loaded_file = SIZE_MAX;  // until every column is in
     values.assign(table().columns().size(), std::nullopt);
     std::vector<parquet::ByteRange> ranges;
     for (size_t c = 0; c < values.size(); ++c) {
@@ -258,7 +246,7 @@ struct ParquetCursor {
         end = std::max(end, ranges[j].offset + ranges[j].length);
         ++j;
       }
-      STRATA_ASSIGN_OR_RETURN(std::string bytes, table().read_range(data, start, end - start, counters));
+      STRATA_ASSIGN_OR_RETURN(std::string bytes, reader_of(data)(start, end - start));
       fetched.push_back(Fetched{start, std::move(bytes)});
       i = j;
     }
@@ -268,22 +256,26 @@ struct ParquetCursor {
           return piece.bytes.substr(offset - piece.offset, length);
         }
       }
-      return table().read_range(data, offset, length, counters);
+      return reader_of(data)(offset, length);
     };
     for (size_t c = 0; c < values.size(); ++c) {
       if (!column_used(c) || data.file_column[c] < 0) continue;
       STRATA_ASSIGN_OR_RETURN(ColumnVector column, in_file(data, data.reader->read_column(from_fetched, row_group, data.file_column[c])));
       values[c] = std::move(column);
     }
+    loaded_file = file;
+    loaded_row_group = row_group;
+    loaded_columns = columns_used;
     return Status::ok();
   }
+
+  parquet::RangeReader reader_of(const DataFile& data) { return table().range_reader(data.object.key, counters); }
 
   // A reader error, with the file's name in front.
   template <class T>
   Result<T> in_file(const DataFile& data, Result<T> result) const {
     if (result.is_ok()) return result;
-    return Status(result.status().code(), str_cat("parquet: ", table().url(), " ", tiering::printable_key(data.object.key), ": ",
-                                                  result.status().message()));
+    return table().file_error(data.object.key, result.status());
   }
 
   Status next() {
@@ -304,8 +296,8 @@ struct ParquetCursor {
     }
     if (!values[c]) {
       // A column the plan did not name (SQLite asks for what colUsed promised, but be safe).
-      auto read = [&](uint64_t offset, uint64_t length) { return table().read_range(data, offset, length, counters); };
-      STRATA_ASSIGN_OR_RETURN(ColumnVector column, in_file(data, data.reader->read_column(read, next_row_group - 1, data.file_column[c])));
+      STRATA_ASSIGN_OR_RETURN(ColumnVector column,
+                              in_file(data, data.reader->read_column(reader_of(data), loaded_row_group, data.file_column[c])));
       values[c] = std::move(column);
     }
     columnar::set_result(context, values[c]->get(static_cast<size_t>(row)));
@@ -336,39 +328,23 @@ int x_rowid(sqlite3_vtab_cursor* cursor, sqlite3_int64* rowid) {
   return SQLITE_OK;
 }
 
-int x_update(sqlite3_vtab* vtab, int, sqlite3_value**, sqlite3_int64*) {
-  return vtab_call(vtab, [&] {
-    return Status::error(
-        "parquet: the table is read-only (it reads Parquet files; parquet_export() writes them)");
-  });
-}
+constexpr char kReadOnly[] = "parquet: the table is read-only (it reads Parquet files; parquet_export() writes them)";
 
 int x_shadow_name(const char* suffix) { return std::strcmp(suffix, "columns") == 0 ? 1 : 0; }
 
-sqlite3_module parquet_module() {
-  sqlite3_module module{};
-  module.iVersion = 3;
-  module.xCreate = x_create;
-  module.xConnect = x_connect;
-  module.xBestIndex = x_best_index;
-  // Disconnect, destroy and rename as every strata table does (ext/vtab_module.h); a read-only
-  // table has no transaction methods.
-  module.xDisconnect = TableMethods<ParquetTable>::disconnect;
-  module.xDestroy = TableMethods<ParquetTable>::destroy;
-  module.xOpen = open_cursor<ParquetCursor>;
-  module.xClose = close_cursor<ParquetCursor>;
-  module.xFilter = x_filter;
-  module.xNext = x_next;
-  module.xEof = x_eof;
-  module.xColumn = x_column;
-  module.xRowid = x_rowid;
-  module.xUpdate = x_update;
-  module.xRename = TableMethods<ParquetTable>::rename;
-  module.xShadowName = x_shadow_name;
-  return module;
-}
-
-const sqlite3_module kParquetModule = parquet_module();
+const sqlite3_module kParquetModule = read_only_table_module<ParquetTable, kReadOnly>({
+    .create = create_table<open_table>,
+    .connect = connect_table<open_table>,
+    .best_index = x_best_index,
+    .open = open_cursor<ParquetCursor>,
+    .close = close_cursor<ParquetCursor>,
+    .filter = x_filter,
+    .next = x_next,
+    .eof = x_eof,
+    .column = x_column,
+    .rowid = x_rowid,
+    .shadow_name = x_shadow_name
+});
 
 void scan_stats_function(sqlite3_context* context, int, sqlite3_value** argv) {
   function_call(context, [&]() -> Status {

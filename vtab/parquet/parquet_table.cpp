@@ -306,32 +306,30 @@ Result<std::shared_ptr<const parquet::FileReader>> ParquetTable::footer_of(const
   if (cached != footers_.end() && cached->second.etag == object.etag && cached->second.size == object.size) {
     return cached->second.reader;
   }
-  ScanCounters ignored;
-  DataFile file;
-  file.object = object;
-  parquet::RangeReader read = [&](uint64_t offset, uint64_t length) { return read_range(file, offset, length, ignored); };
-  Result<parquet::FileReader> reader = parquet::FileReader::open(read, object.size);
-  if (!reader.is_ok()) {
-    return Status(reader.status().code(),
-                  str_cat(kModule, ": ", location_, "/", tiering::printable_key(object.key), ": ", reader.status().message()));
-  }
+  ScanCounters footers_are_not_counted;
+  Result<parquet::FileReader> reader = parquet::FileReader::open(range_reader(object.key, footers_are_not_counted), object.size);
+  if (!reader.is_ok()) return file_error(object.key, reader.status());
   auto shared = std::make_shared<const parquet::FileReader>(std::move(*reader));
   footers_[object.key] = CachedFooter{object.etag, object.size, shared};
   return shared;
 }
 
-Result<std::string> ParquetTable::read_range(const DataFile& file, uint64_t offset, uint64_t length,
-                                             ScanCounters& counters) {
-  STRATA_RETURN_IF_ERROR(open_store());
-  Result<std::string> bytes = store_->get_range(file.object.key, offset, length);
-  if (!bytes.is_ok()) return in_module(bytes.status());
-  ++counters.requests;
-  counters.bytes_read += bytes->size();
-  if (bytes->size() != length) {
-    return Status::io_error(str_cat(kModule, ": ", location_, "/", tiering::printable_key(file.object.key),
-                                    " is shorter than its listing said (it changed while being read?)"));
-  }
-  return std::move(*bytes);
+parquet::RangeReader ParquetTable::range_reader(const std::string& key, ScanCounters& counters) {
+  return [this, &key, &counters](uint64_t offset, uint64_t length) -> Result<std::string> {
+    STRATA_RETURN_IF_ERROR(open_store());
+    Result<std::string> bytes = store_->get_range(key, offset, length);
+    if (!bytes.is_ok()) return in_module(bytes.status());
+    ++counters.requests;
+    counters.bytes_read += bytes->size();
+    if (bytes->size() != length) {
+      return file_error(key, Status::io_error("the object is shorter than its listing said (it changed while being read?)"));
+    }
+    return std::move(*bytes);
+  };
+}
+
+Status ParquetTable::file_error(std::string_view key, const Status& status) const {
+  return Status(status.code(), str_cat(kModule, ": ", location_, "/", tiering::printable_key(key), ": ", status.message()));
 }
 
 std::vector<std::pair<std::string, std::optional<std::string>>> ParquetTable::partitions_of(const std::string& key) const {

@@ -77,13 +77,15 @@ class ParquetTable {
   const std::vector<TableColumn>& columns() const { return columns_; }
   // The columns in the shape the columnar filters take (names, declared types, affinities).
   const columnar::TableSchema& filter_schema() const { return filter_schema_; }
-  const std::string& url() const { return url_; }
   double estimated_rows() const { return estimated_rows_; }
 
   // Lists the files again and reads the footers of new or changed ones.
   Result<std::shared_ptr<const Snapshot>> take_snapshot();
-  // Bytes [offset, offset + length) of one file, exactly.
-  Result<std::string> read_range(const DataFile& file, uint64_t offset, uint64_t length, ScanCounters& counters);
+  // Reads of exactly the bytes asked for from the object `key` (which must outlive the reader),
+  // counted in `counters`.
+  parquet::RangeReader range_reader(const std::string& key, ScanCounters& counters);
+  // `status` with the module, the store and the object's key in front.
+  Status file_error(std::string_view key, const Status& status) const;
 
   void record_scan(const ScanCounters& counters) { last_scan_ = counters; }
   const ScanCounters& last_scan() const { return last_scan_; }
