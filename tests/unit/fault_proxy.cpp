@@ -179,9 +179,10 @@ void FaultProxy::run() {
             c.body_left -= std::min<uint64_t>(c.body_left, static_cast<uint64_t>(n));
           }
           if (c.body_left == 0) {
+            // Counted before the answer goes out: a client that has read it may ask at once.
+            ++answered_503_;
             const std::string response = slow_down_response();
             write_all(c.client, response.data(), response.size());
-            ++answered_503_;
             finished[i] = true;
           }
           continue;
