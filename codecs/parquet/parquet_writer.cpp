@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <system_error>
+#include <type_traits>
 #include <unordered_set>
 
 #define XXH_INLINE_ALL
@@ -14,6 +16,7 @@
 
 #include "codecs/bloom_filter.h"
 #include "codecs/byte_io.h"
+#include "codecs/distinct_estimate.h"
 #include "codecs/parquet/compression.h"
 #include "codecs/parquet/parquet_reader.h"
 #include "codecs/parquet/rle_hybrid.h"
@@ -149,6 +152,24 @@ class DictionaryBuilder {
   size_t mask_ = 0;
 };
 
+// Whether `keys` surely hold more than `limit` distinct values: the estimate is 1.25 times the
+// limit or more (over ten standard errors). A failing dictionary attempt's hash table is most of
+// the encoding time of a high-cardinality column; the estimate touches 2 KiB. Small chunks are
+// not estimated: building is cheap there.
+template <class Key>
+bool surely_more_distinct_than(const std::vector<Key>& keys, size_t limit) {
+  if (keys.size() < 4096) return false;
+  DistinctEstimate estimate;
+  for (const Key& key : keys) {
+    if constexpr (std::is_same_v<Key, uint64_t>) {
+      estimate.add_hash(XXH3_64bits(&key, sizeof key));
+    } else {
+      estimate.add_hash(XXH3_64bits(key.data(), key.size()));
+    }
+  }
+  return estimate.estimate() >= 1.25 * static_cast<double>(limit);
+}
+
 // One leaf's values in a row group, gathered from the column's ColumnVector.
 struct LeafValues {
   std::vector<uint32_t> levels;   // per row: 1 when the value is in this leaf
@@ -188,7 +209,9 @@ Writer::Writer(std::vector<ColumnSpec> columns, WriterOptions options, OutputSin
   if (options_.created_by.empty()) options_.created_by = strata_created_by();
 }
 
-Writer::~Writer() = default;
+Writer::~Writer() {
+  if (encoding_.valid()) encoding_.wait();  // the helper uses this writer's members
+}
 
 Status Writer::start() {
   if (started_) return Status::ok();
@@ -196,6 +219,7 @@ Status Writer::start() {
   if (options_.row_group_rows == 0) return Status::error("parquet: row_group_rows must be at least 1");
   if (options_.row_group_bytes == 0) return Status::error("parquet: row_group_bytes must be at least 1");
   if (options_.page_bytes == 0) return Status::error("parquet: page_bytes must be at least 1");
+  if (options_.threads < 1 || options_.threads > 2) return Status::error("parquet: threads must be 1 or 2");
   if (options_.zstd_level < 1 || options_.zstd_level > 22) {
     return Status::error("parquet: the zstd level must be from 1 to 22");
   }
@@ -216,6 +240,7 @@ Status Writer::start() {
     }
   }
   buffer_.resize(columns_.size());
+  sealed_.resize(columns_.size());
   started_ = true;
   return write(kMagic);
 }
@@ -229,6 +254,7 @@ Status Writer::write(std::string_view bytes) {
 Status Writer::append_row(std::span<const ValueView> row) {
   if (!started_) STRATA_RETURN_IF_ERROR(start());
   if (finished_) return Status::internal("parquet: append_row after finish");
+  if (!failed_.is_ok()) return failed_;
   if (row.size() != columns_.size()) {
     return Status::internal(str_cat("parquet: a row of ", std::to_string(row.size()), " values for ",
                                     std::to_string(columns_.size()), " columns"));
@@ -240,9 +266,41 @@ Status Writer::append_row(std::span<const ValueView> row) {
   ++buffered_rows_;
   ++rows_;
   if (buffered_rows_ >= options_.row_group_rows || buffered_bytes_ >= options_.row_group_bytes) {
-    return flush_row_group();
+    return seal_row_group();
   }
   return Status::ok();
+}
+
+Status Writer::seal_row_group() {
+  STRATA_RETURN_IF_ERROR(settle());  // one row group in flight at a time, written in order
+  const uint64_t rows = buffered_rows_;
+  buffered_rows_ = 0;
+  buffered_bytes_ = 0;
+  if (rows == 0) return Status::ok();
+  std::swap(buffer_, sealed_);  // buffer_ takes the vectors the helper cleared (keeping their capacity)
+  if (options_.threads > 1) {
+    try {
+      encoding_ = std::async(std::launch::async, [this, rows] { return encode_row_group(sealed_, rows); });
+      return Status::ok();
+    } catch (const std::system_error&) {
+      // No thread to be had: encode here and now.
+    }
+  }
+  failed_ = encode_row_group(sealed_, rows);
+  return failed_;
+}
+
+Status Writer::settle() {
+  if (encoding_.valid()) {
+    try {
+      failed_ = encoding_.get();
+    } catch (const std::bad_alloc&) {
+      failed_ = Status::too_big("parquet: out of memory encoding a row group");
+    } catch (const std::exception& error) {
+      failed_ = Status::internal(str_cat("parquet: encoding a row group failed: ", error.what()));
+    }
+  }
+  return failed_;
 }
 
 Writer::Leaf& Writer::add_leaf(size_t column, ValueType type) {
@@ -271,13 +329,12 @@ Writer::Leaf& Writer::add_leaf(size_t column, ValueType type) {
   return added;
 }
 
-Status Writer::flush_row_group() {
-  if (buffered_rows_ == 0) return Status::ok();
+Status Writer::encode_row_group(std::vector<ColumnVector>& buffer, uint64_t rows) {
   const size_t group = group_rows_.size();
-  group_rows_.push_back(static_cast<int64_t>(buffered_rows_));
+  group_rows_.push_back(static_cast<int64_t>(rows));
   for (size_t c = 0; c < columns_.size(); ++c) {
     Column& column = columns_[c];
-    const ColumnVector& values = buffer_[c];
+    const ColumnVector& values = buffer[c];
     size_t counts[6] = {};
     for (size_t row = 0; row < values.size(); ++row) ++counts[static_cast<int>(values.type(row))];
     if (!column.primary) {
@@ -301,10 +358,8 @@ Status Writer::flush_row_group() {
       if (!has_leaf) add_leaf(c, type);
     }
     for (Leaf* leaf : column.leaves) STRATA_RETURN_IF_ERROR(write_chunk(*leaf, values, group));
-    buffer_[c].clear();
+    buffer[c].clear();
   }
-  buffered_rows_ = 0;
-  buffered_bytes_ = 0;
   return Status::ok();
 }
 
@@ -350,38 +405,56 @@ Status Writer::write_chunk(Leaf& leaf, const ColumnVector& values, size_t group)
   const bool is_bytes = type == ValueType::kText || type == ValueType::kBlob;
   Encoder& enc = *encoder_;
 
-  // Gather this leaf's values, their bounds and the NULL count.
+  // Gather this leaf's values, their bounds and the NULL count (a loop per class: this runs for
+  // every value written).
   LeafValues gathered;
-  gathered.levels.resize(rows);
+  gathered.levels.assign(rows, 0);
   bool have_bounds = false;
   int64_t min_integer = 0, max_integer = 0;
   double min_real = 0, max_real = 0;
   std::string_view min_bytes, max_bytes;
-  for (size_t row = 0; row < rows; ++row) {
-    if (type == ValueType::kNull || values.type(row) != type) continue;  // a kNull leaf holds no value
-    gathered.levels[row] = 1;
-    const ValueView value = values.get(row);
-    switch (type) {
-      case ValueType::kInteger:
-        gathered.numbers.push_back(static_cast<uint64_t>(value.integer));
-        if (!have_bounds || value.integer < min_integer) min_integer = value.integer;
-        if (!have_bounds || value.integer > max_integer) max_integer = value.integer;
-        have_bounds = true;
-        break;
-      case ValueType::kReal:
-        gathered.numbers.push_back(std::bit_cast<uint64_t>(value.real));
-        if (std::isnan(value.real)) break;  // bounds are over the other values
-        if (!have_bounds || value.real < min_real) min_real = value.real;
-        if (!have_bounds || value.real > max_real) max_real = value.real;
-        have_bounds = true;
-        break;
-      default:
-        gathered.bytes.push_back(value.bytes);
-        if (!have_bounds || value.bytes < min_bytes) min_bytes = value.bytes;
-        if (!have_bounds || value.bytes > max_bytes) max_bytes = value.bytes;
-        have_bounds = true;
-        break;
-    }
+  if (values.is_coded()) return Status::internal("parquet: the writer buffers plain vectors only");
+  const std::span<const int64_t> payloads = values.payloads();  // integers and doubles' bits
+  switch (type) {
+    case ValueType::kNull: break;  // a kNull leaf holds no value
+    case ValueType::kInteger:
+      gathered.numbers.reserve(rows);
+      for (size_t row = 0; row < rows; ++row) {
+        if (values.type(row) != type) continue;
+        gathered.levels[row] = 1;
+        const int64_t value = payloads[row];
+        gathered.numbers.push_back(static_cast<uint64_t>(value));
+        if (!have_bounds) min_integer = max_integer = value, have_bounds = true;
+        min_integer = std::min(min_integer, value);
+        max_integer = std::max(max_integer, value);
+      }
+      break;
+    case ValueType::kReal:
+      gathered.numbers.reserve(rows);
+      for (size_t row = 0; row < rows; ++row) {
+        if (values.type(row) != type) continue;
+        gathered.levels[row] = 1;
+        gathered.numbers.push_back(static_cast<uint64_t>(payloads[row]));
+        const double value = std::bit_cast<double>(payloads[row]);
+        if (std::isnan(value)) continue;  // bounds are over the other values
+        if (!have_bounds) min_real = max_real = value, have_bounds = true;
+        if (value < min_real) min_real = value;
+        if (value > max_real) max_real = value;
+      }
+      break;
+    case ValueType::kText:
+    case ValueType::kBlob:
+      gathered.bytes.reserve(rows);
+      for (size_t row = 0; row < rows; ++row) {
+        if (values.type(row) != type) continue;
+        gathered.levels[row] = 1;
+        const std::string_view value = values.get(row).bytes;
+        gathered.bytes.push_back(value);
+        if (!have_bounds) min_bytes = max_bytes = value, have_bounds = true;
+        if (value < min_bytes) min_bytes = value;
+        else if (value > max_bytes) max_bytes = value;
+      }
+      break;
   }
   const size_t present = gathered.present();
 
@@ -394,7 +467,8 @@ Status Writer::write_chunk(Leaf& leaf, const ColumnVector& values, size_t group)
   size_t dictionary_plain = 0;
   if (options_.dictionary && present > 0) {
     const size_t max_entries = std::max<size_t>(present / 2, 1);
-    bool overflow = false;
+    bool overflow = is_bytes ? surely_more_distinct_than(gathered.bytes, max_entries)
+                             : surely_more_distinct_than(gathered.numbers, max_entries);
     indices.reserve(present);
     auto build = [&](auto& builder, const auto& keys) {
       for (const auto& key : keys) {
@@ -407,7 +481,9 @@ Status Writer::write_chunk(Leaf& leaf, const ColumnVector& values, size_t group)
       }
     };
     size_t plain = 0;
-    if (is_bytes) {
+    if (overflow) {
+      // PLAIN without trying.
+    } else if (is_bytes) {
       DictionaryBuilder<std::string_view> builder(max_entries, options_.dictionary_bytes);
       build(builder, gathered.bytes);
       for (std::string_view v : gathered.bytes) plain += 4 + v.size();
@@ -585,8 +661,9 @@ Status Writer::write_null_chunk(Leaf& leaf, size_t rows, size_t group) {
 Status Writer::finish() {
   if (!started_) STRATA_RETURN_IF_ERROR(start());
   if (finished_) return Status::internal("parquet: finish called twice");
-  STRATA_RETURN_IF_ERROR(flush_row_group());
   finished_ = true;
+  STRATA_RETURN_IF_ERROR(seal_row_group());
+  STRATA_RETURN_IF_ERROR(settle());
   for (size_t c = 0; c < columns_.size(); ++c) {
     if (columns_[c].leaves.empty()) add_leaf(c, columns_[c].spec.declared);
   }

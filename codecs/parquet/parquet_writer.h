@@ -8,6 +8,10 @@
 // statistics (min_value, max_value, null_count) under TYPE_ORDER column orders, split-block
 // bloom filters, created_by "strata version X (build H)".
 //
+// Threads: append_row buffers values; a full row group is encoded, compressed and written to
+// the sink by one helper thread while the caller buffers the next (WriterOptions::threads), so
+// the sink is called from that thread. The bytes do not depend on it.
+//
 // Storage classes: INTEGER → INT64, REAL → DOUBLE, TEXT → BYTE_ARRAY (STRING), BLOB → BYTE_ARRAY.
 // A column's leaf takes the class most of its values have in the first row group where it has
 // any. Values of any other class go to a sibling leaf "<name>__<class>" beside it, NULL in the
@@ -20,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <optional>
 #include <span>
@@ -81,6 +86,9 @@ struct WriterOptions {
   double bloom_filter_fpp = 0.01;
   std::string created_by;                      // default: "strata version X (build H)"
   std::vector<KeyValue> key_value_metadata;
+  // With 2, a full row group is encoded and written by a helper thread while append_row buffers
+  // the next one (so up to two row groups are in memory); with 1, by append_row's caller.
+  int threads = 2;
 };
 
 struct ColumnSpec {
@@ -102,13 +110,15 @@ class Writer {
 
   // Checks the options and column names; call before the first row.
   Status start();
+  // An error may come from encoding or writing an earlier row group (on the helper thread);
+  // after any error the writer only returns errors.
   Status append_row(std::span<const ValueView> row);
   // Writes the last row group, late chunks and the footer. The file is complete only when this
   // returns OK.
   Status finish();
 
   uint64_t rows() const { return rows_; }
-  uint64_t bytes_written() const { return position_; }
+  uint64_t bytes_written() const { return position_; }  // once finish() returned (the helper counts it)
 
  private:
   struct Leaf;
@@ -116,7 +126,11 @@ class Writer {
   struct PendingGroup;
 
   Status write(std::string_view bytes);
-  Status flush_row_group();
+  // Hands the buffered rows to the helper thread (or encodes them here with threads = 1).
+  Status seal_row_group();
+  // Waits for the row group the helper is encoding, and returns how that went.
+  Status settle();
+  Status encode_row_group(std::vector<ColumnVector>& buffer, uint64_t rows);
   Status write_chunk(Leaf& leaf, const ColumnVector& values, size_t group);
   Status write_null_chunk(Leaf& leaf, size_t rows, size_t group);
   Leaf& add_leaf(size_t column, ValueType type);
@@ -135,6 +149,10 @@ class Writer {
   bool finished_ = false;
   struct Encoder;
   std::unique_ptr<Encoder> encoder_;
+  Status failed_;  // the first error; every later call returns it
+  // The row group being encoded on the helper thread (declared last: it is waited for first).
+  std::vector<ColumnVector> sealed_;
+  std::future<Status> encoding_;
 };
 
 }  // namespace strata::parquet

@@ -2,6 +2,7 @@
 // storage class, other writers' files from parquet-testing, and damaged files.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <filesystem>
@@ -11,6 +12,10 @@
 #include <random>
 #include <sstream>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "codecs/distinct_estimate.h"
 #include "codecs/parquet/parquet_format.h"
 #include "codecs/parquet/parquet_reader.h"
 #include "codecs/parquet/parquet_writer.h"
@@ -389,6 +394,123 @@ TEST(ParquetWriter, RejectsBadOptionsAndNames) {
   unknown_bloom.bloom_filter_columns = {"nope"};
   Status status = Writer({{"a"}}, unknown_bloom, sink).start();
   EXPECT_NE(status.message().find("'nope'"), std::string::npos) << status.message();
+  for (int threads : {0, 3}) {
+    WriterOptions bad_threads;
+    bad_threads.threads = threads;
+    status = Writer({{"a"}}, bad_threads, sink).start();
+    EXPECT_NE(status.message().find("threads must be 1 or 2"), std::string::npos) << status.message();
+  }
+}
+
+TEST(DistinctEstimate, CountsWithinAFewPercentAndIgnoresRepeats) {
+  for (uint64_t seed : {1, 2, 3}) {
+    for (size_t distinct : {size_t{0}, size_t{1}, size_t{10}, size_t{1000}, size_t{6000}, size_t{60000}, size_t{500000}}) {
+      DistinctEstimate once, twice;
+      for (size_t i = 0; i < distinct; ++i) {
+        const uint64_t value = seed * 1000003 + i * 7919;
+        const uint64_t hash = XXH3_64bits(&value, sizeof value);
+        once.add_hash(hash);
+        twice.add_hash(hash);
+        twice.add_hash(hash);  // repeats leave the registers as they are
+      }
+      EXPECT_EQ(once.estimate(), twice.estimate());
+      const double tolerance = std::max(1.0, 0.08 * static_cast<double>(distinct));  // over 3 standard errors
+      EXPECT_NEAR(once.estimate(), static_cast<double>(distinct), tolerance) << distinct << " values, seed " << seed;
+    }
+  }
+}
+
+bool dictionary_encoded(const FileReader& reader, size_t group, size_t column) {
+  const auto& encodings = reader.metadata().row_groups[group].columns[column].meta_data->encodings;
+  return std::find(encodings.begin(), encodings.end(), static_cast<int32_t>(Encoding::kRleDictionary)) != encodings.end();
+}
+
+// The dictionary is tried unless far too many values are distinct; a column whose values repeat
+// only late in the chunk still gets one, and the files are those an exhaustive attempt writes.
+TEST(ParquetWriter, DictionaryWhereItPaysWhateverTheOrderOfRepeats) {
+  constexpr int kRows = 120000;
+  std::vector<std::vector<Value>> rows;
+  std::mt19937_64 random(5);
+  for (int r = 0; r < kRows; ++r) {
+    rows.push_back({integer(r % 20000),                                      // repeats only after 20,000 rows
+                    text(str_cat("s", std::to_string((r * 7) % 50000))),    // 50,000 distinct, late repeats
+                    integer(static_cast<int64_t>(random() % 1000000)),       // nearly all distinct
+                    text(str_cat("u", std::to_string(random()))),           // all distinct
+                    integer(r < 1000 ? r : r % 10)});                       // distinct only at first
+  }
+  WriterOptions options;
+  options.row_group_rows = kRows;
+  const std::string file = write_rows({{"late"}, {"late_text"}, {"random"}, {"unique"}, {"early"}}, rows, options);
+  auto reader = open_bytes(file);
+  ASSERT_TRUE(reader.is_ok()) << reader.status().message();
+  EXPECT_TRUE(dictionary_encoded(*reader, 0, 0));
+  EXPECT_TRUE(dictionary_encoded(*reader, 0, 1));
+  EXPECT_FALSE(dictionary_encoded(*reader, 0, 2));
+  EXPECT_FALSE(dictionary_encoded(*reader, 0, 3));
+  EXPECT_TRUE(dictionary_encoded(*reader, 0, 4));
+  auto back = read_all(*reader, file);
+  ASSERT_TRUE(back.is_ok());
+  for (size_t r = 0; r < rows.size(); r += 997) {
+    for (size_t c = 0; c < rows[r].size(); ++c) ASSERT_TRUE(same_value((*back)[r][c], rows[r][c])) << r << " " << c;
+  }
+}
+
+// Encoding on a helper thread writes the same bytes as encoding on the caller's.
+TEST(ParquetWriter, TheHelperThreadWritesTheSameFile) {
+  std::vector<std::vector<Value>> rows;
+  std::mt19937_64 random(9);
+  for (int r = 0; r < 25000; ++r) {
+    Value mixed = r % 5 == 0 ? text(std::to_string(r)) : (r % 7 == 0 ? null() : integer(static_cast<int64_t>(random() % 100)));
+    rows.push_back({integer(r), mixed, real(static_cast<double>(random() % 1000) / 4), r > 20000 ? blob("late") : null()});
+  }
+  for (uint64_t group_rows : {uint64_t{1}, uint64_t{999}, uint64_t{4096}, uint64_t{100000}}) {
+    WriterOptions one, two;
+    one.row_group_rows = two.row_group_rows = group_rows;
+    one.threads = 1;
+    two.threads = 2;
+    const std::vector<ColumnSpec> columns = {{"id"}, {"mixed"}, {"r"}, {"b"}};
+    const std::vector<std::vector<Value>> some(rows.begin(), rows.begin() + (group_rows == 1 ? 3000 : 25000));
+    EXPECT_EQ(write_rows(columns, some, one), write_rows(columns, some, two)) << group_rows;
+  }
+  expect_round_trip({{"id"}, {"mixed"}, {"r"}, {"b"}}, rows);
+}
+
+// A sink that fails once it has taken `limit` bytes, as a full disk does.
+class FailingSink final : public OutputSink {
+ public:
+  explicit FailingSink(size_t limit) : limit_(limit) {}
+  Status write(std::string_view bytes) override {
+    if (taken_ + bytes.size() > limit_) return Status::io_error("parquet: writing the file failed: No space left on device");
+    taken_ += bytes.size();
+    return Status::ok();
+  }
+
+ private:
+  size_t limit_;
+  size_t taken_ = 0;
+};
+
+TEST(ParquetWriter, AWriteFailingOnTheHelperThreadIsReturnedAndSticks) {
+  for (int threads : {1, 2}) {
+    FailingSink sink(100000);
+    WriterOptions options;
+    options.row_group_rows = 1000;
+    options.threads = threads;
+    Writer writer({{"a"}, {"b"}}, options, sink);
+    ASSERT_TRUE(writer.start().is_ok());
+    Status failed;
+    std::mt19937_64 random(3);
+    for (int r = 0; r < 200000 && failed.is_ok(); ++r) {
+      const std::string noise = std::to_string(random());
+      const ValueView row[] = {ValueView::of_integer(static_cast<int64_t>(random())), ValueView::of_text(noise)};
+      failed = writer.append_row(row);
+    }
+    ASSERT_FALSE(failed.is_ok()) << threads;
+    EXPECT_NE(failed.message().find("No space left"), std::string::npos) << failed.message();
+    const ValueView row[] = {ValueView::of_integer(1), ValueView::null()};
+    EXPECT_FALSE(writer.append_row(row).is_ok());
+    EXPECT_FALSE(writer.finish().is_ok());
+  }
 }
 
 // ---- other writers' files --------------------------------------------------------------------

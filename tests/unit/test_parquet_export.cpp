@@ -156,12 +156,17 @@ TEST_F(ParquetExport, BadInputIsAClearErrorAndWritesNothing) {
             std::string::npos);
   EXPECT_NE(db_.error_of("SELECT parquet_export(" + file + ", 'SELECT 1', 'not json')").find("JSON object"),
             std::string::npos);
-  EXPECT_NE(db_.error_of("SELECT parquet_export(" + file + ", 42)").find("argument 2 must be text"), std::string::npos);
-  // A query that fails midway (an error raised by the 2001st row) leaves no file.
-  EXPECT_NE(db_.error_of("SELECT parquet_export(" + file +
-                         ", 'SELECT CASE WHEN id > 2000 THEN json(''not json'') ELSE id END FROM events')")
-                .find("the query failed"),
+  EXPECT_NE(db_.error_of("SELECT parquet_export(" + file + ", 'SELECT 1', '{\"threads\": 3}')").find("'threads' must be 1 or 2"),
             std::string::npos);
+  EXPECT_NE(db_.error_of("SELECT parquet_export(" + file + ", 42)").find("argument 2 must be text"), std::string::npos);
+  // A query that fails midway (an error raised by the 2001st row) leaves no file, also while
+  // the helper thread is writing row groups.
+  for (const std::string options : {"{}", "{\"row_group_rows\": 300}", "{\"row_group_rows\": 300, \"threads\": 1}"}) {
+    EXPECT_NE(db_.error_of("SELECT parquet_export(" + file +
+                           ", 'SELECT CASE WHEN id > 2000 THEN json(''not json'') ELSE id END FROM events', '" + options + "')")
+                  .find("the query failed"),
+              std::string::npos) << options;
+  }
   EXPECT_EQ(db_.scalar("SELECT count(*) FROM events"), "3000");  // nothing changed
   EXPECT_FALSE(std::filesystem::exists(target));
   // Not from triggers or views: it writes files.

@@ -12,6 +12,7 @@
 //   compression "zstd"|"none" ("zstd")   compression_level 1..22 (3)   dictionary true|false (true)
 //   bloom_filters "dictionary"|"all"|"none" ("dictionary")   bloom_filter_columns ["col", …]
 //   bloom_filter_fpp (0.01)   key_value_metadata {"key": "value", …}
+//   threads 1|2 (2: a helper thread encodes each row group while the query produces the next)
 // The function writes files, so SQLite only lets top-level SQL call it (SQLITE_DIRECTONLY): not
 // triggers, views or schema expressions.
 #include <fcntl.h>
@@ -101,10 +102,13 @@ Result<parquet::WriterOptions> parse_options(std::string_view json) {
         options.key_value_metadata.push_back({std::string(kv.name.GetString(), kv.name.GetStringLength()),
                                               std::string(kv.value.GetString(), kv.value.GetStringLength())});
       }
+    } else if (name == "threads") {
+      if (!value.IsInt() || value.GetInt() < 1 || value.GetInt() > 2) return option_error("'threads' must be 1 or 2");
+      options.threads = value.GetInt();
     } else {
       return option_error(str_cat("'", name, "' is unknown; the options are row_group_rows, row_group_bytes, ",
                                   "page_bytes, compression, compression_level, dictionary, bloom_filters, ",
-                                  "bloom_filter_columns, bloom_filter_fpp, key_value_metadata"));
+                                  "bloom_filter_columns, bloom_filter_fpp, key_value_metadata, threads"));
     }
   }
   return options;
@@ -188,20 +192,15 @@ Result<int64_t> export_query(sqlite3* db, std::string_view url, std::string_view
     if (!has_row.is_ok()) return Status::error(str_cat(kFunction, ": the query failed: ", has_row.status().message()));
     if (!*has_row) break;
     for (int c = 0; c < columns; ++c) {
+      // Through the column's sqlite3_value: the sqlite3_column_* calls take the connection's
+      // mutex each, three times per text value.
+      sqlite3_value* column = sqlite3_column_value(stmt, c);
       ValueView& value = row[static_cast<size_t>(c)];
-      switch (sqlite3_column_type(stmt, c)) {
-        case SQLITE_INTEGER: value = ValueView::of_integer(sqlite3_column_int64(stmt, c)); break;
-        case SQLITE_FLOAT: value = ValueView::of_real(sqlite3_column_double(stmt, c)); break;
-        case SQLITE_TEXT: {
-          const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
-          value = ValueView::of_text(std::string_view(text ? text : "", static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
-          break;
-        }
-        case SQLITE_BLOB: {
-          const auto* blob = static_cast<const char*>(sqlite3_column_blob(stmt, c));
-          value = ValueView::of_blob(std::string_view(blob ? blob : "", static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
-          break;
-        }
+      switch (sqlite3_value_type(column)) {
+        case SQLITE_INTEGER: value = ValueView::of_integer(sqlite3_value_int64(column)); break;
+        case SQLITE_FLOAT: value = ValueView::of_real(sqlite3_value_double(column)); break;
+        case SQLITE_TEXT: value = ValueView::of_text(value_text(column)); break;
+        case SQLITE_BLOB: value = ValueView::of_blob(value_blob(column)); break;
         default: value = ValueView::null(); break;
       }
     }
