@@ -123,7 +123,6 @@ class Writer {
  private:
   struct Leaf;
   struct Column;
-  struct PendingGroup;
 
   Status write(std::string_view bytes);
   // Hands the buffered rows to the helper thread (or encodes them here with threads = 1).

@@ -193,7 +193,8 @@ Result<int64_t> export_query(sqlite3* db, std::string_view url, std::string_view
     if (!*has_row) break;
     for (int c = 0; c < columns; ++c) {
       // Through the column's sqlite3_value: the sqlite3_column_* calls take the connection's
-      // mutex each, three times per text value.
+      // mutex each, three times per text value. The value is unprotected, which is safe here:
+      // this runs inside the calling statement's step, which holds the connection's mutex.
       sqlite3_value* column = sqlite3_column_value(stmt, c);
       ValueView& value = row[static_cast<size_t>(c)];
       switch (sqlite3_value_type(column)) {
