@@ -139,7 +139,8 @@ int connect_table(sqlite3* db, void* aux, int argc, const char* const* argv, sql
   return open_vtab(open, db, aux, argc, argv, out, error_out, false);
 }
 
-// The callbacks every module names itself (iVersion 3: savepoints and shadow-table names).
+// The callbacks every module names itself (iVersion 3: savepoints and shadow-table names). An
+// eponymous-only module (a table-valued function) names no create and adds its xDisconnect.
 inline sqlite3_module module_with(const TableModuleCallbacks& callbacks) {
   sqlite3_module module{};
   module.iVersion = 3;

@@ -556,17 +556,18 @@ int chunks_rowid(sqlite3_vtab_cursor* base, sqlite3_int64* rowid) {
 }
 
 sqlite3_module make_chunks_module() {
-  sqlite3_module module{};
-  module.xConnect = chunks_connect;  // eponymous-only: no xCreate
-  module.xBestIndex = chunks_best_index;
+  sqlite3_module module = module_with({
+      .connect = chunks_connect,  // eponymous-only: no xCreate
+      .best_index = chunks_best_index,
+      .open = open_cursor<ChunksCursor>,
+      .close = close_cursor<ChunksCursor>,
+      .filter = chunks_filter,
+      .next = chunks_next,
+      .eof = chunks_eof,
+      .column = chunks_column,
+      .rowid = chunks_rowid
+  });
   module.xDisconnect = chunks_disconnect;
-  module.xOpen = open_cursor<ChunksCursor>;
-  module.xClose = close_cursor<ChunksCursor>;
-  module.xFilter = chunks_filter;
-  module.xNext = chunks_next;
-  module.xEof = chunks_eof;
-  module.xColumn = chunks_column;
-  module.xRowid = chunks_rowid;
   return module;
 }
 

@@ -383,19 +383,19 @@ int x_rowid(sqlite3_vtab_cursor* vtab_cursor, sqlite3_int64* rowid) {
 }
 
 sqlite3_module make_module() {
-  sqlite3_module module{};
-  module.iVersion = 1;
-  module.xConnect = x_connect;  // no xCreate: eponymous only
-  module.xBestIndex = x_best_index;
+  sqlite3_module module = module_with({
+      .connect = x_connect,  // no xCreate: eponymous only
+      .best_index = x_best_index,
+      .open = open_cursor<FunctionCursor>,
+      .close = close_cursor<FunctionCursor>,
+      .filter = x_filter,
+      .next = x_next,
+      .eof = x_eof,
+      .column = x_column,
+      .rowid = x_rowid
+  });
   module.xDisconnect = x_disconnect;
   module.xDestroy = x_disconnect;
-  module.xOpen = open_cursor<FunctionCursor>;
-  module.xClose = close_cursor<FunctionCursor>;
-  module.xFilter = x_filter;
-  module.xNext = x_next;
-  module.xEof = x_eof;
-  module.xColumn = x_column;
-  module.xRowid = x_rowid;
   return module;
 }
 
