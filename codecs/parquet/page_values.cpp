@@ -16,12 +16,14 @@ void DecodedValues::own_bytes() {
   std::string owned;
   owned.reserve(total);
   for (std::string_view v : bytes) owned.append(v);
-  arena = std::move(owned);
+  std::deque<std::string> blocks;
+  std::string_view arena = blocks.emplace_back(std::move(owned));
   size_t offset = 0;
   for (std::string_view& v : bytes) {
-    v = std::string_view(arena).substr(offset, v.size());
+    v = arena.substr(offset, v.size());
     offset += v.size();
   }
+  arenas = std::move(blocks);
 }
 
 bool is_decimal(const SchemaElement& e) {
@@ -142,7 +144,7 @@ Status too_short(std::string_view encoding) {
 // each value's bytes are gathered into `scratch` and handed to `take`.
 template <class Take>
 Status for_each_fixed(std::string_view data, size_t count, size_t width, bool split, std::string_view encoding,
-                      Take&& take) {
+                      Take&& take, DecodedValues* keeper = nullptr) {
   if (width == 0) return Status::corruption("parquet: a fixed-width column has width 0");
   if (count > data.size() / width) return too_short(encoding);
   if (!split) {
@@ -152,11 +154,14 @@ Status for_each_fixed(std::string_view data, size_t count, size_t width, bool sp
   if (data.size() != count * width) {
     return Status::corruption("parquet: a BYTE_STREAM_SPLIT page's size is not its value count times the width");
   }
-  std::string scratch(width, '\0');
+  // The values are put back together in one block; `keeper` keeps it when `take` keeps views of
+  // the values (FIXED_LEN_BYTE_ARRAY values read as BLOB), so they outlive this call.
+  std::string joined(count * width, '\0');
   for (size_t i = 0; i < count; ++i) {
-    for (size_t b = 0; b < width; ++b) scratch[b] = data[b * count + i];
-    STRATA_RETURN_IF_ERROR(take(scratch.data()));
+    for (size_t b = 0; b < width; ++b) joined[i * width + b] = data[b * count + i];
   }
+  std::string_view values = keeper != nullptr ? keeper->keep(std::move(joined)) : std::string_view(joined);
+  for (size_t i = 0; i < count; ++i) STRATA_RETURN_IF_ERROR(take(values.data() + i * width));
   return Status::ok();
 }
 
@@ -197,8 +202,9 @@ Status decode_fixed(const Leaf& leaf, std::string_view data, size_t count, bool 
         return Status::ok();
       });
     case PhysicalType::kFixedLenByteArray:
-      return for_each_fixed(data, count, width, split, encoding,
-                            [&](const char* p) { return emit_bytes(e, type, std::string_view(p, width), out); });
+      return for_each_fixed(
+          data, count, width, split, encoding,
+          [&](const char* p) { return emit_bytes(e, type, std::string_view(p, width), out); }, &out);
     default:
       return Status::internal("parquet: decode_fixed on a variable-width type");
   }
@@ -314,12 +320,9 @@ Status decode_delta_byte_array(const Leaf& leaf, std::string_view data, size_t c
     }
     return Status::ok();
   }
-  // The values live in the arena, which `out` takes over (so it must not hold bytes already).
-  if (!out.bytes.empty() || !out.arena.empty()) {
-    return Status::internal("parquet: DELTA_BYTE_ARRAY values decoded into a non-empty buffer");
-  }
-  out.arena = std::move(arena);
-  for (auto [offset, length] : spans) out.bytes.push_back(std::string_view(out.arena).substr(offset, length));
+  // The values live in the arena, which `out` keeps.
+  std::string_view kept = out.keep(std::move(arena));
+  for (auto [offset, length] : spans) out.bytes.push_back(kept.substr(offset, length));
   return Status::ok();
 }
 

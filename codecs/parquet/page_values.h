@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,20 +17,24 @@ namespace strata::parquet {
 struct DecodedValues {
   std::vector<int64_t> integers;
   std::vector<double> reals;
-  std::vector<std::string_view> bytes;  // into the page, or into `arena`
-  std::string arena;
+  std::vector<std::string_view> bytes;  // into the page, or into one of `arenas`
+  // Bytes decoding had to build (unsplit BYTE_STREAM_SPLIT values, DELTA_BYTE_ARRAY values): one
+  // block per page, never changed once `bytes` point into it, so a new block moves nothing.
+  std::deque<std::string> arenas;
 
   void clear() {
     integers.clear();
     reals.clear();
     bytes.clear();
-    arena.clear();
+    arenas.clear();
   }
   size_t size(ValueType type) const {
     return type == ValueType::kInteger ? integers.size() : type == ValueType::kReal ? reals.size() : bytes.size();
   }
-  // Copies the bytes values into `arena`, so they outlive the page they point into.
+  // Copies the bytes values into one arena block, so they outlive the page they point into.
   void own_bytes();
+  // Keeps `block` and returns a view of it that stays valid as long as this object.
+  std::string_view keep(std::string block) { return arenas.emplace_back(std::move(block)); }
 };
 
 // Decodes `count` values of `encoding` from `data` for `leaf`, appending to `out`.

@@ -27,8 +27,8 @@
 //   idxNum bits (cursor.h): 1 rowid = argv (the rowid or the INTEGER PRIMARY KEY column);
 //   2 a lower rowid bound follows (4: strict, >), 8 an upper bound follows (16: strict, <).
 //   Rowid bounds only narrow the chunks read; SQLite re-checks them (omit = 0).
-//   32: LIMIT, 64: OFFSET (their values are the last arguments, LIMIT first), taken only when
-//   SQLite has no constraint or ORDER BY left to apply. Bits 8-15 / 16-23: a key-index lookup
+//   LIMIT and OFFSET are never taken (SQLite 3.40 offers them while it still has WHERE terms it
+//   did not show the table). Bits 8-15 / 16-23: a key-index lookup
 //   (cursor.h): an = or IN filter on a column with a UNIQUE constraint or index= looks its values
 //   up in the shadow B-tree, and only chunks holding the rowids found are read.
 //   idxStr: colUsed in decimal, so that only the columns the query uses are decoded; then one
@@ -36,9 +36,11 @@
 //   follow the rowid arguments in argv. Exact filters are omitted by SQLite; zone maps rule out
 //   chunks before they are read.
 //   Rows come out in rowid order, so ORDER BY rowid (ascending) is consumed.
+//   Only a single = on a UNIQUE key (no IN list) tells SQLite the scan is unique.
 //   Bit 24: rows come grouped by one column ("/<column>" ends idxStr), in ascending order under
-//   its collation, consuming a GROUP BY, DISTINCT or ORDER BY on it; with bit 25 they are sorted
-//   by key_sorted_rows.h (many distinct values) rather than collected per group (few).
+//   its collation (descending with bit 26), consuming a GROUP BY, DISTINCT or ORDER BY on it;
+//   with bit 25 they are sorted by key_sorted_rows.h (many distinct values) rather than
+//   collected per group (few).
 #include "vtab/columnar/columnar.h"
 
 #include <bit>
@@ -70,15 +72,16 @@ Result<std::unique_ptr<ColumnarTable>> open_table(sqlite3* db, void* state, int 
 }
 
 // The single-column key index (UNIQUE constraint or index= column) on `column` that compares
-// like a constraint with `collation` does, or -1. Numbers compare alike under any collation.
+// like a constraint with `collation` does, or -1. The collation must match even on a numeric
+// column: such a column can still hold text ('Abc' in an INTEGER column), and `k COLLATE NOCASE
+// = 'abc'` must find it, which a BINARY B-tree would not.
 int find_key_index(const TableSchema& schema, int column, const char* collation) {
-  bool numeric = is_numeric_affinity(schema.columns[column].affinity);
   std::string wanted = collation ? collation : "BINARY";
   for (size_t k = 0; k < schema.key_indexes.size(); ++k) {
     const KeyIndex& index = schema.key_indexes[k];
     if (index.columns.size() != 1 || index.columns[0] != column) continue;
     std::string have = index.collations[0].empty() ? "BINARY" : index.collations[0];
-    if (numeric || equals_ignore_case(have, wanted)) return static_cast<int>(k);
+    if (equals_ignore_case(have, wanted)) return static_cast<int>(k);
   }
   return -1;
 }
@@ -139,6 +142,11 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
     int filter_count = 0;
     int key_lookup = -1;  // encode_key_lookup(…) of the best key-index lookup
     bool key_lookup_unique = false;
+    // The lookup yields at most one row: one value (no IN list) on a UNIQUE key, applied exactly.
+    // Only then may SQLite be told SQLITE_INDEX_SCAN_UNIQUE: a one-pass UPDATE or DELETE looks
+    // at the first row alone, and an IN list SQLite hands over whole (sqlite3_vtab_in) is not
+    // split into one lookup per value.
+    bool key_lookup_one_row = false;
     for (int i = 0; i < info->nConstraint; ++i) {
       const auto& constraint = info->aConstraint[i];
       if (!constraint.usable || constraint.iColumn < 0 || constraint.iColumn == alias) continue;
@@ -153,6 +161,7 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
         if (k >= 0 && k < 255 && filter_count < 255 && (key_lookup < 0 || (!key_lookup_unique && table->schema().key_indexes[k].unique))) {
           key_lookup = encode_key_lookup(k, filter_count);
           key_lookup_unique = table->schema().key_indexes[k].unique;
+          key_lookup_one_row = key_lookup_unique && !filter.in_list && filter.exact;
         }
       }
       ++filter_count;
@@ -168,32 +177,9 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
         default: selectivity *= 0.33; break;
       }
     }
-    // LIMIT / OFFSET: ours to apply only when SQLite has nothing left to do before it counts
-    // rows — every other constraint consumed and omitted, and no ORDER BY it would sort for.
-    bool everything_consumed = true;
-    for (int i = 0; i < info->nConstraint; ++i) {
-      int op = info->aConstraint[i].op;
-      if (op == SQLITE_INDEX_CONSTRAINT_LIMIT || op == SQLITE_INDEX_CONSTRAINT_OFFSET) continue;
-      if (info->aConstraintUsage[i].argvIndex == 0 || !info->aConstraintUsage[i].omit) everything_consumed = false;
-    }
-    bool order_consumed = info->nOrderBy == 0 ||
-                          (info->nOrderBy == 1 && !info->aOrderBy[0].desc &&
-                           (info->aOrderBy[0].iColumn == -1 || info->aOrderBy[0].iColumn == alias));
-    if (everything_consumed && order_consumed) {
-      for (int i = 0; i < info->nConstraint; ++i) {
-        int op = info->aConstraint[i].op;
-        if (!info->aConstraint[i].usable) continue;
-        if (op == SQLITE_INDEX_CONSTRAINT_LIMIT && !(plan & kPlanLimit)) {
-          plan |= kPlanLimit;
-        } else if (op == SQLITE_INDEX_CONSTRAINT_OFFSET && !(plan & kPlanOffset)) {
-          plan |= kPlanOffset;
-        } else {
-          continue;
-        }
-        info->aConstraintUsage[i].argvIndex = next_arg++;
-        info->aConstraintUsage[i].omit = 1;
-      }
-    }
+    // LIMIT and OFFSET are left to SQLite. SQLite 3.40 offers them even when the WHERE clause
+    // has a term it does not show the table (one comparing two of its columns, `a = b`), so a
+    // table that stopped after LIMIT rows could return fewer rows than the query asks for.
     if (equals < 0 && !filter_plans.empty()) {
       info->estimatedRows = static_cast<sqlite3_int64>(static_cast<double>(info->estimatedRows) * selectivity) + 1;
       info->estimatedCost = 100 + (info->estimatedCost - 100) * (0.2 + 0.8 * selectivity);
@@ -201,12 +187,16 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
     if (key_lookup >= 0) {
       // A B-tree lookup, then only the chunks holding the rows found.
       plan |= key_lookup;
-      info->estimatedRows = key_lookup_unique ? 1 : std::max<sqlite3_int64>(1, static_cast<sqlite3_int64>(table_rows / 1000));
+      info->estimatedRows = key_lookup_one_row ? 1
+                            : key_lookup_unique ? 10
+                                                : std::max<sqlite3_int64>(1, static_cast<sqlite3_int64>(table_rows / 1000));
       info->estimatedCost = 20 + 10 * static_cast<double>(info->estimatedRows);
-      if (key_lookup_unique) info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
+      if (key_lookup_one_row) info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
     }
     // Grouped delivery (cursor.h) for GROUP BY, DISTINCT or ORDER BY on one column: SQLite then
-    // needs no sorter. Rows come grouped, in ascending order under the column's collation.
+    // needs no sorter. Rows come grouped, in the order asked for (ascending or descending)
+    // under the column's collation: SQLite 3.40 reports a GROUP BY as needing adjacent groups
+    // only even when an identical ORDER BY … DESC relies on the order.
     std::string grouping;
     if (info->nOrderBy == 1 && !info->orderByConsumed && info->aOrderBy[0].iColumn >= 0 &&
         info->aOrderBy[0].iColumn != alias) {
@@ -215,14 +205,13 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
       const std::string& collation = table->schema().columns[column].collation;
       bool known_collation = collation.empty() || equals_ignore_case(collation, "BINARY") ||
                              equals_ignore_case(collation, "NOCASE") || equals_ignore_case(collation, "RTRIM");
-      bool order_satisfied = !info->aOrderBy[0].desc || distinct == 1 || distinct == 2;
       // Emission keeps the used columns of every chunk decoded: bound what that may take.
       int used_columns = std::popcount(static_cast<uint64_t>(info->colUsed));
       double decoded_bytes = table_rows * (16.0 + 13.0 * used_columns);
       // Worth it for few groups: with many, emission jumps about all the decoded chunks while
       // SQLite's sorter would read sequentially.
       bool few_groups = false;
-      if (known_collation && order_satisfied && decoded_bytes < static_cast<double>(size_t{1} << 30)) {
+      if (known_collation && decoded_bytes < static_cast<double>(size_t{1} << 30)) {
         STRATA_ASSIGN_OR_RETURN(few_groups, table->looks_low_cardinality(column));
       }
       if (few_groups) {
@@ -252,6 +241,7 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
         }
       }
     }
+    if ((plan & kPlanGrouped) && info->aOrderBy[0].desc) plan |= kPlanGroupedDescending;
     info->idxNum = plan;
     info->idxStr = sqlite3_mprintf("%llu%s%s", static_cast<unsigned long long>(info->colUsed), filter_plans.c_str(),
                                    grouping.c_str());

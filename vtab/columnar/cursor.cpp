@@ -99,17 +99,6 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
     return Status::internal("columnar: malformed plan");
   }
   arg += static_cast<int>(filters_.size());
-  limited_ = false;
-  remaining_offset_ = 0;
-  if ((plan & kPlanLimit) && arg < argc) {
-    int64_t limit = sqlite3_value_int64(argv[arg++]);
-    if (limit >= 0) {  // LIMIT -1 means none, as in SQLite
-      limited_ = true;
-      remaining_limit_ = limit;
-      if (limit == 0) empty_range_ = true;
-    }
-  }
-  if ((plan & kPlanOffset) && arg < argc) remaining_offset_ = std::max<int64_t>(0, sqlite3_value_int64(argv[arg++]));
   key_rowids_.reset();
   int key_index = plan_key_index(plan);
   int key_filter = plan_key_filter(plan);
@@ -163,17 +152,18 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
   if (plan & kPlanGrouped) {
     const char* column = idx_str ? std::strchr(idx_str, '/') : nullptr;
     if (column == nullptr) return Status::internal("columnar: malformed grouping plan");
-    if (plan & kPlanGroupedBySort) return sort_rows_by(std::atoi(column + 1));
-    return group_rows(std::atoi(column + 1));
+    bool descending = plan & kPlanGroupedDescending;
+    if (plan & kPlanGroupedBySort) return sort_rows_by(std::atoi(column + 1), descending);
+    return group_rows(std::atoi(column + 1), descending);
   }
-  return advance_past_offset();
+  return advance();
 }
 
 // Grouped delivery: one pass over the matching rows notes each row's place under its group
 // key (the column's value, compared as SQLite's GROUP BY does); then the rows are emitted group
 // after group, in ascending key order, re-reading chunk rows through the cache. Memory: 8 bytes
 // per row plus the distinct keys.
-Status ColumnarCursor::group_rows(int column) {
+Status ColumnarCursor::group_rows(int column, bool descending) {
   const TableSchema& schema = table_->schema();
   if (column < 0 || column >= static_cast<int>(schema.columns.size())) return Status::internal("columnar: bad grouping column");
   const std::string& collation_name = schema.columns[column].collation;
@@ -244,6 +234,7 @@ Status ColumnarCursor::group_rows(int column) {
     grouped_rows_.push_back(std::move(rows));
     if (take_integer) ++next_integer; else ++other;
   }
+  if (descending) std::reverse(grouped_rows_.begin(), grouped_rows_.end());
   grouped_ = true;
   grouped_group_ = 0;
   grouped_next_ = 0;
@@ -296,7 +287,7 @@ Result<const ChunkRows*> ColumnarCursor::grouped_chunk(size_t chunk) {
 
 // Sorted delivery (key_sorted_rows.h): one pass over the matching rows stages each with its key
 // and the values of the other columns the query uses; then they come out in key order.
-Status ColumnarCursor::sort_rows_by(int column) {
+Status ColumnarCursor::sort_rows_by(int column, bool descending) {
   const TableSchema& schema = table_->schema();
   const int column_count = static_cast<int>(schema.columns.size());
   if (column < 0 || column >= column_count) return Status::internal("columnar: bad grouping column");
@@ -344,7 +335,7 @@ Status ColumnarCursor::sort_rows_by(int column) {
     sorted_rows_->add(reference, values, buffered);
     STRATA_RETURN_IF_ERROR(next());
   }
-  sorted_rows_->finish();
+  sorted_rows_->finish(descending);
   grouped_ = true;
   grouped_chunks_.clear();
   grouped_chunks_.resize(chunks_.size());
@@ -370,29 +361,6 @@ Result<int64_t> ColumnarCursor::rowid_value() {
     STRATA_ASSIGN_OR_RETURN(grouped_chunk_rows_, grouped_chunk(grouped_chunk_index_));
   }
   return rowid();
-}
-
-// Skips OFFSET rows: whole chunks by their row counts where nothing else can interleave (no
-// filters, no buffered rows, no rowid bounds, deletions all on disk), row by row otherwise.
-Status ColumnarCursor::advance_past_offset() {
-  if (remaining_offset_ > 0 && filters_.empty() && pending_index_ == pending_end_ && pending_.deletes->empty() &&
-      low_ == INT64_MIN && high_ == INT64_MAX) {
-    while (next_chunk_ < chunks_.size() && remaining_offset_ >= chunks_[next_chunk_].live_rows() &&
-           (next_chunk_ + 1 >= chunks_.size() || chunks_[next_chunk_ + 1].min_rowid > chunks_[next_chunk_].max_rowid)) {
-      remaining_offset_ -= chunks_[next_chunk_].live_rows();
-      ++next_chunk_;
-    }
-  }
-  bool limited = limited_;
-  limited_ = false;  // the skipped rows do not count against LIMIT
-  STRATA_RETURN_IF_ERROR(advance());
-  while (remaining_offset_ > 0 && !eof_) {
-    --remaining_offset_;
-    STRATA_RETURN_IF_ERROR(next());
-  }
-  limited_ = limited;
-  if (limited_ && remaining_limit_ <= 0) eof_ = true;
-  return Status::ok();
 }
 
 Status ColumnarCursor::load_chunks_up_to(int64_t rowid_bound) {
@@ -567,13 +535,7 @@ Status ColumnarCursor::next() {
     ++grouped_next_;
     return position_on_group_entry();
   }
-  if (limited_ && remaining_limit_ <= 1) {
-    remaining_limit_ = 0;
-    eof_ = true;
-    return Status::ok();
-  }
   if (next_in_chunk()) return Status::ok();
-  if (limited_) --remaining_limit_;
   if (current_chunk_ != nullptr) {
     LoadedChunk* chunk = current_chunk_;
     if (++chunk->position >= chunk->end) {

@@ -25,8 +25,7 @@ inline constexpr int kPlanRowidLower = 2;      // next argv: rowid >= (or > with
 inline constexpr int kPlanLowerStrict = 4;
 inline constexpr int kPlanRowidUpper = 8;      // next argv: rowid <= (or < with kPlanUpperStrict)
 inline constexpr int kPlanUpperStrict = 16;
-inline constexpr int kPlanLimit = 32;   // a LIMIT value follows the filters' arguments
-inline constexpr int kPlanOffset = 64;  // an OFFSET value follows (after LIMIT's)
+// (Bits 32 and 64 once carried LIMIT and OFFSET, which are now left to SQLite: columnar.cpp.)
 // Bits 8-15: 1 + the key index to look rowids up in; bits 16-23: 1 + the column filter (in
 // idxStr order) whose values are looked up.
 inline int plan_key_index(int plan) { return ((plan >> 8) & 0xff) - 1; }
@@ -38,6 +37,8 @@ inline constexpr int kPlanGrouped = 1 << 24;
 // Bit 25 (with bit 24): the rows are sorted by the column in range partitions (key_sorted_rows.h),
 // for GROUP BY and DISTINCT on a column with many distinct values; same order as bit 24 alone.
 inline constexpr int kPlanGroupedBySort = 1 << 25;
+// Bit 26 (with bit 24): the groups come in descending order instead (ORDER BY … DESC).
+inline constexpr int kPlanGroupedDescending = 1 << 26;
 
 class ColumnarCursor {
  public:
@@ -56,10 +57,6 @@ class ColumnarCursor {
   // current chunk's next row; false when next() must run.
   bool next_in_chunk() {
     if (current_chunk_ == nullptr || current_chunk_->position + 1 >= sequential_end_) return false;
-    if (limited_) {
-      if (remaining_limit_ <= 1) return false;  // next() ends the scan
-      --remaining_limit_;
-    }
     ++current_chunk_->position;  // the rowid is looked up only if asked for (count(*) never does)
     return true;
   }
@@ -90,14 +87,13 @@ class ColumnarCursor {
 
   Status load_chunks_up_to(int64_t rowid_bound);
   Status advance();
-  Status advance_past_offset();
   bool buffered_row_matches(uint32_t position) const;
   // The buffered row at index i of the snapshot's rowid order.
   uint32_t buffered_at(size_t i) const { return pending_order_ ? (*pending_order_)[i] : static_cast<uint32_t>(i); }
   int64_t buffered_rowid_at(size_t i) const { return pending_.inserts->rowid(buffered_at(i)); }
-  Status group_rows(int column);
+  Status group_rows(int column, bool descending);
   Status position_on_group_entry();
-  Status sort_rows_by(int column);
+  Status sort_rows_by(int column, bool descending);
   Status position_on_sorted_entry();
   // Makes the row a grouped reference names current (both grouped deliveries).
   void position_on_reference(uint64_t reference);
@@ -134,9 +130,6 @@ class ColumnarCursor {
   std::vector<int> sorted_slot_of_column_;
   std::vector<std::shared_ptr<const ColumnVector>> sorted_kept_alive_;
 
-  bool limited_ = false;
-  int64_t remaining_limit_ = 0;  // with LIMIT: rows still allowed, the current one included
-  int64_t remaining_offset_ = 0;  // rows still to skip
   int64_t low_ = INT64_MIN;
   int64_t high_ = INT64_MAX;
   bool empty_range_ = false;

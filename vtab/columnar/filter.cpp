@@ -1,5 +1,6 @@
 #include "vtab/columnar/filter.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -29,6 +30,27 @@ bool is_numeric_affinity(Affinity affinity) {
   return affinity == Affinity::kInteger || affinity == Affinity::kReal || affinity == Affinity::kNumeric;
 }
 
+namespace {
+
+// Lists longer than this are sorted for binary search (prepare()).
+constexpr size_t kSortedValuesFrom = 8;
+// A bloom filter is probed for at most this many values: a longer list almost always hits
+// something, and probing it per chunk would cost more than reading the chunk.
+constexpr size_t kBloomProbesAtMost = 4096;
+
+bool is_equality(int op) { return op == SQLITE_INDEX_CONSTRAINT_EQ || op == SQLITE_INDEX_CONSTRAINT_IS; }
+
+}  // namespace
+
+void ColumnFilter::prepare() {
+  sorted = false;
+  if (!is_equality(op) || values.size() < kSortedValuesFrom) return;
+  std::sort(values.begin(), values.end(), [&](const Value& a, const Value& b) {
+    return compare_values(a.view(), b.view(), collation) < 0;
+  });
+  sorted = true;
+}
+
 bool ColumnFilter::matches(const ValueView& value) const {
   if (lets_everything_through) return true;
   if (op == SQLITE_INDEX_CONSTRAINT_ISNULL) return value.type == ValueType::kNull;
@@ -40,6 +62,13 @@ bool ColumnFilter::matches(const ValueView& value) const {
       if (rhs.is_null()) return true;
     }
     return false;
+  }
+  if (sorted) {
+    // NULLs sort first and compare below every value, so they never match here.
+    auto found = std::lower_bound(values.begin(), values.end(), value, [&](const Value& rhs, const ValueView& v) {
+      return compare_values(rhs.view(), v, collation) < 0;
+    });
+    return found != values.end() && !found->is_null() && compare_values(found->view(), value, collation) == 0;
   }
   for (const Value& rhs : values) {
     if (rhs.is_null()) continue;  // comparisons with NULL are never true; IS NULL handled above
@@ -56,6 +85,13 @@ bool ColumnFilter::rules_out(const ZoneMap& zone) const {
   for (const Value& rhs : values) may_match_null |= rhs.is_null() && op == SQLITE_INDEX_CONSTRAINT_IS;
   if (may_match_null && zone.nulls > 0) return false;
   if (!zone.min || !zone.max) return true;  // only NULLs, and NULL matches no comparison
+  if (sorted && collation == Collation::kBinary) {
+    // Some value within [min, max]? The first one at or above min tells.
+    auto found = std::lower_bound(values.begin(), values.end(), *zone.min, [](const Value& rhs, const Value& min) {
+      return rhs.is_null() || compare_values(rhs.view(), min.view(), Collation::kBinary) < 0;
+    });
+    return found == values.end() || compare_values(found->view(), zone.max->view(), Collation::kBinary) > 0;
+  }
   for (const Value& rhs : values) {
     if (rhs.is_null()) continue;
     // The bounds are in BINARY order; text under another collation cannot be bounded by them.
@@ -83,6 +119,7 @@ bool ColumnFilter::rules_out(const BloomFilter& bloom) const {
   if (op != SQLITE_INDEX_CONSTRAINT_EQ && op != SQLITE_INDEX_CONSTRAINT_IS) return false;
   // Text equality under NOCASE or RTRIM matches spellings the filter never saw.
   if (collation != Collation::kBinary) return false;
+  if (values.size() > kBloomProbesAtMost) return false;
   for (const Value& rhs : values) {
     if (rhs.is_null()) {
       if (op == SQLITE_INDEX_CONSTRAINT_IS) return false;  // IS NULL: NULLs are not in filters
@@ -96,8 +133,9 @@ bool ColumnFilter::rules_out(const BloomFilter& bloom) const {
           bloom.may_contain(ValueView::of_real(real))) {
         return false;
       }
-    } else if (rhs.type == ValueType::kReal && std::isfinite(rhs.real) && rhs.real == std::trunc(rhs.real) &&
-               std::fabs(rhs.real) < 9.2e18) {
+    } else if (rhs.type == ValueType::kReal && rhs.real == std::trunc(rhs.real) && rhs.real >= -0x1p63 &&
+               rhs.real < 0x1p63) {
+      // Every integral double in [-2^63, 2^63) is an int64 (NUMERIC affinity leaves -2^63 a REAL).
       if (bloom.may_contain(ValueView::of_integer(static_cast<int64_t>(rhs.real)))) return false;
     }
   }
@@ -190,6 +228,7 @@ bool parse_filters(const char* idx_str, int first_argument, int argc, sqlite3_va
         add(rhs);
       }
     }
+    filter.prepare();
     filters.push_back(std::move(filter));
     plan = std::strchr(plan, ';');
   }

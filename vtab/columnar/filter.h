@@ -35,6 +35,12 @@ struct ColumnFilter {
   bool in_list = false;  // the right-hand side is an IN list (sqlite3_vtab_in)
   std::vector<Value> values;  // the right-hand side(s), with NUMERIC affinity for numeric columns
   bool lets_everything_through = false;  // a superset filter that cannot narrow this time
+  // = / IS / IN with many right-hand values: `values` is sorted in SQLite's order under
+  // `collation` (NULLs first), so a row costs a binary search, not a pass over the list.
+  bool sorted = false;
+
+  // Call once the right-hand values are bound.
+  void prepare();
 
   bool matches(const ValueView& value) const;
   // True when no row of a chunk with this zone map can match.

@@ -103,7 +103,8 @@ std::vector<uint32_t> KeySortedRows::sorted_order(size_t begin, size_t end) cons
   return order;
 }
 
-void KeySortedRows::finish() {
+void KeySortedRows::finish(bool descending) {
+  descending_ = descending;
   // Splitters: evenly spaced keys of the sorted sample; range p holds the keys above splitter
   // p-1 up to splitter p, so equal keys share a range.
   std::sort(sample_.begin(), sample_.end(),
@@ -186,7 +187,7 @@ void KeySortedRows::finish() {
 }
 
 std::optional<ValueView> KeySortedRows::value(size_t slot) const {
-  size_t row = position_;
+  size_t row = row_at_position();
   if (slot == 0) return key_of(rows_, row);
   uint8_t type = rows_.types[row * slots_ + slot];
   if (type == kByReference) return std::nullopt;

@@ -36,12 +36,13 @@ class KeySortedRows {
   // gone (the caller keeps its chunk alive), unless `copy_key_bytes`. Values other than the key
   // are kept only when they are numbers or NULL; others read back as "by reference".
   void add(uint64_t reference, std::span<const ValueView> values, bool copy_key_bytes);
-  // Partitions and sorts; call once, after the last add().
-  void finish();
+  // Partitions and sorts; call once, after the last add(). `descending`: emission runs from the
+  // largest key down.
+  void finish(bool descending = false);
 
   bool at_end() const { return position_ >= rows_.references.size(); }
   void next() { ++position_; }
-  uint64_t reference() const { return rows_.references[position_]; }
+  uint64_t reference() const { return rows_.references[row_at_position()]; }
   // The current row's value in `slot`, or nullopt when it was not kept (read it by reference).
   std::optional<ValueView> value(size_t slot) const;
   size_t rows() const { return rows_.references.size(); }
@@ -62,6 +63,7 @@ class KeySortedRows {
     std::vector<std::string_view> key_bytes;  // text/blob keys; empty while all keys are numbers
   };
   ValueView key_of(const Rows& rows, size_t row) const;
+  size_t row_at_position() const { return descending_ ? rows_.references.size() - 1 - position_ : position_; }
   // The rows of [begin, end) in key order (ties in row order): their indexes.
   std::vector<uint32_t> sorted_order(size_t begin, size_t end) const;
 
@@ -71,7 +73,8 @@ class KeySortedRows {
   Rows rows_;  // staged in scan order; after finish(), in key order
   std::vector<std::pair<size_t, ValueView>> sample_;  // (row, key)
   std::deque<std::string> copied_keys_;
-  size_t position_ = 0;
+  size_t position_ = 0;  // emitted rows so far
+  bool descending_ = false;
 };
 
 }  // namespace strata::columnar

@@ -85,9 +85,6 @@ Status ChunkStore::create_tables(std::string_view strata_version) {
       "(chunk_id INTEGER PRIMARY KEY, partition_key, row_count INTEGER NOT NULL,"
       " min_rowid INTEGER NOT NULL, max_rowid INTEGER NOT NULL, deleted BLOB,"
       " deleted_count INTEGER NOT NULL, tier TEXT, created_at INTEGER NOT NULL);",
-      "CREATE INDEX ", quote_identifier(schema_name_), ".",
-      quote_identifier(str_cat(table_name_, "_chunks_rowids")), " ON ",
-      quote_identifier(str_cat(table_name_, "_chunks")), "(min_rowid, max_rowid);",
       "CREATE TABLE ", shadow_name("columns"),
       "(cell INTEGER PRIMARY KEY, data BLOB NOT NULL, zone BLOB, bloom BLOB);");
   for (size_t k = 0; k < schema_->key_indexes.size(); ++k) {
@@ -99,13 +96,10 @@ Status ChunkStore::create_tables(std::string_view strata_version) {
       if (!unique.collations[c].empty()) columns += " COLLATE " + quote_identifier(unique.collations[c]);
       key += str_cat(c ? ", " : "", "c", std::to_string(c));
     }
-    std::string suffix = key_table_suffix(k);
-    sql += str_cat("CREATE TABLE ", shadow_name(suffix), "(row INTEGER PRIMARY KEY", columns, ");",
-                   "CREATE INDEX ", quote_identifier(schema_name_), ".",
-                   quote_identifier(str_cat(table_name_, "_", suffix, "_key")), " ON ",
-                   quote_identifier(str_cat(table_name_, "_", suffix)), "(", key, ");");
+    sql += str_cat("CREATE TABLE ", shadow_name(key_table_suffix(k)), "(row INTEGER PRIMARY KEY", columns, ");");
   }
-  STRATA_RETURN_IF_ERROR(execute(db_, sql));
+  STRATA_ASSIGN_OR_RETURN(std::string indexes, create_index_sql());
+  STRATA_RETURN_IF_ERROR(execute(db_, sql + indexes));
   STRATA_RETURN_IF_ERROR(set_meta("format_version", ValueView::of_integer(kFormatVersion)));
   return set_meta("created_by", ValueView::of_text(strata_version));
 }
@@ -119,6 +113,37 @@ Status ChunkStore::drop_tables() {
     sql += str_cat("DROP TABLE IF EXISTS ", shadow_name(key_table_suffix(k)), ";");
   }
   return execute(db_, sql);
+}
+
+// CREATE INDEX statements for the shadow tables. An index is named after its table, but SQLite
+// renames tables, not indexes: after ALTER TABLE t RENAME TO t_old, t_old's indexes still carry
+// t's names, so a new table t takes the first free name of `t_chunks_rowids`,
+// `t_chunks_rowids_2`, … (nothing refers to these names; DROP TABLE drops the indexes).
+Result<std::string> ChunkStore::create_index_sql() {
+  STRATA_ASSIGN_OR_RETURN(Statement taken, Statement::prepare(db_, str_cat("SELECT 1 FROM ", quote_identifier(schema_name_),
+                                                                          ".sqlite_schema WHERE type = 'index' AND name = ?1")));
+  std::string sql;
+  auto index = [&](const std::string& suffix, std::string_view index_suffix, std::string_view columns) -> Status {
+    std::string base = str_cat(table_name_, "_", suffix, index_suffix);
+    std::string name = base;
+    for (int attempt = 2;; ++attempt) {
+      taken.reset();
+      STRATA_RETURN_IF_ERROR(taken.bind_text(1, name));
+      STRATA_ASSIGN_OR_RETURN(bool exists, taken.step());
+      if (!exists) break;
+      name = str_cat(base, "_", std::to_string(attempt));
+    }
+    sql += str_cat("CREATE INDEX ", quote_identifier(schema_name_), ".", quote_identifier(name), " ON ",
+                   quote_identifier(str_cat(table_name_, "_", suffix)), "(", columns, ");");
+    return Status::ok();
+  };
+  STRATA_RETURN_IF_ERROR(index("chunks", "_rowids", "min_rowid, max_rowid"));
+  for (size_t k = 0; k < schema_->key_indexes.size(); ++k) {
+    std::string key;
+    for (size_t c = 0; c < schema_->key_indexes[k].columns.size(); ++c) key += str_cat(c ? ", " : "", "c", std::to_string(c));
+    STRATA_RETURN_IF_ERROR(index(key_table_suffix(k), "_key", key));
+  }
+  return sql;
 }
 
 Status ChunkStore::rename_tables(const std::string& new_table_name) {
@@ -484,6 +509,19 @@ Result<std::vector<int64_t>> ChunkStore::key_lookup(size_t k, const std::vector<
     if (!except_rowid || row != *except_rowid) rows.push_back(row);
   }
   return rows;
+}
+
+Result<bool> ChunkStore::key_entry_exists(size_t k, int64_t rowid, const std::vector<ValueView>& key) {
+  std::string where = "row = ?1";
+  for (size_t c = 0; c < key.size(); ++c) where += str_cat(" AND c", std::to_string(c), " = ?", std::to_string(c + 2));
+  STRATA_ASSIGN_OR_RETURN(StatementLease select,
+                          statement(21 + static_cast<int>(k) * 64, [&] { return str_cat("SELECT 1 FROM ", shadow_name(key_table_suffix(k)),
+                                            " WHERE ", where); }));
+  STRATA_RETURN_IF_ERROR(select->bind_int64(1, rowid));
+  for (size_t c = 0; c < key.size(); ++c) {
+    STRATA_RETURN_IF_ERROR(bind_value_view(*select, static_cast<int>(c + 2), key[c]));
+  }
+  return select->step();
 }
 
 Status ChunkStore::key_insert(size_t k, int64_t rowid, const std::vector<ValueView>& key) {

@@ -117,6 +117,7 @@ class ChunkStore {
   const std::string& table_name() const { return table_name_; }
   std::string shadow_name(std::string_view suffix) const;  // "schema"."t_suffix"
   std::string key_table_suffix(size_t k) const;            // "unique3" or "index3"
+  Result<std::string> create_index_sql();
 
   Result<std::vector<ChunkInfo>> list_chunks();  // ordered by min_rowid
   // Chunks whose rowid range meets [low, high], ordered by min_rowid.
@@ -159,6 +160,9 @@ class ChunkStore {
   // `except_rowid`), compared with the key columns' collations.
   Result<std::vector<int64_t>> key_lookup(size_t k, const std::vector<ValueView>& key,
                                                 std::optional<int64_t> except_rowid);
+  // Whether key index k holds exactly this entry (one B-tree probe by row, whatever the key's
+  // number of rows).
+  Result<bool> key_entry_exists(size_t k, int64_t rowid, const std::vector<ValueView>& key);
   Status key_insert(size_t k, int64_t rowid, const std::vector<ValueView>& key);
   Status key_delete(size_t k, int64_t rowid);
   Result<int64_t> key_count(size_t k);

@@ -33,7 +33,6 @@ Status constraint_failed(std::string message) {
   return Status::constraint(std::move(message)).with_sqlite_code(SQLITE_CONSTRAINT);
 }
 
-Status ignore_row() { return constraint_failed(std::string()); }
 
 Status datatype_mismatch() {
   return Status(StatusCode::kError, "datatype mismatch").with_sqlite_code(SQLITE_MISMATCH);
@@ -160,6 +159,22 @@ std::string ColumnarTable::column_label(int column) const {
   return str_cat(name(), ".", column < 0 ? std::string("rowid") : schema_.columns[column].name);
 }
 
+// SQLite keeps a table's indexes in a list that each new UNIQUE constraint joins at the front,
+// except that REPLACE ones go behind every other, and checks them in list order: the last
+// declared first, REPLACE constraints after the rest.
+const std::vector<size_t>& ColumnarTable::unique_check_order() {
+  if (!unique_check_order_) {
+    std::vector<size_t> order;
+    for (size_t k = schema_.key_indexes.size(); k-- > 0;) {
+      if (schema_.key_indexes[k].unique) order.push_back(k);
+    }
+    std::stable_partition(order.begin(), order.end(),
+                          [&](size_t k) { return schema_.key_indexes[k].conflict != ConflictMode::kReplace; });
+    unique_check_order_ = std::move(order);
+  }
+  return *unique_check_order_;
+}
+
 ConflictMode ColumnarTable::effective_conflict_mode(ConflictMode declared) const {
   switch (sqlite3_vtab_on_conflict(db_)) {
     case SQLITE_ROLLBACK: return ConflictMode::kRollback;
@@ -168,9 +183,20 @@ ConflictMode ColumnarTable::effective_conflict_mode(ConflictMode declared) const
     case SQLITE_REPLACE: return ConflictMode::kReplace;
     default:
       // ABORT is also what SQLite reports when the statement names no conflict mode; then the
-      // constraint's own ON CONFLICT clause applies, as in an ordinary table.
-      return declared == ConflictMode::kDefault ? ConflictMode::kAbort : declared;
+      // constraint's own ON CONFLICT clause applies, as in an ordinary table — unless the
+      // running statement says OR ABORT itself.
+      if (declared == ConflictMode::kDefault || statement_says_or_abort()) return ConflictMode::kAbort;
+      return declared;
   }
+}
+
+bool ColumnarTable::statement_says_or_abort() const {
+  std::optional<WriterRun> run = running_writer();
+  if (!run) return false;
+  Result<std::vector<SqlToken>> tokens = tokenize_sql(run->sql, 3);
+  if (!tokens.is_ok() || tokens->size() < 3) return false;
+  const std::vector<SqlToken>& t = *tokens;
+  return (t[0].is_keyword("INSERT") || t[0].is_keyword("UPDATE")) && t[1].is_keyword("OR") && t[2].is_keyword("ABORT");
 }
 
 RowidSet& ColumnarTable::mutable_deletes() {
@@ -182,6 +208,7 @@ void ColumnarTable::discard_pending() {
   if (inserts_->appended_rows() > 0) inserts_ = std::make_shared<WriteBuffer>(schema_.columns.size());
   if (!deletes_->empty()) deletes_ = std::make_shared<RowidSet>();
   sealed_.reset();  // waits for its helper thread
+  emptied_chunks_.clear();  // committed chunks were dropped by flush(); a rollback undoes the rest
   max_rowid_.reset();
   autoincrement_high_ = 0;
   persisted_sequence_.reset();  // a rollback may have undone its last write
@@ -330,6 +357,75 @@ std::optional<std::vector<bool>> ColumnarTable::omitted_columns() {
   return inspected_omitted_;
 }
 
+// SQLite passes a virtual table the new rowid and the INTEGER PRIMARY KEY column's new value
+// separately, and does not say which assignment came last when an UPDATE sets both (SET id = …,
+// rowid = …); an ordinary table takes the rightmost. So the running UPDATE's SET list is read:
+// true when a rowid name (rowid, oid, _rowid_, unless a column has that name) is assigned after
+// the column. nullopt when the statement cannot be identified or read.
+std::optional<bool> ColumnarTable::rowid_assigned_after_alias() const {
+  std::optional<WriterRun> run = running_writer();
+  if (!run || schema_.rowid_alias < 0) return std::nullopt;
+  Result<std::vector<SqlToken>> tokens = tokenize_sql(run->sql);
+  if (!tokens.is_ok()) return std::nullopt;
+  const std::vector<SqlToken>& t = *tokens;
+  size_t i = 0;
+  // UPDATE [OR mode] [schema.]table [[AS] alias] [INDEXED BY … | NOT INDEXED] SET
+  if (t.empty() || !t[i++].is_keyword("UPDATE")) return std::nullopt;
+  if (i < t.size() && t[i].is_keyword("OR")) i += 2;
+  if (i >= t.size() || !t[i].is_name()) return std::nullopt;
+  std::string target = t[i++].identifier();
+  if (i + 1 < t.size() && t[i].text == ".") {
+    if (!equals_ignore_case(target, schema_name_) || !t[i + 1].is_name()) return std::nullopt;
+    target = t[i + 1].identifier();
+    i += 2;
+  }
+  if (!equals_ignore_case(target, name())) return std::nullopt;
+  while (i < t.size() && !t[i].is_keyword("SET")) ++i;
+  if (i >= t.size()) return std::nullopt;
+  ++i;
+  auto is_rowid_name = [&](const std::string& word) {
+    for (std::string_view rowid_name : {"rowid", "oid", "_rowid_"}) {
+      if (equals_ignore_case(word, rowid_name) && schema_.column_index(word) < 0) return true;
+    }
+    return false;
+  };
+  const std::string& alias_name = schema_.columns[schema_.rowid_alias].name;
+  int last_alias = -1, last_rowid = -1, assignment = 0;
+  int depth = 0;
+  bool at_target = true;  // the next tokens name what an assignment sets
+  for (; i < t.size(); ++i) {
+    const SqlToken& token = t[i];
+    if (token.kind == SqlTokenKind::kLeftParen) {
+      ++depth;
+      continue;
+    }
+    if (token.kind == SqlTokenKind::kRightParen) {
+      --depth;
+      continue;
+    }
+    if (depth == 0 && token.kind == SqlTokenKind::kComma) {
+      at_target = true;
+      ++assignment;
+      continue;
+    }
+    if (depth == 0 && (token.text == ";" || token.is_keyword("FROM") || token.is_keyword("WHERE") ||
+                       token.is_keyword("RETURNING") || token.is_keyword("ORDER") || token.is_keyword("LIMIT"))) {
+      break;
+    }
+    if (at_target && token.text == "=" && depth == 0) {
+      at_target = false;
+      continue;
+    }
+    if (at_target && token.is_name()) {
+      std::string word = token.identifier();
+      if (equals_ignore_case(word, alias_name)) last_alias = assignment;
+      else if (is_rowid_name(word)) last_rowid = assignment;
+    }
+  }
+  if (last_alias < 0 || last_rowid < 0) return std::nullopt;
+  return last_rowid > last_alias;
+}
+
 Result<bool> ColumnarTable::row_exists(int64_t rowid) {
   if (inserts_->find(rowid) || sealed_holds(rowid)) return true;
   if (deletes_->contains(rowid)) return false;
@@ -396,10 +492,20 @@ Result<int64_t> ColumnarTable::allocate_rowid() {
     STRATA_ASSIGN_OR_RETURN(int64_t sequence, autoincrement_sequence());
     largest = std::max(largest, sequence);
   }
-  if (largest == INT64_MAX) {
-    return Status(StatusCode::kError, "database or disk is full").with_sqlite_code(SQLITE_FULL);
+  if (largest < INT64_MAX) return largest + 1;
+  // As SQLite does once the largest rowid is taken: random positive candidates until an unused
+  // one turns up (AUTOINCREMENT never reuses a rowid, so it has none to offer).
+  if (!schema_.autoincrement) {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      uint64_t random = 0;
+      sqlite3_randomness(sizeof random, &random);
+      auto candidate = static_cast<int64_t>(random >> 1);
+      if (candidate == 0) continue;
+      STRATA_ASSIGN_OR_RETURN(bool taken, row_exists(candidate));
+      if (!taken) return candidate;
+    }
   }
-  return largest + 1;
+  return Status(StatusCode::kError, "database or disk is full").with_sqlite_code(SQLITE_FULL);
 }
 
 Status ColumnarTable::delete_row(int64_t rowid) {
@@ -437,7 +543,26 @@ Status ColumnarTable::insert_row(int64_t rowid, const Row& values) {
   return Status::ok();
 }
 
+// A constraint's IGNORE: under a statement's OR IGNORE, SQLite drops the row when xUpdate reports
+// SQLITE_CONSTRAINT; under a constraint's own ON CONFLICT IGNORE SQLite knows nothing of, the
+// table drops it itself (update() then reports success without a change).
+Status ColumnarTable::ignore_row() {
+  if (sqlite3_vtab_on_conflict(db_) != SQLITE_IGNORE) row_ignored_ = true;
+  return constraint_failed(std::string());
+}
+
 Status ColumnarTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowid_out) {
+  row_ignored_ = false;
+  Status status = update_row(argc, argv, rowid_out);
+  if (row_ignored_ && !status.is_ok()) {
+    row_ignored_ = false;
+    *rowid_out = sqlite3_last_insert_rowid(db_);  // a dropped row leaves it as it was
+    return Status::ok();
+  }
+  return status;
+}
+
+Status ColumnarTable::update_row(int argc, sqlite3_value** argv, sqlite3_int64* rowid_out) {
   PreserveLastInsertRowid preserve(db_);
   if (argc == 1) return delete_row(sqlite3_value_int64(argv[0]));
   const size_t column_count = schema_.columns.size();
@@ -480,7 +605,8 @@ Status ColumnarTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowi
     }
   }
 
-  // The new rowid: the INTEGER PRIMARY KEY column when it was given or changed, else the rowid.
+  // The new rowid: the INTEGER PRIMARY KEY column when it was given or changed, else the rowid;
+  // when an UPDATE assigns both, the rightmost assignment, as in an ordinary table.
   std::optional<int64_t> new_rowid;
   sqlite3_value* alias = schema_.rowid_alias >= 0 ? argv[2 + schema_.rowid_alias] : nullptr;
   auto as_rowid = [](sqlite3_value* value) -> Result<int64_t> {
@@ -497,7 +623,8 @@ Status ColumnarTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowi
   } else {
     STRATA_ASSIGN_OR_RETURN(int64_t given, as_rowid(argv[1]));
     new_rowid = given;
-    if (alias != nullptr) {
+    bool rowid_assigned = given != *old_rowid;
+    if (alias != nullptr && !(rowid_assigned && rowid_assigned_after_alias().value_or(false))) {
       STRATA_ASSIGN_OR_RETURN(int64_t alias_value, as_rowid(alias));
       if (alias_value != *old_rowid) new_rowid = alias_value;
     }
@@ -532,47 +659,52 @@ Status ColumnarTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowi
     return fail(constraint_failed(str_cat("NOT NULL constraint failed: ", column_label(static_cast<int>(i)))));
   }
 
-  // Rowid and UNIQUE conflicts: all checked before anything changes.
+  // Rowid and UNIQUE conflicts: all checked before anything changes, in SQLite's order (which
+  // decides the error reported, or IGNORE against an error, when several are violated at once).
   std::vector<int64_t> replaced;
-  if (new_rowid && (is_insert || *new_rowid != *old_rowid)) {
+  // Returns a status that ends the row (an error, or IGNORE), or ok to go on.
+  auto check_rowid = [&]() -> Status {
+    if (!new_rowid || (!is_insert && *new_rowid == *old_rowid)) return Status::ok();
     STRATA_ASSIGN_OR_RETURN(bool exists, row_exists(*new_rowid));
-    if (exists) {
-      ConflictMode mode = effective_conflict_mode(schema_.rowid_conflict);
-      if (mode == ConflictMode::kReplace) {
-        replaced.push_back(*new_rowid);
-      } else if (mode == ConflictMode::kIgnore) {
-        return ignore_row();
-      } else {
-        return fail(constraint_failed(str_cat("UNIQUE constraint failed: ", column_label(schema_.rowid_alias))));
-      }
+    if (!exists) return Status::ok();
+    ConflictMode mode = effective_conflict_mode(schema_.rowid_conflict);
+    if (mode == ConflictMode::kReplace) {
+      replaced.push_back(*new_rowid);
+      return Status::ok();
     }
-  }
-  for (size_t k = 0; k < schema_.key_indexes.size(); ++k) {
+    if (mode == ConflictMode::kIgnore) return ignore_row();
+    return fail(constraint_failed(str_cat("UNIQUE constraint failed: ", column_label(schema_.rowid_alias))));
+  };
+  auto check_unique = [&](size_t k) -> Status {
     const KeyIndex& unique = schema_.key_indexes[k];
-    if (!unique.unique) continue;  // a secondary index constrains nothing
     std::vector<ValueView> key;
-    bool has_null = false;
     for (int column : unique.columns) {
-      has_null |= values[column].is_null();
+      if (values[column].is_null()) return Status::ok();  // NULLs are distinct
       key.push_back(values[column].view());
     }
-    if (has_null) continue;  // NULLs are distinct
     STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> conflicts, store_.key_lookup(k, key, old_rowid));
     std::erase_if(conflicts, [&](int64_t rowid) {
       return std::find(replaced.begin(), replaced.end(), rowid) != replaced.end();
     });
-    if (conflicts.empty()) continue;
+    if (conflicts.empty()) return Status::ok();
     ConflictMode mode = effective_conflict_mode(unique.conflict);
     if (mode == ConflictMode::kReplace) {
       replaced.insert(replaced.end(), conflicts.begin(), conflicts.end());
-    } else if (mode == ConflictMode::kIgnore) {
-      return ignore_row();
-    } else {
-      std::string columns;
-      for (int column : unique.columns) columns += str_cat(columns.empty() ? "" : ", ", column_label(column));
-      return fail(constraint_failed(str_cat("UNIQUE constraint failed: ", columns)));
+      return Status::ok();
     }
-  }
+    if (mode == ConflictMode::kIgnore) return ignore_row();
+    std::string columns;
+    for (int column : unique.columns) columns += str_cat(columns.empty() ? "" : ", ", column_label(column));
+    return fail(constraint_failed(str_cat("UNIQUE constraint failed: ", columns)));
+  };
+  const std::vector<size_t>& unique_order = unique_check_order();
+  // SQLite checks the rowid first, unless its own clause is REPLACE, the statement names no
+  // conflict mode, and there are UNIQUE constraints: then it is checked last.
+  bool rowid_last = schema_.rowid_conflict == ConflictMode::kReplace && sqlite3_vtab_on_conflict(db_) == SQLITE_ABORT &&
+                    !unique_order.empty();
+  if (!rowid_last) STRATA_RETURN_IF_ERROR(check_rowid());
+  for (size_t k : unique_order) STRATA_RETURN_IF_ERROR(check_unique(k));
+  if (rowid_last) STRATA_RETURN_IF_ERROR(check_rowid());
 
   if (!replaced.empty()) scope_replaced_rows();
   for (int64_t rowid : replaced) {
@@ -827,9 +959,21 @@ Status ColumnarTable::flush_deletes() {
       STRATA_RETURN_IF_ERROR(drop_chunk(chunk));
     } else {
       STRATA_RETURN_IF_ERROR(store_.set_deleted(chunk.chunk_id, bitmap, deleted_count));
+      // A scan in progress may still read it: dropped once none is (drop_emptied_chunks()).
+      if (deleted_count == chunk.row_count) emptied_chunks_.insert(chunk.chunk_id);
     }
   }
   deletes_ = std::make_shared<RowidSet>();
+  return Status::ok();
+}
+
+Status ColumnarTable::drop_emptied_chunks() {
+  if (open_cursors_ > 0) return Status::ok();
+  for (int64_t chunk_id : emptied_chunks_) {
+    cache_.erase(chunk_id);
+    STRATA_RETURN_IF_ERROR(store_.delete_chunk(chunk_id));
+  }
+  emptied_chunks_.clear();
   return Status::ok();
 }
 
@@ -838,6 +982,7 @@ Status ColumnarTable::flush() {
   STRATA_RETURN_IF_ERROR(settle());
   // Deletions first: they refer to stored rows, and a buffered insert may reuse a deleted rowid.
   STRATA_RETURN_IF_ERROR(flush_deletes());
+  STRATA_RETURN_IF_ERROR(drop_emptied_chunks());
   STRATA_RETURN_IF_ERROR(flush_inserts());
   if (schema_.autoincrement && autoincrement_high_ > 0) {
     STRATA_ASSIGN_OR_RETURN(int64_t sequence, autoincrement_sequence());
@@ -1096,13 +1241,17 @@ Result<std::string> ColumnarTable::check() {
         }
         if (has_null) continue;
         ++expected;
-        STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> holders, store_.key_lookup(k, key, std::nullopt));
-        if (std::find(holders.begin(), holders.end(), rows->rowid(i)) == holders.end()) {
+        STRATA_ASSIGN_OR_RETURN(bool indexed, store_.key_entry_exists(k, rows->rowid(i), key));
+        if (!indexed) {
           report(str_cat("unique index ", std::to_string(k), " has no entry for rowid ",
                          std::to_string(rows->rowid(i))));
-        } else if (holders.size() > 1 && schema_.key_indexes[k].unique) {
-          report(str_cat("unique index ", std::to_string(k), ": the key of rowid ",
-                         std::to_string(rows->rowid(i)), " is held by ", std::to_string(holders.size()), " rows"));
+        } else if (schema_.key_indexes[k].unique) {
+          // Only a UNIQUE key's holders are few enough to list per row.
+          STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> holders, store_.key_lookup(k, key, std::nullopt));
+          if (holders.size() > 1) {
+            report(str_cat("unique index ", std::to_string(k), ": the key of rowid ",
+                           std::to_string(rows->rowid(i)), " is held by ", std::to_string(holders.size()), " rows"));
+          }
         }
       }
     }

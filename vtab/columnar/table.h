@@ -146,6 +146,8 @@ class ColumnarTable {
   ColumnarTable(sqlite3* db, TableRegistry* registry, std::string schema_name, std::string table_name,
                 TableSchema schema);
 
+  Status update_row(int argc, sqlite3_value** argv, sqlite3_int64* rowid_out);
+  Status ignore_row();
   Status delete_row(int64_t rowid);
   Status insert_row(int64_t rowid, const Row& values);
   Result<bool> row_exists(int64_t rowid);
@@ -157,9 +159,13 @@ class ColumnarTable {
   // can be identified; see the .cpp for why this is needed.
   std::optional<std::vector<bool>> omitted_columns();
   ConflictMode effective_conflict_mode(ConflictMode declared) const;
+  std::optional<bool> rowid_assigned_after_alias() const;
+  bool statement_says_or_abort() const;
+  const std::vector<size_t>& unique_check_order();
   std::string column_label(int column) const;
 
   Status flush_deletes();
+  Status drop_emptied_chunks();
   Status flush_inserts();
   // The write buffer is full: hands it to a helper thread to encode as one chunk when it can be
   // written as it is, else flushes.
@@ -184,6 +190,7 @@ class ColumnarTable {
   ChunkStore store_;
   std::shared_ptr<WriteBuffer> inserts_;
   std::shared_ptr<RowidSet> deletes_ = std::make_shared<RowidSet>();
+  bool row_ignored_ = false;  // ignore_row() dropped the row under a constraint's ON CONFLICT IGNORE
   Row spare_row_;  // update()'s row, kept so that its values' memory is reused
   // A full write buffer being encoded on a helper thread while the INSERT goes on; its rows are
   // neither in inserts_ nor in the shadow tables until settle() writes them. All are live (any
@@ -199,6 +206,8 @@ class ColumnarTable {
   // The largest live rowid (nullopt inside: the table is empty), when known.
   std::optional<std::optional<int64_t>> max_rowid_;
   int open_cursors_ = 0;
+  // Chunks whose every row is deleted, kept while a scan was open; flush() drops them.
+  std::set<int64_t> emptied_chunks_;
   // AUTOINCREMENT: the largest rowid INSERTed in this transaction, and the sequence as stored
   // in the meta table (when read).
   int64_t autoincrement_high_ = 0;
@@ -225,6 +234,7 @@ class ColumnarTable {
   // the existence lookup. Dropping chunks keeps it an upper bound.
   std::optional<int64_t> stored_rowid_bound_;
   std::map<int, bool> low_cardinality_;
+  std::optional<std::vector<size_t>> unique_check_order_;  // unique_check_order(), once worked out
   // The head of the INSERT statement last inspected by omitted_columns(), and its answer.
   std::string inspected_head_;
   std::optional<std::vector<bool>> inspected_omitted_;
