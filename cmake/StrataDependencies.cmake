@@ -42,6 +42,9 @@ strata_find_library(xxhash xxhash.h xxhash libxxhash-dev)
 # Parquet files from other writers: snappy (the default of Spark, pyarrow and DuckDB) and gzip.
 strata_find_library(snappy snappy-c.h snappy libsnappy-dev)
 strata_find_library(zlib zlib.h z zlib1g-dev)
+# …and LZ4 (what DuckDB and pyarrow write for "lz4") and brotli.
+strata_find_library(lz4 lz4.h lz4 liblz4-dev)
+strata_find_library(brotlidec brotli/decode.h brotlidec libbrotli-dev)
 
 find_path(STRATA_RAPIDJSON_INCLUDE_DIR rapidjson/document.h)
 if(NOT STRATA_RAPIDJSON_INCLUDE_DIR)

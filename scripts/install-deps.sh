@@ -8,7 +8,8 @@ packages=(
   g++ make cmake ninja-build ccache # toolchain (ccache: repeat builds of unchanged sources)
   sqlite3 libsqlite3-dev            # the shell for the demo and scripted tests; sqlite3ext.h
   libzstd-dev libxxhash-dev         # codecs, bloom filter hashing
-  libsnappy-dev zlib1g-dev          # reading Parquet files other writers compressed with snappy or gzip
+  libsnappy-dev zlib1g-dev          # reading Parquet files other writers compressed with snappy, gzip,
+  liblz4-dev libbrotli-dev          #   lz4 or brotli
   libcurl4-openssl-dev libssl-dev   # S3 client (HTTP, SigV4)
   rapidjson-dev                     # JSON options, bloom_info(), benchmark output
   libgtest-dev libgmock-dev         # unit tests

@@ -1,5 +1,7 @@
 #include "codecs/parquet/compression.h"
 
+#include <brotli/decode.h>
+#include <lz4.h>
 #include <snappy-c.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -20,6 +22,8 @@ Status size_mismatch(std::string_view codec, size_t got, size_t expected) {
                                     " bytes, its header says ", std::to_string(expected)));
 }
 
+// A page may hold several gzip members one after the other (as `cat a.gz b.gz` makes, and some
+// writers do): each is inflated in turn, as gzip itself reads such a file.
 Status inflate_gzip(std::string_view compressed, std::string& out) {
   z_stream stream{};
   // 15 + 32: a zlib or gzip header, detected automatically.
@@ -28,7 +32,15 @@ Status inflate_gzip(std::string_view compressed, std::string& out) {
   stream.avail_in = static_cast<uInt>(compressed.size());
   stream.next_out = reinterpret_cast<Bytef*>(out.data());
   stream.avail_out = static_cast<uInt>(out.size());
-  const int rc = inflate(&stream, Z_FINISH);
+  int rc = Z_OK;
+  while (true) {
+    rc = inflate(&stream, Z_FINISH);
+    if (rc != Z_STREAM_END || stream.avail_in == 0) break;
+    // Another member follows (trailing zero bytes are padding, not a member).
+    bool only_padding = true;
+    for (uInt i = 0; i < stream.avail_in && only_padding; ++i) only_padding = stream.next_in[i] == 0;
+    if (only_padding || inflateReset(&stream) != Z_OK) break;
+  }
   const size_t produced = out.size() - stream.avail_out;
   inflateEnd(&stream);
   if (rc != Z_STREAM_END) {
@@ -37,6 +49,35 @@ Status inflate_gzip(std::string_view compressed, std::string& out) {
   }
   if (produced != out.size()) return size_mismatch("GZIP", produced, out.size());
   return Status::ok();
+}
+
+// One LZ4 block, which must fill `out` exactly.
+bool lz4_block(std::string_view compressed, char* out, size_t size) {
+  if (compressed.size() > static_cast<size_t>(INT32_MAX) || size > static_cast<size_t>(INT32_MAX)) return false;
+  const int got = LZ4_decompress_safe(compressed.data(), out, static_cast<int>(compressed.size()), static_cast<int>(size));
+  return got >= 0 && static_cast<size_t>(got) == size;
+}
+
+// The deprecated LZ4 codec: Hadoop's framing (blocks of a big-endian uncompressed size, a
+// big-endian compressed size, then the LZ4 block), which parquet-mr wrote; older writers put a
+// bare LZ4 block there instead, so that is tried when the framing does not add up.
+bool lz4_hadoop(std::string_view compressed, std::string& out) {
+  auto big_endian = [](const char* p) {
+    return (static_cast<uint32_t>(static_cast<uint8_t>(p[0])) << 24) | (static_cast<uint32_t>(static_cast<uint8_t>(p[1])) << 16) |
+           (static_cast<uint32_t>(static_cast<uint8_t>(p[2])) << 8) | static_cast<uint32_t>(static_cast<uint8_t>(p[3]));
+  };
+  size_t produced = 0;
+  while (!compressed.empty()) {
+    if (compressed.size() < 8) return false;
+    const uint32_t raw = big_endian(compressed.data());
+    const uint32_t packed = big_endian(compressed.data() + 4);
+    compressed.remove_prefix(8);
+    if (packed > compressed.size() || raw > out.size() - produced) return false;
+    if (!lz4_block(compressed.substr(0, packed), out.data() + produced, raw)) return false;
+    produced += raw;
+    compressed.remove_prefix(packed);
+  }
+  return produced == out.size();
 }
 
 }  // namespace
@@ -82,9 +123,33 @@ Status decompress_page(int32_t codec, std::string_view compressed, size_t uncomp
       out.resize(uncompressed_size);
       if (compressed.empty() && uncompressed_size == 0) return Status::ok();
       return inflate_gzip(compressed, out);
+    case Compression::kLz4Raw:
+      out.resize(uncompressed_size);
+      if (compressed.empty() && uncompressed_size == 0) return Status::ok();
+      if (!lz4_block(compressed, out.data(), out.size())) return Status::corruption("parquet: an LZ4_RAW page is corrupt");
+      return Status::ok();
+    case Compression::kLz4:
+      out.resize(uncompressed_size);
+      if (compressed.empty() && uncompressed_size == 0) return Status::ok();
+      if (!lz4_hadoop(compressed, out) && !lz4_block(compressed, out.data(), out.size())) {
+        return Status::corruption("parquet: an LZ4 page is corrupt");
+      }
+      return Status::ok();
+    case Compression::kBrotli: {
+      out.resize(uncompressed_size);
+      if (compressed.empty() && uncompressed_size == 0) return Status::ok();
+      size_t decoded = out.size();
+      if (BrotliDecoderDecompress(compressed.size(), reinterpret_cast<const uint8_t*>(compressed.data()), &decoded,
+                                  reinterpret_cast<uint8_t*>(out.data())) != BROTLI_DECODER_RESULT_SUCCESS) {
+        return Status::corruption("parquet: a BROTLI page is corrupt, or longer than its header says");
+      }
+      if (decoded != uncompressed_size) return size_mismatch("BROTLI", decoded, uncompressed_size);
+      return Status::ok();
+    }
     default:
       return Status::unsupported(str_cat("parquet: pages compressed with ", compression_name(codec),
-                                         " are not supported (strata reads UNCOMPRESSED, SNAPPY, GZIP and ZSTD)"));
+                                         " are not supported (strata reads UNCOMPRESSED, SNAPPY, GZIP, LZ4, LZ4_RAW,"
+                                         " BROTLI and ZSTD)"));
   }
 }
 

@@ -1,5 +1,6 @@
-// Page compression for Parquet: strata writes zstd (or nothing); it reads zstd, snappy, gzip and
-// uncompressed pages. Other codecs (LZ4, LZ4_RAW, BROTLI, LZO) are an error naming the codec.
+// Page compression for Parquet: strata writes zstd (or nothing); it reads zstd, snappy, gzip,
+// LZ4 (Hadoop-framed or bare), LZ4_RAW, brotli and uncompressed pages. LZO is an error naming
+// the codec.
 #pragma once
 
 #include <cstdint>

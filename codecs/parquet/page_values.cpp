@@ -78,7 +78,7 @@ double half_to_double(uint16_t half) {
 
 // The day of 1970-01-01 in the Julian day numbering INT96 timestamps use.
 constexpr int64_t kJulianDayOfUnixEpoch = 2440588;
-constexpr int64_t kNanosPerDay = int64_t{86400} * 1000 * 1000 * 1000;
+constexpr int64_t kMicrosPerDay = int64_t{86400} * 1000 * 1000;
 
 // Turns physical integers into the leaf's values (integers, or reals for decimals).
 void emit_integers(const SchemaElement& e, ValueType type, std::vector<int64_t>& raw, DecodedValues& out) {
@@ -183,12 +183,19 @@ Status decode_fixed(const Leaf& leaf, std::string_view data, size_t count, bool 
       return Status::ok();
     }
     case PhysicalType::kInt96:
+      // Microseconds since 1970, as DuckDB reads them: nanoseconds would wrap after 2262, and
+      // Spark writes 9999-12-31 for "open-ended". A value outside int64 microseconds (about
+      // ±292,000 years) is an error, never a wrong date.
       return for_each_fixed(data, count, width, split, encoding, [&](const char* p) {
         const auto nanos = static_cast<int64_t>(load_le(p, 8));
         const auto julian_day = static_cast<int32_t>(load_le(p + 8, 4));
-        // Wrapping arithmetic: a corrupt day must not be undefined behaviour.
-        const uint64_t days = static_cast<uint64_t>(static_cast<int64_t>(julian_day) - kJulianDayOfUnixEpoch);
-        out.integers.push_back(static_cast<int64_t>(days * static_cast<uint64_t>(kNanosPerDay) + static_cast<uint64_t>(nanos)));
+        const int64_t days = static_cast<int64_t>(julian_day) - kJulianDayOfUnixEpoch;
+        int64_t micros = 0;
+        if (__builtin_mul_overflow(days, kMicrosPerDay, &micros) || __builtin_add_overflow(micros, nanos / 1000, &micros)) {
+          return Status::corruption(str_cat("parquet: column '", e.name, "' holds an INT96 timestamp outside the range of"
+                                            " 64-bit microseconds (Julian day ", std::to_string(julian_day), ")"));
+        }
+        out.integers.push_back(micros);
         return Status::ok();
       });
     case PhysicalType::kFloat:

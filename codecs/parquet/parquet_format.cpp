@@ -1,5 +1,7 @@
 #include "codecs/parquet/parquet_format.h"
 
+#include <optional>
+
 #include "codecs/parquet/thrift_compact.h"
 #include "ext/str_cat.h"
 
@@ -222,28 +224,41 @@ void serialize(const BloomFilterHeader& header, std::string& out) {
 
 namespace {
 
-// Reads fields of an expected type, failing the reader on a mismatch (a corrupt or foreign file).
+// Reads fields of an expected type. A field of another type is skipped, as a standard Thrift
+// reader skips it (some writers put other types under ids the format later assigned): a required
+// field then counts as missing.
 class FieldReader {
  public:
   explicit FieldReader(thrift::Reader& r) : r_(r) {}
 
+  // True when the field has `type`; otherwise skips its value.
   bool is(const FieldHeader& field, Type type) {
     if (field.type == type) return true;
     const bool both_bool = (field.type == Type::kBoolTrue || field.type == Type::kBoolFalse) &&
                            (type == Type::kBoolTrue || type == Type::kBoolFalse);
     if (both_bool) return true;
-    r_.fail(str_cat("field ", std::to_string(field.id), " has the wrong Thrift type"));
+    r_.skip(field.type);
     return false;
   }
-  int32_t i32(const FieldHeader& f) { return is(f, Type::kI32) ? r_.read_i32() : 0; }
-  int64_t i64(const FieldHeader& f) { return is(f, Type::kI64) ? r_.read_i64() : 0; }
-  std::string binary(const FieldHeader& f) {
-    return is(f, Type::kBinary) ? std::string(r_.read_binary()) : std::string();
+  // Each read() stores the field's value in `out` and returns true, or skips a field of
+  // another type, leaving `out` as it was, and returns false.
+  bool read(const FieldHeader& f, int32_t& out) { return is(f, Type::kI32) && (out = r_.read_i32(), true); }
+  bool read(const FieldHeader& f, int64_t& out) { return is(f, Type::kI64) && (out = r_.read_i64(), true); }
+  bool read(const FieldHeader& f, std::string& out) {
+    return is(f, Type::kBinary) && (out = std::string(r_.read_binary()), true);
   }
-  bool boolean(const FieldHeader& f) { return is(f, Type::kBoolTrue) && r_.read_bool(f); }
-  // An enum field whose value must lie in [low, high].
-  int32_t enumeration(const FieldHeader& f, int32_t low, int32_t high, std::string_view what) {
-    const int32_t value = i32(f);
+  bool read(const FieldHeader& f, bool& out) { return is(f, Type::kBoolTrue) && (out = r_.read_bool(f), true); }
+  template <class T>
+  bool read(const FieldHeader& f, std::optional<T>& out) {
+    T value{};
+    if (!read(f, value)) return false;
+    out = std::move(value);
+    return true;
+  }
+  // An enum field whose value must lie in [low, high]; nullopt when the field has another type.
+  std::optional<int32_t> enumeration(const FieldHeader& f, int32_t low, int32_t high, std::string_view what) {
+    int32_t value = 0;
+    if (!read(f, value)) return std::nullopt;
     if (r_.ok() && (value < low || value > high)) {
       r_.fail(str_cat(what, " ", std::to_string(value), " is not a valid value"));
     }
@@ -293,15 +308,15 @@ Statistics read_statistics(FieldReader& in) {
   Statistics s;
   in.fields([&](const FieldHeader& f) {
     switch (f.id) {
-      case 1: s.max = in.binary(f); return true;
-      case 2: s.min = in.binary(f); return true;
-      case 3: s.null_count = in.i64(f); return true;
-      case 4: s.distinct_count = in.i64(f); return true;
-      case 5: s.max_value = in.binary(f); return true;
-      case 6: s.min_value = in.binary(f); return true;
-      case 7: s.is_max_value_exact = in.boolean(f); return true;
-      case 8: s.is_min_value_exact = in.boolean(f); return true;
-      case 9: s.nan_count = in.i64(f); return true;
+      case 1: in.read(f, s.max); return true;
+      case 2: in.read(f, s.min); return true;
+      case 3: in.read(f, s.null_count); return true;
+      case 4: in.read(f, s.distinct_count); return true;
+      case 5: in.read(f, s.max_value); return true;
+      case 6: in.read(f, s.min_value); return true;
+      case 7: in.read(f, s.is_max_value_exact); return true;
+      case 8: in.read(f, s.is_min_value_exact); return true;
+      case 9: in.read(f, s.nan_count); return true;
       default: return false;
     }
   });
@@ -316,8 +331,8 @@ LogicalType read_logical_type(FieldReader& in) {
     logical.kind = known ? static_cast<LogicalType::Kind>(f.id) : LogicalType::Kind::kOther;
     if (f.id != 5) return false;  // the other members' parameters are not used
     in.fields([&](const FieldHeader& d) {
-      if (d.id == 1) logical.scale = in.i32(d);
-      else if (d.id == 2) logical.precision = in.i32(d);
+      if (d.id == 1) in.read(d, logical.scale);
+      else if (d.id == 2) in.read(d, logical.precision);
       else return false;
       return true;
     });
@@ -331,15 +346,21 @@ SchemaElement read_schema_element(FieldReader& in) {
   bool has_name = false;
   in.fields([&](const FieldHeader& f) {
     switch (f.id) {
-      case 1: e.type = static_cast<PhysicalType>(in.enumeration(f, 0, 7, "physical type")); return true;
-      case 2: e.type_length = in.i32(f); return true;
-      case 3: e.repetition = static_cast<Repetition>(in.enumeration(f, 0, 3, "repetition type")); return true;
-      case 4: e.name = in.binary(f); has_name = true; return true;
-      case 5: e.num_children = in.i32(f); return true;
-      case 6: e.converted_type = in.i32(f); return true;
-      case 7: e.scale = in.i32(f); return true;
-      case 8: e.precision = in.i32(f); return true;
-      case 9: e.field_id = in.i32(f); return true;
+      case 1:
+        if (std::optional<int32_t> type = in.enumeration(f, 0, 7, "physical type")) e.type = static_cast<PhysicalType>(*type);
+        return true;
+      case 2: in.read(f, e.type_length); return true;
+      case 3:
+        if (std::optional<int32_t> repetition = in.enumeration(f, 0, 3, "repetition type")) {
+          e.repetition = static_cast<Repetition>(*repetition);
+        }
+        return true;
+      case 4: has_name = in.read(f, e.name); return true;
+      case 5: in.read(f, e.num_children); return true;
+      case 6: in.read(f, e.converted_type); return true;
+      case 7: in.read(f, e.scale); return true;
+      case 8: in.read(f, e.precision); return true;
+      case 9: in.read(f, e.field_id); return true;
       case 10:
         if (in.is(f, Type::kStruct)) e.logical_type = read_logical_type(in);
         return true;
@@ -355,23 +376,28 @@ ColumnMetaData read_column_metadata(FieldReader& in) {
   bool has_type = false, has_codec = false, has_num_values = false, has_sizes = false, has_offset = false;
   in.fields([&](const FieldHeader& f) {
     switch (f.id) {
-      case 1: m.type = static_cast<PhysicalType>(in.enumeration(f, 0, 7, "physical type")); has_type = true; return true;
+      case 1:
+        if (std::optional<int32_t> type = in.enumeration(f, 0, 7, "physical type")) {
+          m.type = static_cast<PhysicalType>(*type);
+          has_type = true;
+        }
+        return true;
       case 2: in.list(f, Type::kI32, [&] { m.encodings.push_back(in.reader().read_i32()); }); return true;
       case 3:
         in.list(f, Type::kBinary, [&] { m.path_in_schema.emplace_back(in.reader().read_binary()); });
         return true;
-      case 4: m.codec = in.i32(f); has_codec = true; return true;
-      case 5: m.num_values = in.i64(f); has_num_values = true; return true;
-      case 6: m.total_uncompressed_size = in.i64(f); return true;
-      case 7: m.total_compressed_size = in.i64(f); has_sizes = true; return true;
-      case 9: m.data_page_offset = in.i64(f); has_offset = true; return true;
-      case 10: m.index_page_offset = in.i64(f); return true;
-      case 11: m.dictionary_page_offset = in.i64(f); return true;
+      case 4: has_codec = in.read(f, m.codec); return true;
+      case 5: has_num_values = in.read(f, m.num_values); return true;
+      case 6: in.read(f, m.total_uncompressed_size); return true;
+      case 7: has_sizes = in.read(f, m.total_compressed_size); return true;
+      case 9: has_offset = in.read(f, m.data_page_offset); return true;
+      case 10: in.read(f, m.index_page_offset); return true;
+      case 11: in.read(f, m.dictionary_page_offset); return true;
       case 12:
         if (in.is(f, Type::kStruct)) m.statistics = read_statistics(in);
         return true;
-      case 14: m.bloom_filter_offset = in.i64(f); return true;
-      case 15: m.bloom_filter_length = in.i32(f); return true;
+      case 14: in.read(f, m.bloom_filter_offset); return true;
+      case 15: in.read(f, m.bloom_filter_length); return true;
       default: return false;
     }
   });
@@ -387,8 +413,8 @@ ColumnChunk read_column_chunk(FieldReader& in) {
   ColumnChunk c;
   in.fields([&](const FieldHeader& f) {
     switch (f.id) {
-      case 1: c.file_path = in.binary(f); return true;
-      case 2: c.file_offset = in.i64(f); return true;
+      case 1: in.read(f, c.file_path); return true;
+      case 2: in.read(f, c.file_offset); return true;
       case 3:
         if (in.is(f, Type::kStruct)) c.meta_data = read_column_metadata(in);
         return true;
@@ -409,10 +435,10 @@ RowGroup read_row_group(FieldReader& in) {
         has_columns = true;
         in.list(f, Type::kStruct, [&] { g.columns.push_back(read_column_chunk(in)); });
         return true;
-      case 2: g.total_byte_size = in.i64(f); return true;
-      case 3: g.num_rows = in.i64(f); has_rows = true; return true;
-      case 5: g.file_offset = in.i64(f); return true;
-      case 6: g.total_compressed_size = in.i64(f); return true;
+      case 2: in.read(f, g.total_byte_size); return true;
+      case 3: has_rows = in.read(f, g.num_rows); return true;
+      case 5: in.read(f, g.file_offset); return true;
+      case 6: in.read(f, g.total_compressed_size); return true;
       case 7:
         if (in.is(f, Type::kI16)) g.ordinal = in.reader().read_i16();
         return true;
@@ -433,12 +459,12 @@ Result<FileMetaData> parse_file_metadata(std::string_view bytes) {
   bool has_version = false, has_schema = false, has_rows = false, has_groups = false;
   in.fields([&](const FieldHeader& f) {
     switch (f.id) {
-      case 1: m.version = in.i32(f); has_version = true; return true;
+      case 1: has_version = in.read(f, m.version); return true;
       case 2:
         has_schema = true;
         in.list(f, Type::kStruct, [&] { m.schema.push_back(read_schema_element(in)); });
         return true;
-      case 3: m.num_rows = in.i64(f); has_rows = true; return true;
+      case 3: has_rows = in.read(f, m.num_rows); return true;
       case 4:
         has_groups = true;
         in.list(f, Type::kStruct, [&] { m.row_groups.push_back(read_row_group(in)); });
@@ -447,15 +473,15 @@ Result<FileMetaData> parse_file_metadata(std::string_view bytes) {
         in.list(f, Type::kStruct, [&] {
           KeyValue kv;
           in.fields([&](const FieldHeader& k) {
-            if (k.id == 1) kv.key = in.binary(k);
-            else if (k.id == 2) kv.value = in.binary(k);
+            if (k.id == 1) in.read(k, kv.key);
+            else if (k.id == 2) in.read(k, kv.value);
             else return false;
             return true;
           });
           m.key_value_metadata.push_back(std::move(kv));
         });
         return true;
-      case 6: m.created_by = in.binary(f); return true;
+      case 6: in.read(f, m.created_by); return true;
       case 7:
         in.list(f, Type::kStruct, [&] { m.column_orders.push_back(in.union_member()); });
         return true;
@@ -478,20 +504,20 @@ Result<PageHeader> parse_page_header(std::string_view bytes, size_t& header_size
   bool has_type = false, has_sizes = false;
   in.fields([&](const FieldHeader& f) {
     switch (f.id) {
-      case 1: h.type = in.i32(f); has_type = true; return true;
-      case 2: h.uncompressed_page_size = in.i32(f); return true;
-      case 3: h.compressed_page_size = in.i32(f); has_sizes = true; return true;
-      case 4: h.crc = in.i32(f); return true;
+      case 1: has_type = in.read(f, h.type); return true;
+      case 2: in.read(f, h.uncompressed_page_size); return true;
+      case 3: has_sizes = in.read(f, h.compressed_page_size); return true;
+      case 4: in.read(f, h.crc); return true;
       case 5:
         if (!in.is(f, Type::kStruct)) return true;
         h.data_page_header.emplace();
         in.fields([&](const FieldHeader& d) {
           DataPageHeader& p = *h.data_page_header;
           switch (d.id) {
-            case 1: p.num_values = in.i32(d); return true;
-            case 2: p.encoding = in.i32(d); return true;
-            case 3: p.definition_level_encoding = in.i32(d); return true;
-            case 4: p.repetition_level_encoding = in.i32(d); return true;
+            case 1: in.read(d, p.num_values); return true;
+            case 2: in.read(d, p.encoding); return true;
+            case 3: in.read(d, p.definition_level_encoding); return true;
+            case 4: in.read(d, p.repetition_level_encoding); return true;
             default: return false;
           }
         });
@@ -502,9 +528,9 @@ Result<PageHeader> parse_page_header(std::string_view bytes, size_t& header_size
         in.fields([&](const FieldHeader& d) {
           DictionaryPageHeader& p = *h.dictionary_page_header;
           switch (d.id) {
-            case 1: p.num_values = in.i32(d); return true;
-            case 2: p.encoding = in.i32(d); return true;
-            case 3: p.is_sorted = in.boolean(d); return true;
+            case 1: in.read(d, p.num_values); return true;
+            case 2: in.read(d, p.encoding); return true;
+            case 3: in.read(d, p.is_sorted); return true;
             default: return false;
           }
         });
@@ -515,13 +541,13 @@ Result<PageHeader> parse_page_header(std::string_view bytes, size_t& header_size
         in.fields([&](const FieldHeader& d) {
           DataPageHeaderV2& p = *h.data_page_header_v2;
           switch (d.id) {
-            case 1: p.num_values = in.i32(d); return true;
-            case 2: p.num_nulls = in.i32(d); return true;
-            case 3: p.num_rows = in.i32(d); return true;
-            case 4: p.encoding = in.i32(d); return true;
-            case 5: p.definition_levels_byte_length = in.i32(d); return true;
-            case 6: p.repetition_levels_byte_length = in.i32(d); return true;
-            case 7: p.is_compressed = in.boolean(d); return true;
+            case 1: in.read(d, p.num_values); return true;
+            case 2: in.read(d, p.num_nulls); return true;
+            case 3: in.read(d, p.num_rows); return true;
+            case 4: in.read(d, p.encoding); return true;
+            case 5: in.read(d, p.definition_levels_byte_length); return true;
+            case 6: in.read(d, p.repetition_levels_byte_length); return true;
+            case 7: in.read(d, p.is_compressed); return true;
             default: return false;
           }
         });
@@ -542,7 +568,7 @@ Result<BloomFilterHeader> parse_bloom_filter_header(std::string_view bytes, size
   BloomFilterHeader h;
   in.fields([&](const FieldHeader& f) {
     switch (f.id) {
-      case 1: h.num_bytes = in.i32(f); return true;
+      case 1: in.read(f, h.num_bytes); return true;
       case 2: if (in.is(f, Type::kStruct)) h.split_block = in.union_member() == 1; return true;
       case 3: if (in.is(f, Type::kStruct)) h.xxhash = in.union_member() == 1; return true;
       case 4: if (in.is(f, Type::kStruct)) h.uncompressed = in.union_member() == 1; return true;

@@ -9,7 +9,7 @@
 // RLE_DICTIONARY, RLE (booleans), DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY
 // and BYTE_STREAM_SPLIT; UNCOMPRESSED, SNAPPY, GZIP and ZSTD pages. Values become SQLite values:
 //   BOOLEAN, INT32, INT64           INTEGER (UINT_8/16/32 zero-extended)
-//   INT96 (legacy timestamps)       INTEGER nanoseconds since 1970-01-01 UTC
+//   INT96 (legacy timestamps)       INTEGER microseconds since 1970-01-01 UTC
 //   FLOAT, DOUBLE, FLOAT16          REAL
 //   DECIMAL (any physical type)     REAL (value / 10^scale)
 //   BYTE_ARRAY STRING/ENUM/JSON     TEXT;  other BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY: BLOB
@@ -103,7 +103,7 @@ class FileReader {
 
  private:
   Status resolve_schema();
-  Status check_row_groups() const;
+  Status check_row_groups();
   void group_columns();
 
   FileMetaData metadata_;

@@ -5,9 +5,18 @@
 //   node duckdb_parquet.mjs write REQUEST.json   writes one from a query, for strata to read
 //   node duckdb_parquet.mjs bench REQUEST.json   times COPY … (FORMAT parquet, COMPRESSION zstd)
 //                                                and read_parquet on one thread (bench/parquet_bench)
+//   node duckdb_parquet.mjs corpus REQUEST.json  reads each of a list of files from other writers
+//                                                (tests/unit/test_parquet_corpus.cpp)
 //
 // REQUEST for read:  {"file": "...", "probes": [{"column": "c", "value": "SQL literal"}, ...]}
 // REQUEST for write: {"file": "...", "query": "SELECT ...", "options": "FORMAT parquet, ..."}
+// REQUEST for corpus: {"files": ["...", ...]}; per file either {"file", "error"} (DuckDB cannot
+//   read it) or {"file", "columns": [...]} with each column converted to what strata's reader
+//   gives for it (docs/format-parquet.md: dates as days, timestamps and times as the stored
+//   number in the file's unit, INT96 as microseconds, decimals as doubles, UUIDs as 16 bytes,
+//   unsigned 64-bit as two's complement, NaN as NULL, LIST/MAP/STRUCT as JSON text), or
+//   "uncompared" for a
+//   type strata has no agreed form for.
 // REQUEST for bench: {"query": "SELECT ...", "file": "where DuckDB writes", "read": ["files to
 //   read", ...], "check": "SELECT … (run on the table and on each file as t)", "repetitions": N}
 //
@@ -67,6 +76,66 @@ function quote(s) {
   return "'" + String(s).replaceAll("'", "''") + "'";
 }
 
+function quoteName(s) {
+  return '"' + String(s).replaceAll('"', '""') + '"';
+}
+
+// The SQL that turns column `name` (DuckDB type `type`; `leaf`: its parquet_schema() row, when
+// the column is a leaf) into the value strata's reader gives, or null when there is none.
+function strataForm(name, type, leaf) {
+  const c = quoteName(name);
+  const unit = (leaf?.logical_type ?? '') + ' ' + (leaf?.converted_type ?? '');
+  const scaleTo = (expression) => {
+    if (leaf?.type === 'INT96') return `epoch_us(${expression})`;
+    if (/NANOS/.test(unit)) return `epoch_ns(${expression})`;
+    if (/MILLIS/.test(unit)) return `epoch_ms(${expression})`;
+    return `epoch_us(${expression})`;
+  };
+  if (type === 'BOOLEAN') return `CAST(${c} AS INTEGER)`;
+  if (['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER'].includes(type)) return c;
+  if (type === 'UBIGINT') {
+    return `CAST(CASE WHEN ${c} >= 9223372036854775808 THEN CAST(${c} AS HUGEINT) - 18446744073709551616 ELSE ${c} END AS BIGINT)`;
+  }
+  // SQLite has no NaN: a NaN REAL reads as NULL.
+  if (type === 'FLOAT' || type === 'DOUBLE' || type.startsWith('DECIMAL')) {
+    return `CASE WHEN isnan(CAST(${c} AS DOUBLE)) THEN NULL ELSE CAST(${c} AS DOUBLE) END`;
+  }
+  if (type === 'VARCHAR' || type === 'BLOB' || type === 'JSON') return c;
+  if (type.startsWith('ENUM')) return `CAST(${c} AS VARCHAR)`;
+  if (type === 'UUID') return `unhex(replace(CAST(${c} AS VARCHAR), '-', ''))`;
+  if (type === 'DATE') return `CAST(${c} - DATE '1970-01-01' AS BIGINT)`;
+  if (type.startsWith('TIMESTAMP')) return scaleTo(c);
+  if (type.startsWith('TIME')) {
+    const micros = `CAST(date_diff('microsecond', TIME '00:00:00', CAST(${c} AS TIME)) AS BIGINT)`;
+    if (/NANOS/.test(unit)) return `${micros} * 1000`;
+    if (/MILLIS/.test(unit)) return `${micros} // 1000`;
+    return micros;
+  }
+  if (type.endsWith('[]') || type.startsWith('STRUCT') || type.startsWith('MAP')) return `CAST(to_json(${c}) AS VARCHAR)`;
+  return null;
+}
+
+async function corpusEntry(connection, file) {
+  try {
+    const described = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${quote(file)})`)).getRowObjectsJson();
+    const leaves = new Map();
+    for (const row of (await connection.runAndReadAll(
+      `SELECT name, type, converted_type, logical_type FROM parquet_schema(${quote(file)})`)).getRowObjectsJson()) {
+      leaves.set(row.name, row);
+    }
+    const forms = described.map((d) => ({ name: d.column_name, type: d.column_type,
+                                          sql: strataForm(d.column_name, d.column_type, leaves.get(d.column_name)) }));
+    const compared = forms.filter((f) => f.sql !== null);
+    const columns = compared.length === 0 ? [] : await digestColumns(connection,
+      `SELECT ${compared.map((f) => `${f.sql} AS ${quoteName(f.name)}`).join(', ')} FROM read_parquet(${quote(file)})`);
+    const rows = (await connection.runAndReadAll(`SELECT count(*) AS n FROM read_parquet(${quote(file)})`)).getRowObjectsJson()[0].n;
+    return { file, rows: Number(rows), columns,
+             uncompared: forms.filter((f) => f.sql === null).map((f) => ({ name: f.name, type: f.type })) };
+  } catch (error) {
+    return { file, error: String(error.message ?? error) };
+  }
+}
+
 async function main() {
   const [command, requestFile] = process.argv.slice(2);
   const request = JSON.parse(readFileSync(requestFile, 'utf8'));
@@ -94,6 +163,9 @@ async function main() {
     await connection.run(`CREATE TABLE t AS ${request.query}`);
     await connection.run(`COPY t TO ${quote(request.file)} (${request.options})`);
     out.columns = await digestColumns(connection, 'SELECT * FROM t');
+  } else if (command === 'corpus') {
+    out.files = [];
+    for (const file of request.files) out.files.push(await corpusEntry(connection, file));
   } else if (command === 'bench') {
     const { statSync } = await import('node:fs');
     const elapsed = async (sql) => {
@@ -121,7 +193,7 @@ async function main() {
       }
     }
   } else {
-    throw new Error('usage: duckdb_parquet.mjs read|write|bench REQUEST.json');
+    throw new Error('usage: duckdb_parquet.mjs read|write|bench|corpus REQUEST.json');
   }
   process.stdout.write(JSON.stringify(out));
 }
