@@ -4,6 +4,13 @@
 //
 //   strata_bench [--quick] [--json PATH] [--rows N] [--w1-rows N] [--repetitions N]
 //                [--only PREFIX] [--dir DIR] [--w1-script PATH] [--extension PATH]
+//                [--reference PATH]
+//
+// The JSON records the commit the extension was built from (git, at run time: "+dirty" when
+// the work tree differs). Each workload's ratio is compared with the reference figures in
+// bench/reference.json (checked in: workload, rows, ratio, and the commit and command that
+// produced them); a ratio more than 2x worse prints a REGRESSION line with both figures — a
+// report, not a failure, since these machines are noisy.
 //
 // Workloads (later issues add theirs to make_workloads()):
 //   vtab_loop_floor   SELECT sum(value) over N integers from the smallest possible virtual
@@ -50,7 +57,28 @@ struct Options {
   std::string directory;  // where the W1 database files go; default: a temporary directory
   std::string w1_script = STRATA_W1_SCRIPT;
   std::string only;       // run only workloads whose name starts with this
+  std::string reference = STRATA_SOURCE_DIR "/bench/reference.json";
 };
+
+// The commit of the source tree, "+dirty" when tracked files differ from it; "unknown" outside
+// a checkout.
+std::string source_commit() {
+  auto run = [](const std::string& command) {
+    std::string output;
+    if (FILE* pipe = popen(command.c_str(), "r")) {
+      char buffer[256];
+      while (fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+      if (pclose(pipe) != 0) return std::string();
+    }
+    while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
+    return output;
+  };
+  const std::string git = "git -C '" STRATA_SOURCE_DIR "' ";
+  std::string commit = run(git + "rev-parse --short=12 HEAD 2>/dev/null");
+  if (commit.empty()) return "unknown";
+  if (!run(git + "status --porcelain --untracked-files=no 2>/dev/null").empty()) commit += "+dirty";
+  return commit;
+}
 
 using strata::bench::die;
 
@@ -304,7 +332,7 @@ WorkloadResult measure(const Database& db, const Workload& workload, int repetit
 }
 
 struct W1Report;
-void write_json(const Options& options, int repetitions, const std::string& strata_version,
+void write_json(const Options& options, int repetitions, const std::string& strata_version, const std::string& commit,
                 const std::vector<WorkloadResult>& results, const W1Report* w1) {
   rapidjson::StringBuffer buffer;
   rapidjson::PrettyWriter<rapidjson::StringBuffer> json(buffer);
@@ -327,6 +355,8 @@ void write_json(const Options& options, int repetitions, const std::string& stra
   json.String(strata_version.c_str());
   json.Key("sqlite_version");
   json.String(sqlite3_libversion());
+  json.Key("commit");
+  json.String(commit.c_str());
   json.Key("quick");
   json.Bool(options.quick);
   json.Key("repetitions");
@@ -417,15 +447,57 @@ Options parse_options(int argc, char** argv) {
       options.w1_script = value();
     } else if (argument == "--dir") {
       options.directory = value();
+    } else if (argument == "--reference") {
+      options.reference = value();
     } else if (argument == "--only") {
       options.only = value();
     } else {
       die("unknown argument " + argument +
           " (usage: strata_bench [--quick] [--json PATH] [--rows N] [--w1-rows N] [--repetitions N] "
-          "[--only PREFIX] [--dir DIR] [--w1-script PATH] [--extension PATH])");
+          "[--only PREFIX] [--dir DIR] [--w1-script PATH] [--extension PATH] [--reference PATH])");
     }
   }
   return options;
+}
+
+// Compares each result's ratio with the reference figure for the same workload and row count:
+// more than 2x worse is a REGRESSION line (both figures, and where the reference came from).
+void compare_with_reference(const std::string& path, const std::vector<WorkloadResult>& results) {
+  std::ifstream file(path);
+  if (!file) {
+    std::printf("\n(no reference figures at %s)\n", path.c_str());
+    return;
+  }
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  rapidjson::Document reference;
+  reference.Parse(text.c_str());
+  if (reference.HasParseError() || !reference.IsObject() || !reference.HasMember("figures") || !reference["figures"].IsArray()) {
+    std::printf("\nreference figures at %s are not readable JSON\n", path.c_str());
+    return;
+  }
+  int compared = 0, regressions = 0;
+  for (const WorkloadResult& result : results) {
+    for (const auto& figure : reference["figures"].GetArray()) {
+      if (!figure.IsObject() || !figure.HasMember("workload") || !figure.HasMember("rows") || !figure.HasMember("ratio") ||
+          result.workload->name != figure["workload"].GetString() || result.workload->rows != figure["rows"].GetInt64()) {
+        continue;
+      }
+      ++compared;
+      const double expected = figure["ratio"].GetDouble();
+      if (result.ratio > 2 * expected) {
+        ++regressions;
+        std::printf("REGRESSION %s (%lld rows): ratio %.3f (strata %.1f ms / baseline %.1f ms), reference %.3f "
+                    "(commit %s, %s): more than 2x worse\n",
+                    result.workload->name.c_str(), result.workload->rows, result.ratio, result.subject.median_ms,
+                    result.baseline.median_ms, expected, figure.HasMember("commit") ? figure["commit"].GetString() : "?",
+                    figure.HasMember("command") ? figure["command"].GetString() : "?");
+      } else if (result.ratio < expected / 2) {
+        std::printf("note: %s (%lld rows) ratio %.3f is more than 2x better than the reference %.3f: update %s\n",
+                    result.workload->name.c_str(), result.workload->rows, result.ratio, expected, path.c_str());
+      }
+    }
+  }
+  std::printf("\nreference figures: %d compared, %d regressions (%s)\n", compared, regressions, path.c_str());
 }
 
 }  // namespace
@@ -451,7 +523,8 @@ int main(int argc, char** argv) {
     results.push_back(measure(db, workload, repetitions));
   }
 
-  std::printf("strata %s on SQLite %s, %d repetitions%s (median)\n\n", strata_version.c_str(),
+  const std::string commit = source_commit();
+  std::printf("strata %s (commit %s) on SQLite %s, %d repetitions%s (median)\n\n", strata_version.c_str(), commit.c_str(),
               sqlite3_libversion(), repetitions, options.quick ? ", quick" : "");
   std::printf("%-18s %-22s %12s %12s %10s %8s\n", "workload", "engine", "rows", "median ms",
               "ns/row", "ratio");
@@ -474,7 +547,8 @@ int main(int argc, char** argv) {
     std::printf("  shadow-table row writes per 1,000-row commit: %lld (columns + 2 = %d)\n",
                 w1->shadow_writes_per_1000_rows, w1->columns + 2);
   }
-  write_json(options, repetitions, strata_version, results, w1 ? &*w1 : nullptr);
+  compare_with_reference(options.reference, results);
+  write_json(options, repetitions, strata_version, commit, results, w1 ? &*w1 : nullptr);
   std::printf("\nJSON written to %s\n", options.json_path.c_str());
   if (!w1_databases.directory.empty() && options.directory.empty()) {
     w1_databases.columnar.reset();

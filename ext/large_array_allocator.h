@@ -15,6 +15,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace strata {
@@ -68,5 +70,32 @@ struct LargeArrayAllocator {
 
 template <class T>
 using LargeVector = std::vector<T, LargeArrayAllocator<T>>;
+
+// LargeArrayAllocator whose vectors leave new elements of trivial types uninitialized on
+// resize(n) instead of zero-filling them: for scratch arrays every element of which is written
+// before it is read, where the zero-fill would be a pass over memory for nothing.
+template <class T>
+struct UninitializedArrayAllocator : LargeArrayAllocator<T> {
+  using value_type = T;
+  template <class U>
+  struct rebind {
+    using other = UninitializedArrayAllocator<U>;
+  };
+  UninitializedArrayAllocator() = default;
+  template <class U>
+  UninitializedArrayAllocator(const UninitializedArrayAllocator<U>&) noexcept {}
+
+  template <class U>
+  void construct(U* pointer) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(pointer)) U;
+  }
+  template <class U, class... Arguments>
+  void construct(U* pointer, Arguments&&... arguments) {
+    ::new (static_cast<void*>(pointer)) U(std::forward<Arguments>(arguments)...);
+  }
+};
+
+template <class T>
+using ScratchVector = std::vector<T, UninitializedArrayAllocator<T>>;
 
 }  // namespace strata

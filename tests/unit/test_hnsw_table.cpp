@@ -350,3 +350,31 @@ TEST_F(HnswFile, TwoConnectionsSeeEachOthersCommits) {
 }
 
 }  // namespace
+
+// Damaged settings are SQLITE_CORRUPT_VTAB with a message naming the value, not an internal
+// error from a failed number conversion.
+TEST_F(HnswFile, DamagedConfigIsCorruption) {
+  const std::vector<std::pair<std::string, std::string>> damages = {
+      {"dimensions", "x"}, {"m", "16x"}, {"ef_search", "0"}, {"format_version", ""}};
+  {
+    TestDatabase db(path_);
+    for (size_t i = 0; i < damages.size(); ++i) {
+      db.exec("CREATE VIRTUAL TABLE d" + std::to_string(i) + " USING hnsw(embedding float[2]); INSERT INTO d" +
+              std::to_string(i) + "(rowid, embedding) VALUES (1, '[1, 2]')");
+    }
+  }
+  sqlite3* raw = nullptr;  // without strata: the shadow tables are written as a damaged file would hold them
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &raw), SQLITE_OK);
+  for (size_t i = 0; i < damages.size(); ++i) {
+    std::string damage = "UPDATE d" + std::to_string(i) + "_config SET value = '" + damages[i].second + "' WHERE key = '" +
+                         damages[i].first + "'";
+    ASSERT_EQ(sqlite3_exec(raw, damage.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << damage;
+  }
+  sqlite3_close(raw);
+  TestDatabase db(path_);
+  for (size_t i = 0; i < damages.size(); ++i) {
+    std::string query = "SELECT count(*) FROM d" + std::to_string(i);
+    EXPECT_EQ(db.result_code_of(query), SQLITE_CORRUPT_VTAB) << damages[i].first;
+    EXPECT_NE(db.error_of(query).find("hnsw"), std::string::npos) << db.error_of(query);
+  }
+}

@@ -159,10 +159,12 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
   return advance();
 }
 
-// Grouped delivery: one pass over the matching rows notes each row's place under its group
-// key (the column's value, compared as SQLite's GROUP BY does); then the rows are emitted group
-// after group, in ascending key order, re-reading chunk rows through the cache. Memory: 8 bytes
-// per row plus the distinct keys.
+// Grouped delivery: one pass over the matching rows notes each row's reference and its group
+// (the column's value, compared as SQLite's GROUP BY does); then a counting sort by group puts
+// the references in emission order — groups in ascending key order (descending when asked) —
+// in one array, and the rows are emitted from it, re-reading chunk rows through the cache.
+// Memory: 20 bytes per row (in huge pages, written once: no growth copies, few page faults)
+// plus the distinct keys.
 Status ColumnarCursor::group_rows(int column, bool descending) {
   const TableSchema& schema = table_->schema();
   if (column < 0 || column >= static_cast<int>(schema.columns.size())) return Status::internal("columnar: bad grouping column");
@@ -170,19 +172,26 @@ Status ColumnarCursor::group_rows(int column, bool descending) {
   Collation collation = Collation::kBinary;
   if (equals_ignore_case(collation_name, "NOCASE")) collation = Collation::kNoCase;
   if (equals_ignore_case(collation_name, "RTRIM")) collation = Collation::kRtrim;
-  std::map<Value, std::vector<uint64_t>, GroupKeyLess> groups(GroupKeyLess{collation});
-  std::unordered_map<int64_t, std::vector<uint64_t>> integer_groups;  // the common case, hashed
-  grouped_rows_.clear();
+  // Group numbers in the order groups are first met.
+  std::map<Value, uint32_t, GroupKeyLess> groups(GroupKeyLess{collation});
+  std::unordered_map<int64_t, uint32_t> integer_groups;  // the common case, hashed
+  uint32_t group_count = 0;
+  ScratchVector<uint64_t> references;
+  ScratchVector<uint32_t> group_of_row;
+  const size_t candidates = candidate_rows();
+  references.reserve(candidates);
+  group_of_row.reserve(candidates);
   bool is_alias = column == schema.rowid_alias;
   STRATA_RETURN_IF_ERROR(advance());
   // A coded (dictionary) column maps each chunk's codes to their group once: afterwards a row
   // costs one array lookup instead of a comparison-ordered search on its value.
+  constexpr uint32_t kUnknown = UINT32_MAX;
   const ColumnVector* coded_vector = nullptr;
-  std::vector<std::vector<uint64_t>*> group_of_code;
+  std::vector<uint32_t> group_of_code;
   while (!eof_) {
     uint64_t reference;
     ValueView key;
-    std::vector<uint64_t>** memo = nullptr;
+    uint32_t* memo = nullptr;
     if (current_buffered_ >= 0) {
       reference = (kBufferedRow << 32) | static_cast<uint64_t>(current_buffered_);
       key = pending_.inserts->value(column, static_cast<uint32_t>(current_buffered_));
@@ -193,11 +202,12 @@ Status ColumnarCursor::group_rows(int column, bool descending) {
       if (values != nullptr && values->is_coded()) {
         if (values != coded_vector) {
           coded_vector = values;
-          group_of_code.assign(values->dictionary().size(), nullptr);
+          group_of_code.assign(values->dictionary().size(), kUnknown);
         }
         memo = &group_of_code[values->code(position)];
-        if (*memo != nullptr) {
-          (*memo)->push_back(reference);
+        if (*memo != kUnknown) {
+          references.push_back(reference);
+          group_of_row.push_back(*memo);
           STRATA_RETURN_IF_ERROR(next());
           continue;
         }
@@ -205,38 +215,44 @@ Status ColumnarCursor::group_rows(int column, bool descending) {
       key = current_chunk_->rows.value(column, current_chunk_->position);
     }
     if (is_alias) key = ValueView::of_integer(rowid());
-    std::vector<uint64_t>* group;
+    uint32_t group;
     if (key.type == ValueType::kInteger) {
-      group = &integer_groups[key.integer];
+      group = integer_groups.try_emplace(key.integer, group_count).first->second;
     } else {
       auto found = groups.find(key);
-      if (found == groups.end()) found = groups.emplace(Value(key), std::vector<uint64_t>()).first;
-      group = &found->second;
+      if (found == groups.end()) found = groups.emplace(Value(key), group_count).first;
+      group = found->second;
     }
-    group->push_back(reference);
+    if (group == group_count) ++group_count;
+    references.push_back(reference);
+    group_of_row.push_back(group);
     if (memo != nullptr) *memo = group;
     STRATA_RETURN_IF_ERROR(next());
   }
-  // Merge the integer groups into the ordered ones: equal keys (5 and 5.0) are one group.
-  std::vector<int64_t> integers;
-  integers.reserve(integer_groups.size());
-  for (const auto& entry : integer_groups) integers.push_back(entry.first);
+  // The emission rank of each group: integer keys merged into the ordered ones, so that equal
+  // keys (5 and 5.0) come out next to each other, which is all SQLite needs of a group.
+  std::vector<std::pair<int64_t, uint32_t>> integers(integer_groups.begin(), integer_groups.end());
   std::sort(integers.begin(), integers.end());
+  std::vector<uint32_t> rank(group_count);
+  uint32_t next_rank = 0;
   auto other = groups.begin();
   size_t next_integer = 0;
   while (next_integer < integers.size() || other != groups.end()) {
-    Value integer_key(ValueView::of_integer(next_integer < integers.size() ? integers[next_integer] : 0));
     bool take_integer = next_integer < integers.size() &&
-                        (other == groups.end() || compare_values(integer_key.view(), other->first.view(), collation) <= 0);
-    // An integer key and an equal real key (5, 5.0) come out next to each other, so their rows
-    // stay adjacent, which is all SQLite needs of a group.
-    std::vector<uint64_t>& rows = take_integer ? integer_groups[integers[next_integer]] : other->second;
-    grouped_rows_.push_back(std::move(rows));
-    if (take_integer) ++next_integer; else ++other;
+                        (other == groups.end() ||
+                         compare_values(ValueView::of_integer(integers[next_integer].first), other->first.view(), collation) <= 0);
+    uint32_t group = take_integer ? integers[next_integer++].second : (other++)->second;
+    rank[group] = descending ? group_count - 1 - next_rank : next_rank;
+    ++next_rank;
   }
-  if (descending) std::reverse(grouped_rows_.begin(), grouped_rows_.end());
+  // Counting sort by rank.
+  std::vector<size_t> start(group_count + 1, 0);
+  for (uint32_t group : group_of_row) ++start[rank[group] + 1];
+  for (size_t r = 1; r <= group_count; ++r) start[r] += start[r - 1];
+  grouped_references_.clear();
+  grouped_references_.resize(references.size());
+  for (size_t row = 0; row < references.size(); ++row) grouped_references_[start[rank[group_of_row[row]]]++] = references[row];
   grouped_ = true;
-  grouped_group_ = 0;
   grouped_next_ = 0;
   grouped_chunks_.clear();
   grouped_chunk_rows_ = nullptr;
@@ -248,16 +264,12 @@ Status ColumnarCursor::group_rows(int column, bool descending) {
 }
 
 Status ColumnarCursor::position_on_group_entry() {
-  while (grouped_group_ < grouped_rows_.size() && grouped_next_ >= grouped_rows_[grouped_group_].size()) {
-    ++grouped_group_;
-    grouped_next_ = 0;
-  }
-  if (grouped_group_ >= grouped_rows_.size()) {
+  if (grouped_next_ >= grouped_references_.size()) {
     eof_ = true;
     return Status::ok();
   }
   eof_ = false;
-  position_on_reference(grouped_rows_[grouped_group_][grouped_next_]);
+  position_on_reference(grouped_references_[grouped_next_]);
   return Status::ok();
 }
 
@@ -305,6 +317,7 @@ Status ColumnarCursor::sort_rows_by(int column, bool descending) {
     slots.push_back(c);
   }
   sorted_rows_ = std::make_unique<KeySortedRows>(collation, slots.size());
+  sorted_rows_->reserve(candidate_rows());
   sorted_kept_alive_.clear();
   std::vector<ValueView> values(slots.size());
   STRATA_RETURN_IF_ERROR(advance());
@@ -354,6 +367,12 @@ Status ColumnarCursor::position_on_sorted_entry() {
   eof_ = false;
   position_on_reference(sorted_rows_->reference());
   return Status::ok();
+}
+
+size_t ColumnarCursor::candidate_rows() const {
+  size_t rows = pending_end_ - pending_index_;
+  for (size_t c = next_chunk_; c < chunks_.size(); ++c) rows += static_cast<size_t>(std::max<int64_t>(0, chunks_[c].live_rows()));
+  return rows;
 }
 
 Result<int64_t> ColumnarCursor::rowid_value() {

@@ -93,6 +93,8 @@ class ColumnarCursor {
   int64_t buffered_rowid_at(size_t i) const { return pending_.inserts->rowid(buffered_at(i)); }
   Status group_rows(int column, bool descending);
   Status position_on_group_entry();
+  // How many rows a scan may yield at most (the chunks still to load and the buffered rows).
+  size_t candidate_rows() const;
   Status sort_rows_by(int column, bool descending);
   Status position_on_sorted_entry();
   // Makes the row a grouped reference names current (both grouped deliveries).
@@ -109,13 +111,11 @@ class ColumnarCursor {
   std::optional<std::vector<int64_t>> key_rowids_;
 
   // Grouped delivery: every matching row as (chunk index << 32 | row in the chunk's decoded
-  // vectors), or (kBufferedRow << 32 | position in the write buffer); one list per group, the
-  // groups in emission order (kept apart: concatenating them would copy every reference).
+  // vectors), or (kBufferedRow << 32 | position in the write buffer), in emission order.
   static constexpr uint64_t kBufferedRow = 0xffffffff;
   bool grouped_ = false;
-  std::vector<std::vector<uint64_t>> grouped_rows_;
-  size_t grouped_group_ = 0;  // in grouped_rows_
-  size_t grouped_next_ = 0;   // in grouped_rows_[grouped_group_]
+  ScratchVector<uint64_t> grouped_references_;  // in emission order, group after group
+  size_t grouped_next_ = 0;                     // in grouped_references_
   // Each chunk's rows, read once and kept while the groups are emitted: a group's rows are
   // spread over many chunks, and emission visits them group by group.
   std::vector<std::unique_ptr<ChunkRows>> grouped_chunks_;

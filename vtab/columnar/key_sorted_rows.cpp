@@ -17,6 +17,13 @@ int compare_keys(const ValueView& a, const ValueView& b, Collation collation) {
 
 KeySortedRows::KeySortedRows(Collation collation, size_t slots) : collation_(collation), slots_(slots) {}
 
+void KeySortedRows::reserve(size_t rows) {
+  rows_.references.reserve(rows);
+  rows_.payloads.reserve(rows * slots_);
+  rows_.types.reserve(rows * slots_);
+  sample_.reserve(rows / kSampleEvery + 1);
+}
+
 void KeySortedRows::add(uint64_t reference, std::span<const ValueView> values, bool copy_key_bytes) {
   Rows& rows = rows_;
   size_t row = rows.references.size();
@@ -115,7 +122,7 @@ void KeySortedRows::finish(bool descending) {
     if (splitters.empty() || compare_keys(splitters.back(), candidate, collation_) < 0) splitters.push_back(candidate);
   }
   const size_t row_count = rows_.references.size();
-  std::vector<uint8_t> partition_of(row_count);
+  ScratchVector<uint8_t> partition_of(row_count);
   std::vector<size_t> starts(splitters.size() + 2, 0);
   if (integer_keys_) {
     std::vector<int64_t> bounds;
@@ -160,7 +167,7 @@ void KeySortedRows::finish(bool descending) {
     if (!ranged.key_bytes.empty()) ranged.key_bytes[to] = rows_.key_bytes[row];
   }
   rows_ = std::move(ranged);
-  std::vector<uint8_t>().swap(partition_of);
+  ScratchVector<uint8_t>().swap(partition_of);
 
   Rows scratch;
   for (size_t p = 0; p + 1 < starts.size(); ++p) {

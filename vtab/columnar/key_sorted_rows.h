@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "codecs/column_vector.h"
+#include "ext/large_array_allocator.h"
 #include "codecs/value_compare.h"
 
 namespace strata::columnar {
@@ -32,6 +33,9 @@ class KeySortedRows {
   // `slots`: how many values each row brings (the key first).
   KeySortedRows(Collation collation, size_t slots);
 
+  // Room for `rows` rows (an upper bound is fine: untouched room costs no memory), so that
+  // staging never copies what it has staged to grow.
+  void reserve(size_t rows);
   // Adds a row. values[0] is the key. A text or blob key must stay valid until this object is
   // gone (the caller keeps its chunk alive), unless `copy_key_bytes`. Values other than the key
   // are kept only when they are numbers or NULL; others read back as "by reference".
@@ -55,12 +59,14 @@ class KeySortedRows {
   static constexpr size_t kSampleEvery = 64;
   static constexpr uint8_t kByReference = 0;  // a type byte: the value was not kept
 
-  // Rows as struct-of-arrays: `slots_` payloads and types per row.
+  // Rows as struct-of-arrays: `slots_` payloads and types per row. Millions of rows take
+  // hundreds of megabytes, so the arrays live in huge pages (a 4 KiB page fault per 4 KiB
+  // written, under virtualisation, cost more than the sort) and are never zero-filled.
   struct Rows {
-    std::vector<uint64_t> references;
-    std::vector<int64_t> payloads;  // the integer, or the double's bits
-    std::vector<uint8_t> types;     // ValueType, or kByReference
-    std::vector<std::string_view> key_bytes;  // text/blob keys; empty while all keys are numbers
+    ScratchVector<uint64_t> references;
+    ScratchVector<int64_t> payloads;  // the integer, or the double's bits
+    ScratchVector<uint8_t> types;     // ValueType, or kByReference
+    ScratchVector<std::string_view> key_bytes;  // text/blob keys; empty while all keys are numbers
   };
   ValueView key_of(const Rows& rows, size_t row) const;
   size_t row_at_position() const { return descending_ ? rows_.references.size() - 1 - position_ : position_; }

@@ -1,6 +1,7 @@
 #include "vtab/hnsw/hnsw_table.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <unordered_set>
 
@@ -180,10 +181,17 @@ Result<IndexSettings> HnswTable::read_stored_settings(sqlite3* db, const std::st
     if (!row) break;
     values[std::string(read.column_text(0))] = std::string(read.column_text(1));
   }
+  // A number, written by strata in decimal: anything else means the shadow table was damaged.
   auto number = [&](const char* key) -> Result<int64_t> {
     auto found = values.find(key);
     if (found == values.end()) return corrupt(name, str_cat("config has no ", key));
-    return static_cast<int64_t>(std::stoll(found->second));
+    const std::string& text = found->second;
+    int64_t value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size() || text.empty()) {
+      return corrupt(name, str_cat("config value ", key, " is not a number: '", text.substr(0, 40), "'"));
+    }
+    return value;
   };
   STRATA_ASSIGN_OR_RETURN(int64_t version, number("format_version"));
   if (version != kFormatVersion) {
@@ -211,6 +219,9 @@ Result<IndexSettings> HnswTable::read_stored_settings(sqlite3* db, const std::st
   STRATA_ASSIGN_OR_RETURN(int64_t m, number("m"));
   STRATA_ASSIGN_OR_RETURN(int64_t ef_construction, number("ef_construction"));
   STRATA_ASSIGN_OR_RETURN(int64_t ef_search, number("ef_search"));
+  if (m < 2 || m > 128 || ef_construction < 4 || ef_construction > 4096 || ef_search < 1 || ef_search > 4096) {  // option_specs()
+    return corrupt(name, "config holds an m or ef value out of range");
+  }
   settings.m = static_cast<uint32_t>(m);
   settings.ef_construction = static_cast<uint32_t>(ef_construction);
   settings.ef_search = static_cast<uint32_t>(ef_search);
