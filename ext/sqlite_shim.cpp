@@ -25,6 +25,7 @@ int sqlite_code_of(const Status& status) {
     case StatusCode::kIoError: return SQLITE_IOERR;
     case StatusCode::kBusy: return SQLITE_BUSY;
     case StatusCode::kTooBig: return SQLITE_TOOBIG;
+    case StatusCode::kInterrupted: return SQLITE_INTERRUPT;
     case StatusCode::kInternal: return SQLITE_INTERNAL;
     case StatusCode::kError:
     case StatusCode::kNotFound:

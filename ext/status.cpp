@@ -13,6 +13,7 @@ std::string_view status_code_name(StatusCode code) {
     case StatusCode::kBusy: return "busy";
     case StatusCode::kNotFound: return "not found";
     case StatusCode::kUnsupported: return "unsupported";
+    case StatusCode::kInterrupted: return "interrupted";
     case StatusCode::kTooBig: return "too big";
     case StatusCode::kInternal: return "internal error";
   }

@@ -27,6 +27,7 @@ enum class StatusCode {
   kNotFound,         // a named thing does not exist (SQLITE_ERROR with its message)
   kUnsupported,      // valid SQL that strata refuses on purpose (SQLITE_ERROR)
   kTooBig,           // a value or blob exceeds a limit (SQLITE_TOOBIG)
+  kInterrupted,      // the caller asked to stop: sqlite3_interrupt (SQLITE_INTERRUPT)
   kInternal,         // a bug in strata: an invariant failed or an exception escaped
 };
 
@@ -56,6 +57,7 @@ class [[nodiscard]] Status {
     return {StatusCode::kUnsupported, std::move(message)};
   }
   static Status too_big(std::string message) { return {StatusCode::kTooBig, std::move(message)}; }
+  static Status interrupted(std::string message) { return {StatusCode::kInterrupted, std::move(message)}; }
   static Status internal(std::string message) {
     return {StatusCode::kInternal, std::move(message)};
   }

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -88,6 +89,12 @@ class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
 
+  // Asked while a call waits on the network (and between retries): when it answers true, the
+  // call ends promptly with kInterrupted, leaving nothing half written (puts are atomic). The
+  // caller that knows why to stop sets it (a statement's sqlite3_interrupt); unset: never.
+  void set_cancellation(std::function<bool()> cancelled) { cancelled_ = std::move(cancelled); }
+  bool cancelled() const { return cancelled_ && cancelled_(); }
+
   // "file:/abs/dir" or "s3://bucket/prefix": for messages and for tier_partitions; no secrets.
   virtual std::string location() const = 0;
 
@@ -100,6 +107,9 @@ class ObjectStore {
   virtual Result<ObjectInfo> head(std::string_view key) = 0;
   virtual Result<std::vector<ObjectInfo>> list(std::string_view prefix) = 0;
   virtual Status remove(std::string_view key) = 0;
+
+ private:
+  std::function<bool()> cancelled_;
 };
 
 // Checks a key against the rules above; the error names `location` and the key.

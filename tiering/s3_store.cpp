@@ -189,6 +189,15 @@ Result<S3Settings> S3Settings::from_environment() {
   if (const char* region = environment("AWS_REGION")) settings.region = region;
   else if (const char* fallback = environment("AWS_DEFAULT_REGION")) settings.region = fallback;
   if (const char* endpoint = environment("AWS_ENDPOINT_URL")) settings.endpoint = endpoint;
+  if (const char* timeout = environment("STRATA_S3_TIMEOUT_MS")) {
+    char* end = nullptr;
+    long value = std::strtol(timeout, &end, 10);
+    if (end == timeout || *end != '\0' || value < 1 || value > 86400000) {
+      return Status::error(str_cat("s3 store: STRATA_S3_TIMEOUT_MS must be a number of milliseconds from 1 to 86400000, got '",
+                                   timeout, "'"));
+    }
+    settings.request_timeout_ms = value;
+  }
   return settings;
 }
 
@@ -250,7 +259,17 @@ Status S3Store::failure(std::string_view doing, std::string_view key, const Resp
   return Status::io_error(text);
 }
 
-Result<S3Store::Response> S3Store::send_once(Request& request, bool* retryable) {
+namespace {
+
+// libcurl's progress callback, called at least once a second while a transfer waits: a non-zero
+// answer aborts the transfer (CURLE_ABORTED_BY_CALLBACK).
+int check_cancellation(void* store, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const ObjectStore*>(store)->cancelled() ? 1 : 0;
+}
+
+}  // namespace
+
+Result<S3Store::Response> S3Store::send_once(Request& request, bool* retryable, long timeout_ms) {
   *retryable = false;
   SignableRequest signable;
   signable.method = request.method;
@@ -270,6 +289,10 @@ Result<S3Store::Response> S3Store::send_once(Request& request, bool* retryable) 
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, settings_.stall_seconds);
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, check_cancellation);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, static_cast<const ObjectStore*>(this));
   Response response;
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
@@ -301,6 +324,15 @@ Result<S3Store::Response> S3Store::send_once(Request& request, bool* retryable) 
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
   CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(header_list);
+  if (code == CURLE_ABORTED_BY_CALLBACK) {
+    return Status::interrupted(str_cat("object store ", location(), ": ", request.method, " ", printable_key(request.path),
+                                       " interrupted"));
+  }
+  if (code == CURLE_OPERATION_TIMEDOUT) {
+    return Status::io_error(str_cat("object store ", location(), ": ", request.method, " ", printable_key(request.path),
+                                    " took longer than ", std::to_string(settings_.request_timeout_ms),
+                                    " ms (STRATA_S3_TIMEOUT_MS) and was abandoned"));
+  }
   if (code != CURLE_OK) {
     *retryable = retryable_curl_error(code);
     // The URL holds no secret (header signing), but only the store and path are named.
@@ -323,13 +355,27 @@ Result<S3Store::Response> S3Store::send_once(Request& request, bool* retryable) 
 Result<S3Store::Response> S3Store::send(Request& request) {
   request.payload_hash = hex(sha256(request.body));
   std::lock_guard<std::mutex> lock(mutex_);
+  // One deadline for the whole call: each attempt gets what is left of it.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(settings_.request_timeout_ms);
+  auto left_ms = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+  };
   for (int attempt = 1;; ++attempt) {
+    if (cancelled()) {
+      return Status::interrupted(str_cat("object store ", location(), ": ", request.method, " ", printable_key(request.path),
+                                         " interrupted"));
+    }
     bool retryable = false;
-    Result<Response> response = send_once(request, &retryable);
+    Result<Response> response = send_once(request, &retryable, static_cast<long>(std::max<int64_t>(1, left_ms())));
     if (!retryable || attempt >= settings_.max_attempts) return response;
-    // Full jitter: a random wait up to an exponentially growing cap.
+    // Full jitter: a random wait up to an exponentially growing cap, in short steps so that a
+    // cancellation is noticed; none when the deadline would pass during it.
     int64_t cap = std::min<int64_t>(settings_.max_backoff_ms, int64_t{settings_.first_backoff_ms} << std::min(attempt - 1, 20));
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(cap / 2, cap)(jitter_)));
+    int64_t wait_ms = std::uniform_int_distribution<int64_t>(cap / 2, cap)(jitter_);
+    if (wait_ms >= left_ms()) return response;
+    for (int64_t waited = 0; waited < wait_ms && !cancelled(); waited += 20) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(20, wait_ms - waited)));
+    }
   }
 }
 

@@ -44,6 +44,9 @@ struct S3Settings {
   int max_backoff_ms = 5000;
   long connect_timeout_ms = 5000;
   long stall_seconds = 30;
+  // The most one call may take, retries and waits included (STRATA_S3_TIMEOUT_MS): past it the
+  // call fails with an error saying so, whatever the server does.
+  long request_timeout_ms = 60000;
 
   static Result<S3Settings> from_environment();
 };
@@ -72,7 +75,7 @@ class S3Store : public ObjectStore {
   S3Store(std::string bucket, std::string prefix, S3Settings settings, void* curl);
   std::string object_path(std::string_view key) const;  // "/bucket/prefix/key", decoded
   Result<Response> send(Request& request);
-  Result<Response> send_once(Request& request, bool* retryable);
+  Result<Response> send_once(Request& request, bool* retryable, long timeout_ms);
   Status failure(std::string_view doing, std::string_view key, const Response& response) const;
   Result<ObjectInfo> put_single(std::string_view key, const ByteSource& body, WriteMode mode);
   Result<ObjectInfo> put_multipart(std::string_view key, const ByteSource& body, WriteMode mode);

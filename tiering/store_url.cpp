@@ -57,7 +57,7 @@ std::string store_settings_fingerprint(std::string_view location) {
   if (!location.starts_with("s3://")) return "";
   std::string settings;
   for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
-                           "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"}) {
+                           "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "STRATA_S3_TIMEOUT_MS"}) {
     const char* value = std::getenv(name);
     settings += value == nullptr ? std::string("-") : str_cat("+", value);
     settings.push_back('\0');

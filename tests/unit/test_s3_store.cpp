@@ -1,12 +1,21 @@
 // The S3 store against a real S3-compatible server on loopback (s3rver behind the strict SigV4
 // front, tests/unit/s3_test_server.h): round trips, ranges, pagination, create-only puts, bad
 // credentials and an unreachable server.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <random>
+#include <thread>
 
 #include "tests/unit/fault_proxy.h"
 #include "tests/unit/s3_test_server.h"
+#include "tests/unit/test_database.h"
 #include "tiering/s3_store.h"
 
 namespace {
@@ -208,6 +217,120 @@ TEST(S3Settings, OpenRefusesBadLocations) {
   auto store = S3Store::open("s3://bucket/a/b/", settings);
   ASSERT_TRUE(store.is_ok());
   EXPECT_EQ((*store)->location(), "s3://bucket/a/b");
+}
+
+
+// ---- a server that accepts connections and never answers ---------------------------------
+
+// A loopback port whose connections the kernel accepts (listen backlog) and nobody ever reads
+// or answers: the endpoint that once held a statement for two minutes.
+class SilentServer {
+ public:
+  SilentServer() {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::listen(listener_, 16) != 0) {
+      return;
+    }
+    socklen_t length = sizeof address;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+  }
+  ~SilentServer() {
+    if (listener_ >= 0) ::close(listener_);
+  }
+  int port() const { return port_; }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int listener_ = -1;
+  int port_ = 0;
+};
+
+S3Settings silent_settings(const SilentServer& server) {
+  S3Settings settings;
+  settings.endpoint = server.endpoint();
+  settings.credentials.access_key_id = "AKIDEXAMPLE";
+  settings.credentials.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+  return settings;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+TEST(S3StoreSilentServer, EveryCallEndsAtItsDeadline) {
+  SilentServer server;
+  ASSERT_GT(server.port(), 0);
+  S3Settings settings = silent_settings(server);
+  settings.request_timeout_ms = 600;  // retries included
+  auto store = S3Store::open("s3://strata-test/lake", settings);
+  ASSERT_TRUE(store.is_ok());
+  auto start = std::chrono::steady_clock::now();
+  auto got = (*store)->get_range("t/x.parquet", 0, 100);
+  EXPECT_LT(seconds_since(start), 3.0);
+  ASSERT_FALSE(got.is_ok());
+  EXPECT_EQ(got.status().code(), StatusCode::kIoError);
+  EXPECT_NE(got.status().message().find("STRATA_S3_TIMEOUT_MS"), std::string::npos) << got.status().message();
+  start = std::chrono::steady_clock::now();
+  auto put = (*store)->put("t/y.parquet", MemorySource("bytes"), WriteMode::kCreateOnly);
+  EXPECT_LT(seconds_since(start), 3.0);
+  EXPECT_FALSE(put.is_ok());
+}
+
+TEST(S3StoreSilentServer, CancellationEndsAWaitPromptly) {
+  SilentServer server;
+  ASSERT_GT(server.port(), 0);
+  S3Settings settings = silent_settings(server);
+  settings.request_timeout_ms = 60000;
+  auto store = S3Store::open("s3://strata-test/lake", settings);
+  ASSERT_TRUE(store.is_ok());
+  std::atomic<bool> stop{false};
+  (*store)->set_cancellation([&] { return stop.load(); });
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop = true;
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto got = (*store)->get("t/x.parquet");
+  double waited = seconds_since(start);
+  canceller.join();
+  ASSERT_FALSE(got.is_ok());
+  EXPECT_EQ(got.status().code(), StatusCode::kInterrupted) << got.status().message();
+  EXPECT_LT(waited, 2.5) << "libcurl asks at least once a second";
+}
+
+// Through SQL: sqlite3_interrupt (Ctrl-C in the shell) ends a parquet_export whose upload waits
+// on a server that never answers, with SQLITE_INTERRUPT and no object.
+TEST(S3StoreSilentServer, SqliteInterruptEndsAStatementWaitingOnTheStore) {
+  SilentServer server;
+  ASSERT_GT(server.port(), 0);
+  struct Environment {
+    explicit Environment(const std::string& endpoint) {
+      ::setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+      ::setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+      ::setenv("AWS_ENDPOINT_URL", endpoint.c_str(), 1);
+      ::setenv("AWS_REGION", "us-east-1", 1);
+    }
+    ~Environment() {
+      for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_REGION"}) ::unsetenv(name);
+    }
+  } environment(server.endpoint());
+  strata::testing::TestDatabase db;
+  std::thread interrupter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    sqlite3_interrupt(db.get());
+  });
+  auto start = std::chrono::steady_clock::now();
+  int rc = db.result_code_of("SELECT parquet_export('s3://strata-test/lake/x.parquet', 'SELECT 1 AS a')");
+  double waited = seconds_since(start);
+  interrupter.join();
+  EXPECT_EQ(rc, SQLITE_INTERRUPT);
+  EXPECT_LT(waited, 2.5);
 }
 
 }  // namespace

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "codecs/parquet/parquet_writer.h"
+#include "ext/interrupt.h"
 #include "ext/sqlite_handles.h"
 #include "ext/sqlite_shim.h"
 #include "ext/str_cat.h"
@@ -181,6 +182,7 @@ Result<int64_t> export_query(sqlite3* db, std::string_view url, std::string_view
   }
 
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<tiering::ObjectStore> store, tiering::open_object_store(target.location));
+  store->set_cancellation(interrupt_check(db));  // Ctrl-C ends a wait on the network
   STRATA_ASSIGN_OR_RETURN(TemporaryFile temporary, TemporaryFile::create());
   parquet::FileDescriptorSink sink(temporary.fd());
   parquet::Writer writer(specs, options, sink);

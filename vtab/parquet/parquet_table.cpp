@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "ext/interrupt.h"
 #include "ext/module_arguments.h"
 #include "ext/sqlite_handles.h"
 #include "ext/str_cat.h"
@@ -272,6 +273,7 @@ Status ParquetTable::open_store() {
   Result<std::unique_ptr<tiering::ObjectStore>> store = tiering::open_object_store(location_, tiering::StoreAccess::kRead);
   if (!store.is_ok()) return in_module(store.status());
   store_ = std::move(*store);
+  store_->set_cancellation(interrupt_check(db_));  // Ctrl-C ends a wait on the network
   return Status::ok();
 }
 
