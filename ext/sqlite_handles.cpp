@@ -225,4 +225,13 @@ std::string_view value_blob(sqlite3_value* value) {
   return blob ? std::string_view(blob, static_cast<size_t>(sqlite3_value_bytes(value))) : std::string_view();
 }
 
+std::string database_directory(sqlite3* db, const char* schema) {
+  const char* file = sqlite3_db_filename(db, schema);
+  if (file == nullptr || *file == '\0') return std::string();
+  std::string_view path(file);
+  const size_t slash = path.rfind('/');
+  if (slash == std::string_view::npos) return std::string(".");
+  return std::string(path.substr(0, slash == 0 ? 1 : slash));
+}
+
 }  // namespace strata

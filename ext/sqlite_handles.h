@@ -117,6 +117,11 @@ std::string quote_literal(std::string_view text);
 std::string_view value_text(sqlite3_value* value);
 std::string_view value_blob(sqlite3_value* value);
 
+// The directory of database `schema`'s file ("main", an attached name), without a trailing
+// '/'; empty for an in-memory or temporary database. Relative file: locations resolve against
+// it (tiering::resolve_file_location).
+std::string database_directory(sqlite3* db, const char* schema);
+
 // Shadow-table INSERTs set the connection's last_insert_rowid(); the user's must survive them.
 class PreserveLastInsertRowid {
  public:

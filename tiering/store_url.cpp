@@ -39,6 +39,15 @@ Result<ObjectUrl> split_object_url(std::string_view who, std::string_view url) {
   return parts;
 }
 
+std::string resolve_file_location(std::string_view location, std::string_view base_directory) {
+  if (!location.starts_with("file:") || base_directory.empty()) return std::string(location);
+  std::string_view path = location.substr(5);
+  if (path.starts_with("/")) return std::string(location);
+  if (path == ".") return str_cat("file:", base_directory);
+  if (path.starts_with("./")) path.remove_prefix(2);
+  return str_cat("file:", base_directory, base_directory.ends_with("/") ? "" : "/", path);
+}
+
 Result<std::unique_ptr<ObjectStore>> open_object_store(std::string_view location, StoreAccess access) {
   if (location.starts_with("file:")) {
     STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileStore> store,

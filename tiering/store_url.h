@@ -23,6 +23,12 @@ struct ObjectUrl {
 // Splits `url`; an error (naming `who`) when it is neither file: nor s3://.
 Result<ObjectUrl> split_object_url(std::string_view who, std::string_view url);
 
+// A relative file: location made relative to `base_directory` (the database file's directory),
+// so that the same database opened from another working directory finds the same files.
+// Absolute file: locations, s3:// ones, and any location when `base_directory` is empty (an
+// in-memory or temporary database) come back unchanged.
+std::string resolve_file_location(std::string_view location, std::string_view base_directory);
+
 enum class StoreAccess {
   kReadWrite,  // "file:DIR" creates DIR when missing
   kRead,       // a missing DIR is kNotFound

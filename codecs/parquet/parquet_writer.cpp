@@ -223,6 +223,12 @@ Status Writer::start() {
   if (options_.zstd_level < 1 || options_.zstd_level > 22) {
     return Status::error("parquet: the zstd level must be from 1 to 22");
   }
+  for (const KeyValue& kv : options_.key_value_metadata) {
+    if (kv.key == kStorageClassesKey) {
+      return Status::error(str_cat("parquet: the key_value_metadata key '", kv.key,
+                                   "' is written by strata itself (the columns' storage classes); choose another key"));
+    }
+  }
   if (!(options_.bloom_filter_fpp > 0 && options_.bloom_filter_fpp < 1)) {
     return Status::error("parquet: the bloom filter false-positive rate must be above 0 and below 1");
   }
@@ -626,7 +632,21 @@ Status Writer::write_chunk(Leaf& leaf, const ColumnVector& values, size_t group)
     };
     if (use_dictionary) {
       for (size_t i = 0; i < entries; ++i) hashes.push_back(hash_of(i, true));
-    } else {
+    }
+    // A reader probes the hash of the literal it is given, and 0.0 = -0.0: a DOUBLE column holding
+    // either zero gets both in its filter (DuckDB probes -0.0 and 0.0 each as written).
+    if (type == ValueType::kReal && !is_bytes) {
+      const size_t count = use_dictionary ? entries : present;
+      for (size_t i = 0; i < count; ++i) {
+        const double value = std::bit_cast<double>(use_dictionary ? dictionary_numbers[i] : gathered.numbers[i]);
+        if (value == 0.0) {
+          hashes.push_back(BloomFilter::hash(ValueView::of_real(0.0)));
+          hashes.push_back(BloomFilter::hash(ValueView::of_real(-0.0)));
+          break;
+        }
+      }
+    }
+    if (!use_dictionary) {
       for (size_t i = 0; i < present; ++i) hashes.push_back(hash_of(i, false));
       std::sort(hashes.begin(), hashes.end());
       hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());

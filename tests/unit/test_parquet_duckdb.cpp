@@ -25,6 +25,7 @@
 
 #include "codecs/parquet/parquet_reader.h"
 #include "codecs/parquet/parquet_writer.h"
+#include "ext/str_cat.h"
 #include "tests/unit/duckdb_peer.h"
 #include "tests/unit/test_database.h"
 #include "tiering/digest.h"
@@ -334,6 +335,28 @@ TEST(ParquetDuckDB, TheParquetTableReadsDuckDBsPartitionedOutput) {
   ASSERT_TRUE(scan.IsObject());
   EXPECT_GT(scan["row_groups"].GetUint64(), 3u);
   EXPECT_EQ(scan["row_groups_pruned_by_bloom_filter"].GetUint64(), scan["row_groups"].GetUint64());
+}
+
+// DuckDB probes a bloom filter with the hash of the literal it is given, and 0.0 = -0.0: a DOUBLE
+// column holding either zero has both in its filter.
+TEST(ParquetDuckDB, DoubleBloomFiltersHoldBothZeros) {
+  testing::ScratchDirectory scratch("parquet_duckdb_zeros");
+  for (const char* zero : {"0.0", "-0.0"}) {
+    const std::string file = scratch.path(std::string("zero") + zero + ".parquet");
+    testing::TestDatabase db;
+    ASSERT_EQ(db.scalar(str_cat("SELECT parquet_export('file:", file, "', 'SELECT ", zero,
+                                " AS d UNION ALL SELECT 1.5', '{\"bloom_filter_columns\": [\"d\"]}')")),
+              "2");
+    std::string request = "{\"file\": \"" + file + "\", \"probes\": [{\"column\": \"d\", \"value\": \"0.0\"}, "
+                          "{\"column\": \"d\", \"value\": \"-0.0\"}, {\"column\": \"d\", \"value\": \"2.5\"}]}";
+    rapidjson::Document duck = run_duckdb("read", request, scratch.path(""));
+    ASSERT_TRUE(duck.IsObject() && duck.HasMember("probes"));
+    const auto& probes = duck["probes"];
+    ASSERT_EQ(probes.Size(), 3u);
+    EXPECT_FALSE(probes[0]["row_groups"][0]["bloom_filter_excludes"].GetBool()) << zero << " probed as 0.0";
+    EXPECT_FALSE(probes[1]["row_groups"][0]["bloom_filter_excludes"].GetBool()) << zero << " probed as -0.0";
+    EXPECT_TRUE(probes[2]["row_groups"][0]["bloom_filter_excludes"].GetBool()) << "2.5 is absent";
+  }
 }
 
 }  // namespace

@@ -146,6 +146,11 @@ TEST_F(ParquetExport, BadInputIsAClearErrorAndWritesNothing) {
             std::string::npos);
   EXPECT_NE(db_.error_of("SELECT parquet_export(" + file + ", 'SELECT id, id FROM events')").find("appears twice"),
             std::string::npos);
+  // A metadata key strata writes itself is refused, not written twice.
+  EXPECT_NE(db_.error_of("SELECT parquet_export(" + file + ", 'SELECT id FROM events',"
+                         " '{\"key_value_metadata\": {\"strata.storage_classes\": \"0:integer\"}}')")
+                .find("written by strata itself"),
+            std::string::npos);
   EXPECT_NE(db_.error_of("SELECT parquet_export(" + file + ", 'DELETE FROM events')").find("parquet_export"),
             std::string::npos);
   EXPECT_NE(db_.error_of("SELECT parquet_export(" + file + ", 'SELECT 1; SELECT 2')").find("more than one"),

@@ -323,6 +323,30 @@ TEST(ParquetTableOtherWriters, ByteStreamSplitFixedLengthValuesAreEachTheirOwn) 
             (std::vector<std::string>{"200|200|200|200|200"}));
 }
 
+// Relative file: paths resolve against the database file's directory: the same database opened
+// from another working directory keeps its Parquet tables.
+TEST(ParquetTableFiles, RelativePathsAreRelativeToTheDatabaseFile) {
+  ScratchDirectory scratch("parquet_relative");
+  std::filesystem::create_directories(scratch.path("app/data"));
+  std::filesystem::create_directories(scratch.path("elsewhere"));
+  const std::filesystem::path working = std::filesystem::current_path();
+  std::filesystem::current_path(scratch.path("elsewhere"));
+  {
+    TestDatabase db(scratch.path("app/data/app.db"));
+    EXPECT_EQ(db.scalar("SELECT parquet_export('file:lake/x.parquet', 'SELECT 1 AS a UNION ALL SELECT 2')"), "2");
+    db.exec("CREATE VIRTUAL TABLE x USING parquet('file:lake/x.parquet')");
+    EXPECT_EQ(db.scalar("SELECT sum(a) FROM x"), "3");
+  }
+  EXPECT_TRUE(std::filesystem::exists(scratch.path("app/data/lake/x.parquet")));
+  EXPECT_FALSE(std::filesystem::exists(scratch.path("elsewhere/lake")));
+  std::filesystem::current_path(scratch.path(""));
+  {
+    TestDatabase db(scratch.path("app/data/app.db"));
+    EXPECT_EQ(db.scalar("SELECT sum(a) FROM x"), "3");
+  }
+  std::filesystem::current_path(working);
+}
+
 TEST(ParquetTableS3, ReadsAPrefixThroughTheS3Store) {
   testing::S3TestServer server;
   ASSERT_TRUE(server.problem().empty()) << server.problem();

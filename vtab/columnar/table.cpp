@@ -33,7 +33,6 @@ Status constraint_failed(std::string message) {
   return Status::constraint(std::move(message)).with_sqlite_code(SQLITE_CONSTRAINT);
 }
 
-
 Status datatype_mismatch() {
   return Status(StatusCode::kError, "datatype mismatch").with_sqlite_code(SQLITE_MISMATCH);
 }
@@ -362,10 +361,18 @@ std::optional<std::vector<bool>> ColumnarTable::omitted_columns() {
 // rowid = …); an ordinary table takes the rightmost. So the running UPDATE's SET list is read:
 // true when a rowid name (rowid, oid, _rowid_, unless a column has that name) is assigned after
 // the column. nullopt when the statement cannot be identified or read.
-std::optional<bool> ColumnarTable::rowid_assigned_after_alias() const {
+std::optional<bool> ColumnarTable::rowid_assigned_after_alias() {
   std::optional<WriterRun> run = running_writer();
   if (!run || schema_.rowid_alias < 0) return std::nullopt;
-  Result<std::vector<SqlToken>> tokens = tokenize_sql(run->sql);
+  // Asked once per row an UPDATE moves: the answer is kept for the statement's text.
+  if (rowid_order_ && rowid_order_->first == run->sql) return rowid_order_->second;
+  std::optional<bool> answer = read_rowid_order(run->sql);
+  rowid_order_.emplace(run->sql, answer);
+  return answer;
+}
+
+std::optional<bool> ColumnarTable::read_rowid_order(const std::string& sql) const {
+  Result<std::vector<SqlToken>> tokens = tokenize_sql(sql);
   if (!tokens.is_ok()) return std::nullopt;
   const std::vector<SqlToken>& t = *tokens;
   size_t i = 0;

@@ -159,7 +159,8 @@ class ColumnarTable {
   // can be identified; see the .cpp for why this is needed.
   std::optional<std::vector<bool>> omitted_columns();
   ConflictMode effective_conflict_mode(ConflictMode declared) const;
-  std::optional<bool> rowid_assigned_after_alias() const;
+  std::optional<bool> rowid_assigned_after_alias();
+  std::optional<bool> read_rowid_order(const std::string& sql) const;
   bool statement_says_or_abort() const;
   const std::vector<size_t>& unique_check_order();
   std::string column_label(int column) const;
@@ -235,6 +236,8 @@ class ColumnarTable {
   std::optional<int64_t> stored_rowid_bound_;
   std::map<int, bool> low_cardinality_;
   std::optional<std::vector<size_t>> unique_check_order_;  // unique_check_order(), once worked out
+  // rowid_assigned_after_alias()'s answer for the statement text it last read.
+  std::optional<std::pair<std::string, std::optional<bool>>> rowid_order_;
   // The head of the INSERT statement last inspected by omitted_columns(), and its answer.
   std::string inspected_head_;
   std::optional<std::vector<bool>> inspected_omitted_;

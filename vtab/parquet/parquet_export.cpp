@@ -181,6 +181,8 @@ Result<int64_t> export_query(sqlite3* db, std::string_view url, std::string_view
     specs.push_back({name ? name : "", declared_class(sqlite3_column_decltype(stmt, c))});
   }
 
+  // A relative file: location is relative to the main database file's directory.
+  target.location = tiering::resolve_file_location(target.location, database_directory(db, "main"));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<tiering::ObjectStore> store, tiering::open_object_store(target.location));
   store->set_cancellation(interrupt_check(db));  // Ctrl-C ends a wait on the network
   STRATA_ASSIGN_OR_RETURN(TemporaryFile temporary, TemporaryFile::create());

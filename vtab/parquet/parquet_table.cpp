@@ -249,7 +249,9 @@ Result<std::unique_ptr<ParquetTable>> ParquetTable::open(sqlite3* db, ParquetReg
   STRATA_ASSIGN_OR_RETURN(tiering::ObjectUrl parts, tiering::split_object_url(kModule, *url));
   std::unique_ptr<ParquetTable> table(
       new ParquetTable(db, registry, argv[1], argv[2], *url, arguments.boolean("hive_partitioning").value_or(true)));
-  table->location_ = parts.location;
+  // A relative file: location is relative to the database file's directory, whatever the
+  // process's working directory (docs/parquet.md).
+  table->location_ = tiering::resolve_file_location(parts.location, database_directory(db, argv[1]));
   table->key_ = parts.key;
   table->listing_ = parts.key.empty();
   if (create) {
