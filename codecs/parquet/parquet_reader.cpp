@@ -186,6 +186,7 @@ void FileReader::group_columns() {
   for (const KeyValue& kv : metadata_.key_value_metadata) {
     if (kv.key != kStorageClassesKey || !kv.value) continue;
     std::vector<Column> columns;
+    std::vector<size_t> raw_text_leaves;
     std::string_view rest = *kv.value;
     size_t leaf = 0;
     bool valid = true;
@@ -207,7 +208,9 @@ void FileReader::group_columns() {
         index = index * 10 + static_cast<size_t>(c - '0');
       }
       const std::string_view cls = entry.substr(colon + 1);
-      const bool class_matches = cls == storage_class_name(leaves_[leaf].sqlite_type);
+      const bool raw_text = cls == kRawTextClass && leaves_[leaf].sqlite_type == ValueType::kBlob;
+      if (raw_text) raw_text_leaves.push_back(leaf);
+      const bool class_matches = raw_text || cls == storage_class_name(leaves_[leaf].sqlite_type);
       if (!valid || colon == 0 || !class_matches) {
         valid = false;
         break;
@@ -222,6 +225,7 @@ void FileReader::group_columns() {
       ++leaf;
     }
     if (valid && rest.empty() && leaf == leaves_.size()) {
+      for (size_t raw : raw_text_leaves) leaves_[raw].sqlite_type = ValueType::kText;  // byte for byte
       columns_ = std::move(columns);
       written_by_strata_ = true;
       return;

@@ -124,6 +124,9 @@ std::optional<std::vector<std::string>> plain_encodings_equal_to(const Leaf& lea
 // "<column index>:<class>" per leaf, comma-separated, class one of integer, real, text, blob,
 // null. (Shared by the writer and the reader; docs/format-parquet.md.)
 inline constexpr std::string_view kStorageClassesKey = "strata.storage_classes";
+// The layout class of a leaf holding TEXT values that are not valid UTF-8, written as a plain
+// BYTE_ARRAY (a STRING column with them would make other engines refuse the whole file).
+inline constexpr std::string_view kRawTextClass = "text_bytes";
 // The class names of that value: "integer", "real", "text", "blob", "null".
 std::string_view storage_class_name(ValueType type);
 

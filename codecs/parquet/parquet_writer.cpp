@@ -46,10 +46,51 @@ constexpr size_t kMaxStatisticsBytes = 64;
 // A bloom filter is at most this large, whatever the distinct count (parquet-mr's default).
 constexpr size_t kMaxBloomFilterBytes = size_t{1} << 20;
 
-SchemaElement leaf_schema(const std::string& name, ValueType type) {
+// Whether `bytes` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF):
+// what other engines require of a STRING column. ASCII runs are checked eight bytes at a time.
+bool is_valid_utf8(std::string_view bytes) {
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const auto* end = p + bytes.size();
+  while (p < end) {
+    if (end - p >= 8) {
+      uint64_t word;
+      std::memcpy(&word, p, 8);
+      if ((word & 0x8080808080808080ull) == 0) {
+        p += 8;
+        continue;
+      }
+    }
+    const unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    size_t length;
+    uint32_t lowest;
+    if ((c & 0xe0) == 0xc0) length = 2, lowest = 0x80;
+    else if ((c & 0xf0) == 0xe0) length = 3, lowest = 0x800;
+    else if ((c & 0xf8) == 0xf0) length = 4, lowest = 0x10000;
+    else return false;
+    if (end - p < static_cast<std::ptrdiff_t>(length)) return false;
+    uint32_t code = c & (0x7f >> length);
+    for (size_t i = 1; i < length; ++i) {
+      if ((p[i] & 0xc0) != 0x80) return false;
+      code = (code << 6) | (p[i] & 0x3f);
+    }
+    if (code < lowest || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return false;
+    p += length;
+  }
+  return true;
+}
+
+SchemaElement leaf_schema(const std::string& name, ValueType type, bool raw_text = false) {
   SchemaElement e;
   e.name = name;
   e.repetition = Repetition::kOptional;
+  if (raw_text) {  // TEXT that is not valid UTF-8: plain BYTE_ARRAY, which every engine reads
+    e.type = PhysicalType::kByteArray;
+    return e;
+  }
   switch (type) {
     case ValueType::kInteger: e.type = PhysicalType::kInt64; break;
     case ValueType::kReal: e.type = PhysicalType::kDouble; break;
@@ -183,6 +224,9 @@ struct LeafValues {
 struct Writer::Leaf {
   size_t column = 0;
   ValueType type = ValueType::kNull;
+  // A TEXT leaf for the column's values that are not valid UTF-8 (class "text_bytes"): written as
+  // a plain BYTE_ARRAY, so that other engines can read the file, and read back by strata as TEXT.
+  bool raw_text = false;
   std::string name;
   bool bloom_requested = false;
   std::vector<std::optional<ColumnChunk>> chunks;  // by row group
@@ -201,6 +245,7 @@ struct Writer::Encoder {
   std::string compressed;
   std::string header;
   std::vector<uint32_t> indices;
+  std::vector<uint8_t> raw_text_rows;  // per row of the column being written: 1 for TEXT that is not UTF-8
 };
 
 Writer::Writer(std::vector<ColumnSpec> columns, WriterOptions options, OutputSink& sink)
@@ -309,16 +354,17 @@ Status Writer::settle() {
   return failed_;
 }
 
-Writer::Leaf& Writer::add_leaf(size_t column, ValueType type) {
+Writer::Leaf& Writer::add_leaf(size_t column, ValueType type, bool raw_text) {
   Column& owner = columns_[column];
   auto leaf = std::make_unique<Leaf>();
   leaf->column = column;
   leaf->type = type;
+  leaf->raw_text = raw_text;
   if (owner.leaves.empty()) {
     leaf->name = owner.spec.name;
   } else {
     // A sibling: "<name>__<class>", made unique against every other leaf and column name.
-    const std::string base = str_cat(owner.spec.name, "__", storage_class_name(type));
+    const std::string base = str_cat(owner.spec.name, "__", raw_text ? kRawTextClass : storage_class_name(type));
     auto taken = [&](const std::string& name) {
       for (const Column& c : columns_) if (c.spec.name == name) return true;
       for (const auto& l : leaves_) if (l->name == name) return true;
@@ -360,8 +406,24 @@ Status Writer::encode_row_group(std::vector<ColumnVector>& buffer, uint64_t rows
     for (ValueType type : {ValueType::kInteger, ValueType::kReal, ValueType::kText, ValueType::kBlob}) {
       if (counts[static_cast<int>(type)] == 0) continue;
       const bool has_leaf = std::any_of(column.leaves.begin(), column.leaves.end(),
-                                        [&](const Leaf* leaf) { return leaf->type == type; });
+                                        [&](const Leaf* leaf) { return leaf->type == type && !leaf->raw_text; });
       if (!has_leaf) add_leaf(c, type);
+    }
+    // TEXT that is not valid UTF-8 (SQLite allows it) goes to its own leaf, byte for byte.
+    std::vector<uint8_t>& raw = encoder_->raw_text_rows;
+    raw.clear();
+    if (counts[static_cast<int>(ValueType::kText)] > 0) {
+      size_t invalid = 0;
+      raw.assign(values.size(), 0);
+      for (size_t row = 0; row < values.size(); ++row) {
+        if (values.type(row) == ValueType::kText && !is_valid_utf8(values.get(row).bytes)) {
+          raw[row] = 1;
+          ++invalid;
+        }
+      }
+      const bool has_leaf = std::any_of(column.leaves.begin(), column.leaves.end(), [](const Leaf* leaf) { return leaf->raw_text; });
+      if (invalid > 0 && !has_leaf) add_leaf(c, ValueType::kText, true);
+      if (invalid == 0) raw.clear();
     }
     for (Leaf* leaf : column.leaves) STRATA_RETURN_IF_ERROR(write_chunk(*leaf, values, group));
     buffer[c].clear();
@@ -453,6 +515,10 @@ Status Writer::write_chunk(Leaf& leaf, const ColumnVector& values, size_t group)
       gathered.bytes.reserve(rows);
       for (size_t row = 0; row < rows; ++row) {
         if (values.type(row) != type) continue;
+        // TEXT rows split between the UTF-8 leaf and the raw one (enc.raw_text_rows, when any).
+        if (type == ValueType::kText && (!enc.raw_text_rows.empty() ? enc.raw_text_rows[row] != 0 : false) != leaf.raw_text) {
+          continue;
+        }
         gathered.levels[row] = 1;
         const std::string_view value = values.get(row).bytes;
         gathered.bytes.push_back(value);
@@ -517,7 +583,7 @@ Status Writer::write_chunk(Leaf& leaf, const ColumnVector& values, size_t group)
   const int index_width = use_dictionary ? bit_width_of(static_cast<uint32_t>(entries - 1)) : 0;
 
   ColumnMetaData meta;
-  meta.type = *leaf_schema(leaf.name, type).type;
+  meta.type = *leaf_schema(leaf.name, type, leaf.raw_text).type;
   meta.path_in_schema = {leaf.name};
   meta.codec = static_cast<int32_t>(options_.compress ? Compression::kZstd : Compression::kUncompressed);
   meta.num_values = static_cast<int64_t>(rows);
@@ -705,9 +771,9 @@ Status Writer::finish() {
   metadata.schema.push_back(root);
   std::string layout;
   for (Leaf* leaf : ordered) {
-    metadata.schema.push_back(leaf_schema(leaf->name, leaf->type));
+    metadata.schema.push_back(leaf_schema(leaf->name, leaf->type, leaf->raw_text));
     if (!layout.empty()) layout += ',';
-    layout += str_cat(std::to_string(leaf->column), ":", storage_class_name(leaf->type));
+    layout += str_cat(std::to_string(leaf->column), ":", leaf->raw_text ? kRawTextClass : storage_class_name(leaf->type));
     metadata.column_orders.push_back(kTypeDefinedOrder);
   }
   metadata.num_rows = static_cast<int64_t>(rows_);

@@ -132,7 +132,7 @@ class Writer {
   Status encode_row_group(std::vector<ColumnVector>& buffer, uint64_t rows);
   Status write_chunk(Leaf& leaf, const ColumnVector& values, size_t group);
   Status write_null_chunk(Leaf& leaf, size_t rows, size_t group);
-  Leaf& add_leaf(size_t column, ValueType type);
+  Leaf& add_leaf(size_t column, ValueType type, bool raw_text = false);
 
   std::vector<Column> columns_;
   std::vector<std::unique_ptr<Leaf>> leaves_;

@@ -16,9 +16,12 @@
 namespace strata::testing {
 
 // `child` runs in the forked process and must never return (it loops over transactions);
-// `check(round)` runs in this process after each kill.
+// `check(round)` runs in this process after each kill. `ready`, when given, is polled before the
+// random wait starts (every 20 ms, for at most 60 s): so that a slow build (sanitizers, a busy
+// machine) still gets at least one commit into every round instead of killing the child before
+// it has done anything.
 inline void kill_rounds(int rounds, uint32_t seed, const std::function<void()>& child,
-                        const std::function<void(int round)>& check) {
+                        const std::function<void(int round)>& check, const std::function<bool()>& ready = {}) {
   std::mt19937 random(seed);
   for (int round = 0; round < rounds; ++round) {
     pid_t pid = fork();
@@ -26,6 +29,10 @@ inline void kill_rounds(int rounds, uint32_t seed, const std::function<void()>& 
     if (pid == 0) {
       child();
       _exit(4);  // child() returned: the parent sees a status, not a kill
+    }
+    if (ready) {
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      while (!ready() && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50 + random() % 400));
     kill(pid, SIGKILL);

@@ -60,6 +60,22 @@ void crash_rounds(const std::string& path, bool wal, int rounds, uint32_t seed) 
   replay.exec("CREATE TABLE t(rowid INTEGER PRIMARY KEY, embedding BLOB)");
   replay.exec("CREATE TABLE progress(committed INTEGER); INSERT INTO progress VALUES (0)");
   int replayed = 0;
+  // A round starts its random wait once the child has committed something new.
+  auto committed_now = [&]() -> int {
+    sqlite3* peek = nullptr;
+    int committed = -1;
+    if (sqlite3_open_v2(path.c_str(), &peek, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+      sqlite3_stmt* stmt = nullptr;
+      if (sqlite3_prepare_v2(peek, "SELECT committed FROM progress", -1, &stmt, nullptr) == SQLITE_OK &&
+          sqlite3_step(stmt) == SQLITE_ROW) {
+        committed = sqlite3_column_int(stmt, 0);
+      }
+      sqlite3_finalize(stmt);
+    }
+    sqlite3_close(peek);
+    return committed;
+  };
+  auto progressed = [&] { return committed_now() > replayed; };
   strata::testing::kill_rounds(rounds, seed, [&] { run_child(path, wal); }, [&](int round) {
     TestDatabase reopened(path);
     ASSERT_EQ(reopened.scalar("SELECT hnsw_check('v')"), "ok") << "after kill " << round;
@@ -72,7 +88,7 @@ void crash_rounds(const std::string& path, bool wal, int rounds, uint32_t seed) 
         "SELECT count(*) FROM v AS outer_row WHERE outer_row.rowid NOT IN "
         "(SELECT rowid FROM v WHERE embedding MATCH outer_row.embedding AND k = 3 AND ef_search = 64)");
     EXPECT_EQ(misses, "0") << "after kill " << round;
-  });
+  }, progressed);
   ::testing::Test::RecordProperty(wal ? "wal_transactions_committed" : "transactions_committed", std::to_string(replayed));
   EXPECT_GT(replayed, 0) << "no transaction committed: the kills came too early to test anything";
 }

@@ -359,5 +359,28 @@ TEST(ParquetDuckDB, DoubleBloomFiltersHoldBothZeros) {
   }
 }
 
+// TEXT that is not valid UTF-8 (SQLite allows it) must not make the file unreadable to other
+// engines: such values go to a plain BYTE_ARRAY sibling, which DuckDB reads as BLOB, and strata
+// reads them back as TEXT, byte for byte.
+TEST(ParquetDuckDB, TextThatIsNotUtf8KeepsTheFileReadable) {
+  testing::ScratchDirectory scratch("parquet_duckdb_utf8");
+  const std::string file = scratch.path("text.parquet");
+  testing::TestDatabase db;
+  db.exec("CREATE TABLE t(id INTEGER, s TEXT); INSERT INTO t VALUES (1, 'ok'), (2, CAST(x'ff00fe41' AS TEXT)), (3, 'é'),"
+          " (4, NULL), (5, CAST(x'c0af' AS TEXT)), (6, CAST(x'eda080' AS TEXT)), (7, CAST(x'f4908080' AS TEXT))");
+  ASSERT_EQ(db.scalar(str_cat("SELECT parquet_export('file:", file, "', 'SELECT id, s FROM t')")), "7");
+  rapidjson::Document duck = run_duckdb("read", "{\"file\": \"" + file + "\"}", scratch.path(""));
+  ASSERT_TRUE(duck.IsObject() && duck.HasMember("columns"));
+  std::vector<std::string> names;
+  for (const auto& column : duck["columns"].GetArray()) {
+    names.push_back(column["name"].GetString());
+    EXPECT_EQ(column["rows"].GetInt64(), 7);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"id", "s", "s__text_bytes"}));
+  db.exec(str_cat("CREATE VIRTUAL TABLE back USING parquet('file:", file, "')"));
+  EXPECT_EQ(db.rows("SELECT id, hex(s), typeof(s) FROM back ORDER BY id"),
+            db.rows("SELECT id, hex(s), typeof(s) FROM t ORDER BY id"));
+}
+
 }  // namespace
 }  // namespace strata::parquet
