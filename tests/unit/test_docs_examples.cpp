@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
@@ -145,6 +146,27 @@ TEST(DocsExamples, EverySqlBlockRunsAsWritten) {
   }
   EXPECT_GT(blocks, 5);
   std::printf("docs examples: %d blocks run, %d shown values checked\n", blocks, checked_values);
+}
+
+// docs/extension.md shows the errors a bad module argument gives: each must be the message
+// strata really gives (they drifted once).
+TEST(DocsExamples, ExtensionPageShowsTheRealErrorMessages) {
+  std::ifstream in(std::string(STRATA_SOURCE_DIR) + "/docs/extension.md");
+  const std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const char* const statements[] = {
+      "CREATE VIRTUAL TABLE e USING columnar(a, chunk_row=5)",
+      "CREATE VIRTUAL TABLE e USING columnar(a, chunk_rows=lots)",
+      "CREATE VIRTUAL TABLE e USING hnsw(e float[2], metric=euclid)",
+      "CREATE VIRTUAL TABLE e USING columnar(a, bloom='a', bloom='a')",
+      "CREATE VIRTUAL TABLE e USING columnar(a, bloom=)",
+      "CREATE VIRTUAL TABLE e USING columnar(a, tier=a b)",
+  };
+  strata::testing::TestDatabase db;
+  for (const char* statement : statements) {
+    const std::string error = db.error_of(statement);
+    ASSERT_FALSE(error.empty()) << statement;
+    EXPECT_NE(page.find("`" + error + "`"), std::string::npos) << "docs/extension.md does not show: " << error;
+  }
 }
 
 }  // namespace
