@@ -12,6 +12,7 @@
 //   INSERT / UPDATE / DELETE / REPLACE / INSERT OR IGNORE … as on any table.
 //   SELECT columnar_check('events');          -- 'ok' or what is damaged
 //   SELECT columnar_compact('events');        -- merges partial chunks, drops deleted rows
+//   SELECT columnar_scan_stats('events');     -- what the last scan read and skipped (JSON)
 //   SELECT * FROM columnar_chunks WHERE tbl = 'events';
 //
 // SHADOW TABLES (docs/format-columnar.md)
@@ -31,10 +32,12 @@
 //   did not show the table). Bits 8-15 / 16-23: a key-index lookup
 //   (cursor.h): an = or IN filter on a column with a UNIQUE constraint or index= looks its values
 //   up in the shadow B-tree, and only chunks holding the rowids found are read.
-//   idxStr: colUsed in decimal, so that only the columns the query uses are decoded; then one
-//   ";column,op,collation,exact,in" per pushed column filter (filter.h), whose right-hand sides
-//   follow the rowid arguments in argv. Exact filters are omitted by SQLite; zone maps rule out
-//   chunks before they are read.
+//   idxStr (what EXPLAIN QUERY PLAN shows): "<description> {plan <encoding>}". The description
+//   says what the scan does ("read type, amount; user_id IN (…) via unique index; ts >= ?;
+//   grouped by type desc"); the encoding is colUsed in decimal, so that only the columns the query
+//   uses are decoded, then one ";column,op,collation,exact,in" per pushed column filter
+//   (filter.h), whose right-hand sides follow the rowid arguments in argv. Exact filters are
+//   omitted by SQLite; zone maps rule out chunks before they are read.
 //   Rows come out in rowid order, so ORDER BY rowid (ascending) is consumed.
 //   Only a single = on a UNIQUE key (no IN list) tells SQLite the scan is unique.
 //   Bit 24: rows come grouped by one column ("/<column>" ends idxStr), in ascending order under
@@ -43,6 +46,7 @@
 //   collected per group (few).
 #include "vtab/columnar/columnar.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstdlib>
 #include <map>
@@ -84,6 +88,76 @@ int find_key_index(const TableSchema& schema, int column, const char* collation)
     if (equals_ignore_case(have, wanted)) return static_cast<int>(k);
   }
   return -1;
+}
+
+// ---- plans a user can read --------------------------------------------------------------------
+
+// idxStr is what EXPLAIN QUERY PLAN prints: a description of what the scan does, then the
+// encoded plan the cursor reads, as "<description> {plan <encoding>}".
+constexpr std::string_view kPlanMarker = " {plan ";
+
+const char* operator_text(int op) {
+  switch (op) {
+    case SQLITE_INDEX_CONSTRAINT_EQ: return "=";
+    case SQLITE_INDEX_CONSTRAINT_GT: return ">";
+    case SQLITE_INDEX_CONSTRAINT_GE: return ">=";
+    case SQLITE_INDEX_CONSTRAINT_LT: return "<";
+    case SQLITE_INDEX_CONSTRAINT_LE: return "<=";
+    case SQLITE_INDEX_CONSTRAINT_IS: return "IS";
+    case SQLITE_INDEX_CONSTRAINT_ISNULL: return "IS NULL";
+    case SQLITE_INDEX_CONSTRAINT_ISNOTNULL: return "IS NOT NULL";
+    default: return "?";
+  }
+}
+
+// "read a, b; rowid >= ?; k IN (…) via unique index; ts <= ?; grouped by kind desc"
+std::string describe_plan(const TableSchema& schema, uint64_t column_mask, int plan,
+                          const std::vector<ColumnFilter>& filters, int key_filter, int grouping_column) {
+  std::string text;
+  auto part = [&](std::string piece) { text += (text.empty() ? "" : "; ") + piece; };
+  std::string read;
+  size_t named = 0;
+  for (size_t c = 0; c < schema.columns.size(); ++c) {
+    if (static_cast<int>(c) == schema.rowid_alias) continue;
+    if (!((column_mask >> std::min<size_t>(c, 63)) & 1)) continue;
+    if (++named > 8) continue;
+    read += (read.empty() ? "" : ", ") + schema.columns[c].name;
+  }
+  if (named > 8) read += str_cat(" and ", std::to_string(named - 8), " more");
+  part(read.empty() ? std::string("read no column") : "read " + read);
+  if (plan & kPlanRowidEquals) part("rowid = ?");
+  if (plan & kPlanRowidLower) part(str_cat("rowid ", (plan & kPlanLowerStrict) ? ">" : ">=", " ?"));
+  if (plan & kPlanRowidUpper) part(str_cat("rowid ", (plan & kPlanUpperStrict) ? "<" : "<=", " ?"));
+  for (size_t f = 0; f < filters.size(); ++f) {
+    const ColumnFilter& filter = filters[f];
+    std::string piece = schema.columns[filter.column].name + " " +
+                        (filter.in_list ? std::string("IN (…)") : std::string(operator_text(filter.op)) +
+                            (filter.op == SQLITE_INDEX_CONSTRAINT_ISNULL || filter.op == SQLITE_INDEX_CONSTRAINT_ISNOTNULL ? "" : " ?"));
+    if (filter.collation == Collation::kNoCase) piece += " COLLATE NOCASE";
+    if (filter.collation == Collation::kRtrim) piece += " COLLATE RTRIM";
+    if (static_cast<int>(f) == key_filter) {
+      const int k = plan_key_index(plan);
+      piece += k >= 0 && schema.key_indexes[static_cast<size_t>(k)].unique ? " via unique index" : " via index";
+    }
+    const bool bloom = std::find(schema.bloom_columns.begin(), schema.bloom_columns.end(), filter.column) != schema.bloom_columns.end();
+    if (bloom && (filter.op == SQLITE_INDEX_CONSTRAINT_EQ || filter.op == SQLITE_INDEX_CONSTRAINT_IS)) piece += " with bloom filter";
+    if (!filter.exact) piece += " (narrows; SQLite re-checks)";
+    part(piece);
+  }
+  if (grouping_column >= 0) {
+    part(str_cat((plan & kPlanGroupedBySort) ? "sorted by " : "grouped by ", schema.columns[grouping_column].name,
+                 (plan & kPlanGroupedDescending) ? " desc" : ""));
+  }
+  return text;
+}
+
+// The encoded plan in an idxStr (all of it when there is no description).
+std::string_view encoded_plan(const char* idx_str) {
+  if (idx_str == nullptr) return {};
+  std::string_view text(idx_str);
+  const size_t marker = text.rfind(kPlanMarker);
+  if (marker == std::string_view::npos || text.empty() || text.back() != '}') return text;
+  return text.substr(marker + kPlanMarker.size(), text.size() - 1 - marker - kPlanMarker.size());
 }
 
 int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
@@ -138,6 +212,7 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
     }
     // Column filters (filter.h): their arguments follow the rowid ones.
     std::string filter_plans;
+    std::vector<ColumnFilter> pushed;  // for the description
     double selectivity = 1.0;
     int filter_count = 0;
     int key_lookup = -1;  // encode_key_lookup(…) of the best key-index lookup
@@ -165,6 +240,7 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
         }
       }
       ++filter_count;
+      pushed.push_back(filter);
       info->aConstraintUsage[i].argvIndex = next_arg++;
       info->aConstraintUsage[i].omit = filter.exact ? 1 : 0;
       filter_plans += ';';
@@ -243,8 +319,11 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
     }
     if ((plan & kPlanGrouped) && info->aOrderBy[0].desc) plan |= kPlanGroupedDescending;
     info->idxNum = plan;
-    info->idxStr = sqlite3_mprintf("%llu%s%s", static_cast<unsigned long long>(info->colUsed), filter_plans.c_str(),
-                                   grouping.c_str());
+    const std::string description =
+        describe_plan(table->schema(), info->colUsed, plan, pushed, plan_key_filter(plan),
+                      (plan & kPlanGrouped) ? info->aOrderBy[0].iColumn : -1);
+    info->idxStr = sqlite3_mprintf("%s%s%llu%s%s}", description.c_str(), std::string(kPlanMarker).c_str(),
+                                   static_cast<unsigned long long>(info->colUsed), filter_plans.c_str(), grouping.c_str());
     if (info->idxStr == nullptr) return Status::no_memory();
     info->needToFreeIdxStr = 1;
     if (info->nOrderBy == 1 && !info->aOrderBy[0].desc &&
@@ -269,7 +348,10 @@ int x_close(sqlite3_vtab_cursor* cursor) {
 }
 
 int x_filter(sqlite3_vtab_cursor* cursor, int plan, const char* idx_str, int argc, sqlite3_value** argv) {
-  return cursor_call(cursor, [&] { return ColumnarCursor::from(cursor)->filter(plan, idx_str, argc, argv); });
+  return cursor_call(cursor, [&] {
+    const std::string encoded(encoded_plan(idx_str));
+    return ColumnarCursor::from(cursor)->filter(plan, idx_str ? encoded.c_str() : nullptr, argc, argv);
+  });
 }
 
 int x_next(sqlite3_vtab_cursor* cursor) {
@@ -362,6 +444,18 @@ void columnar_compact_function(sqlite3_context* context, int, sqlite3_value** ar
     }
     STRATA_RETURN_IF_ERROR(execute(db, "RELEASE columnar_compact"));
     sqlite3_result_int64(context, *rewritten);
+    return Status::ok();
+  });
+}
+
+// columnar_scan_stats('t'): what the last scan of t did, as JSON (ScanStats in table.h).
+void columnar_scan_stats_function(sqlite3_context* context, int, sqlite3_value** argv) {
+  function_call(context, [&]() -> Status {
+    auto* state = static_cast<ModuleState*>(sqlite3_user_data(context));
+    sqlite3* db = sqlite3_context_db_handle(context);
+    STRATA_ASSIGN_OR_RETURN(ColumnarTable * table, find_table(db, state, "columnar_scan_stats", argv[0]));
+    const std::string json = table->last_scan().to_json();
+    sqlite3_result_text64(context, json.data(), json.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
     return Status::ok();
   });
 }
@@ -580,7 +674,10 @@ Status register_columnar(sqlite3* db) {
   if (rc != SQLITE_OK) return status_from_sqlite(db, rc, "columnar: registering columnar_check()");
   rc = sqlite3_create_function_v2(db, "columnar_compact", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, state,
                                   columnar_compact_function, nullptr, nullptr, nullptr);
-  return status_from_sqlite(db, rc, "columnar: registering columnar_compact()");
+  if (rc != SQLITE_OK) return status_from_sqlite(db, rc, "columnar: registering columnar_compact()");
+  rc = sqlite3_create_function_v2(db, "columnar_scan_stats", 1, SQLITE_UTF8, state, columnar_scan_stats_function,
+                                  nullptr, nullptr, nullptr);
+  return status_from_sqlite(db, rc, "columnar: registering columnar_scan_stats()");
 }
 
 }  // namespace strata::columnar

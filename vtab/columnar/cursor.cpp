@@ -135,14 +135,17 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
   } else {
     STRATA_ASSIGN_OR_RETURN(chunks_, table_->store().chunks_overlapping(low_, high_));
   }
+  ScanStats& stats = table_->last_scan();
+  stats = ScanStats();
+  stats.chunks = chunks_.size();
   if (key_rowids_) {
     // Only chunks whose rowid range holds a looked-up rowid.
-    std::erase_if(chunks_, [&](const ChunkInfo& chunk) {
+    stats.skipped_by_key_index = std::erase_if(chunks_, [&](const ChunkInfo& chunk) {
       auto first = std::lower_bound(key_rowids_->begin(), key_rowids_->end(), chunk.min_rowid);
       return first == key_rowids_->end() || *first > chunk.max_rowid;
     });
   }
-  std::erase_if(chunks_, [](const ChunkInfo& chunk) { return chunk.tier.has_value(); });
+  stats.cold = std::erase_if(chunks_, [](const ChunkInfo& chunk) { return chunk.tier.has_value(); });
   // Listing the chunks has opened this statement's read transaction: now the data version says
   // whether another connection has committed since the cache was filled.
   table_->refresh_cache();
@@ -402,19 +405,23 @@ Status ColumnarCursor::load_chunks_up_to(int64_t rowid_bound) {
     const ChunkInfo& info = chunks_[next_chunk_++];
     // A chunk that a zone map or bloom filter rules out is never read.
     bool ruled_out = false;
+    ScanStats& stats = table_->last_scan();
     for (const ColumnFilter& column_filter : filters_) {
       STRATA_ASSIGN_OR_RETURN(std::optional<ZoneMap> zone, table_->chunk_zone(info, column_filter.column));
       if (zone && column_filter.rules_out(*zone)) {
         ruled_out = true;
+        ++stats.skipped_by_zone_map;
         break;
       }
       STRATA_ASSIGN_OR_RETURN(std::optional<BloomFilter> bloom, table_->chunk_bloom(info, column_filter.column));
       if (bloom && column_filter.rules_out(*bloom)) {
         ruled_out = true;
+        ++stats.skipped_by_bloom_filter;
         break;
       }
     }
     if (ruled_out) continue;
+    ++stats.chunks_read;
     auto loaded = std::make_unique<LoadedChunk>();
     loaded->chunk_index = next_chunk_ - 1;
     STRATA_ASSIGN_OR_RETURN(loaded->rows, table_->read_chunk_rows(info, column_mask_));
@@ -455,6 +462,7 @@ Status ColumnarCursor::load_chunks_up_to(int64_t rowid_bound) {
       if (narrowed.visible == 0) continue;
     }
     const ChunkRows& rows = loaded->rows;
+    stats.rows_matched += rows.size();
     // Visible rows are in rowid order: binary search over them for the range.
     auto first_at_least = [&](int64_t bound, bool strictly_greater) {
       size_t low = 0, high = rows.size();

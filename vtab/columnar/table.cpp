@@ -118,6 +118,14 @@ void ChunkCache::clear() {
   bytes_ = 0;
 }
 
+std::string ScanStats::to_json() const {
+  return str_cat("{\"chunks\":", std::to_string(chunks), ",\"skipped_by_key_index\":", std::to_string(skipped_by_key_index),
+                 ",\"skipped_by_zone_map\":", std::to_string(skipped_by_zone_map),
+                 ",\"skipped_by_bloom_filter\":", std::to_string(skipped_by_bloom_filter), ",\"cold\":", std::to_string(cold),
+                 ",\"chunks_read\":", std::to_string(chunks_read), ",\"columns_decoded\":", std::to_string(columns_decoded),
+                 ",\"bytes_decoded\":", std::to_string(bytes_decoded), ",\"rows_matched\":", std::to_string(rows_matched), "}");
+}
+
 ColumnarTable::ColumnarTable(sqlite3* db, TableRegistry* registry, std::string schema_name,
                              std::string table_name, TableSchema schema)
     : db_(db),
@@ -814,6 +822,8 @@ Result<ChunkRows> ColumnarTable::read_chunk_rows(const ChunkInfo& chunk, uint64_
                                         " values for ", std::to_string(rowids->size()), " rows"));
     }
     size_t bytes = all.memory_bytes();
+    ++last_scan_.columns_decoded;
+    last_scan_.bytes_decoded += bytes;
     auto shared = std::make_shared<const ColumnVector>(std::move(all));
     entry.columns[static_cast<int>(c)] = shared;
     result.columns[c] = shared;

@@ -67,6 +67,21 @@ class ChunkCache {
   size_t bytes_ = 0;
 };
 
+// What the last scan of a table (its last xFilter) did, for columnar_scan_stats().
+struct ScanStats {
+  uint64_t chunks = 0;                   // in the scan's rowid range
+  uint64_t skipped_by_key_index = 0;     // hold no rowid the key-index lookup found
+  uint64_t skipped_by_zone_map = 0;
+  uint64_t skipped_by_bloom_filter = 0;
+  uint64_t cold = 0;                     // in object storage, not read (tiering comes later)
+  uint64_t chunks_read = 0;              // whose rows were looked at
+  uint64_t columns_decoded = 0;          // column chunks decoded from the shadow table (cache misses)
+  uint64_t bytes_decoded = 0;            // their size decoded, in memory
+  uint64_t rows_matched = 0;             // rows the pushed filters let through
+
+  std::string to_json() const;
+};
+
 // The columnar tables connected on one connection (ext/table_registry.h).
 using TableRegistry = strata::TableRegistry<ColumnarTable>;
 
@@ -141,6 +156,8 @@ class ColumnarTable {
   Result<std::shared_ptr<const std::vector<int64_t>>> chunk_rowids(const ChunkInfo& chunk);
   // Drops cached chunks when another connection has committed since they were read.
   void refresh_cache();
+  // The counters of the last scan; a cursor's filter() starts them afresh.
+  ScanStats& last_scan() { return last_scan_; }
 
  private:
   ColumnarTable(sqlite3* db, TableRegistry* registry, std::string schema_name, std::string table_name,
@@ -230,6 +247,7 @@ class ColumnarTable {
   std::optional<WriterRun> replaced_by_;
   std::map<int, Statement> default_statements_;
   ChunkCache cache_;
+  ScanStats last_scan_;
   std::optional<unsigned> data_version_;
   // No stored chunk holds a rowid above this (when known): lets ascending explicit rowids skip
   // the existence lookup. Dropping chunks keeps it an upper bound.
