@@ -323,6 +323,28 @@ TEST(ParquetTableOtherWriters, ByteStreamSplitFixedLengthValuesAreEachTheirOwn) 
             (std::vector<std::string>{"200|200|200|200|200"}));
 }
 
+// Columns at position 63 or later share one colUsed bit: reading one of them fetches that column
+// alone, when it is first read, not every column from 63 on.
+TEST(ParquetTableFiles, ColumnsFrom63OnAreFetchedOnlyWhenRead) {
+  ScratchDirectory scratch("parquet_wide");
+  TestDatabase db;
+  // The query as an SQL string literal: its own quotes doubled.
+  std::string select = "SELECT value AS c0";
+  for (int c = 1; c < 70; ++c) select += str_cat(", ''column ", std::to_string(c), " row '' || value AS c", std::to_string(c));
+  select += " FROM numbers";
+  db.exec("CREATE TABLE numbers(value); WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 2000) "
+          "INSERT INTO numbers SELECT i FROM s");
+  const std::string file = scratch.path("wide.parquet");
+  ASSERT_EQ(db.scalar(str_cat("SELECT parquet_export('file:", file, "', '", select, "', '{\"row_group_rows\": 500}')")), "2000");
+  db.exec(str_cat("CREATE VIRTUAL TABLE wide USING parquet('file:", file, "')"));
+  EXPECT_EQ(db.scalar("SELECT c65 FROM wide WHERE c0 = 1234"), "column 65 row 1234");
+  EXPECT_EQ(db.scalar("SELECT count(DISTINCT c66) FROM wide"), "2000");
+  const int64_t one = std::stoll(db.scalar("SELECT json_extract(parquet_scan_stats('wide'), '$.bytes_read')"));
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM wide WHERE c64 || c65 || c66 || c67 || c68 || c69 IS NOT NULL"), "2000");
+  const int64_t six = std::stoll(db.scalar("SELECT json_extract(parquet_scan_stats('wide'), '$.bytes_read')"));
+  EXPECT_GT(six, 3 * one) << "six columns read, not one: " << one << " bytes against " << six;
+}
+
 // Relative file: paths resolve against the database file's directory: the same database opened
 // from another working directory keeps its Parquet tables.
 TEST(ParquetTableFiles, RelativePathsAreRelativeToTheDatabaseFile) {

@@ -127,9 +127,11 @@ struct ParquetCursor {
     if (scanned) table().record_scan(counters);
   }
 
-  bool column_used(size_t column) const {
-    return column >= 63 ? (columns_used >> 63) & 1 : (columns_used >> column) & 1;
-  }
+  // Whether the plan fetches the column with the row group. SQLite's colUsed has one bit for
+  // "column 63 or later": those columns are fetched one by one when xColumn first asks for them
+  // (column()), so that a query reading one of them does not fetch them all, and a column there
+  // that strata cannot read fails only the queries that read it.
+  bool column_used(size_t column) const { return column < 63 && ((columns_used >> column) & 1); }
 
   Status filter(const char* idx_str, int argc, sqlite3_value** argv) {
     if (idx_str == nullptr) return Status::internal("parquet: xFilter without a plan");
@@ -295,7 +297,7 @@ struct ParquetCursor {
       return Status::ok();
     }
     if (!values[c]) {
-      // A column the plan did not name (SQLite asks for what colUsed promised, but be safe).
+      // A column at position 63 or later (column_used()), or one the plan did not name.
       STRATA_ASSIGN_OR_RETURN(ColumnVector column,
                               in_file(data, data.reader->read_column(reader_of(data), loaded_row_group, data.file_column[c])));
       values[c] = std::move(column);
