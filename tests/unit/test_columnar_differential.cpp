@@ -113,6 +113,20 @@ struct TableShape {
   const char* columnar_options;       // extra options for the columnar table
 };
 
+// 70 columns: SQLite's colUsed has one bit for every column from 63 on, which the table decodes
+// only when read (and eagerly for filters and grouping).
+const char* wide_columns() {
+  static const std::string columns = [] {
+    std::string text = "id INTEGER PRIMARY KEY";
+    for (int c = 1; c < 70; ++c) {
+      const char* type = c % 3 == 0 ? " INTEGER" : c % 3 == 1 ? " TEXT" : "";
+      text += ", c" + std::to_string(c) + type + (c == 66 ? " UNIQUE" : "");
+    }
+    return text;
+  }();
+  return columns.c_str();
+}
+
 const std::vector<TableShape>& shapes() {
   static const std::vector<TableShape> all = {
       {"plain", "a INTEGER, b TEXT, c REAL, d, e NUMERIC",
@@ -137,6 +151,10 @@ const std::vector<TableShape>& shapes() {
       {"pairs", "a INTEGER NOT NULL, b TEXT, c, UNIQUE(a, b) ON CONFLICT REPLACE, UNIQUE(c)",
        {{"a", Kind::kInteger}, {"b", Kind::kText}, {"c", Kind::kAny}},
        "rowid", ", bloom='a', index='b'"},
+      {"wide", wide_columns(),
+       {{"c1", Kind::kText}, {"c3", Kind::kInteger}, {"c64", Kind::kText}, {"c65", Kind::kAny}, {"c66", Kind::kInteger},
+        {"c67", Kind::kText}, {"c69", Kind::kInteger}},
+       "id", ", bloom='c64,c69', index='c65'"},
   };
   return all;
 }

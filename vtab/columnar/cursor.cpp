@@ -99,6 +99,14 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
     return Status::internal("columnar: malformed plan");
   }
   arg += static_cast<int>(filters_.size());
+  eager_columns_.clear();
+  for (const ColumnFilter& pushed : filters_) {
+    if (pushed.column >= 63) eager_columns_.push_back(pushed.column);
+  }
+  if (plan & kPlanGrouped) {
+    const char* grouping = idx_str ? std::strchr(idx_str, '/') : nullptr;
+    if (grouping != nullptr && std::atoi(grouping + 1) >= 63) eager_columns_.push_back(std::atoi(grouping + 1));
+  }
   key_rowids_.reset();
   int key_index = plan_key_index(plan);
   int key_filter = plan_key_filter(plan);
@@ -309,7 +317,7 @@ void ColumnarCursor::position_on_reference(uint64_t reference) {
 Result<const ChunkRows*> ColumnarCursor::grouped_chunk(size_t chunk) {
   if (chunk >= grouped_chunks_.size()) return Status::internal("columnar: bad grouped row");
   if (!grouped_chunks_[chunk]) {
-    STRATA_ASSIGN_OR_RETURN(ChunkRows rows, table_->read_chunk_rows(chunks_[chunk], column_mask_));
+    STRATA_ASSIGN_OR_RETURN(ChunkRows rows, table_->read_chunk_rows(chunks_[chunk], column_mask_, &eager_columns_));
     grouped_chunks_[chunk] = std::make_unique<ChunkRows>(std::move(rows));
   }
   return grouped_chunks_[chunk].get();
@@ -329,7 +337,8 @@ Status ColumnarCursor::sort_rows_by(int column, bool descending) {
   sorted_slot_of_column_.assign(static_cast<size_t>(column_count), -1);
   sorted_slot_of_column_[column] = 0;
   for (int c = 0; c < column_count; ++c) {
-    bool used = (column_mask_ >> std::min(c, 63)) & 1;
+    // Columns from 63 on are read through the row's reference (decoded when first asked for).
+    bool used = c < 63 && ((column_mask_ >> c) & 1);
     if (!used || c == column || c == schema.rowid_alias) continue;
     sorted_slot_of_column_[c] = static_cast<int>(slots.size());
     slots.push_back(c);
@@ -424,7 +433,7 @@ Status ColumnarCursor::load_chunks_up_to(int64_t rowid_bound) {
     ++stats.chunks_read;
     auto loaded = std::make_unique<LoadedChunk>();
     loaded->chunk_index = next_chunk_ - 1;
-    STRATA_ASSIGN_OR_RETURN(loaded->rows, table_->read_chunk_rows(info, column_mask_));
+    STRATA_ASSIGN_OR_RETURN(loaded->rows, table_->read_chunk_rows(info, column_mask_, &eager_columns_));
     if (key_rowids_) {
       // Keep only the looked-up rows (binary search for each in the chunk's visible rows).
       ChunkRows& narrowed = loaded->rows;
@@ -612,18 +621,27 @@ Status ColumnarCursor::column(sqlite3_context* context, int column) {
     STRATA_ASSIGN_OR_RETURN(grouped_chunk_rows_, grouped_chunk(grouped_chunk_index_));
   }
   if (grouped_) {
-    if (grouped_chunk_rows_ == nullptr || !grouped_chunk_rows_->columns[column]) {
-      return Status::internal("columnar: column was not loaded (colUsed mismatch)");
-    }
-    set_result(context, grouped_chunk_rows_->columns[column]->get(grouped_position_));
+    if (grouped_chunk_rows_ == nullptr) return Status::internal("columnar: no current grouped row");
+    STRATA_ASSIGN_OR_RETURN(const ColumnVector* values,
+                            loaded_column(*grouped_chunks_[grouped_chunk_index_], grouped_chunk_index_, column));
+    set_result(context, values->get(grouped_position_));
     return Status::ok();
   }
   if (current_chunk_ == nullptr) return Status::internal("columnar: no current row");
-  if (!current_chunk_->rows.columns[column]) {
-    return Status::internal("columnar: column was not loaded (colUsed mismatch)");
-  }
+  STRATA_RETURN_IF_ERROR(loaded_column(current_chunk_->rows, current_chunk_->chunk_index, column).status());
   set_result(context, current_chunk_->rows.value(column, current_chunk_->position));
   return Status::ok();
+}
+
+Result<const ColumnVector*> ColumnarCursor::loaded_column(ChunkRows& rows, size_t chunk_index, int column) {
+  if (column < 0 || static_cast<size_t>(column) >= rows.columns.size() || chunk_index >= chunks_.size()) {
+    return Status::internal("columnar: bad column read");
+  }
+  if (!rows.columns[column]) {
+    // Columns from 63 on are left to now (and, to be safe, one colUsed did not name).
+    STRATA_ASSIGN_OR_RETURN(rows.columns[column], table_->chunk_column(chunks_[chunk_index], column));
+  }
+  return rows.columns[column].get();
 }
 
 }  // namespace strata::columnar

@@ -106,6 +106,11 @@ class ColumnarCursor {
 
   ColumnarTable* table_;
   uint64_t column_mask_ = ~uint64_t{0};
+  // Columns from 63 on (one colUsed bit for all) decoded with their chunk: those the pushed
+  // filters and the grouping read. Any other is decoded when xColumn first asks for it.
+  std::vector<int> eager_columns_;
+  // The current chunk row's column `column`, decoding it first if it is not yet.
+  Result<const ColumnVector*> loaded_column(ChunkRows& rows, size_t chunk_index, int column);
   std::vector<ColumnFilter> filters_;
   // With a key-index lookup: the only rowids that can match, ascending.
   std::optional<std::vector<int64_t>> key_rowids_;

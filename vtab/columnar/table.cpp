@@ -786,7 +786,8 @@ Result<std::optional<ZoneMap>> ColumnarTable::chunk_zone(const ChunkInfo& chunk,
   return zone;
 }
 
-Result<ChunkRows> ColumnarTable::read_chunk_rows(const ChunkInfo& chunk, uint64_t column_mask) {
+Result<ChunkRows> ColumnarTable::read_chunk_rows(const ChunkInfo& chunk, uint64_t column_mask,
+                                                 const std::vector<int>* eager_columns) {
   ChunkRows result;
   STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<int64_t>> rowids, chunk_rowids(chunk));
   result.all_rowids = rowids;
@@ -806,30 +807,34 @@ Result<ChunkRows> ColumnarTable::read_chunk_rows(const ChunkInfo& chunk, uint64_
     result.visible = result.positions.size();
   }
   result.columns.resize(schema_.columns.size());
-  ChunkCache::Entry& entry = cache_.entry(chunk.chunk_id);  // charging it never evicts it
   for (size_t c = 0; c < schema_.columns.size(); ++c) {
-    bool used = (column_mask >> std::min<size_t>(c, 63)) & 1;
+    bool used = c < 63 ? (column_mask >> c) & 1
+                       : ((column_mask >> 63) & 1) != 0 &&
+                             (eager_columns == nullptr ||
+                              std::find(eager_columns->begin(), eager_columns->end(), static_cast<int>(c)) != eager_columns->end());
     if (!used || static_cast<int>(c) == schema_.rowid_alias) continue;
-    auto found = entry.columns.find(static_cast<int>(c));
-    if (found != entry.columns.end()) {
-      result.columns[c] = found->second;
-      continue;
-    }
-    STRATA_ASSIGN_OR_RETURN(ColumnVector all, store_.read_column(chunk.chunk_id, static_cast<int>(c), chunk.row_count));
-    if (all.size() != rowids->size()) {
-      return Status::corruption(str_cat("columnar: table ", name(), ": chunk ", std::to_string(chunk.chunk_id),
-                                        " column ", std::to_string(c), " holds ", std::to_string(all.size()),
-                                        " values for ", std::to_string(rowids->size()), " rows"));
-    }
-    size_t bytes = all.memory_bytes();
-    ++last_scan_.columns_decoded;
-    last_scan_.bytes_decoded += bytes;
-    auto shared = std::make_shared<const ColumnVector>(std::move(all));
-    entry.columns[static_cast<int>(c)] = shared;
-    result.columns[c] = shared;
-    cache_.charge(chunk.chunk_id, bytes);
+    STRATA_ASSIGN_OR_RETURN(result.columns[c], chunk_column(chunk, static_cast<int>(c)));
   }
   return result;
+}
+
+Result<std::shared_ptr<const ColumnVector>> ColumnarTable::chunk_column(const ChunkInfo& chunk, int column) {
+  ChunkCache::Entry& entry = cache_.entry(chunk.chunk_id);  // charging it never evicts it
+  auto found = entry.columns.find(column);
+  if (found != entry.columns.end()) return found->second;
+  STRATA_ASSIGN_OR_RETURN(ColumnVector all, store_.read_column(chunk.chunk_id, column, chunk.row_count));
+  if (all.size() != static_cast<size_t>(chunk.row_count)) {
+    return Status::corruption(str_cat("columnar: table ", name(), ": chunk ", std::to_string(chunk.chunk_id), " column ",
+                                      std::to_string(column), " holds ", std::to_string(all.size()), " values for ",
+                                      std::to_string(chunk.row_count), " rows"));
+  }
+  size_t bytes = all.memory_bytes();
+  ++last_scan_.columns_decoded;
+  last_scan_.bytes_decoded += bytes;
+  auto shared = std::make_shared<const ColumnVector>(std::move(all));
+  entry.columns[column] = shared;
+  cache_.charge(chunk.chunk_id, bytes);
+  return shared;
 }
 
 Status ColumnarTable::write_chunk(const Value& partition, const std::vector<int64_t>& rowids,

@@ -146,8 +146,13 @@ class ColumnarTable {
   void cursor_closed() { --open_cursors_; }
 
   // The rows of a chunk that are visible (neither in its bitmap nor buffered as deleted), with
-  // the columns whose bit is set in `column_mask` (bit 63: every column from 63 on).
-  Result<ChunkRows> read_chunk_rows(const ChunkInfo& chunk, uint64_t column_mask);
+  // the columns whose bit is set in `column_mask` (bit 63: every column from 63 on, or only
+  // those of them in `eager_columns` when given; a scan decodes the others when first read,
+  // through chunk_column()).
+  Result<ChunkRows> read_chunk_rows(const ChunkInfo& chunk, uint64_t column_mask,
+                                    const std::vector<int>* eager_columns = nullptr);
+  // One decoded column of a chunk (every row, deleted ones included), from the cache.
+  Result<std::shared_ptr<const ColumnVector>> chunk_column(const ChunkInfo& chunk, int column);
   // The bloom filter of a column of a chunk (nullopt: none stored), from the cache.
   Result<std::optional<BloomFilter>> chunk_bloom(const ChunkInfo& chunk, int column);
   // The zone map of a column of a chunk (nullopt: none stored), from the cache.
