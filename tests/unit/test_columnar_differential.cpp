@@ -568,6 +568,8 @@ class DifferentialRun {
     return std::nullopt;
   }
 
+  bool in_transaction() const { return !sqlite3_get_autocommit(ordinary_->get()); }
+
   // The checks at the end of a script: integrity, and compaction keeping every row.
   std::optional<std::string> finish() {
     if (!sqlite3_get_autocommit(columnar_->get())) {
@@ -665,7 +667,8 @@ void run_differential(const TableShape& shape, uint32_t seed, int statements) {
       mismatch = differential.step(step);
       // The generator's idea of the transaction state can drift (ROLLBACK TO keeps a savepoint,
       // OR ROLLBACK ends the transaction): ask the database.
-      (void)in_transaction;
+      in_transaction = differential.in_transaction();
+      if (!in_transaction) savepoints = 0;
     }
     if (!mismatch) mismatch = differential.finish();
   }
