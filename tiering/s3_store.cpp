@@ -269,6 +269,11 @@ int check_cancellation(void* store, curl_off_t, curl_off_t, curl_off_t, curl_off
 
 }  // namespace
 
+Status S3Store::interrupted(const Request& request) const {
+  return Status::interrupted(str_cat("object store ", location(), ": ", request.method, " ", printable_key(request.path),
+                                     " interrupted"));
+}
+
 Result<S3Store::Response> S3Store::send_once(Request& request, bool* retryable, long timeout_ms) {
   *retryable = false;
   SignableRequest signable;
@@ -324,10 +329,7 @@ Result<S3Store::Response> S3Store::send_once(Request& request, bool* retryable, 
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
   CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(header_list);
-  if (code == CURLE_ABORTED_BY_CALLBACK) {
-    return Status::interrupted(str_cat("object store ", location(), ": ", request.method, " ", printable_key(request.path),
-                                       " interrupted"));
-  }
+  if (code == CURLE_ABORTED_BY_CALLBACK) return interrupted(request);
   if (code == CURLE_OPERATION_TIMEDOUT) {
     return Status::io_error(str_cat("object store ", location(), ": ", request.method, " ", printable_key(request.path),
                                     " took longer than ", std::to_string(settings_.request_timeout_ms),
@@ -361,10 +363,7 @@ Result<S3Store::Response> S3Store::send(Request& request) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
   };
   for (int attempt = 1;; ++attempt) {
-    if (cancelled()) {
-      return Status::interrupted(str_cat("object store ", location(), ": ", request.method, " ", printable_key(request.path),
-                                         " interrupted"));
-    }
+    if (cancelled()) return interrupted(request);
     bool retryable = false;
     Result<Response> response = send_once(request, &retryable, static_cast<long>(std::max<int64_t>(1, left_ms())));
     if (!retryable || attempt >= settings_.max_attempts) return response;

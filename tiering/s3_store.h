@@ -76,6 +76,7 @@ class S3Store : public ObjectStore {
   std::string object_path(std::string_view key) const;  // "/bucket/prefix/key", decoded
   Result<Response> send(Request& request);
   Result<Response> send_once(Request& request, bool* retryable, long timeout_ms);
+  Status interrupted(const Request& request) const;
   Status failure(std::string_view doing, std::string_view key, const Response& response) const;
   Result<ObjectInfo> put_single(std::string_view key, const ByteSource& body, WriteMode mode);
   Result<ObjectInfo> put_multipart(std::string_view key, const ByteSource& body, WriteMode mode);

@@ -151,13 +151,14 @@ std::string describe_plan(const TableSchema& schema, uint64_t column_mask, int p
   return text;
 }
 
-// The encoded plan in an idxStr (all of it when there is no description).
-std::string_view encoded_plan(const char* idx_str) {
-  if (idx_str == nullptr) return {};
+// Where the encoded plan starts in an idxStr (all of it when there is no description). The
+// closing '}' may stay: the plan's readers stop at it.
+const char* encoded_plan(const char* idx_str) {
+  if (idx_str == nullptr) return nullptr;
   std::string_view text(idx_str);
   const size_t marker = text.rfind(kPlanMarker);
-  if (marker == std::string_view::npos || text.empty() || text.back() != '}') return text;
-  return text.substr(marker + kPlanMarker.size(), text.size() - 1 - marker - kPlanMarker.size());
+  if (marker == std::string_view::npos || text.empty() || text.back() != '}') return idx_str;
+  return idx_str + marker + kPlanMarker.size();
 }
 
 int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
@@ -348,10 +349,7 @@ int x_close(sqlite3_vtab_cursor* cursor) {
 }
 
 int x_filter(sqlite3_vtab_cursor* cursor, int plan, const char* idx_str, int argc, sqlite3_value** argv) {
-  return cursor_call(cursor, [&] {
-    const std::string encoded(encoded_plan(idx_str));
-    return ColumnarCursor::from(cursor)->filter(plan, idx_str ? encoded.c_str() : nullptr, argc, argv);
-  });
+  return cursor_call(cursor, [&] { return ColumnarCursor::from(cursor)->filter(plan, encoded_plan(idx_str), argc, argv); });
 }
 
 int x_next(sqlite3_vtab_cursor* cursor) {

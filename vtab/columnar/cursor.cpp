@@ -103,9 +103,12 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
   for (const ColumnFilter& pushed : filters_) {
     if (pushed.column >= 63) eager_columns_.push_back(pushed.column);
   }
+  int grouping_column = -1;
   if (plan & kPlanGrouped) {
     const char* grouping = idx_str ? std::strchr(idx_str, '/') : nullptr;
-    if (grouping != nullptr && std::atoi(grouping + 1) >= 63) eager_columns_.push_back(std::atoi(grouping + 1));
+    if (grouping == nullptr) return Status::internal("columnar: malformed grouping plan");
+    grouping_column = std::atoi(grouping + 1);
+    if (grouping_column >= 63) eager_columns_.push_back(grouping_column);
   }
   key_rowids_.reset();
   int key_index = plan_key_index(plan);
@@ -160,12 +163,10 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
   eof_ = false;
   grouped_ = false;
   sorted_rows_.reset();
-  if (plan & kPlanGrouped) {
-    const char* column = idx_str ? std::strchr(idx_str, '/') : nullptr;
-    if (column == nullptr) return Status::internal("columnar: malformed grouping plan");
+  if (grouping_column >= 0) {
     bool descending = plan & kPlanGroupedDescending;
-    if (plan & kPlanGroupedBySort) return sort_rows_by(std::atoi(column + 1), descending);
-    return group_rows(std::atoi(column + 1), descending);
+    if (plan & kPlanGroupedBySort) return sort_rows_by(grouping_column, descending);
+    return group_rows(grouping_column, descending);
   }
   return advance();
 }
