@@ -30,14 +30,23 @@ inline void kill_rounds(int rounds, uint32_t seed, const std::function<void()>& 
       child();
       _exit(4);  // child() returned: the parent sees a status, not a kill
     }
+    int status = 0;
+    bool exited = false;
     if (ready) {
       const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-      while (!ready() && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      while (!ready() && std::chrono::steady_clock::now() < give_up) {
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+          exited = true;  // a child that failed does not make the parent wait out the minute
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50 + random() % 400));
-    kill(pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
+    if (!exited) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50 + random() % 400));
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+    }
     ASSERT_TRUE(WIFSIGNALED(status)) << "the child stopped by itself (status " << status << ")";
     check(round);
     if (::testing::Test::HasFatalFailure()) return;
