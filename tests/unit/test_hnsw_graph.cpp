@@ -130,6 +130,70 @@ TEST_P(Graph, RecallStaysHighThroughDeletesFiltersAndRestore) {
 INSTANTIATE_TEST_SUITE_P(Metrics, Graph, ::testing::Values(Metric::kL2, Metric::kCosine, Metric::kInnerProduct),
                          [](const auto& info) { return std::string(metric_name(info.param)); });
 
+// Nodes of `level` that no walk from the entry point reaches on that level (every node of the
+// level should be reachable: otherwise no search finds it, not even with its own vector).
+size_t unreachable_on_level(const HnswGraph& graph, const std::vector<NodeId>& live, int level) {
+  std::set<NodeId> seen;
+  std::vector<NodeId> pending{*graph.entry_point()};
+  seen.insert(pending.back());
+  while (!pending.empty()) {
+    NodeId node = pending.back();
+    pending.pop_back();
+    for (NodeId next : graph.links(node, level)) {
+      if (seen.insert(next).second) pending.push_back(next);
+    }
+  }
+  return static_cast<size_t>(std::count_if(live.begin(), live.end(), [&](NodeId node) {
+    return graph.level(node) >= level && !seen.contains(node);
+  }));
+}
+
+// Updates and deletions relink the neighbours of what they remove; a neighbour that loses its
+// last incoming link gets a new one, so every node stays reachable however long the churn.
+TEST(GraphChurn, EveryNodeStaysReachableThroughUpdatesAndDeletes) {
+  constexpr size_t kSmallDimensions = 8;
+  VectorSpace space(Metric::kL2, kSmallDimensions);
+  HnswGraph graph({.m = 8, .ef_construction = 64, .seed = 11}, &space);
+  std::mt19937 random(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  auto set_random_vector = [&](NodeId id) {
+    std::vector<float> vector(kSmallDimensions);
+    for (float& x : vector) x = normal(random);
+    space.set(id, vector.data());
+  };
+  std::vector<NodeId> live;
+  NodeId next_id = 0;
+  size_t worst = 0;
+  for (int round = 0; round < 60; ++round) {
+    for (int i = 0; i < 60; ++i) {  // insert
+      set_random_vector(next_id);
+      graph.insert(next_id);
+      live.push_back(next_id++);
+    }
+    std::shuffle(live.begin(), live.end(), random);
+    for (size_t i = 0; i < live.size() / 12; ++i) {  // update: remove, then insert with a new vector
+      graph.remove(live[i]);
+      set_random_vector(live[i]);
+      graph.insert(live[i]);
+    }
+    for (int i = 0; i < 50 && !live.empty(); ++i) {  // delete
+      graph.remove(live.back());
+      live.pop_back();
+    }
+    for (int level = 0; level <= graph.level(*graph.entry_point()); ++level) {
+      worst = std::max(worst, unreachable_on_level(graph, live, level));
+    }
+    auto problems = graph.check();
+    ASSERT_TRUE(problems.empty()) << problems.front();
+  }
+  EXPECT_EQ(worst, 0u);
+  for (NodeId node : live) {  // each found first by its own vector
+    auto found = graph.search(space.query_for(node), 1, 32);
+    ASSERT_FALSE(found.empty());
+    EXPECT_EQ(found[0].node, node);
+  }
+}
+
 TEST(GraphRestore, RefusesLinksToMissingNodes) {
   VectorSpace space(Metric::kL2, 2);
   HnswGraph graph({}, &space);

@@ -59,7 +59,11 @@ void HnswGraph::set_links(NodeId node, int level, std::vector<NodeId> links) {
   std::vector<NodeId>& current = nodes_[node].links[level];
   if (tracking_incoming_) {
     for (NodeId old : current) {
-      if (nodes_[old].level >= level) erase_value(nodes_[old].incoming[level], node);
+      if (nodes_[old].level < level) continue;
+      std::vector<NodeId>& incoming = nodes_[old].incoming[level];
+      erase_value(incoming, node);
+      // Its last way in: relinked once the operation is done (relink_orphans).
+      if (incoming.empty() && std::find(links.begin(), links.end(), old) == links.end()) orphans_.push_back({old, level});
     }
     for (NodeId fresh : links) nodes_[fresh].incoming[level].push_back(node);
   }
@@ -213,6 +217,7 @@ void HnswGraph::insert(NodeId node) {
     entry_ = node;
     max_level_ = level;
   }
+  relink_orphans();
 }
 
 void HnswGraph::remove(NodeId node) {
@@ -247,6 +252,46 @@ void HnswGraph::remove(NodeId node) {
   --size_;
   mark_dirty(node);
   if (entry_ == node) choose_entry_point();
+  relink_orphans();
+}
+
+void HnswGraph::relink_orphans() {
+  std::vector<std::pair<NodeId, int>> orphans = std::exchange(orphans_, {});
+  if (!entry_) return;  // the graph is empty
+  for (auto [node, level] : orphans) {
+    if (!contains(node) || nodes_[node].level < level || !nodes_[node].incoming[level].empty()) continue;
+    // Candidates for a link to the orphan: the nodes nearest to it on its level, found from the
+    // entry point as when inserting (its own links are among them as a rule).
+    PreparedQuery query = space_->query_for(node);
+    NodeId entry = *entry_;
+    for (int l = max_level_; l > level; --l) entry = closest_on_level(query, entry, l);
+    std::vector<Neighbor> nearest = search_level(query, {entry}, parameters_.ef_construction, level, nullptr);
+    for (NodeId own : nodes_[node].links[level]) nearest.push_back({space_->distance(node, own), own});
+    std::sort(nearest.begin(), nearest.end());
+    for (const Neighbor& host : nearest) {
+      if (host.node == node) continue;
+      std::vector<NodeId>& host_links = nodes_[host.node].links[level];
+      if (std::find(host_links.begin(), host_links.end(), node) != host_links.end()) continue;
+      if (host_links.size() < max_links(level)) {
+        add_link(host.node, node, level);
+        break;
+      }
+      // Full: the orphan takes the place of the host's farthest link that has another way in,
+      // so that no node is cut off in its turn.
+      std::optional<Neighbor> replaced;
+      for (NodeId link : host_links) {
+        if (nodes_[link].incoming[level].size() < 2) continue;
+        Neighbor candidate{space_->distance(host.node, link), link};
+        if (!replaced || replaced->distance < candidate.distance) replaced = candidate;
+      }
+      if (!replaced) continue;
+      std::vector<NodeId> links = host_links;
+      *std::find(links.begin(), links.end(), replaced->node) = node;
+      set_links(host.node, level, std::move(links));
+      break;
+    }
+  }
+  orphans_.clear();  // relinking never cuts a node off, so nothing new is listed
 }
 
 void HnswGraph::choose_entry_point() {

@@ -89,6 +89,10 @@ class HnswGraph {
   // graph that is only built (or loaded) does without.
   void track_incoming();
   void add_link(NodeId from, NodeId to, int level);
+  // Gives every node that lost its last incoming link on a level (listed in orphans_ by
+  // set_links) a link from one of its nearest nodes: otherwise no search could reach it, and a
+  // query with its own vector would not find it.
+  void relink_orphans();
   void mark_dirty(NodeId node);
   void choose_entry_point();
 
@@ -102,6 +106,7 @@ class HnswGraph {
   std::mt19937_64 random_;
   bool tracking_incoming_ = false;
   std::vector<NodeId> dirty_;
+  std::vector<std::pair<NodeId, int>> orphans_;  // (node, level) that lost their last incoming link
   std::vector<bool> is_dirty_;
   // Visited marks for searches: a node is visited when its mark equals the current epoch.
   mutable std::vector<uint32_t> marks_;
