@@ -5,13 +5,16 @@
 #include <span>
 
 #include "codecs/byte_io.h"
+#include "codecs/checksum.h"
 #include "codecs/value_compare.h"
 #include "codecs/value_encoding.h"
 
 namespace strata {
 
 namespace {
-constexpr uint8_t kZoneVersion = 1;
+// Version 1 had no checksum; version 2 is version 1's bytes followed by their XXH32.
+constexpr uint8_t kZoneVersionUnchecked = 1;
+constexpr uint8_t kZoneVersion = 2;
 }
 
 namespace {
@@ -128,13 +131,23 @@ std::string encode_zone_map(const ZoneMap& zone) {
     put_value(bytes, zone.min->view());
     put_value(bytes, zone.max->view());
   }
-  return bytes;
+  return with_checksum(bytes);
 }
 
-Result<ZoneMap> decode_zone_map(std::string_view bytes) {
-  ByteReader reader(bytes);
-  std::optional<uint8_t> version = reader.byte();
-  if (!version || *version != kZoneVersion) return codec_damage("unknown zone map version");
+Result<ZoneMap> decode_zone_map(std::string_view stored, bool require_checksum) {
+  if (stored.empty()) return codec_damage("empty zone map");
+  std::string_view bytes = stored;
+  const auto version = static_cast<uint8_t>(stored[0]);
+  if (version == kZoneVersion) {
+    std::optional<std::string_view> checked = without_checksum(stored);
+    if (!checked) return codec_damage("zone map checksum mismatch");
+    bytes = *checked;
+  } else if (version != kZoneVersionUnchecked) {
+    return codec_damage("unknown zone map version");
+  } else if (require_checksum) {
+    return codec_damage("zone map has no checksum");
+  }
+  ByteReader reader(bytes.substr(1));
   std::optional<uint64_t> rows = reader.varint();
   std::optional<uint64_t> nulls = reader.varint();
   std::optional<uint8_t> types = reader.byte();

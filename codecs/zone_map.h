@@ -23,7 +23,10 @@ struct ZoneMap {
 };
 
 ZoneMap compute_zone_map(const ColumnVector& values);
+// Version 2, with a trailing checksum (docs/format-columnar.md).
 std::string encode_zone_map(const ZoneMap& zone);
-Result<ZoneMap> decode_zone_map(std::string_view bytes);
+// Reads either version; version 1 (no checksum) only when `require_checksum` is false (tables
+// of format 1 that have not been upgraded yet).
+Result<ZoneMap> decode_zone_map(std::string_view stored, bool require_checksum = true);
 
 }  // namespace strata

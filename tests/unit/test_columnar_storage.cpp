@@ -144,7 +144,7 @@ TEST_F(ColumnarFile, NewerFormatVersionIsRefused) {
   }
   TestDatabase reopened(path_);
   EXPECT_EQ(reopened.error_of("SELECT * FROM t"),
-            "columnar: table t uses storage format 99; this strata reads format 1 — upgrade strata");
+            "columnar: table t uses storage format 99; this strata reads format 2 — upgrade strata");
 }
 
 // The seed's promise: rows committed together cost about one row write per column.

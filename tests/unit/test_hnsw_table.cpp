@@ -57,14 +57,14 @@ void insert_all(const TestDatabase& db, const std::vector<std::vector<float>>& p
   db.exec("COMMIT");
 }
 
-// recall@10 of the KNN query against exact search over the stored vectors (with `where` on both).
+// recall@10 of the KNN query against exact search over the table's rows (with `where` on both).
 double recall(const TestDatabase& db, const std::string& metric, const std::vector<std::vector<float>>& queries,
               const std::string& filter = "", int ef = 200) {
   size_t hits = 0, wanted = 0;
   for (const auto& query : queries) {
     std::string blob = blob_of(query);
-    std::vector<int64_t> truth = rowids(db.get(), "SELECT rowid FROM v_vectors WHERE 1 " + filter +
-                                                      " ORDER BY vec_distance_" + metric + "(vector, ?1), rowid LIMIT 10", blob);
+    std::vector<int64_t> truth = rowids(db.get(), "SELECT rowid FROM v WHERE 1 " + filter +
+                                                      " ORDER BY vec_distance_" + metric + "(embedding, ?1), rowid LIMIT 10", blob);
     std::vector<int64_t> found = rowids(db.get(), "SELECT rowid FROM v WHERE embedding MATCH ?1 AND k = 10 AND ef_search = " +
                                                       std::to_string(ef) + " " + filter, blob);
     EXPECT_EQ(found.size(), truth.size()) << filter;
@@ -347,6 +347,62 @@ TEST_F(HnswFile, TwoConnectionsSeeEachOthersCommits) {
   EXPECT_EQ(b.scalar("SELECT group_concat(rowid) FROM v WHERE embedding MATCH '[9,9]' AND k = 1"), "2");
   a.exec("COMMIT");
   EXPECT_EQ(b.scalar("SELECT group_concat(rowid) FROM v WHERE embedding MATCH '[9,9]' AND k = 1"), "4");
+}
+
+// A flipped bit in a stored vector would move the row in the graph's space without a trace:
+// each vector carries a checksum, checked whenever it is read (loading the graph, returning
+// the embedding) and by hnsw_check.
+TEST_F(HnswFile, DamagedVectorsAreFoundByQueriesAndHnswCheck) {
+  {
+    TestDatabase db(path_);
+    db.exec("CREATE VIRTUAL TABLE v USING hnsw(embedding float[4])");
+    db.exec("WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 40) "
+            "INSERT INTO v(rowid, embedding) SELECT n, vec_f32(json_array(n, n * 2, sin(n), 1)) FROM c");
+    EXPECT_EQ(db.scalar("SELECT hnsw_check('v')"), "ok");
+    EXPECT_EQ(db.scalar("SELECT length(vector) FROM v_vectors WHERE rowid = 7"), "20");  // 16 + checksum
+    sqlite3_blob* blob = nullptr;
+    ASSERT_EQ(sqlite3_blob_open(db.get(), "main", "v_vectors", "vector", 7, 1, &blob), SQLITE_OK);
+    unsigned char byte = 0;
+    ASSERT_EQ(sqlite3_blob_read(blob, &byte, 1, 5), SQLITE_OK);
+    byte ^= 0x10;
+    ASSERT_EQ(sqlite3_blob_write(blob, &byte, 1, 5), SQLITE_OK);
+    sqlite3_blob_close(blob);
+  }
+  TestDatabase db(path_);
+  EXPECT_EQ(db.result_code_of("SELECT rowid FROM v WHERE embedding MATCH '[1, 2, 0.8, 1]' AND k = 3"), SQLITE_CORRUPT_VTAB);
+  EXPECT_NE(db.error_of("SELECT hex(embedding) FROM v WHERE rowid = 7").find("the vector of rowid 7 is damaged"),
+            std::string::npos);
+  EXPECT_NE(db.scalar("SELECT hnsw_check('v')").find("the vector of rowid 7 is damaged"), std::string::npos);
+}
+
+// A table written at format 1 (vectors without checksums) reads and writes as before; 'optimize'
+// upgrades it to format 2.
+TEST_F(HnswFile, FormatOneTablesWorkAndOptimizeUpgradesThem) {
+  std::filesystem::copy_file(std::string(STRATA_SOURCE_DIR) + "/tests/data/hnsw-format-1.db", path_);
+  TestDatabase db(path_);
+  const char* content = "SELECT rowid, hex(embedding) FROM {} ORDER BY rowid";
+  auto on = [](std::string sql, const std::string& table) { return sql.replace(sql.find("{}"), 2, table); };
+  EXPECT_EQ(db.rows(on(content, "v")), db.rows(on(content, "expected")));
+  EXPECT_EQ(db.scalar("SELECT hnsw_check('v')"), "ok");
+  const char* nearest = "SELECT rowid FROM v WHERE embedding MATCH (SELECT embedding FROM expected WHERE rowid = 5) AND k = 1";
+  EXPECT_EQ(db.scalar(nearest), "5");
+  db.exec("INSERT INTO v(rowid, embedding) VALUES (100, '[1, 1, 1, 1]'); "
+          "INSERT INTO expected VALUES (100, vec_f32('[1, 1, 1, 1]'))");
+  EXPECT_EQ(db.scalar("SELECT length(vector) FROM v_vectors WHERE rowid = 100"), "16");  // still format 1
+  EXPECT_EQ(db.scalar("SELECT value FROM v_config WHERE key = 'format_version'"), "1");
+
+  db.exec("BEGIN; INSERT INTO v(v) VALUES ('optimize'); ROLLBACK");
+  EXPECT_EQ(db.scalar("SELECT value FROM v_config WHERE key = 'format_version'"), "1");
+  EXPECT_EQ(db.rows(on(content, "v")), db.rows(on(content, "expected")));
+
+  db.exec("INSERT INTO v(v) VALUES ('optimize')");
+  EXPECT_EQ(db.scalar("SELECT value FROM v_config WHERE key = 'format_version'"), "2");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM v_vectors WHERE length(vector) <> 20"), "0");
+  EXPECT_EQ(db.rows(on(content, "v")), db.rows(on(content, "expected")));
+  EXPECT_EQ(db.scalar(nearest), "5");
+  EXPECT_EQ(db.scalar("SELECT hnsw_check('v')"), "ok");
+  TestDatabase other(path_);
+  EXPECT_EQ(other.rows(on(content, "v")), other.rows(on(content, "expected")));
 }
 
 }  // namespace

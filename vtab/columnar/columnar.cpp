@@ -279,9 +279,7 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
         info->aOrderBy[0].iColumn != alias) {
       int column = info->aOrderBy[0].iColumn;
       int distinct = sqlite3_vtab_distinct(info);
-      const std::string& collation = table->schema().columns[column].collation;
-      bool known_collation = collation.empty() || equals_ignore_case(collation, "BINARY") ||
-                             equals_ignore_case(collation, "NOCASE") || equals_ignore_case(collation, "RTRIM");
+      bool known_collation = builtin_collation(table->schema().columns[column].collation).has_value();
       // Emission keeps the used columns of every chunk decoded: bound what that may take.
       int used_columns = std::popcount(static_cast<uint64_t>(info->colUsed));
       double decoded_bytes = table_rows * (16.0 + 13.0 * used_columns);

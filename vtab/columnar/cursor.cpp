@@ -7,6 +7,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "ext/str_cat.h"
 #include "ext/module_arguments.h"
 
 #include "vtab/columnar/values.h"
@@ -111,11 +112,13 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
     if (grouping_column >= 63) eager_columns_.push_back(grouping_column);
   }
   key_rowids_.reset();
+  key_filter_ = -1;
   int key_index = plan_key_index(plan);
   int key_filter = plan_key_filter(plan);
   if (key_index >= 0 && key_filter >= 0 && key_filter < static_cast<int>(filters_.size()) &&
       key_index < static_cast<int>(table_->schema().key_indexes.size()) && !filters_[key_filter].lets_everything_through) {
     STRATA_RETURN_IF_ERROR(look_up_key_rowids(key_index, filters_[key_filter]));
+    key_filter_ = key_filter;
   }
 
   pending_ = table_->pending();
@@ -149,7 +152,11 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
   ScanStats& stats = table_->last_scan();
   stats = ScanStats();
   stats.chunks = chunks_.size();
+  // Listing the chunks has opened this statement's read transaction: now the data version says
+  // whether another connection has committed since the cache was filled.
+  table_->refresh_cache();
   if (key_rowids_) {
+    STRATA_RETURN_IF_ERROR(check_key_rowids_exist());
     // Only chunks whose rowid range holds a looked-up rowid.
     stats.skipped_by_key_index = std::erase_if(chunks_, [&](const ChunkInfo& chunk) {
       auto first = std::lower_bound(key_rowids_->begin(), key_rowids_->end(), chunk.min_rowid);
@@ -157,9 +164,6 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
     });
   }
   stats.cold = std::erase_if(chunks_, [](const ChunkInfo& chunk) { return chunk.tier.has_value(); });
-  // Listing the chunks has opened this statement's read transaction: now the data version says
-  // whether another connection has committed since the cache was filled.
-  table_->refresh_cache();
   eof_ = false;
   grouped_ = false;
   sorted_rows_.reset();
@@ -180,10 +184,8 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
 Status ColumnarCursor::group_rows(int column, bool descending) {
   const TableSchema& schema = table_->schema();
   if (column < 0 || column >= static_cast<int>(schema.columns.size())) return Status::internal("columnar: bad grouping column");
-  const std::string& collation_name = schema.columns[column].collation;
-  Collation collation = Collation::kBinary;
-  if (equals_ignore_case(collation_name, "NOCASE")) collation = Collation::kNoCase;
-  if (equals_ignore_case(collation_name, "RTRIM")) collation = Collation::kRtrim;
+  // Another collation than the built-in ones keeps SQLite from asking for grouped delivery.
+  Collation collation = builtin_collation(schema.columns[column].collation).value_or(Collation::kBinary);
   // Group numbers in the order groups are first met.
   std::map<Value, uint32_t, GroupKeyLess> groups(GroupKeyLess{collation});
   std::unordered_map<int64_t, uint32_t> integer_groups;  // the common case, hashed
@@ -318,10 +320,8 @@ Status ColumnarCursor::sort_rows_by(int column, bool descending) {
   const TableSchema& schema = table_->schema();
   const int column_count = static_cast<int>(schema.columns.size());
   if (column < 0 || column >= column_count) return Status::internal("columnar: bad grouping column");
-  const std::string& collation_name = schema.columns[column].collation;
-  Collation collation = Collation::kBinary;
-  if (equals_ignore_case(collation_name, "NOCASE")) collation = Collation::kNoCase;
-  if (equals_ignore_case(collation_name, "RTRIM")) collation = Collation::kRtrim;
+  // Another collation than the built-in ones keeps SQLite from asking for grouped delivery.
+  Collation collation = builtin_collation(schema.columns[column].collation).value_or(Collation::kBinary);
   std::vector<int> slots{column};
   sorted_slot_of_column_.assign(static_cast<size_t>(column_count), -1);
   sorted_slot_of_column_[column] = 0;
@@ -404,7 +404,11 @@ Status ColumnarCursor::load_chunks_up_to(int64_t rowid_bound) {
     // A chunk that a zone map or bloom filter rules out is never read.
     bool ruled_out = false;
     ScanStats& stats = table_->last_scan();
-    for (const ColumnFilter& column_filter : filters_) {
+    for (size_t f = 0; f < filters_.size(); ++f) {
+      // The key index has chosen the chunks for its own filter; its rows are checked against it
+      // (below), which a zone map or bloom filter ruling the chunk out would skip.
+      if (key_rowids_ && static_cast<int>(f) == key_filter_) continue;
+      const ColumnFilter& column_filter = filters_[f];
       STRATA_ASSIGN_OR_RETURN(std::optional<ZoneMap> zone, table_->chunk_zone(info, column_filter.column));
       if (zone && column_filter.rules_out(*zone)) {
         ruled_out = true;
@@ -439,6 +443,15 @@ Status ColumnarCursor::load_chunks_up_to(int64_t rowid_bound) {
       narrowed.positions = std::move(matching);
       narrowed.visible = narrowed.positions.size();
       if (narrowed.visible == 0) continue;
+      // A stored row the index names holds the key it was looked up by, unless the index is
+      // damaged: say so rather than leave the row out (its true key's entry is then missing).
+      const ColumnFilter& key_filter = filters_[key_filter_];
+      for (size_t row = 0; row < narrowed.size(); ++row) {
+        if (!key_filter.matches(narrowed.value(key_filter.column, row))) {
+          return corrupt(table_->name(), str_cat("a key index entry names rowid ", std::to_string(narrowed.rowid(row)),
+                                                 ", which does not hold the key (columnar_check lists such damage)"));
+        }
+      }
     }
     if (!filters_.empty()) {
       // Evaluate the pushed filters on the decoded vectors: only matching rows stay visible.
@@ -536,6 +549,28 @@ Status ColumnarCursor::advance() {
     }
     return Status::internal("columnar: cursor lost its row");
   }
+}
+
+Status ColumnarCursor::check_key_rowids_exist() {
+  // chunks_ is ordered by min_rowid; ranges may overlap, so keep the running largest max_rowid.
+  std::vector<int64_t> reach(chunks_.size());
+  for (size_t i = 0; i < chunks_.size(); ++i) {
+    reach[i] = i == 0 ? chunks_[i].max_rowid : std::max(reach[i - 1], chunks_[i].max_rowid);
+  }
+  for (int64_t rowid : *key_rowids_) {
+    if (rowid < low_ || rowid > high_) continue;
+    auto after = std::upper_bound(chunks_.begin(), chunks_.end(), rowid,
+                                  [](int64_t value, const ChunkInfo& chunk) { return value < chunk.min_rowid; });
+    size_t covering = static_cast<size_t>(after - chunks_.begin());
+    if (covering > 0 && reach[covering - 1] >= rowid) continue;  // a chunk's range holds it
+    // Outside every chunk: buffered, or an entry naming a row the table does not have.
+    STRATA_ASSIGN_OR_RETURN(bool exists, table_->has_row(rowid));
+    if (!exists) {
+      return corrupt(table_->name(), str_cat("a key index entry names rowid ", std::to_string(rowid),
+                                             ", which the table does not hold (columnar_check lists such damage)"));
+    }
+  }
+  return Status::ok();
 }
 
 Status ColumnarCursor::look_up_key_rowids(int key_index, const ColumnFilter& filter) {

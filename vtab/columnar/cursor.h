@@ -102,6 +102,9 @@ class ColumnarCursor {
   // The decoded rows of chunk `chunk` (an index into chunks_), read once while groups are emitted.
   Result<const ChunkRows*> grouped_chunk(size_t chunk);
   Status look_up_key_rowids(int key_index, const ColumnFilter& filter);
+  // Every looked-up rowid outside the chunks' ranges is a buffered row; otherwise the key index
+  // is damaged (SQLITE_CORRUPT_VTAB) and the row it names would silently be missing.
+  Status check_key_rowids_exist();
   void skip_filtered_pending();
 
   ColumnarTable* table_;
@@ -114,6 +117,7 @@ class ColumnarCursor {
   std::vector<ColumnFilter> filters_;
   // With a key-index lookup: the only rowids that can match, ascending.
   std::optional<std::vector<int64_t>> key_rowids_;
+  int key_filter_ = -1;  // the filter key_rowids_ were looked up by
 
   // Grouped delivery: every matching row as (chunk index << 32 | row in the chunk's decoded
   // vectors), or (kBufferedRow << 32 | position in the write buffer), in emission order.

@@ -148,15 +148,9 @@ bool plan_filter(const TableSchema& schema, int column, int op, const char* coll
   plan = ColumnFilter();
   plan.column = column;
   plan.op = op;
-  if (collation == nullptr || equals_ignore_case(collation, "BINARY")) {
-    plan.collation = Collation::kBinary;
-  } else if (equals_ignore_case(collation, "NOCASE")) {
-    plan.collation = Collation::kNoCase;
-  } else if (equals_ignore_case(collation, "RTRIM")) {
-    plan.collation = Collation::kRtrim;
-  } else {
-    return false;
-  }
+  std::optional<Collation> known = builtin_collation(collation == nullptr ? "" : collation);
+  if (!known) return false;
+  plan.collation = *known;
   Affinity affinity = schema.columns[column].affinity;
   switch (op) {
     case SQLITE_INDEX_CONSTRAINT_ISNULL:

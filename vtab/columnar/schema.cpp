@@ -436,6 +436,13 @@ std::string TableSchema::declaration_sql() const {
   return sql;
 }
 
+std::optional<Collation> builtin_collation(std::string_view name) {
+  if (name.empty() || equals_ignore_case(name, "BINARY")) return Collation::kBinary;
+  if (equals_ignore_case(name, "NOCASE")) return Collation::kNoCase;
+  if (equals_ignore_case(name, "RTRIM")) return Collation::kRtrim;
+  return std::nullopt;
+}
+
 Result<TableSchema> parse_table_schema(std::span<const char* const> arguments) {
   STRATA_ASSIGN_OR_RETURN(ModuleArguments parsed,
                           parse_module_arguments(kModule, option_specs(), arguments));

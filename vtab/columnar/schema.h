@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "codecs/column_codec.h"
+#include "codecs/value_compare.h"
 #include "ext/status.h"
 
 namespace strata::columnar {
@@ -87,6 +88,10 @@ struct TableSchema {
     return false;
   }
 };
+
+// The built-in collation of that name (empty: BINARY); nullopt for any other, which only SQLite
+// can apply.
+std::optional<Collation> builtin_collation(std::string_view name);
 
 // Parses argv[3..] of xCreate/xConnect.
 Result<TableSchema> parse_table_schema(std::span<const char* const> arguments);

@@ -1,9 +1,11 @@
 #include "vtab/columnar/storage.h"
 
 #include <algorithm>
+#include <bit>
 #include <vector>
 #include <chrono>
 
+#include "codecs/checksum.h"
 #include "ext/parallel.h"
 #include "ext/str_cat.h"
 
@@ -17,11 +19,11 @@ int64_t now_ms() {
       .count();
 }
 
+}  // namespace
+
 Status corrupt(const std::string& table, std::string_view what) {
   return Status::corruption(str_cat("columnar: table ", table, ": ", what));
 }
-
-}  // namespace
 
 Status bind_value_view(Statement& statement, int index, const ValueView& value) {
   switch (value.type) {
@@ -175,6 +177,96 @@ Status ChunkStore::check_format_version() {
                                  std::to_string(kFormatVersion), " — upgrade strata"));
   }
   if (found < 1) return corrupt(table_name_, "invalid format_version");
+  format_version_ = static_cast<int>(found);
+  return Status::ok();
+}
+
+Result<bool> ChunkStore::accepts_unchecked_blobs() {
+  if (!format_version_) STRATA_RETURN_IF_ERROR(check_format_version());
+  return *format_version_ < 2;
+}
+
+Status ChunkStore::upgrade_format() {
+  // Read again: another connection may have upgraded the table since this one looked.
+  STRATA_RETURN_IF_ERROR(check_format_version());
+  if (*format_version_ >= kFormatVersion) return Status::ok();
+  // Version 1 to 2: every zone map, bloom filter and deletion bitmap gets its checksum; the
+  // column data is untouched. Rows are read in batches by key and rewritten between batches,
+  // so no read of a table is open while it is written.
+  constexpr int kBatch = 256;
+  STRATA_ASSIGN_OR_RETURN(Statement select_cells,
+                          Statement::prepare(db_, str_cat("SELECT cell, zone, bloom FROM ", shadow_name("columns"),
+                                                          " WHERE cell > ?1 AND (zone IS NOT NULL OR bloom IS NOT NULL)"
+                                                          " ORDER BY cell LIMIT ", std::to_string(kBatch))));
+  STRATA_ASSIGN_OR_RETURN(Statement update_cell,
+                          Statement::prepare(db_, str_cat("UPDATE ", shadow_name("columns"), " SET zone = ?2, bloom = ?3 WHERE cell = ?1")));
+  auto blob_of = [](const Statement& statement, int column) -> std::optional<std::string> {
+    if (statement.column_is_null(column)) return std::nullopt;
+    auto bytes = statement.column_blob(column);
+    return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  };
+  auto bind_optional = [](Statement& statement, int index, const std::optional<std::string>& bytes) -> Status {
+    if (!bytes) return statement.bind_null(index);
+    return statement.bind_blob(index, std::as_bytes(std::span(bytes->data(), bytes->size())));
+  };
+  struct CellBlobs {
+    int64_t cell;
+    std::optional<std::string> zone, bloom;
+  };
+  for (int64_t after = INT64_MIN;;) {
+    std::vector<CellBlobs> batch;
+    STRATA_RETURN_IF_ERROR(select_cells.bind_int64(1, after));
+    while (true) {
+      STRATA_ASSIGN_OR_RETURN(bool has_row, select_cells.step());
+      if (!has_row) break;
+      batch.push_back({select_cells.column_int64(0), blob_of(select_cells, 1), blob_of(select_cells, 2)});
+    }
+    select_cells.reset();
+    if (batch.empty()) break;
+    for (CellBlobs& blobs : batch) {
+      std::string where = str_cat("cell ", std::to_string(blobs.cell), " ");
+      if (blobs.zone) {
+        Result<ZoneMap> zone = decode_zone_map(*blobs.zone, false);
+        if (!zone.is_ok()) return corrupt(table_name_, str_cat(where, "zone map: ", zone.status().message()));
+        blobs.zone = encode_zone_map(*zone);
+      }
+      if (blobs.bloom) {
+        if (!BloomFilter::from_bytes(*blobs.bloom).is_ok()) return corrupt(table_name_, where + "bloom filter is damaged");
+        blobs.bloom = with_checksum(*blobs.bloom);
+      }
+      update_cell.reset();
+      STRATA_RETURN_IF_ERROR(update_cell.bind_int64(1, blobs.cell));
+      STRATA_RETURN_IF_ERROR(bind_optional(update_cell, 2, blobs.zone));
+      STRATA_RETURN_IF_ERROR(bind_optional(update_cell, 3, blobs.bloom));
+      STRATA_RETURN_IF_ERROR(run_counted(update_cell));
+    }
+    after = batch.back().cell;
+  }
+  STRATA_ASSIGN_OR_RETURN(Statement select_chunks,
+                          Statement::prepare(db_, str_cat("SELECT chunk_id, row_count, deleted FROM ", shadow_name("chunks"),
+                                                          " WHERE deleted IS NOT NULL")));
+  std::vector<std::pair<int64_t, std::string>> bitmaps;
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(bool has_row, select_chunks.step());
+    if (!has_row) break;
+    std::string bitmap = *blob_of(select_chunks, 2);
+    if (bitmap.size() != static_cast<size_t>((select_chunks.column_int64(1) + 7) / 8)) {
+      return corrupt(table_name_, str_cat("chunk ", std::to_string(select_chunks.column_int64(0)),
+                                          ": deletion bitmap has the wrong size"));
+    }
+    bitmaps.emplace_back(select_chunks.column_int64(0), with_checksum(bitmap));
+  }
+  select_chunks.reset();
+  STRATA_ASSIGN_OR_RETURN(Statement update_chunk,
+                          Statement::prepare(db_, str_cat("UPDATE ", shadow_name("chunks"), " SET deleted = ?2 WHERE chunk_id = ?1")));
+  for (const auto& [chunk_id, stored] : bitmaps) {
+    update_chunk.reset();
+    STRATA_RETURN_IF_ERROR(update_chunk.bind_int64(1, chunk_id));
+    STRATA_RETURN_IF_ERROR(update_chunk.bind_blob(2, std::as_bytes(std::span(stored.data(), stored.size()))));
+    STRATA_RETURN_IF_ERROR(run_counted(update_chunk));
+  }
+  STRATA_RETURN_IF_ERROR(set_meta("format_version", ValueView::of_integer(kFormatVersion)));
+  format_version_ = kFormatVersion;
   return Status::ok();
 }
 
@@ -199,23 +291,54 @@ ChunkInfo chunk_from_row(const Statement& statement) {
   return info;
 }
 
-Result<std::vector<ChunkInfo>> collect_chunks(Statement& select) {
-  std::vector<ChunkInfo> chunks;
-  while (true) {
-    STRATA_ASSIGN_OR_RETURN(bool has_row, select.step());
-    if (!has_row) break;
-    chunks.push_back(chunk_from_row(select));
+// Checks a chunk's stored deletion bitmap (size, checksum, bit count) and strips its checksum;
+// the reason when it is damaged.
+std::optional<std::string> check_deletion_bitmap(ChunkInfo& chunk, bool accept_unchecked) {
+  if (chunk.deleted.empty()) {
+    if (chunk.deleted_count != 0) return "deleted_count is not 0 but there is no deletion bitmap";
+    return std::nullopt;
   }
-  return chunks;
+  const size_t bitmap_bytes = static_cast<size_t>(std::max<int64_t>(chunk.row_count, 0) + 7) / 8;
+  if (chunk.deleted.size() == bitmap_bytes + kChecksumBytes) {
+    std::optional<std::string_view> bitmap = without_checksum(chunk.deleted);
+    if (!bitmap) return "deletion bitmap checksum mismatch";
+    chunk.deleted.resize(bitmap->size());
+  } else if (chunk.deleted.size() != bitmap_bytes) {
+    return "deletion bitmap has the wrong size";
+  } else if (!accept_unchecked) {
+    return "deletion bitmap has no checksum";
+  }
+  int64_t bits = 0;
+  for (char byte : chunk.deleted) bits += std::popcount(static_cast<unsigned char>(byte));
+  if (bits != chunk.deleted_count) return "deletion bitmap disagrees with deleted_count";
+  return std::nullopt;
 }
 
 }  // namespace
 
-Result<std::vector<ChunkInfo>> ChunkStore::list_chunks() {
+Result<std::vector<ChunkInfo>> ChunkStore::collect_chunks(Statement& select, std::vector<std::string>* damage) {
+  STRATA_ASSIGN_OR_RETURN(bool accept_unchecked, accepts_unchecked_blobs());
+  std::vector<ChunkInfo> chunks;
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(bool has_row, select.step());
+    if (!has_row) break;
+    ChunkInfo chunk = chunk_from_row(select);
+    if (std::optional<std::string> problem = check_deletion_bitmap(chunk, accept_unchecked)) {
+      std::string message = str_cat("chunk ", std::to_string(chunk.chunk_id), ": ", *problem);
+      if (damage == nullptr) return corrupt(table_name_, message);
+      damage->push_back(std::move(message));
+      continue;
+    }
+    chunks.push_back(std::move(chunk));
+  }
+  return chunks;
+}
+
+Result<std::vector<ChunkInfo>> ChunkStore::list_chunks(std::vector<std::string>* damage) {
   STRATA_ASSIGN_OR_RETURN(StatementLease select,
                           statement(0, [&] { return str_cat("SELECT ", kChunkColumns, " FROM ", shadow_name("chunks"),
                                             " ORDER BY min_rowid, chunk_id"); }));
-  return collect_chunks(*select);
+  return collect_chunks(*select, damage);
 }
 
 Result<std::vector<ChunkInfo>> ChunkStore::chunks_overlapping(int64_t low, int64_t high) {
@@ -225,7 +348,7 @@ Result<std::vector<ChunkInfo>> ChunkStore::chunks_overlapping(int64_t low, int64
                                             " ORDER BY min_rowid, chunk_id"); }));
   STRATA_RETURN_IF_ERROR(select->bind_int64(1, low));
   STRATA_RETURN_IF_ERROR(select->bind_int64(2, high));
-  return collect_chunks(*select);
+  return collect_chunks(*select, nullptr);
 }
 
 Result<std::optional<ChunkInfo>> ChunkStore::chunk(int64_t chunk_id) {
@@ -233,9 +356,9 @@ Result<std::optional<ChunkInfo>> ChunkStore::chunk(int64_t chunk_id) {
                           statement(2, [&] { return str_cat("SELECT ", kChunkColumns, " FROM ", shadow_name("chunks"),
                                             " WHERE chunk_id = ?1"); }));
   STRATA_RETURN_IF_ERROR(select->bind_int64(1, chunk_id));
-  STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
-  if (!has_row) return std::optional<ChunkInfo>();
-  return std::optional<ChunkInfo>(chunk_from_row(*select));
+  STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> found, collect_chunks(*select, nullptr));
+  if (found.empty()) return std::optional<ChunkInfo>();
+  return std::optional<ChunkInfo>(std::move(found.front()));
 }
 
 Result<std::string> ChunkStore::read_column_blob(int64_t chunk_id, int column) {
@@ -297,7 +420,7 @@ std::string build_bloom(const ColumnVector& values) {
   hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
   BloomFilter filter(BloomFilter::optimal_bytes(hashes.size(), kBloomFalsePositiveRate));
   for (uint64_t hash : hashes) filter.insert_hash(hash);
-  return filter.bytes();
+  return with_checksum(filter.bytes());
 }
 
 Result<std::optional<BloomFilter>> ChunkStore::read_bloom(int64_t chunk_id, int column) {
@@ -307,11 +430,19 @@ Result<std::optional<BloomFilter>> ChunkStore::read_bloom(int64_t chunk_id, int 
   STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
   if (!has_row || select->column_is_null(0)) return std::optional<BloomFilter>();
   auto bytes = select->column_blob(0);
-  Result<BloomFilter> filter = BloomFilter::from_bytes(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-  if (!filter.is_ok()) {
-    return corrupt(table_name_, str_cat("chunk ", std::to_string(chunk_id), " column ", std::to_string(column),
-                                        " bloom filter: ", filter.status().message()));
+  std::string_view stored(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  std::string where = str_cat("chunk ", std::to_string(chunk_id), " column ", std::to_string(column), " bloom filter: ");
+  // A filter is a whole number of 32-byte blocks: 4 bytes more is one with its checksum.
+  std::optional<std::string_view> bitset = stored;
+  if (stored.size() % BloomFilter::kBlockBytes == kChecksumBytes) {
+    bitset = without_checksum(stored);
+    if (!bitset) return corrupt(table_name_, where + "checksum mismatch");
+  } else {
+    STRATA_ASSIGN_OR_RETURN(bool accept_unchecked, accepts_unchecked_blobs());
+    if (!accept_unchecked) return corrupt(table_name_, where + "no checksum");
   }
+  Result<BloomFilter> filter = BloomFilter::from_bytes(*bitset);
+  if (!filter.is_ok()) return corrupt(table_name_, where + filter.status().message());
   return std::optional<BloomFilter>(std::move(filter).value());
 }
 
@@ -322,7 +453,9 @@ Result<std::optional<ZoneMap>> ChunkStore::read_zone(int64_t chunk_id, int colum
   STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
   if (!has_row || select->column_is_null(0)) return std::optional<ZoneMap>();
   auto bytes = select->column_blob(0);
-  Result<ZoneMap> zone = decode_zone_map(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  std::string_view stored(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  STRATA_ASSIGN_OR_RETURN(bool accept_unchecked, accepts_unchecked_blobs());
+  Result<ZoneMap> zone = decode_zone_map(stored, !accept_unchecked);
   if (!zone.is_ok()) {
     return corrupt(table_name_, str_cat("chunk ", std::to_string(chunk_id), " column ", std::to_string(column),
                                         " zone map: ", zone.status().message()));
@@ -345,10 +478,6 @@ Result<std::vector<int64_t>> ChunkStore::read_rowids(const ChunkInfo& chunk) {
   }
   if (!rowids.empty() && (rowids.front() != chunk.min_rowid || rowids.back() != chunk.max_rowid)) {
     return corrupt(table_name_, str_cat(where, "do not match the directory's range"));
-  }
-  size_t bitmap_bytes = (rowids.size() + 7) / 8;
-  if (!chunk.deleted.empty() && chunk.deleted.size() != bitmap_bytes) {
-    return corrupt(table_name_, str_cat(where, "deletion bitmap has the wrong size"));
   }
   return rowids;
 }
@@ -436,7 +565,8 @@ Status ChunkStore::set_deleted(int64_t chunk_id, const std::string& bitmap, int6
   if (deleted_count == 0) {
     STRATA_RETURN_IF_ERROR(update->bind_null(2));
   } else {
-    STRATA_RETURN_IF_ERROR(update->bind_blob(2, std::as_bytes(std::span(bitmap.data(), bitmap.size()))));
+    std::string stored = with_checksum(bitmap);
+    STRATA_RETURN_IF_ERROR(update->bind_blob(2, std::as_bytes(std::span(stored.data(), stored.size()))));
   }
   STRATA_RETURN_IF_ERROR(update->bind_int64(3, deleted_count));
   return run_counted(*update);

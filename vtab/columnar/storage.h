@@ -19,7 +19,8 @@
 
 namespace strata::columnar {
 
-inline constexpr int kFormatVersion = 1;
+// 2: zone maps, bloom filters and deletion bitmaps carry checksums (format-columnar.md).
+inline constexpr int kFormatVersion = 2;
 inline constexpr int kRowidColumn = -1;
 
 struct ChunkInfo {
@@ -113,13 +114,21 @@ class ChunkStore {
   Status drop_tables();
   Status rename_tables(const std::string& new_table_name);
   Status check_format_version();
+  // Brings a table of an older format to kFormatVersion inside the current write transaction
+  // (a no-op when it is current). Called before the first write of a transaction.
+  Status upgrade_format();
+  // The format version is read again when next needed (after a rollback that may have undone
+  // an upgrade).
+  void forget_format_version() { format_version_.reset(); }
 
   const std::string& table_name() const { return table_name_; }
   std::string shadow_name(std::string_view suffix) const;  // "schema"."t_suffix"
   std::string key_table_suffix(size_t k) const;            // "unique3" or "index3"
   Result<std::string> create_index_sql();
 
-  Result<std::vector<ChunkInfo>> list_chunks();  // ordered by min_rowid
+  // Ordered by min_rowid. A chunk whose deletion bitmap is damaged is an error, or with
+  // `damage`, left out and described there (for columnar_check).
+  Result<std::vector<ChunkInfo>> list_chunks(std::vector<std::string>* damage = nullptr);
   // Chunks whose rowid range meets [low, high], ordered by min_rowid.
   Result<std::vector<ChunkInfo>> chunks_overlapping(int64_t low, int64_t high);
   Result<std::optional<ChunkInfo>> chunk(int64_t chunk_id);
@@ -178,6 +187,9 @@ class ChunkStore {
   // of unique index k add k * 64); `build_sql` runs only when it is first prepared.
   Result<StatementLease> statement(int key, const std::function<std::string()>& build_sql);
   Status run_counted(Statement& statement);
+  Result<std::vector<ChunkInfo>> collect_chunks(Statement& select, std::vector<std::string>* damage);
+  // Whether blobs without checksums are valid here: in tables of format 1 only.
+  Result<bool> accepts_unchecked_blobs();
 
   sqlite3* db_;
   std::string schema_name_;
@@ -185,7 +197,11 @@ class ChunkStore {
   const TableSchema* schema_;
   std::map<int, Statement> statements_;
   int64_t rows_written_ = 0;
+  std::optional<int> format_version_;  // as last read from t_meta
 };
+
+// SQLITE_CORRUPT_VTAB: "columnar: table <table>: <what>".
+Status corrupt(const std::string& table, std::string_view what);
 
 // Binds a value to a statement parameter.
 Status bind_value_view(Statement& statement, int index, const ValueView& value);

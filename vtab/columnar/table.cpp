@@ -441,6 +441,47 @@ std::optional<bool> ColumnarTable::read_rowid_order(const std::string& sql) cons
   return last_rowid > last_alias;
 }
 
+Status ColumnarTable::verify_key_entry(size_t k, int64_t rowid, const std::vector<ValueView>& key) {
+  const KeyIndex& index = schema_.key_indexes[k];
+  auto damaged = [&] {
+    return corrupt(name(), str_cat("the ", index.unique ? "unique" : "index=", " key index ", std::to_string(k),
+                                   " has an entry for rowid ", std::to_string(rowid),
+                                   " that the row does not hold (columnar_check lists such damage)"));
+  };
+  // The row's value of key column i, wherever the row is.
+  std::function<ValueView(int)> value_of;
+  std::shared_ptr<const ColumnVector> chunk_values;
+  if (std::optional<uint32_t> position = inserts_->find(rowid)) {
+    value_of = [&, position](int column) { return inserts_->value(column, *position); };
+  } else if (std::optional<uint32_t> sealed_position = sealed_ ? sealed_->rows->find(rowid) : std::nullopt) {
+    value_of = [&, sealed_position](int column) { return sealed_->rows->value(column, *sealed_position); };
+  } else {
+    if (deletes_->contains(rowid)) return damaged();
+    STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.chunks_overlapping(rowid, rowid));
+    std::optional<std::pair<ChunkInfo, size_t>> holder;
+    for (const ChunkInfo& chunk : chunks) {
+      STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<int64_t>> rowids, chunk_rowids(chunk));
+      auto found = std::lower_bound(rowids->begin(), rowids->end(), rowid);
+      if (found == rowids->end() || *found != rowid) continue;
+      auto row = static_cast<size_t>(found - rowids->begin());
+      if (!chunk.is_deleted(row)) holder.emplace(chunk, row);
+    }
+    if (!holder) return damaged();
+    std::vector<std::shared_ptr<const ColumnVector>> columns(schema_.columns.size());
+    for (int column : index.columns) {
+      STRATA_ASSIGN_OR_RETURN(columns[column], chunk_column(holder->first, column));
+    }
+    size_t row = holder->second;
+    value_of = [columns = std::move(columns), row](int column) { return columns[column]->get(row); };
+  }
+  for (size_t i = 0; i < index.columns.size(); ++i) {
+    std::optional<Collation> collation = builtin_collation(index.collations[i]);
+    if (!collation) continue;  // only SQLite knows how to compare these
+    if (compare_values(value_of(index.columns[i]), key[i], *collation) != 0) return damaged();
+  }
+  return Status::ok();
+}
+
 Result<bool> ColumnarTable::row_exists(int64_t rowid) {
   if (inserts_->find(rowid) || sealed_holds(rowid)) return true;
   if (deletes_->contains(rowid)) return false;
@@ -702,6 +743,8 @@ Status ColumnarTable::update_row(int argc, sqlite3_value** argv, sqlite3_int64* 
       return std::find(replaced.begin(), replaced.end(), rowid) != replaced.end();
     });
     if (conflicts.empty()) return Status::ok();
+    // A damaged index entry must not fail or replace a row that does not hold the key.
+    for (int64_t rowid : conflicts) STRATA_RETURN_IF_ERROR(verify_key_entry(k, rowid, key));
     ConflictMode mode = effective_conflict_mode(unique.conflict);
     if (mode == ConflictMode::kReplace) {
       replaced.insert(replaced.end(), conflicts.begin(), conflicts.end());
@@ -1087,6 +1130,7 @@ Result<int64_t> ColumnarTable::compact() {
   if (open_cursors_ > 0) {
     return Status::busy(str_cat("columnar_compact: table ", name(), " has a scan in progress"));
   }
+  STRATA_RETURN_IF_ERROR(store_.upgrade_format());
   STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.list_chunks());
   refresh_cache();  // the listing above holds the read lock: the data version is current
   std::map<std::string, std::pair<Value, std::vector<ChunkInfo>>> partitions;
@@ -1112,7 +1156,10 @@ Status ColumnarTable::on_begin() {
   forget_replaced_rows();
   // SQLite has taken this transaction's locks by now, so the data version is current.
   refresh_cache();
-  return Status::ok();
+  // A table of an older format is upgraded by the first transaction that writes to it (before
+  // any of its cursors opens). Blobs say which form they have, so a savepoint rolled back over
+  // the upgrade leaves a mix that reads correctly, and the next transaction finishes it.
+  return store_.upgrade_format();
 }
 
 Status ColumnarTable::on_commit() {
@@ -1123,6 +1170,7 @@ Status ColumnarTable::on_commit() {
 Status ColumnarTable::on_rollback() {
   discard_pending();
   forget_uncommitted_chunks();
+  store_.forget_format_version();
   return Status::ok();
 }
 
@@ -1131,6 +1179,7 @@ Status ColumnarTable::on_rollback_to() {
   // so rolling back to any open savepoint discards the whole buffer; SQLite undoes the rest.
   discard_pending();
   forget_uncommitted_chunks();
+  store_.forget_format_version();
   return Status::ok();
 }
 
@@ -1181,7 +1230,9 @@ Result<std::string> ColumnarTable::check() {
   auto report = [&](std::string problem) {
     if (problems.size() < 100) problems.push_back(std::move(problem));
   };
-  STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.list_chunks());
+  std::vector<std::string> damaged_chunks;
+  STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.list_chunks(&damaged_chunks));
+  for (std::string& problem : damaged_chunks) report(std::move(problem));
   std::set<int64_t> live;
   int64_t live_count = 0;
   for (const ChunkInfo& chunk : chunks) {
@@ -1196,9 +1247,6 @@ Result<std::string> ColumnarTable::check() {
       report(rowids.status().message());
       continue;
     }
-    int64_t bits = 0;
-    for (size_t i = 0; i < rowids->size(); ++i) bits += chunk.is_deleted(i) ? 1 : 0;
-    if (bits != chunk.deleted_count) report(where + "deletion bitmap disagrees with deleted_count");
     for (size_t i = 0; i < rowids->size(); ++i) {
       if (chunk.is_deleted(i)) continue;
       if (!live.insert((*rowids)[i]).second) {

@@ -133,6 +133,8 @@ class ColumnarTable {
   Result<int64_t> compact();
   // Verifies every chunk and constraint index; "ok" or a description of what is wrong.
   Result<std::string> check();
+  // Whether the table holds a live row with this rowid (buffered or stored).
+  Result<bool> has_row(int64_t rowid) { return row_exists(rowid); }
 
   PendingSnapshot pending() const { return {inserts_, inserts_->snapshot(), deletes_}; }
   Result<int64_t> estimated_rows();
@@ -173,6 +175,8 @@ class ColumnarTable {
   Status delete_row(int64_t rowid);
   Status insert_row(int64_t rowid, const Row& values);
   Result<bool> row_exists(int64_t rowid);
+  // SQLITE_CORRUPT_VTAB unless live row `rowid` holds `key` in the columns of key index k.
+  Status verify_key_entry(size_t k, int64_t rowid, const std::vector<ValueView>& key);
   Result<int64_t> allocate_rowid();
   Result<int64_t> autoincrement_sequence();
   Result<std::optional<int64_t>> max_live_rowid();

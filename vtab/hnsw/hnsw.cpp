@@ -21,7 +21,7 @@
 // SHADOW TABLES (docs/format-hnsw.md)
 //
 //   docs_vec_config(key, value)                    format version, settings, generation
-//   docs_vec_vectors(rowid, vector)                the float32 vectors as given
+//   docs_vec_vectors(rowid, vector)                the vectors as given, each + its checksum
 //   docs_vec_links(rowid, level, links)            each node's neighbours per level
 //
 // xBestIndex PLAN

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "codecs/byte_io.h"
+#include "codecs/checksum.h"
 #include "ext/module_arguments.h"
 #include "ext/str_cat.h"
 #include "vtab/hnsw/vector_functions.h"
@@ -194,7 +195,8 @@ Result<IndexSettings> HnswTable::read_stored_settings(sqlite3* db, const std::st
     return value;
   };
   STRATA_ASSIGN_OR_RETURN(int64_t version, number("format_version"));
-  if (version != kFormatVersion) {
+  settings.format_version = static_cast<int>(version);
+  if (version < 1 || version > kFormatVersion) {
     return Status::error(str_cat("hnsw: table ", name, " has storage format ", std::to_string(version),
                                  "; this strata reads format ", std::to_string(kFormatVersion)));
   }
@@ -350,6 +352,10 @@ Status HnswTable::load() {
   std::vector<int64_t> rowid_of;
   std::unordered_map<int64_t, NodeId> node_of;
   STRATA_ASSIGN_OR_RETURN(int64_t generation, stored_generation());
+  // Read again: another connection's 'optimize' may have upgraded the table (it also changes
+  // the generation, which is what brings this load about).
+  format_known_ = false;
+  STRATA_RETURN_IF_ERROR(format_version().status());
   float stored_norm_bound = 0;
   {
     // ip's norm bound as it was when the links were chosen (space.h), so that the walk
@@ -366,7 +372,7 @@ Status HnswTable::load() {
       STRATA_ASSIGN_OR_RETURN(bool row, vectors.step());
       if (!row) break;
       int64_t rowid = vectors.column_int64(0);
-      std::string_view blob = as_view(vectors.column_blob(1));
+      STRATA_ASSIGN_OR_RETURN(std::string_view blob, vector_bytes(rowid, as_view(vectors.column_blob(1))));
       Result<FloatVector> values = elements_from_blob("hnsw", settings_.element, settings_.dimensions, blob);
       if (!values.is_ok()) {
         return corrupt(name_, str_cat("the vector of rowid ", std::to_string(rowid), ": ", values.status().message()));
@@ -486,7 +492,8 @@ Status HnswTable::insert_vector(int64_t rowid, const FloatVector& vector, std::s
   changed_ = true;
   STRATA_ASSIGN_OR_RETURN(Statement* write, statement(4, str_cat("INSERT INTO ", shadow("vectors"), "(rowid, vector) VALUES (?1, ?2)")));
   STRATA_RETURN_IF_ERROR(write->bind_int64(1, rowid));
-  STRATA_RETURN_IF_ERROR(write->bind_blob(2, std::as_bytes(std::span(blob.data(), blob.size()))));
+  STRATA_ASSIGN_OR_RETURN(std::string stored, stored_form(blob));
+  STRATA_RETURN_IF_ERROR(write->bind_blob(2, std::as_bytes(std::span(stored.data(), stored.size()))));
   return write->run();
 }
 
@@ -510,9 +517,11 @@ Status HnswTable::delete_row(int64_t rowid) {
 
 Status HnswTable::optimize() {
   // Rewrites every node's links (after many deletions the graph may hold nodes with few links
-  // left) and renumbers nodes densely, so memory freed by deletions is given back.
+  // left) and renumbers nodes densely, so memory freed by deletions is given back. A table of
+  // format 1 also gets every vector rewritten with its checksum (format 2).
   STRATA_RETURN_IF_ERROR(flush());
-  std::vector<std::pair<int64_t, std::string>> rows;
+  const bool upgrade = settings_.format_version < kFormatVersion;
+  std::vector<std::pair<int64_t, std::string>> upgraded;  // (rowid, stored form)
   STRATA_ASSIGN_OR_RETURN(Statement read, Statement::prepare(db_, str_cat("SELECT rowid, vector FROM ", shadow("vectors"), " ORDER BY rowid")));
   auto space = std::make_unique<VectorSpace>(settings_.space());
   auto graph = std::make_unique<HnswGraph>(GraphParameters{settings_.m, settings_.ef_construction, 0x5eed}, space.get());
@@ -521,8 +530,10 @@ Status HnswTable::optimize() {
   while (true) {
     STRATA_ASSIGN_OR_RETURN(bool row, read.step());
     if (!row) break;
-    Result<FloatVector> vector = elements_from_blob("hnsw", settings_.element, settings_.dimensions, as_view(read.column_blob(1)));
+    STRATA_ASSIGN_OR_RETURN(std::string_view bytes, vector_bytes(read.column_int64(0), as_view(read.column_blob(1))));
+    Result<FloatVector> vector = elements_from_blob("hnsw", settings_.element, settings_.dimensions, bytes);
     if (!vector.is_ok()) return corrupt(name_, str_cat("a stored vector: ", vector.status().message()));
+    if (upgrade) upgraded.emplace_back(read.column_int64(0), with_checksum(bytes));
     auto node = static_cast<NodeId>(rowid_of.size());
     space->set(node, vector->data());
     graph->insert(node);
@@ -535,6 +546,19 @@ Status HnswTable::optimize() {
   node_of_ = std::move(node_of);
   free_nodes_.clear();
   changed_ = true;
+  if (upgrade) {
+    read.reset();
+    STRATA_ASSIGN_OR_RETURN(Statement rewrite, Statement::prepare(db_, str_cat("UPDATE ", shadow("vectors"), " SET vector = ?2 WHERE rowid = ?1")));
+    for (const auto& [rowid, stored] : upgraded) {
+      rewrite.reset();
+      STRATA_RETURN_IF_ERROR(rewrite.bind_int64(1, rowid));
+      STRATA_RETURN_IF_ERROR(rewrite.bind_blob(2, std::as_bytes(std::span(stored.data(), stored.size()))));
+      STRATA_RETURN_IF_ERROR(rewrite.run());
+    }
+    STRATA_RETURN_IF_ERROR(execute(db_, str_cat("UPDATE ", shadow("config"), " SET value = '", std::to_string(kFormatVersion),
+                                                "' WHERE key = 'format_version'")));
+    settings_.format_version = kFormatVersion;
+  }
   STRATA_RETURN_IF_ERROR(execute(db_, str_cat("DELETE FROM ", shadow("links"))));
   return flush();
 }
@@ -651,9 +675,41 @@ Result<std::optional<std::string>> HnswTable::stored_vector(int64_t rowid) {
   STRATA_RETURN_IF_ERROR(read->bind_int64(1, rowid));
   STRATA_ASSIGN_OR_RETURN(bool row, read->step());
   std::optional<std::string> blob;
-  if (row) blob = std::string(as_view(read->column_blob(0)));
+  if (row) {
+    Result<std::string_view> bytes = vector_bytes(rowid, as_view(read->column_blob(0)));
+    if (!bytes.is_ok()) {
+      read->reset();
+      return bytes.status();
+    }
+    blob = std::string(*bytes);
+  }
   read->reset();
   return blob;
+}
+
+Result<std::string_view> HnswTable::vector_bytes(int64_t rowid, std::string_view stored) {
+  STRATA_ASSIGN_OR_RETURN(int version, format_version());
+  if (version < 2) return stored;
+  std::optional<std::string_view> bytes = without_checksum(stored);
+  if (!bytes) return corrupt(name_, str_cat("the vector of rowid ", std::to_string(rowid), " is damaged (checksum mismatch)"));
+  return *bytes;
+}
+
+Result<std::string> HnswTable::stored_form(std::string_view bytes) {
+  STRATA_ASSIGN_OR_RETURN(int version, format_version());
+  return version < 2 ? std::string(bytes) : with_checksum(bytes);
+}
+
+Result<int> HnswTable::format_version() {
+  if (format_known_) return settings_.format_version;
+  STRATA_ASSIGN_OR_RETURN(Statement* read, statement(20, str_cat("SELECT value FROM ", shadow("config"), " WHERE key = 'format_version'")));
+  STRATA_ASSIGN_OR_RETURN(bool row, read->step());
+  int64_t version = row && read->column_type(0) != SQLITE_NULL ? read->column_int64(0) : 0;
+  read->reset();
+  if (version < 1 || version > kFormatVersion) return corrupt(name_, "config has no valid format_version");
+  settings_.format_version = static_cast<int>(version);
+  format_known_ = true;
+  return settings_.format_version;
 }
 
 Result<std::vector<int64_t>> HnswTable::all_rowids() {

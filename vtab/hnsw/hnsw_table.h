@@ -25,7 +25,8 @@
 
 namespace strata::hnsw {
 
-inline constexpr int kFormatVersion = 1;
+// 2: each stored vector ends with its checksum (docs/format-hnsw.md).
+inline constexpr int kFormatVersion = 2;
 inline constexpr size_t kMaxK = 4096;
 
 // What CREATE VIRTUAL TABLE fixed, stored in the config table.
@@ -39,6 +40,7 @@ struct IndexSettings {
   uint32_t ef_search = 64;
   Quantization quantization = Quantization::kNone;
   size_t indexed_dimensions = 0;  // dims=K: the prefix the graph walks over (0: all)
+  int format_version = kFormatVersion;  // of the shadow tables; 1 until 'optimize' upgrades them
 
   SpaceSettings space() const { return {metric, dimensions, indexed_dimensions, quantization}; }
 };
@@ -69,6 +71,7 @@ class HnswTable {
   Status on_commit() { return Status::ok(); }  // on_sync wrote everything
   Status on_rollback() {
     discard();
+    format_known_ = false;  // the rollback may have undone an upgrade
     return Status::ok();
   }
   // Links are written at every savepoint, so the shadow tables hold the savepoint's state: the
@@ -106,6 +109,14 @@ class HnswTable {
   Status insert_vector(int64_t rowid, const FloatVector& vector, std::string_view blob);
   Status delete_row(int64_t rowid);
   Status optimize();
+  // The element bytes of a stored vector: its checksum verified and taken off (format 2), or
+  // as they are (format 1).
+  Result<std::string_view> vector_bytes(int64_t rowid, std::string_view stored);
+  // What to store for a vector's element bytes.
+  Result<std::string> stored_form(std::string_view bytes);
+  // settings_.format_version, read again from the config table when a rollback may have
+  // changed it.
+  Result<int> format_version();
   Result<int64_t> stored_generation();
   std::vector<KnnResult> to_results(const std::vector<Neighbor>& found) const;
 
@@ -127,6 +138,7 @@ class HnswTable {
   float stored_norm_bound_ = 0;                   // ip's norm bound as the config table holds it
   std::optional<unsigned> data_version_;
   bool changed_ = false;                          // written since the last flush
+  bool format_known_ = true;                      // settings_.format_version is the stored one
 };
 
 }  // namespace strata::hnsw
