@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 
@@ -83,6 +84,7 @@ Result<FileReader> FileReader::from_metadata(std::string_view metadata, uint64_t
   reader.file_size_ = file_size;
   if (metadata.size() + 12 > file_size) return Status::corruption("parquet: the footer is larger than the file");
   reader.data_end_ = file_size - 8 - metadata.size();
+  reader.pads_chunks_ = reader.metadata_.created_by && written_by_parquet_mr_before_1_2_9(*reader.metadata_.created_by);
   STRATA_RETURN_IF_ERROR(reader.resolve_schema());
   STRATA_RETURN_IF_ERROR(reader.check_row_groups());
   reader.group_columns();
@@ -259,7 +261,32 @@ Result<ByteRange> FileReader::chunk_range(size_t row_group, size_t leaf) const {
     return Status::corruption(str_cat("parquet: column chunk '", column.name, "' of row group ",
                                       std::to_string(row_group), " lies outside the file's data"));
   }
-  return ByteRange{static_cast<uint64_t>(start), static_cast<uint64_t>(length)};
+  uint64_t padded = static_cast<uint64_t>(length);
+  if (pads_chunks_) {
+    constexpr uint64_t kDictionaryHeaderAllowance = 100;
+    padded += std::min(kDictionaryHeaderAllowance, data_end_ - static_cast<uint64_t>(start) - padded);
+  }
+  return ByteRange{static_cast<uint64_t>(start), padded};
+}
+
+bool written_by_parquet_mr_before_1_2_9(std::string_view created_by) {
+  constexpr std::string_view kWriter = "parquet-mr";
+  if (created_by.substr(0, kWriter.size()) != kWriter) return false;
+  constexpr std::string_view kVersion = " version ";
+  size_t at = created_by.find(kVersion, kWriter.size());
+  if (at == std::string_view::npos) return true;
+  std::string_view rest = created_by.substr(at + kVersion.size());
+  int parts[3] = {0, 0, 0};
+  for (int& part : parts) {
+    size_t digits = 0;
+    while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
+    std::from_chars(rest.data(), rest.data() + digits, part);
+    rest.remove_prefix(digits);
+    if (rest.empty() || rest.front() != '.') break;
+    rest.remove_prefix(1);
+  }
+  constexpr int kFixed[3] = {1, 2, 9};
+  return std::lexicographical_compare(parts, parts + 3, kFixed, kFixed + 3);
 }
 
 namespace {

@@ -112,7 +112,13 @@ class FileReader {
   std::vector<Leaf> leaves_;
   std::vector<Column> columns_;
   bool written_by_strata_ = false;
+  // parquet-mr before 1.2.9 left the dictionary page header out of total_compressed_size
+  // (PARQUET-816): such chunks are read with up to 100 bytes more, as other readers do.
+  bool pads_chunks_ = false;
 };
+
+// Whether a created_by string names parquet-mr older than 1.2.9 (no version: older).
+bool written_by_parquet_mr_before_1_2_9(std::string_view created_by);
 
 // The PLAIN encodings of the values a leaf could hold that equal `value` in SQLite's comparison
 // (5 = 5.0; 0.0 = -0.0), which is what a bloom filter probe hashes. Empty when no value of the

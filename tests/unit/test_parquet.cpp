@@ -223,6 +223,22 @@ TEST(ParquetThrift, TruncatedOrGarbageInputIsAnErrorAtEveryLength) {
 
 // ---- RLE hybrid ------------------------------------------------------------------------------
 
+// PARQUET-816: parquet-mr before 1.2.9 stated column chunk sizes without the dictionary page
+// header; strata reads those chunks with some bytes more (nation.dict-malformed.parquet in the
+// corpus test is such a file).
+TEST(ParquetLeniency, OldParquetMrChunkSizesAreRecognised) {
+  EXPECT_TRUE(written_by_parquet_mr_before_1_2_9("parquet-mr"));
+  EXPECT_TRUE(written_by_parquet_mr_before_1_2_9("parquet-mr version 1.2.8"));
+  EXPECT_TRUE(written_by_parquet_mr_before_1_2_9("parquet-mr version 1.2.8-SNAPSHOT (build abc)"));
+  EXPECT_TRUE(written_by_parquet_mr_before_1_2_9("parquet-mr version 1.1"));
+  EXPECT_FALSE(written_by_parquet_mr_before_1_2_9("parquet-mr version 1.2.9"));
+  EXPECT_FALSE(written_by_parquet_mr_before_1_2_9("parquet-mr version 1.10.0 (build 031a6654009e3b82020012a18434c582bd74c73a)"));
+  EXPECT_FALSE(written_by_parquet_mr_before_1_2_9("parquet-mr version 2"));
+  EXPECT_FALSE(written_by_parquet_mr_before_1_2_9("parquet-cpp-arrow version 14.0.1"));
+  EXPECT_FALSE(written_by_parquet_mr_before_1_2_9("DuckDB version v1.1.3 (build 19864453f7)"));
+  EXPECT_FALSE(written_by_parquet_mr_before_1_2_9(""));
+}
+
 TEST(ParquetRleHybrid, RoundTripsRunsAndNoiseAtEveryWidth) {
   std::mt19937_64 random(7);
   for (int width = 0; width <= 32; ++width) {
