@@ -98,16 +98,32 @@ Status FileReader::resolve_schema() {
   if (root_children < 0) return Status::corruption("parquet: the schema root has a negative child count");
   size_t next = 1;
   std::vector<std::string> path;
+  std::vector<size_t> parents;
+  nodes_.assign(schema.size(), SchemaNode());
+  roots_.clear();
   // Depth-first over the flattened tree; recursion is bounded by kMaxSchemaDepth.
   auto visit = [&](auto&& self, int depth, int definition, int repetition) -> Status {
     if (next >= schema.size()) return Status::corruption("parquet: the schema ends before its tree does");
     if (depth > kMaxSchemaDepth) return Status::corruption("parquet: the schema is nested too deeply");
+    const size_t index = next;
     const SchemaElement& element = schema[next++];
     const Repetition kind = element.repetition.value_or(Repetition::kRequired);
-    if (kind == Repetition::kOptional) ++definition;
+    SchemaNode& node = nodes_[index];
+    if (kind == Repetition::kOptional) {
+      ++definition;
+      node.optional = true;
+    }
     if (static_cast<int32_t>(kind) >= static_cast<int32_t>(Repetition::kRepeated)) {
       ++definition;
       ++repetition;
+      node.repeated = true;
+    }
+    node.definition = definition;
+    node.repetition = repetition;
+    if (parents.empty()) {
+      roots_.push_back(index);
+    } else {
+      nodes_[parents.back()].children.push_back(index);
     }
     path.push_back(element.name);
     const bool group = element.num_children && (*element.num_children > 0 || !element.type);
@@ -117,7 +133,9 @@ Status FileReader::resolve_schema() {
         return Status::corruption(str_cat("parquet: schema group '", element.name, "' claims ",
                                           std::to_string(children), " children"));
       }
+      parents.push_back(index);
       for (int32_t i = 0; i < children; ++i) STRATA_RETURN_IF_ERROR(self(self, depth + 1, definition, repetition));
+      parents.pop_back();
     } else {
       if (!element.type) {
         return Status::corruption(str_cat("parquet: schema element '", element.name, "' has neither a type nor children"));
@@ -131,10 +149,7 @@ Status FileReader::resolve_schema() {
       leaf.max_definition_level = definition;
       leaf.max_repetition_level = repetition;
       leaf.sqlite_type = sqlite_type_of(element, leaf.unsupported);
-      if (repetition > 0) {
-        leaf.unsupported = str_cat("column '", leaf.name,
-                                   "' is repeated (part of a LIST or MAP); strata reads flat columns only");
-      }
+      nodes_[index].leaf = static_cast<int>(leaves_.size());
       leaves_.push_back(std::move(leaf));
     }
     path.pop_back();
@@ -218,7 +233,7 @@ void FileReader::group_columns() {
         break;
       }
       if (index == columns.size()) {
-        columns.push_back({leaves_[leaf].name, {leaf}});
+        columns.push_back({leaves_[leaf].name, {leaf}, std::nullopt});
       } else if (index + 1 == columns.size()) {
         columns.back().leaves.push_back(leaf);
       } else {
@@ -234,7 +249,20 @@ void FileReader::group_columns() {
     }
   }
   columns_.clear();
-  for (size_t leaf = 0; leaf < leaves_.size(); ++leaf) columns_.push_back({leaves_[leaf].name, {leaf}});
+  for (size_t root : roots_) {
+    const SchemaNode& node = nodes_[root];
+    if (node.leaf >= 0 && !node.repeated) {
+      columns_.push_back({leaves_[static_cast<size_t>(node.leaf)].name, {static_cast<size_t>(node.leaf)}, std::nullopt});
+      continue;
+    }
+    Column column{metadata_.schema[root].name, {}, root};
+    auto collect = [&](auto&& self, size_t index) -> void {
+      if (nodes_[index].leaf >= 0) column.leaves.push_back(static_cast<size_t>(nodes_[index].leaf));
+      for (size_t child : nodes_[index].children) self(self, child);
+    };
+    collect(collect, root);
+    columns_.push_back(std::move(column));
+  }
 }
 
 // ---- column chunks ---------------------------------------------------------------------------
@@ -294,10 +322,22 @@ namespace {
 // Decodes the pages of one column chunk into a ColumnVector.
 class ChunkDecoder {
  public:
-  ChunkDecoder(const Leaf& leaf, const ColumnMetaData& meta, int64_t rows) : leaf_(leaf), meta_(meta), rows_(rows) {}
+  // `leveled`: keep every entry's levels (a leaf of a nested column, which has one entry per
+  // value or empty list, not one per row).
+  ChunkDecoder(const Leaf& leaf, const ColumnMetaData& meta, int64_t rows, bool leveled = false)
+      : leaf_(leaf), meta_(meta), rows_(rows), leveled_(leveled) {}
+
+  Result<LeveledValues> decode_leveled(std::string_view chunk) {
+    STRATA_ASSIGN_OR_RETURN(ColumnVector values, decode(chunk));
+    int64_t rows = 0;
+    for (uint8_t level : repetitions_) rows += level == 0;
+    if (leaf_.max_repetition_level == 0) rows = static_cast<int64_t>(definitions_.size());
+    if (rows != rows_) return corrupt(str_cat("has ", std::to_string(rows), " rows for ", std::to_string(rows_)));
+    return LeveledValues{std::move(repetitions_), std::move(definitions_), std::move(values)};
+  }
 
   Result<ColumnVector> decode(std::string_view chunk) {
-    if (meta_.num_values != rows_) {
+    if (!leveled_ && meta_.num_values != rows_) {
       return corrupt(str_cat("has ", std::to_string(meta_.num_values), " values for ", std::to_string(rows_), " rows"));
     }
     out_.reserve(static_cast<size_t>(std::min<int64_t>(rows_, 1 << 20)));
@@ -353,6 +393,17 @@ class ChunkDecoder {
     STRATA_RETURN_IF_ERROR(decompress_page(meta_.codec, page, static_cast<size_t>(header.uncompressed_page_size), buffer_));
     std::string_view body = buffer_;
     const size_t count = static_cast<size_t>(d.num_values);
+    if (leaf_.max_repetition_level > 0) {
+      if (static_cast<Encoding>(d.repetition_level_encoding) != Encoding::kRle) {
+        return Status::unsupported(str_cat("parquet: column '", leaf_.name, "' has repetition levels encoded as ",
+                                           encoding_name(d.repetition_level_encoding), " (strata reads RLE)"));
+      }
+      if (body.size() < 4) return corrupt("has a data page too short for its repetition levels");
+      const uint32_t length = load_u32(body, 0);
+      if (length > body.size() - 4) return corrupt("has repetition levels longer than their page");
+      STRATA_RETURN_IF_ERROR(decode_repetition_levels(body.substr(4, length), count));
+      body.remove_prefix(4 + length);
+    }
     if (leaf_.max_definition_level > 0) {
       if (static_cast<Encoding>(d.definition_level_encoding) != Encoding::kRle) {
         return Status::unsupported(str_cat("parquet: column '", leaf_.name, "' has definition levels encoded as ",
@@ -383,6 +434,10 @@ class ChunkDecoder {
     const size_t count = static_cast<size_t>(d.num_values);
     const std::string_view definition = page.substr(static_cast<size_t>(d.repetition_levels_byte_length),
                                                     static_cast<size_t>(d.definition_levels_byte_length));
+    if (leaf_.max_repetition_level > 0) {
+      STRATA_RETURN_IF_ERROR(decode_repetition_levels(
+          page.substr(0, static_cast<size_t>(d.repetition_levels_byte_length)), count));
+    }
     if (leaf_.max_definition_level > 0) {
       STRATA_RETURN_IF_ERROR(decode_levels(definition, count));
     } else {
@@ -412,6 +467,21 @@ class ChunkDecoder {
   Status decode_levels(std::string_view data, size_t count) {
     levels_.resize(count);
     STRATA_RETURN_IF_ERROR(decode_rle_hybrid(data, bit_width_of(static_cast<uint32_t>(leaf_.max_definition_level)), levels_));
+    for (uint32_t level : levels_) {
+      if (level > static_cast<uint32_t>(leaf_.max_definition_level)) return corrupt("has a definition level above its maximum");
+    }
+    return Status::ok();
+  }
+
+  // A page's repetition levels, appended to repetitions_ (they are only kept, never used here).
+  Status decode_repetition_levels(std::string_view data, size_t count) {
+    page_repetitions_.resize(count);
+    const auto max = static_cast<uint32_t>(leaf_.max_repetition_level);
+    STRATA_RETURN_IF_ERROR(decode_rle_hybrid(data, bit_width_of(max), page_repetitions_));
+    for (uint32_t level : page_repetitions_) {
+      if (level > max) return corrupt("has a repetition level above its maximum");
+      repetitions_.push_back(static_cast<uint8_t>(level));
+    }
     return Status::ok();
   }
 
@@ -428,6 +498,9 @@ class ChunkDecoder {
     const ValueType type = leaf_.sqlite_type;
     if (page_values_.size(type) != present && type != ValueType::kNull) {
       return corrupt("decoded fewer values than its levels promise");
+    }
+    if (leveled_) {
+      for (uint32_t level : levels_) definitions_.push_back(static_cast<uint8_t>(level));
     }
     size_t next = 0;
     for (size_t row = 0; row < count; ++row) {
@@ -451,7 +524,11 @@ class ChunkDecoder {
   const Leaf& leaf_;
   const ColumnMetaData& meta_;
   const int64_t rows_;
+  const bool leveled_;
   int64_t values_read_ = 0;
+  std::vector<uint32_t> page_repetitions_;
+  std::vector<uint8_t> repetitions_;  // every entry's, when leveled_ (empty for a leaf that repeats nothing)
+  std::vector<uint8_t> definitions_;  // every entry's, when leveled_
   std::optional<DecodedValues> dictionary_;
   DecodedValues page_values_;
   std::vector<uint32_t> levels_;
@@ -469,8 +546,30 @@ Result<ColumnVector> FileReader::decode_chunk(size_t row_group, size_t leaf, std
   return decoder.decode(bytes);
 }
 
+Result<LeveledValues> FileReader::decode_leveled(size_t row_group, size_t leaf, std::string_view bytes) const {
+  STRATA_ASSIGN_OR_RETURN(ByteRange range, chunk_range(row_group, leaf));
+  if (bytes.size() != range.length) return Status::internal("parquet: decode_leveled given the wrong bytes");
+  const RowGroup& group = metadata_.row_groups[row_group];
+  ChunkDecoder decoder(leaves_[leaf], *group.columns[leaf].meta_data, group.num_rows, true);
+  return decoder.decode_leveled(bytes);
+}
+
 Result<ColumnVector> FileReader::read_column(const RangeReader& read, size_t row_group, size_t column) const {
   const std::vector<size_t>& leaves = columns_[column].leaves;
+  if (columns_[column].nested_root) {
+    std::vector<LeveledValues> decoded;
+    decoded.reserve(leaves.size());
+    for (size_t leaf : leaves) {
+      STRATA_ASSIGN_OR_RETURN(ByteRange range, chunk_range(row_group, leaf));
+      STRATA_ASSIGN_OR_RETURN(std::string bytes, read(range.offset, range.length));
+      if (bytes.size() != range.length) return Status::io_error("parquet: a read returned fewer bytes than asked");
+      STRATA_ASSIGN_OR_RETURN(LeveledValues values, decode_leveled(row_group, leaf, bytes));
+      decoded.push_back(std::move(values));
+    }
+    std::vector<const LeveledValues*> pointers;
+    for (const LeveledValues& values : decoded) pointers.push_back(&values);
+    return assemble_json(metadata_.schema, nodes_, *columns_[column].nested_root, pointers, row_group_rows(row_group));
+  }
   std::vector<ColumnVector> parts;
   for (size_t leaf : leaves) {
     STRATA_ASSIGN_OR_RETURN(ByteRange range, chunk_range(row_group, leaf));

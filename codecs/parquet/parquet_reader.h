@@ -4,8 +4,9 @@
 // It reads through a RangeReader, so a caller backed by an object store fetches the footer and
 // then exactly the byte ranges of the chunks it wants (chunk_range), nothing else.
 //
-// What it reads (docs/format-parquet.md has the details): flat schemas and non-repeated groups
-// (a leaf below a group is named "group.leaf"); V1 and V2 data pages; PLAIN, PLAIN_DICTIONARY,
+// What it reads (docs/format-parquet.md has the details): every schema: a top-level primitive
+// field is a column of SQLite values, a top-level group or repeated field (LIST, MAP, STRUCT)
+// is a column of JSON text (nested_json.h); V1 and V2 data pages; PLAIN, PLAIN_DICTIONARY,
 // RLE_DICTIONARY, RLE (booleans), DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY
 // and BYTE_STREAM_SPLIT; UNCOMPRESSED, SNAPPY, GZIP and ZSTD pages. Values become SQLite values:
 //   BOOLEAN, INT32, INT64           INTEGER (UINT_8/16/32 zero-extended)
@@ -13,8 +14,8 @@
 //   FLOAT, DOUBLE, FLOAT16          REAL
 //   DECIMAL (any physical type)     REAL (value / 10^scale)
 //   BYTE_ARRAY STRING/ENUM/JSON     TEXT;  other BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY: BLOB
-// Repeated fields (lists, maps), encrypted columns and other codecs are an error that names the
-// feature, raised when such a column is read. Every inconsistency in a file is an error, never a
+// Encrypted columns and other codecs are an error that names the feature, raised when such a
+// column is read. Every inconsistency in a file is an error, never a
 // crash or an out-of-bounds read.
 //
 // Files strata wrote carry the key "strata.storage_classes"; a column whose values had several
@@ -30,6 +31,7 @@
 
 #include "codecs/bloom_filter.h"
 #include "codecs/column_vector.h"
+#include "codecs/parquet/nested_json.h"
 #include "codecs/parquet/parquet_format.h"
 #include "ext/status.h"
 
@@ -62,6 +64,9 @@ struct Leaf {
 struct Column {
   std::string name;
   std::vector<size_t> leaves;
+  // A LIST, MAP, STRUCT or repeated field: the index of its SchemaElement; its values are JSON
+  // text assembled from all its leaves. Statistics and bloom filters do not apply to it.
+  std::optional<size_t> nested_root;
 };
 
 // How a pruning decision sees a chunk: bounds of its non-NULL values as SQLite values (absent
@@ -93,6 +98,8 @@ class FileReader {
   Result<ByteRange> chunk_range(size_t row_group, size_t leaf) const;
   // Decodes a chunk from exactly the bytes chunk_range named.
   Result<ColumnVector> decode_chunk(size_t row_group, size_t leaf, std::string_view bytes) const;
+  // The same with every level kept (for the leaves of a nested column).
+  Result<LeveledValues> decode_leveled(size_t row_group, size_t leaf, std::string_view bytes) const;
   // Fetches and decodes one column (all its leaves) of one row group.
   Result<ColumnVector> read_column(const RangeReader& read, size_t row_group, size_t column) const;
 
@@ -111,6 +118,8 @@ class FileReader {
   uint64_t data_end_ = 0;  // where the footer starts: chunks must end before it
   std::vector<Leaf> leaves_;
   std::vector<Column> columns_;
+  std::vector<SchemaNode> nodes_;  // per SchemaElement
+  std::vector<size_t> roots_;      // the top-level fields' SchemaElements
   bool written_by_strata_ = false;
   // parquet-mr before 1.2.9 left the dictionary page header out of total_compressed_size
   // (PARQUET-816): such chunks are read with up to 100 bytes more, as other readers do.

@@ -5,7 +5,8 @@
 // With libFuzzer (clang -fsanitize=fuzzer,address), LLVMFuzzerTestOneInput is the target.
 // Built with STRATA_FUZZ_DRIVER, main() runs a bounded mutation fuzzer of its own over seeds:
 // files strata writes from random columns (dictionary and plain, compressed or not) and the
-// files of parquet-testing/data (other writers: snappy, V2 pages, BYTE_STREAM_SPLIT, …).
+// files of parquet-testing/data (other writers: snappy, V2 pages, BYTE_STREAM_SPLIT, …) and
+// corpus files with nested columns.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -108,10 +109,19 @@ int main(int argc, char** argv) {
   std::mt19937_64 random(seed);
   std::vector<std::string> others;
 #ifdef STRATA_PARQUET_TESTING
-  for (const auto& entry : std::filesystem::directory_iterator(STRATA_PARQUET_TESTING "/data")) {
-    if (entry.path().extension() != ".parquet") continue;
-    std::ifstream in(entry.path(), std::ios::binary);
+  auto add_seed = [&](const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
     others.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  for (const auto& entry : std::filesystem::directory_iterator(STRATA_PARQUET_TESTING "/data")) {
+    if (entry.path().extension() == ".parquet") add_seed(entry.path());
+  }
+  // Nested columns (LIST, MAP, STRUCT, bare repeated fields): levels and record assembly.
+  for (const char* name : {"nested_lists.snappy.parquet", "nested_maps.snappy.parquet", "nullable.impala.parquet",
+                           "nonnullable.impala.parquet", "repeated_no_annotation.parquet", "old_list_structure.parquet",
+                           "repeated_primitive_no_list.parquet", "list_columns.parquet", "null_list.parquet"}) {
+    const std::filesystem::path path = std::filesystem::path(STRATA_PARQUET_TESTING "/corpus/data") / name;
+    if (std::filesystem::exists(path)) add_seed(path);
   }
 #endif
   for (long i = 0; i < iterations; ++i) {

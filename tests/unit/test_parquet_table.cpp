@@ -323,6 +323,31 @@ TEST(ParquetTableOtherWriters, ByteStreamSplitFixedLengthValuesAreEachTheirOwn) 
             (std::vector<std::string>{"200|200|200|200|200"}));
 }
 
+// LIST, MAP and STRUCT columns (and bare repeated fields) read as JSON text in the shape DuckDB's
+// to_json gives them, so SQLite's JSON functions work on them; the corpus test compares every
+// such file with DuckDB.
+TEST(ParquetTableOtherWriters, NestedColumnsReadAsJson) {
+  const std::string data = std::string(STRATA_PARQUET_TESTING) + "/corpus/data/";
+  TestDatabase db;
+  db.exec(str_cat("CREATE VIRTUAL TABLE lists USING parquet('file:", data, "nested_lists.snappy.parquet')"));
+  EXPECT_EQ(db.rows("SELECT a, b FROM lists LIMIT 2"),
+            (std::vector<std::string>{R"([[["a","b"],["c"]],[null,["d"]]]|1)", R"([[["a","b"],["c","d"]],[null,["e"]]]|1)"}));
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM lists, json_tree(lists.a) WHERE json_tree.type = 'text'"), "15");
+  db.exec(str_cat("CREATE VIRTUAL TABLE maps USING parquet('file:", data, "nested_maps.snappy.parquet')"));
+  EXPECT_EQ(db.rows("SELECT a FROM maps LIMIT 4"),
+            (std::vector<std::string>{R"({"a":{"1":true,"2":false}})", R"({"b":{"1":true}})", R"({"c":null})", R"({"d":{}})"}));
+  EXPECT_EQ(db.scalar("SELECT typeof(a) FROM maps LIMIT 1"), "text");
+  db.exec(str_cat("CREATE VIRTUAL TABLE impala USING parquet('file:", data, "nullable.impala.parquet')"));
+  EXPECT_EQ(db.rows("SELECT id, int_array, int_map, int_Map_Array FROM impala WHERE id <= 4 ORDER BY id"),
+            (std::vector<std::string>{R"(1|[1,2,3]|{"k1":1,"k2":100}|[{"k1":1}])",
+                                      R"(2|[null,1,2,null,3,null]|{"k1":2,"k2":null}|[{"k3":null,"k1":1},null,{}])",
+                                      R"(3|[]|{}|[null,null])", "4|NULL|{}|[]"}));
+  EXPECT_EQ(db.scalar("SELECT json_extract(nested_struct, '$.g.foo.H.i[0]') FROM impala WHERE id = 1"), "1.1");
+  db.exec(str_cat("CREATE VIRTUAL TABLE phones USING parquet('file:", data, "repeated_no_annotation.parquet')"));
+  EXPECT_EQ(db.rows("SELECT id, phoneNumbers FROM phones WHERE id IN (2, 3, 4) ORDER BY id"),
+            (std::vector<std::string>{"2|NULL", R"(3|{"phone":[]})", R"(4|{"phone":[{"number":5555555555,"kind":null}]})"}));
+}
+
 // Columns at position 63 or later share one colUsed bit: reading one of them fetches that column
 // alone, when it is first read, not every column from 63 on.
 TEST(ParquetTableFiles, ColumnsFrom63OnAreFetchedOnlyWhenRead) {

@@ -173,7 +173,7 @@ struct ParquetCursor {
       if (columns[f.column].partition || f.lets_everything_through) continue;
       if (f.op != SQLITE_INDEX_CONSTRAINT_EQ && f.op != SQLITE_INDEX_CONSTRAINT_IS) continue;
       const int column = data.file_column[f.column];
-      if (column < 0 || data.reader->columns()[column].leaves.size() != 1) continue;
+      if (column < 0 || data.reader->columns()[column].leaves.size() != 1 || data.reader->columns()[column].nested_root) continue;
       const size_t leaf = data.reader->columns()[column].leaves[0];
       auto bloom = blooms.find({file, row_group, leaf});
       if (bloom == blooms.end()) {

@@ -153,6 +153,7 @@ bool statistics_rule_out(const columnar::ColumnFilter& filter, const DataFile& f
     all_null.rows = all_null.nulls = 1;
     return filter.rules_out(all_null);
   }
+  if (reader.columns()[column].nested_root) return false;  // JSON text: the leaves' statistics say nothing of it
   const std::vector<size_t>& leaves = reader.columns()[column].leaves;
   if (leaves.size() == 1) {
     std::optional<ZoneMap> zone = zone_of(reader, row_group, leaves[0], filter.op);
@@ -370,8 +371,9 @@ Status ParquetTable::discover_columns(const std::vector<tiering::ObjectInfo>& ob
   for (const tiering::ObjectInfo& object : objects) {
     STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const parquet::FileReader> reader, footer_of(object));
     for (const parquet::Column& column : reader->columns()) {
-      const std::string_view type =
-          column.leaves.size() == 1 ? declared_type_of(reader->leaves()[column.leaves[0]].sqlite_type) : "";
+      const std::string_view type = column.nested_root            ? "TEXT"
+                                    : column.leaves.size() == 1 ? declared_type_of(reader->leaves()[column.leaves[0]].sqlite_type)
+                                                                : "";
       auto same = std::find_if(columns_.begin(), columns_.end(), [&](const TableColumn& c) { return c.source == column.name; });
       if (same == columns_.end()) {
         columns_.push_back(TableColumn{column.name, column.name, false, std::string(type)});
