@@ -1,7 +1,9 @@
 #include "codecs/parquet/nested_json.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 
 #include "ext/str_cat.h"
 
@@ -87,6 +89,106 @@ std::string blob_text(std::string_view bytes) {
     }
   }
   return text;
+}
+
+// Dates and times as DuckDB's JSON writes them ("2021-02-03", "2021-02-03 04:05:06.5",
+// "04:05:06", "+00" after values adjusted to UTC, " (BC)" after years before 1).
+enum class TimeKind { kNone, kDate, kTime, kTimestamp };
+
+struct TimeForm {
+  TimeKind kind = TimeKind::kNone;
+  int64_t units_per_second = 1;
+  bool utc = false;
+};
+
+TimeForm time_form(const SchemaElement& element) {
+  const LogicalType& logical = element.logical_type;
+  const int64_t per_second[] = {1000000, 1000, 1000000, 1000000000};  // by time_unit (0: micros)
+  TimeForm form;
+  if (element.type == PhysicalType::kInt96) return {TimeKind::kTimestamp, 1000000, false};  // read as microseconds
+  if (logical.kind == LogicalType::Kind::kDate || element.converted_type == static_cast<int32_t>(ConvertedType::kDate)) {
+    form.kind = TimeKind::kDate;
+  } else if (logical.kind == LogicalType::Kind::kTimestamp || logical.kind == LogicalType::Kind::kTime) {
+    form.kind = logical.kind == LogicalType::Kind::kTime ? TimeKind::kTime : TimeKind::kTimestamp;
+    form.units_per_second = per_second[std::clamp<int16_t>(logical.time_unit, 0, 3)];
+    form.utc = logical.adjusted_to_utc && logical.time_unit != 3;
+  } else if (element.converted_type) {
+    switch (static_cast<ConvertedType>(*element.converted_type)) {
+      case ConvertedType::kTimestampMillis: form = {TimeKind::kTimestamp, 1000, false}; break;
+      case ConvertedType::kTimestampMicros: form = {TimeKind::kTimestamp, 1000000, false}; break;
+      case ConvertedType::kTimeMillis: form = {TimeKind::kTime, 1000, false}; break;
+      case ConvertedType::kTimeMicros: form = {TimeKind::kTime, 1000000, false}; break;
+      default: break;
+    }
+  }
+  return form;
+}
+
+// The civil date of a day count from 1970-01-01 (proleptic Gregorian).
+void append_date(std::string& out, int64_t days) {
+  days += 719468;
+  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const int64_t day_of_era = days - era * 146097;
+  const int64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+  const int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const int64_t shifted_month = (5 * day_of_year + 2) / 153;
+  const int64_t day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+  const int64_t month = shifted_month < 10 ? shifted_month + 3 : shifted_month - 9;
+  int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
+  const bool before_christ = year <= 0;
+  if (before_christ) year = 1 - year;
+  char buffer[96];
+  std::snprintf(buffer, sizeof(buffer), "%04lld-%02lld-%02lld", static_cast<long long>(year), static_cast<long long>(month),
+                static_cast<long long>(day));
+  out += buffer;
+  if (before_christ) out += " (BC)";
+}
+
+// Hours, minutes, seconds and the fraction without trailing zeros.
+void append_time_of_day(std::string& out, int64_t units, int64_t units_per_second) {
+  const int64_t seconds = units / units_per_second;
+  int64_t fraction = units % units_per_second;
+  char buffer[96];
+  std::snprintf(buffer, sizeof(buffer), "%02lld:%02lld:%02lld", static_cast<long long>(seconds / 3600),
+                static_cast<long long>(seconds / 60 % 60), static_cast<long long>(seconds % 60));
+  out += buffer;
+  if (fraction == 0) return;
+  int digits = 0;
+  for (int64_t scale = units_per_second; scale > 1; scale /= 10) ++digits;
+  std::string text = std::to_string(fraction);
+  text.insert(0, static_cast<size_t>(digits) - text.size(), '0');
+  while (!text.empty() && text.back() == '0') text.pop_back();
+  out += '.';
+  out += text;
+}
+
+void append_time_value(std::string& out, const TimeForm& form, int64_t value) {
+  out += '"';
+  if (form.kind == TimeKind::kDate) {
+    append_date(out, value);
+  } else {
+    const int64_t units_per_day = 86400 * form.units_per_second;
+    int64_t days = value / units_per_day, units = value % units_per_day;
+    if (units < 0) {
+      units += units_per_day;
+      --days;
+    }
+    if (form.kind == TimeKind::kTimestamp) {
+      // " (BC)" goes after the time, as DuckDB writes it.
+      std::string date;
+      append_date(date, days);
+      const size_t bc = date.find(" (BC)");
+      out += date.substr(0, bc);
+      out += ' ';
+      append_time_of_day(out, units, form.units_per_second);
+      if (form.utc) out += "+00";
+      if (bc != std::string::npos) out += " (BC)";
+    } else {
+      append_time_of_day(out, units, form.units_per_second);
+      if (form.utc) out += "+00";
+    }
+  }
+  out += '"';
 }
 
 class JsonWriter {
@@ -195,6 +297,8 @@ class JsonWriter {
       case ValueType::kInteger:
         if (element.type == PhysicalType::kBoolean) {
           out += value.integer != 0 ? "true" : "false";
+        } else if (TimeForm form = time_form(element); form.kind != TimeKind::kNone) {
+          append_time_value(out, form, value.integer);
         } else {
           out += std::to_string(value.integer);
         }
@@ -210,6 +314,14 @@ class JsonWriter {
 };
 
 }  // namespace
+
+std::optional<std::string> time_json(const SchemaElement& element, int64_t value) {
+  TimeForm form = time_form(element);
+  if (form.kind == TimeKind::kNone) return std::nullopt;
+  std::string out;
+  append_time_value(out, form, value);
+  return out;
+}
 
 Result<ColumnVector> assemble_json(const std::vector<SchemaElement>& schema, const std::vector<SchemaNode>& nodes,
                                    size_t root, const std::vector<const LeveledValues*>& leaves, int64_t rows) {

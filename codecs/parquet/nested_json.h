@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,11 @@ struct LeveledValues {
   std::vector<uint8_t> definition;
   ColumnVector values;
 };
+
+// A DATE, TIME or TIMESTAMP leaf's value (as the reader gives it: days, or units since midnight
+// or 1970) as JSON text the way DuckDB writes it ("2021-02-03 04:05:06.5", "+00" when adjusted
+// to UTC, " (BC)" before year 1); nullopt for a leaf of another type.
+std::optional<std::string> time_json(const SchemaElement& element, int64_t value);
 
 // The JSON text of each of `rows` rows (NULL where the column's value is NULL) of the nested
 // column rooted at schema[root]. `leaves[i]` are the decoded chunks of the column's leaves in

@@ -329,6 +329,17 @@ LogicalType read_logical_type(FieldReader& in) {
     if (!in.is(f, Type::kStruct)) return true;
     const bool known = (f.id >= 1 && f.id <= 8) || (f.id >= 10 && f.id <= 15);
     logical.kind = known ? static_cast<LogicalType::Kind>(f.id) : LogicalType::Kind::kOther;
+    if (f.id == 7 || f.id == 8) {  // TimeType, TimestampType: isAdjustedToUTC, unit
+      in.fields([&](const FieldHeader& t) {
+        if (t.id == 1) return in.read(t, logical.adjusted_to_utc) || true;
+        if (t.id == 2 && in.is(t, Type::kStruct)) {
+          logical.time_unit = in.union_member();
+          return true;
+        }
+        return t.id == 2;  // a unit of another type has been skipped by is()
+      });
+      return true;
+    }
     if (f.id != 5) return false;  // the other members' parameters are not used
     in.fields([&](const FieldHeader& d) {
       if (d.id == 1) in.read(d, logical.scale);

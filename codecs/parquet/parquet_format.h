@@ -39,6 +39,10 @@ enum class ConvertedType : int32_t {
   kEnum = 4,
   kDecimal = 5,
   kDate = 6,
+  kTimeMillis = 7,
+  kTimeMicros = 8,
+  kTimestampMillis = 9,
+  kTimestampMicros = 10,
   kJson = 19,
   kBson = 20,
   kInterval = 21,
@@ -94,6 +98,8 @@ struct LogicalType {
   Kind kind = Kind::kNone;
   int32_t scale = 0;      // kDecimal
   int32_t precision = 0;  // kDecimal
+  bool adjusted_to_utc = false;  // kTime, kTimestamp
+  int16_t time_unit = 0;         // kTime, kTimestamp: 1 millis, 2 micros, 3 nanos (0: not given)
 };
 
 struct Statistics {

@@ -239,6 +239,38 @@ TEST(ParquetLeniency, OldParquetMrChunkSizesAreRecognised) {
   EXPECT_FALSE(written_by_parquet_mr_before_1_2_9(""));
 }
 
+// Dates and times inside nested columns' JSON, as DuckDB's to_json writes the same values.
+TEST(ParquetNestedJson, DatesAndTimesAreWrittenAsDuckDBWritesThem) {
+  auto element = [](std::optional<ConvertedType> converted, LogicalType::Kind kind = LogicalType::Kind::kNone,
+                    int16_t unit = 0, bool utc = false) {
+    SchemaElement e;
+    e.type = PhysicalType::kInt64;
+    if (converted) e.converted_type = static_cast<int32_t>(*converted);
+    e.logical_type.kind = kind;
+    e.logical_type.time_unit = unit;
+    e.logical_type.adjusted_to_utc = utc;
+    return e;
+  };
+  const int64_t day_2021 = 18628;  // 2021-01-01
+  const int64_t second = 1000000;
+  EXPECT_EQ(time_json(element(ConvertedType::kDate), 18661), "\"2021-02-03\"");
+  EXPECT_EQ(time_json(element(ConvertedType::kDate), -719163), "\"0001-12-31 (BC)\"");  // the day before 0001-01-01
+  EXPECT_EQ(time_json(element(ConvertedType::kTimestampMicros), day_2021 * 86400 * second + second / 2),
+            "\"2021-01-01 00:00:00.5\"");
+  EXPECT_EQ(time_json(element(ConvertedType::kTimestampMicros), day_2021 * 86400 * second + 123456),
+            "\"2021-01-01 00:00:00.123456\"");
+  EXPECT_EQ(time_json(element(ConvertedType::kTimestampMillis), day_2021 * 86400 * 1000 + 120), "\"2021-01-01 00:00:00.12\"");
+  EXPECT_EQ(time_json(element(std::nullopt, LogicalType::Kind::kTimestamp, 3), day_2021 * 86400 * 1000000000 + 123456789),
+            "\"2021-01-01 00:00:00.123456789\"");
+  EXPECT_EQ(time_json(element(std::nullopt, LogicalType::Kind::kTimestamp, 2, true), day_2021 * 86400 * second),
+            "\"2021-01-01 00:00:00+00\"");
+  // 1960-05-06 07:08:09.25: before 1970, so the division rounds toward the earlier day.
+  EXPECT_EQ(time_json(element(ConvertedType::kTimestampMicros), (-3527 * 86400 + 7 * 3600 + 8 * 60 + 9) * second + 250000),
+            "\"1960-05-06 07:08:09.25\"");
+  EXPECT_EQ(time_json(element(ConvertedType::kTimeMicros), (3600 + 2 * 60 + 3) * second + 500000), "\"01:02:03.5\"");
+  EXPECT_EQ(time_json(element(std::nullopt), 5), std::nullopt);
+}
+
 TEST(ParquetRleHybrid, RoundTripsRunsAndNoiseAtEveryWidth) {
   std::mt19937_64 random(7);
   for (int width = 0; width <= 32; ++width) {

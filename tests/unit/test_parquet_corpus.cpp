@@ -43,9 +43,6 @@ const std::map<std::string, std::string> kKnownDifferences = {
     // arrow-rs refuses too. strata says what is wrong instead of guessing.
     {"ARROW-GH-45185.parquet", "its first repetition level is 1: refused as corrupt"},
     {"ARROW-RS-GH-6229-LEVELS.parquet", "a page holds more values than its chunk: refused as corrupt"},
-    // TIMESTAMP fields inside a STRUCT: DuckDB's JSON writes them as date text, strata as the
-    // stored number, as it reads a top-level timestamp.
-    {"nested_structs.rust.parquet", "timestamps inside a STRUCT are numbers in strata's JSON, text in DuckDB's"},
     // Its last value's Julian day (-105862232) lies beyond 64-bit microseconds: DuckDB wraps it
     // to a wrong date, strata refuses it with an error naming the column.
     {"int96_from_spark.parquet", "an INT96 value beyond int64 microseconds is refused"},
