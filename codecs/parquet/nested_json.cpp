@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "codecs/json_text.h"
 #include "ext/str_cat.h"
 
 namespace strata::parquet {
@@ -32,32 +33,6 @@ bool annotated_map(const SchemaElement& element) {
   return element.logical_type.kind == LogicalType::Kind::kMap ||
          element.converted_type == static_cast<int32_t>(ConvertedType::kMap) ||
          element.converted_type == static_cast<int32_t>(ConvertedType::kMapKeyValue);
-}
-
-void append_json_string(std::string& out, std::string_view text) {
-  static const char* hex = "0123456789abcdef";
-  out += '"';
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (byte < 0x20) {
-          out += "\\u00";
-          out += hex[byte >> 4];
-          out += hex[byte & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
 }
 
 // A real as JSON: the shortest text that reads back as the same double, with ".0" on whole

@@ -386,6 +386,20 @@ class ChunkDecoder {
     return Status::ok();
   }
 
+  // A V1 page's levels of one kind: a u32 length, then that many bytes of RLE, taken off `body`.
+  Result<std::string_view> v1_levels(std::string_view& body, int32_t encoding, std::string_view kind) const {
+    if (static_cast<Encoding>(encoding) != Encoding::kRle) {
+      return Status::unsupported(str_cat("parquet: column '", leaf_.name, "' has ", kind, " levels encoded as ",
+                                         encoding_name(encoding), " (strata reads RLE)"));
+    }
+    if (body.size() < 4) return corrupt(str_cat("has a data page too short for its ", kind, " levels"));
+    const uint32_t length = load_u32(body, 0);
+    if (length > body.size() - 4) return corrupt(str_cat("has ", kind, " levels longer than their page"));
+    std::string_view levels = body.substr(4, length);
+    body.remove_prefix(4 + length);
+    return levels;
+  }
+
   Status data_page_v1(const PageHeader& header, std::string_view page) {
     if (!header.data_page_header) return corrupt("has a data page without its header");
     const DataPageHeader& d = *header.data_page_header;
@@ -394,26 +408,12 @@ class ChunkDecoder {
     std::string_view body = buffer_;
     const size_t count = static_cast<size_t>(d.num_values);
     if (leaf_.max_repetition_level > 0) {
-      if (static_cast<Encoding>(d.repetition_level_encoding) != Encoding::kRle) {
-        return Status::unsupported(str_cat("parquet: column '", leaf_.name, "' has repetition levels encoded as ",
-                                           encoding_name(d.repetition_level_encoding), " (strata reads RLE)"));
-      }
-      if (body.size() < 4) return corrupt("has a data page too short for its repetition levels");
-      const uint32_t length = load_u32(body, 0);
-      if (length > body.size() - 4) return corrupt("has repetition levels longer than their page");
-      STRATA_RETURN_IF_ERROR(decode_repetition_levels(body.substr(4, length), count));
-      body.remove_prefix(4 + length);
+      STRATA_ASSIGN_OR_RETURN(std::string_view levels, v1_levels(body, d.repetition_level_encoding, "repetition"));
+      STRATA_RETURN_IF_ERROR(decode_repetition_levels(levels, count));
     }
     if (leaf_.max_definition_level > 0) {
-      if (static_cast<Encoding>(d.definition_level_encoding) != Encoding::kRle) {
-        return Status::unsupported(str_cat("parquet: column '", leaf_.name, "' has definition levels encoded as ",
-                                           encoding_name(d.definition_level_encoding), " (strata reads RLE)"));
-      }
-      if (body.size() < 4) return corrupt("has a data page too short for its definition levels");
-      const uint32_t length = load_u32(body, 0);
-      if (length > body.size() - 4) return corrupt("has definition levels longer than their page");
-      STRATA_RETURN_IF_ERROR(decode_levels(body.substr(4, length), count));
-      body.remove_prefix(4 + length);
+      STRATA_ASSIGN_OR_RETURN(std::string_view levels, v1_levels(body, d.definition_level_encoding, "definition"));
+      STRATA_RETURN_IF_ERROR(decode_levels(levels, count));
     } else {
       levels_.assign(count, 0);
     }

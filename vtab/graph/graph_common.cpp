@@ -9,30 +9,6 @@ std::string shadow_name(std::string_view schema, std::string_view table, std::st
   return str_cat(quote_identifier(schema), ".", quote_identifier(str_cat(table, "_", suffix)));
 }
 
-void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (byte < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[byte >> 4]);
-          out.push_back(kHex[byte & 15]);
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 Result<std::string_view> id_text(std::string_view module, std::string_view what, sqlite3_value* value) {
   switch (sqlite3_value_type(value)) {
     case SQLITE_NULL: return Status::constraint(str_cat(module, ": ", what, " must not be NULL"));

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "codecs/json_text.h"  // append_json_string, for the graph functions
 #include "ext/sqlite_api.h"
 #include "ext/sqlite_handles.h"
 #include "ext/status.h"
@@ -21,9 +22,6 @@ inline int64_t now_unix_ms() {
 
 // `"schema"."table_suffix"`: a shadow table's quoted name.
 std::string shadow_name(std::string_view schema, std::string_view table, std::string_view suffix);
-
-// Appends `text` as a JSON string (quoted, escaped) to `out`.
-void append_json_string(std::string& out, std::string_view text);
 
 // A value given for an id column (id, from_id, …) as text: TEXT as is, integers and reals
 // rendered as SQLite renders them (TEXT affinity); NULL and BLOB are errors naming `what`.
