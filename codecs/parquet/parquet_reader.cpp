@@ -35,17 +35,6 @@ RangeReader memory_range_reader(std::string_view bytes) {
   };
 }
 
-std::string_view storage_class_name(ValueType type) {
-  switch (type) {
-    case ValueType::kInteger: return "integer";
-    case ValueType::kReal: return "real";
-    case ValueType::kText: return "text";
-    case ValueType::kBlob: return "blob";
-    case ValueType::kNull: return "null";
-  }
-  return "?";
-}
-
 // ---- footer and schema -----------------------------------------------------------------------
 
 Result<FileReader> FileReader::open(const RangeReader& read, uint64_t file_size) {

@@ -33,6 +33,7 @@
 #include "codecs/column_vector.h"
 #include "codecs/parquet/nested_json.h"
 #include "codecs/parquet/parquet_format.h"
+#include "codecs/parquet/strata_layout.h"
 #include "ext/status.h"
 
 namespace strata::parquet {
@@ -134,15 +135,5 @@ bool written_by_parquet_mr_before_1_2_9(std::string_view created_by);
 // leaf can equal it (5.5 in an INT64 leaf, text in a number leaf); nullopt when the leaf's values
 // are not read as stored (decimals, INT96, FLOAT16, booleans), so a filter cannot be probed.
 std::optional<std::vector<std::string>> plain_encodings_equal_to(const Leaf& leaf, const ValueView& value);
-
-// The key-value metadata key of strata's column layout, and its value for a list of leaves:
-// "<column index>:<class>" per leaf, comma-separated, class one of integer, real, text, blob,
-// null. (Shared by the writer and the reader; docs/format-parquet.md.)
-inline constexpr std::string_view kStorageClassesKey = "strata.storage_classes";
-// The layout class of a leaf holding TEXT values that are not valid UTF-8, written as a plain
-// BYTE_ARRAY (a STRING column with them would make other engines refuse the whole file).
-inline constexpr std::string_view kRawTextClass = "text_bytes";
-// The class names of that value: "integer", "real", "text", "blob", "null".
-std::string_view storage_class_name(ValueType type);
 
 }  // namespace strata::parquet

@@ -18,7 +18,7 @@
 #include "codecs/byte_io.h"
 #include "codecs/distinct_estimate.h"
 #include "codecs/parquet/compression.h"
-#include "codecs/parquet/parquet_reader.h"
+#include "codecs/parquet/strata_layout.h"
 #include "codecs/parquet/rle_hybrid.h"
 #include "ext/str_cat.h"
 #include "strata/version.h"
