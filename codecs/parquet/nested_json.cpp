@@ -299,7 +299,7 @@ std::optional<std::string> time_json(const SchemaElement& element, int64_t value
 }
 
 Result<ColumnVector> assemble_json(const std::vector<SchemaElement>& schema, const std::vector<SchemaNode>& nodes,
-                                   size_t root, const std::vector<const LeveledValues*>& leaves, int64_t rows) {
+                                   size_t root, const std::vector<LeveledValues>& leaves, int64_t rows) {
   const SchemaElement& root_element = schema[root];
   // Each leaf's path from the root, and at each step the position of the next node among the
   // children of the one before.
@@ -339,7 +339,7 @@ Result<ColumnVector> assemble_json(const std::vector<SchemaElement>& schema, con
     Assembled value;
     for (size_t l = 0; l < paths.size(); ++l) {
       LeafPath& path = paths[l];
-      const LeveledValues& leaf = *leaves[l];
+      const LeveledValues& leaf = leaves[l];
       index_at.assign(path.nodes.size(), 0);
       bool first = true;
       while (path.next < leaf.definition.size()) {
@@ -404,7 +404,7 @@ Result<ColumnVector> assemble_json(const std::vector<SchemaElement>& schema, con
     out.append_text(json);
   }
   for (size_t l = 0; l < paths.size(); ++l) {
-    if (paths[l].next != leaves[l]->definition.size()) return damaged(root_element, "has more rows than its row group");
+    if (paths[l].next != leaves[l].definition.size()) return damaged(root_element, "has more rows than its row group");
   }
   return out;
 }

@@ -41,8 +41,8 @@ std::optional<std::string> time_json(const SchemaElement& element, int64_t value
 
 // The JSON text of each of `rows` rows (NULL where the column's value is NULL) of the nested
 // column rooted at schema[root]. `leaves[i]` are the decoded chunks of the column's leaves in
-// schema order; `leaf_of[i]` their leaf indexes.
+// schema order.
 Result<ColumnVector> assemble_json(const std::vector<SchemaElement>& schema, const std::vector<SchemaNode>& nodes,
-                                   size_t root, const std::vector<const LeveledValues*>& leaves, int64_t rows);
+                                   size_t root, const std::vector<LeveledValues>& leaves, int64_t rows);
 
 }  // namespace strata::parquet

@@ -543,27 +543,28 @@ Result<LeveledValues> FileReader::decode_leveled(size_t row_group, size_t leaf, 
   return decoder.decode_leveled(bytes);
 }
 
+Result<std::string> FileReader::fetch_chunk(const RangeReader& read, size_t row_group, size_t leaf) const {
+  STRATA_ASSIGN_OR_RETURN(ByteRange range, chunk_range(row_group, leaf));
+  STRATA_ASSIGN_OR_RETURN(std::string bytes, read(range.offset, range.length));
+  if (bytes.size() != range.length) return Status::io_error("parquet: a read returned fewer bytes than asked");
+  return bytes;
+}
+
 Result<ColumnVector> FileReader::read_column(const RangeReader& read, size_t row_group, size_t column) const {
   const std::vector<size_t>& leaves = columns_[column].leaves;
   if (columns_[column].nested_root) {
     std::vector<LeveledValues> decoded;
     decoded.reserve(leaves.size());
     for (size_t leaf : leaves) {
-      STRATA_ASSIGN_OR_RETURN(ByteRange range, chunk_range(row_group, leaf));
-      STRATA_ASSIGN_OR_RETURN(std::string bytes, read(range.offset, range.length));
-      if (bytes.size() != range.length) return Status::io_error("parquet: a read returned fewer bytes than asked");
+      STRATA_ASSIGN_OR_RETURN(std::string bytes, fetch_chunk(read, row_group, leaf));
       STRATA_ASSIGN_OR_RETURN(LeveledValues values, decode_leveled(row_group, leaf, bytes));
       decoded.push_back(std::move(values));
     }
-    std::vector<const LeveledValues*> pointers;
-    for (const LeveledValues& values : decoded) pointers.push_back(&values);
-    return assemble_json(metadata_.schema, nodes_, *columns_[column].nested_root, pointers, row_group_rows(row_group));
+    return assemble_json(metadata_.schema, nodes_, *columns_[column].nested_root, decoded, row_group_rows(row_group));
   }
   std::vector<ColumnVector> parts;
   for (size_t leaf : leaves) {
-    STRATA_ASSIGN_OR_RETURN(ByteRange range, chunk_range(row_group, leaf));
-    STRATA_ASSIGN_OR_RETURN(std::string bytes, read(range.offset, range.length));
-    if (bytes.size() != range.length) return Status::io_error("parquet: a read returned fewer bytes than asked");
+    STRATA_ASSIGN_OR_RETURN(std::string bytes, fetch_chunk(read, row_group, leaf));
     STRATA_ASSIGN_OR_RETURN(ColumnVector values, decode_chunk(row_group, leaf, bytes));
     parts.push_back(std::move(values));
   }

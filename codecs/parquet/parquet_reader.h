@@ -101,6 +101,8 @@ class FileReader {
   Result<ColumnVector> decode_chunk(size_t row_group, size_t leaf, std::string_view bytes) const;
   // The same with every level kept (for the leaves of a nested column).
   Result<LeveledValues> decode_leveled(size_t row_group, size_t leaf, std::string_view bytes) const;
+  // Fetches exactly the bytes chunk_range names.
+  Result<std::string> fetch_chunk(const RangeReader& read, size_t row_group, size_t leaf) const;
   // Fetches and decodes one column (all its leaves) of one row group.
   Result<ColumnVector> read_column(const RangeReader& read, size_t row_group, size_t column) const;
 
