@@ -1,6 +1,7 @@
 #include "tiering/store_url.h"
 
 #include <cstdlib>
+#include <mutex>
 
 #include "ext/str_cat.h"
 #include "tiering/digest.h"
@@ -48,7 +49,14 @@ std::string resolve_file_location(std::string_view location, std::string_view ba
   return str_cat("file:", base_directory, base_directory.ends_with("/") ? "" : "/", path);
 }
 
-Result<std::unique_ptr<ObjectStore>> open_object_store(std::string_view location, StoreAccess access) {
+namespace {
+std::mutex interposer_mutex;
+StoreInterposer& interposer() {
+  static auto* current = new StoreInterposer();
+  return *current;
+}
+
+Result<std::unique_ptr<ObjectStore>> open_store_itself(std::string_view location, StoreAccess access) {
   if (location.starts_with("file:")) {
     STRATA_ASSIGN_OR_RETURN(std::unique_ptr<FileStore> store,
                             FileStore::open(std::string(location.substr(5)), access == StoreAccess::kReadWrite));
@@ -60,6 +68,19 @@ Result<std::unique_ptr<ObjectStore>> open_object_store(std::string_view location
     return std::unique_ptr<ObjectStore>(std::move(store));
   }
   return Status::error(str_cat("object store: unknown location '", location, "' (file:DIR or s3://bucket/prefix)"));
+}
+}  // namespace
+
+void set_store_interposer(StoreInterposer wrap) {
+  std::lock_guard lock(interposer_mutex);
+  interposer() = std::move(wrap);
+}
+
+Result<std::unique_ptr<ObjectStore>> open_object_store(std::string_view location, StoreAccess access) {
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> store, open_store_itself(location, access));
+  std::lock_guard lock(interposer_mutex);
+  if (interposer()) return interposer()(std::move(store));
+  return store;
 }
 
 std::string store_settings_fingerprint(std::string_view location) {

@@ -6,6 +6,7 @@
 //   file:lake/events/              a prefix: store file:lake/events, key "" (for listing)
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,6 +38,12 @@ enum class StoreAccess {
 // Opens the store at a location ("file:DIR"; "s3://…" reads the AWS_* settings).
 Result<std::unique_ptr<ObjectStore>> open_object_store(std::string_view location,
                                                        StoreAccess access = StoreAccess::kReadWrite);
+
+// For tests (as LevelDB's Env): every store open_object_store() opens from now on is handed to
+// the interposer, which returns the store to use instead — one that fails chosen calls, or
+// counts them. An empty function removes it.
+using StoreInterposer = std::function<std::unique_ptr<ObjectStore>(std::unique_ptr<ObjectStore>)>;
+void set_store_interposer(StoreInterposer interposer);
 
 // A digest of the settings open_object_store() would read for `location` now (for s3://, the
 // AWS_* environment), so that a long-lived user can tell when to open the store again: rotated

@@ -322,6 +322,27 @@ Status Writer::append_row(std::span<const ValueView> row) {
   return Status::ok();
 }
 
+Status Writer::append_row_group(std::vector<ColumnVector> columns) {
+  if (!started_) STRATA_RETURN_IF_ERROR(start());
+  if (finished_) return Status::internal("parquet: append_row_group after finish");
+  if (!failed_.is_ok()) return failed_;
+  if (columns.size() != columns_.size()) {
+    return Status::internal(str_cat("parquet: a row group of ", std::to_string(columns.size()), " columns for ",
+                                    std::to_string(columns_.size())));
+  }
+  const uint64_t rows = columns.empty() ? 0 : columns.front().size();
+  for (const ColumnVector& column : columns) {
+    if (column.size() != rows) return Status::internal("parquet: the columns of a row group differ in length");
+  }
+  if (rows == 0) return Status::ok();
+  STRATA_RETURN_IF_ERROR(seal_row_group());  // rows appended one by one so far: a row group of their own
+  STRATA_RETURN_IF_ERROR(settle());          // the helper is done with sealed_ and buffer_'s spares
+  buffer_ = std::move(columns);
+  buffered_rows_ = rows;
+  rows_ += rows;
+  return seal_row_group();
+}
+
 Status Writer::seal_row_group() {
   STRATA_RETURN_IF_ERROR(settle());  // one row group in flight at a time, written in order
   const uint64_t rows = buffered_rows_;

@@ -113,6 +113,11 @@ class Writer {
   // An error may come from encoding or writing an earlier row group (on the helper thread);
   // after any error the writer only returns errors.
   Status append_row(std::span<const ValueView> row);
+  // Writes `columns` (one vector per column, all of one length) as one row group of their own,
+  // whatever row_group_rows says: for a caller whose data is already column-wise (a columnar
+  // chunk becomes exactly one row group). Rows appended before it are sealed into a row group
+  // first.
+  Status append_row_group(std::vector<ColumnVector> columns);
   // Writes the last row group, late chunks and the footer. The file is complete only when this
   // returns OK.
   Status finish();

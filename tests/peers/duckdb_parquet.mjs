@@ -5,6 +5,8 @@
 //   node duckdb_parquet.mjs write REQUEST.json   writes one from a query, for strata to read
 //   node duckdb_parquet.mjs bench REQUEST.json   times COPY … (FORMAT parquet, COMPRESSION zstd)
 //                                                and read_parquet on one thread (bench/parquet_bench)
+//   node duckdb_parquet.mjs query REQUEST.json   runs {"sql": "..."} (a tiered table's hive
+//                                                layout, tests/unit/test_tiering.cpp)
 //   node duckdb_parquet.mjs corpus REQUEST.json  reads each of a list of files from other writers
 //                                                (tests/unit/test_parquet_corpus.cpp)
 //
@@ -163,6 +165,8 @@ async function main() {
     await connection.run(`CREATE TABLE t AS ${request.query}`);
     await connection.run(`COPY t TO ${quote(request.file)} (${request.options})`);
     out.columns = await digestColumns(connection, 'SELECT * FROM t');
+  } else if (command === 'query') {
+    out.columns = await digestColumns(connection, request.sql);
   } else if (command === 'corpus') {
     out.files = [];
     for (const file of request.files) out.files.push(await corpusEntry(connection, file));
@@ -193,7 +197,7 @@ async function main() {
       }
     }
   } else {
-    throw new Error('usage: duckdb_parquet.mjs read|write|bench|corpus REQUEST.json');
+    throw new Error('usage: duckdb_parquet.mjs read|write|query|bench|corpus REQUEST.json');
   }
   process.stdout.write(JSON.stringify(out));
 }

@@ -81,7 +81,10 @@ TEST_F(ColumnarFormat, FormatOneTablesReadAsBeforeAndTheFirstWriteUpgradesThem) 
   expect_same_answers(db);
 
   db.exec("UPDATE events SET amount = 0 WHERE id = 2; UPDATE expected SET amount = 0 WHERE id = 2");
-  EXPECT_EQ(db.scalar("SELECT value FROM events_meta WHERE key = 'format_version'"), "2");
+  EXPECT_EQ(db.scalar("SELECT value FROM events_meta WHERE key = 'format_version'"), "3");
+  // Format 3: tiering's tables, empty (no chunk of an older table is cold).
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM events_objects"), "0");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM events_cold"), "0");
   EXPECT_EQ(db.scalar("SELECT count(*) FROM events_columns WHERE zone IS NOT NULL AND substr(zone, 1, 1) <> x'02'"), "0");
   EXPECT_EQ(db.scalar("SELECT count(*) FROM events_columns WHERE bloom IS NOT NULL AND length(bloom) % 32 <> 4"), "0");
   EXPECT_EQ(db.scalar("SELECT count(*) FROM events_chunks WHERE deleted IS NOT NULL AND "
@@ -105,7 +108,7 @@ TEST_F(ColumnarFormat, AnotherConnectionsUpgradeIsReadCorrectly) {
   {
     TestDatabase writer(path_);
     writer.exec("DELETE FROM events WHERE id = 5; DELETE FROM expected WHERE id = 5");
-    EXPECT_EQ(writer.scalar("SELECT value FROM events_meta WHERE key = 'format_version'"), "2");
+    EXPECT_EQ(writer.scalar("SELECT value FROM events_meta WHERE key = 'format_version'"), "3");
   }
   expect_same_answers(reader);
   reader.exec("DELETE FROM events WHERE id = 6; DELETE FROM expected WHERE id = 6");

@@ -144,7 +144,7 @@ TEST_F(ColumnarFile, NewerFormatVersionIsRefused) {
   }
   TestDatabase reopened(path_);
   EXPECT_EQ(reopened.error_of("SELECT * FROM t"),
-            "columnar: table t uses storage format 99; this strata reads format 2 — upgrade strata");
+            "columnar: table t uses storage format 99; this strata reads format 3 — upgrade strata");
 }
 
 // The seed's promise: rows committed together cost about one row write per column.
@@ -195,9 +195,9 @@ TEST_F(ColumnarFile, RenameAndDropHandleEveryShadowTable) {
   db.exec("CREATE VIRTUAL TABLE t USING columnar(id INTEGER PRIMARY KEY, u TEXT UNIQUE, w, UNIQUE(w, u))");
   db.exec("INSERT INTO t VALUES (1, 'a', 'b')");
   EXPECT_EQ(db.scalar("SELECT group_concat(name) FROM (SELECT name FROM sqlite_schema WHERE name LIKE 't%' ORDER BY name)"),
-            "t,t_chunks,t_chunks_rowids,t_columns,t_meta,t_unique0,t_unique0_key,t_unique1,t_unique1_key");
+            "t,t_chunks,t_chunks_rowids,t_cold,t_columns,t_meta,t_objects,t_unique0,t_unique0_key,t_unique1,t_unique1_key");
   db.exec("ALTER TABLE t RENAME TO renamed");
-  EXPECT_EQ(db.scalar("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name LIKE 'renamed%'"), "6");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name LIKE 'renamed%'"), "8");
   EXPECT_EQ(db.scalar("SELECT u FROM renamed WHERE id = 1"), "a");
   db.exec("INSERT INTO renamed VALUES (2, 'c', 'd')");
   EXPECT_EQ(db.error_of("INSERT INTO renamed VALUES (3, 'a', 'x')"), "UNIQUE constraint failed: renamed.u");

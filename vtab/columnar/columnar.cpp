@@ -49,6 +49,8 @@
 #include <algorithm>
 #include <bit>
 #include <cstdlib>
+#include <ctime>
+#include <functional>
 #include <map>
 #include <memory>
 
@@ -57,6 +59,7 @@
 #include "ext/sqlite_shim.h"
 #include "ext/vtab_module.h"
 #include "ext/str_cat.h"
+#include "tiering/read_cache.h"
 #include "vtab/columnar/cursor.h"
 #include "vtab/columnar/filter.h"
 #include "vtab/columnar/table.h"
@@ -370,7 +373,7 @@ int x_rowid(sqlite3_vtab_cursor* cursor, sqlite3_int64* rowid) {
 
 int x_shadow_name(const char* suffix) {
   std::string_view name(suffix);
-  if (name == "meta" || name == "chunks" || name == "columns") return 1;
+  if (name == "meta" || name == "chunks" || name == "columns" || name == "objects" || name == "cold") return 1;
   for (std::string_view prefix : {"unique", "index"}) {
     if (name.starts_with(prefix) && name.size() > prefix.size()) {
       for (char c : name.substr(prefix.size())) {
@@ -456,6 +459,67 @@ void columnar_scan_stats_function(sqlite3_context* context, int, sqlite3_value**
   });
 }
 
+// ---- tiering functions (docs/tiering.md) ------------------------------------------------------
+
+// tier_flush('t') / tier_flush('t', partition)
+void tier_flush_function(sqlite3_context* context, int argc, sqlite3_value** argv) {
+  function_call(context, [&]() -> Status {
+    auto* state = static_cast<ModuleState*>(sqlite3_user_data(context));
+    STRATA_ASSIGN_OR_RETURN(ColumnarTable * table, find_table(sqlite3_context_db_handle(context), state, "tier_flush", argv[0]));
+    std::optional<Value> partition;
+    if (argc > 1) partition = value_from_sqlite(argv[1]);
+    STRATA_ASSIGN_OR_RETURN(int64_t moved, table->tier_flush(partition));
+    sqlite3_result_int64(context, moved);
+    return Status::ok();
+  });
+}
+
+void tier_restore_function(sqlite3_context* context, int, sqlite3_value** argv) {
+  function_call(context, [&]() -> Status {
+    auto* state = static_cast<ModuleState*>(sqlite3_user_data(context));
+    STRATA_ASSIGN_OR_RETURN(ColumnarTable * table, find_table(sqlite3_context_db_handle(context), state, "tier_restore", argv[0]));
+    STRATA_ASSIGN_OR_RETURN(int64_t moved, table->tier_restore(value_from_sqlite(argv[1])));
+    sqlite3_result_int64(context, moved);
+    return Status::ok();
+  });
+}
+
+void tier_gc_function(sqlite3_context* context, int, sqlite3_value** argv) {
+  function_call(context, [&]() -> Status {
+    auto* state = static_cast<ModuleState*>(sqlite3_user_data(context));
+    STRATA_ASSIGN_OR_RETURN(ColumnarTable * table, find_table(sqlite3_context_db_handle(context), state, "tier_gc", argv[0]));
+    STRATA_ASSIGN_OR_RETURN(int64_t removed, table->tier_gc());
+    sqlite3_result_int64(context, removed);
+    return Status::ok();
+  });
+}
+
+// tier_cache(dir, size): where every table of the process caches cold reads, and how much.
+void tier_cache_function(sqlite3_context* context, int argc, sqlite3_value** argv) {
+  function_call(context, [&]() -> Status {
+    if (sqlite3_value_type(argv[0]) != SQLITE_TEXT || sqlite3_value_bytes(argv[0]) == 0) {
+      return Status::error("tier_cache: expects a directory as text, e.g. tier_cache('/var/cache/strata', '2 GiB')");
+    }
+    std::string directory(value_text(argv[0]));
+    uint64_t capacity = tiering::ReadCache::kDefaultCapacityBytes;
+    if (argc > 1) {
+      std::optional<uint64_t> parsed;
+      if (sqlite3_value_type(argv[1]) == SQLITE_INTEGER && sqlite3_value_int64(argv[1]) >= 0) {
+        parsed = static_cast<uint64_t>(sqlite3_value_int64(argv[1]));
+      } else if (sqlite3_value_type(argv[1]) == SQLITE_TEXT) {
+        parsed = tiering::parse_byte_size(value_text(argv[1]));
+      }
+      if (!parsed) {
+        return Status::error("tier_cache: the size must be a number of bytes or a text like '512 MiB' or '2 GB'");
+      }
+      capacity = *parsed;
+    }
+    tiering::ReadCache::configure(directory, capacity);
+    sqlite3_result_text(context, directory.c_str(), -1, SQLITE_TRANSIENT);
+    return Status::ok();
+  });
+}
+
 // ---- columnar_chunks -------------------------------------------------------------------------
 
 struct ChunkListing {
@@ -481,6 +545,36 @@ std::string json_string(std::string_view text) {
     }
   }
   return out + "\"";
+}
+
+// Calls `each` with the columnar table `name` names (none when it is NULL), or with every columnar
+// table of main when `name` is null (an eponymous listing without WHERE tbl = …).
+Status for_listed_tables(sqlite3* db, ModuleState* state, std::string_view listing, sqlite3_value* name,
+                         const std::function<Status(ColumnarTable*)>& each) {
+  if (name != nullptr) {
+    if (sqlite3_value_type(name) == SQLITE_NULL) return Status::ok();
+    STRATA_ASSIGN_OR_RETURN(ColumnarTable * table, find_table(db, state, listing, name));
+    return each(table);
+  }
+  std::vector<std::string> names;
+  STRATA_ASSIGN_OR_RETURN(Statement list,
+                          Statement::prepare(db, "SELECT name FROM sqlite_schema WHERE type = 'table'"
+                                                 " AND sql LIKE 'CREATE VIRTUAL TABLE%USING columnar%'"
+                                                 " ORDER BY name"));
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(bool has_row, list.step());
+    if (!has_row) break;
+    names.emplace_back(list.column_text(0));
+  }
+  for (const std::string& table_name : names) {
+    STRATA_ASSIGN_OR_RETURN(Statement holder, Statement::prepare(db, "SELECT ?1"));
+    STRATA_RETURN_IF_ERROR(holder.bind_text(1, table_name));
+    STRATA_ASSIGN_OR_RETURN(bool has_row, holder.step());
+    if (!has_row) continue;
+    STRATA_ASSIGN_OR_RETURN(ColumnarTable * table, find_table(db, state, listing, holder.column_value(0)));
+    STRATA_RETURN_IF_ERROR(each(table));
+  }
+  return Status::ok();
 }
 
 struct ChunksCursor {
@@ -567,32 +661,8 @@ int chunks_filter(sqlite3_vtab_cursor* base, int plan, const char*, int argc, sq
     auto* vtab = reinterpret_cast<ChunksTable*>(base->pVtab);
     cursor->rows.clear();
     cursor->position = 0;
-    std::vector<std::string> names;
-    if (plan == 1 && argc == 1) {
-      if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return Status::ok();
-      names.emplace_back(reinterpret_cast<const char*>(sqlite3_value_text(argv[0])));
-    } else {
-      STRATA_ASSIGN_OR_RETURN(Statement list,
-                              Statement::prepare(vtab->db, "SELECT name FROM sqlite_schema WHERE type = 'table'"
-                                                           " AND sql LIKE 'CREATE VIRTUAL TABLE%USING columnar%'"
-                                                           " ORDER BY name"));
-      while (true) {
-        STRATA_ASSIGN_OR_RETURN(bool has_row, list.step());
-        if (!has_row) break;
-        names.emplace_back(list.column_text(0));
-      }
-    }
-    for (const std::string& name : names) {
-      sqlite3_value* name_value = nullptr;
-      STRATA_ASSIGN_OR_RETURN(Statement holder, Statement::prepare(vtab->db, "SELECT ?1"));
-      STRATA_RETURN_IF_ERROR(holder.bind_text(1, name));
-      STRATA_ASSIGN_OR_RETURN(bool has_row, holder.step());
-      if (!has_row) continue;
-      name_value = holder.column_value(0);
-      STRATA_ASSIGN_OR_RETURN(ColumnarTable * table, find_table(vtab->db, vtab->state, "columnar_chunks", name_value));
-      STRATA_RETURN_IF_ERROR(list_table_chunks(table, cursor->rows));
-    }
-    return Status::ok();
+    return for_listed_tables(vtab->db, vtab->state, "columnar_chunks", plan == 1 && argc == 1 ? argv[0] : nullptr,
+                             [&](ColumnarTable* table) { return list_table_chunks(table, cursor->rows); });
   });
 }
 
@@ -653,6 +723,131 @@ sqlite3_module make_chunks_module() {
 
 const sqlite3_module kChunksModule = make_chunks_module();
 
+// ---- tier_partitions -------------------------------------------------------------------------
+
+struct TierPartitionListing {
+  std::string table;
+  ColumnarTable::PartitionTierRow row;
+};
+
+struct TierPartitionsCursor {
+  sqlite3_vtab_cursor base{};
+  std::vector<TierPartitionListing> rows;
+  size_t position = 0;
+};
+
+enum TierPartitionsColumn {
+  kTierTbl, kTierPartition, kTierTier, kTierRows, kTierHotBytes, kTierColdBytes, kTierObjectKey, kTierEtag,
+  kTierFlushedAt, kTierRequests, kTierBytesFetched, kTierCacheHits
+};
+
+int tier_partitions_connect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out, char** error) {
+  return error_out_call(error, [&]() -> Status {
+    int rc = sqlite3_declare_vtab(db,
+                                  "CREATE TABLE x(tbl TEXT, partition, tier TEXT, rows INTEGER, hot_bytes INTEGER,"
+                                  " cold_bytes INTEGER, object_key TEXT, etag TEXT, flushed_at TEXT,"
+                                  " requests INTEGER, bytes_fetched INTEGER, cache_hits INTEGER)");
+    if (rc != SQLITE_OK) return status_from_sqlite(db, rc);
+    auto* table = new ChunksTable();
+    table->db = db;
+    table->state = static_cast<ModuleState*>(aux);
+    *out = &table->base;
+    return Status::ok();
+  });
+}
+
+int tier_partitions_filter(sqlite3_vtab_cursor* base, int plan, const char*, int argc, sqlite3_value** argv) {
+  return cursor_call(base, [&]() -> Status {
+    auto* cursor = reinterpret_cast<TierPartitionsCursor*>(base);
+    auto* vtab = reinterpret_cast<ChunksTable*>(base->pVtab);
+    cursor->rows.clear();
+    cursor->position = 0;
+    return for_listed_tables(vtab->db, vtab->state, "tier_partitions", plan == 1 && argc == 1 ? argv[0] : nullptr,
+                             [&](ColumnarTable* table) -> Status {
+                               STRATA_ASSIGN_OR_RETURN(auto rows, table->tier_partitions());
+                               for (auto& row : rows) cursor->rows.push_back({table->name(), std::move(row)});
+                               return Status::ok();
+                             });
+  });
+}
+
+int tier_partitions_next(sqlite3_vtab_cursor* base) {
+  ++reinterpret_cast<TierPartitionsCursor*>(base)->position;
+  return SQLITE_OK;
+}
+
+int tier_partitions_eof(sqlite3_vtab_cursor* base) {
+  auto* cursor = reinterpret_cast<TierPartitionsCursor*>(base);
+  return cursor->position >= cursor->rows.size();
+}
+
+void result_text_or_null(sqlite3_context* context, const std::string& text) {
+  if (text.empty()) {
+    sqlite3_result_null(context);
+  } else {
+    sqlite3_result_text(context, text.c_str(), -1, SQLITE_TRANSIENT);
+  }
+}
+
+int tier_partitions_column(sqlite3_vtab_cursor* base, sqlite3_context* context, int column) {
+  auto* cursor = reinterpret_cast<TierPartitionsCursor*>(base);
+  const TierPartitionListing& listing = cursor->rows[cursor->position];
+  const ColumnarTable::PartitionTierRow& row = listing.row;
+  switch (column) {
+    case kTierTbl: sqlite3_result_text(context, listing.table.c_str(), -1, SQLITE_TRANSIENT); break;
+    case kTierPartition: set_result(context, row.partition.view()); break;
+    case kTierTier: sqlite3_result_text(context, row.tier.c_str(), -1, SQLITE_TRANSIENT); break;
+    case kTierRows: sqlite3_result_int64(context, row.rows); break;
+    case kTierHotBytes: sqlite3_result_int64(context, row.hot_bytes); break;
+    case kTierColdBytes: sqlite3_result_int64(context, row.cold_bytes); break;
+    case kTierObjectKey: result_text_or_null(context, row.object_keys); break;
+    case kTierEtag: result_text_or_null(context, row.etags); break;
+    case kTierFlushedAt:
+      if (row.flushed_at) {
+        // ISO 8601 UTC with milliseconds, as strftime('%Y-%m-%dT%H:%M:%fZ') writes it.
+        char buffer[96];
+        const int64_t ms = *row.flushed_at;
+        time_t seconds = static_cast<time_t>(ms / 1000);
+        struct tm utc {};
+        gmtime_r(&seconds, &utc);
+        std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                      utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(ms % 1000));
+        sqlite3_result_text(context, buffer, -1, SQLITE_TRANSIENT);
+      } else {
+        sqlite3_result_null(context);
+      }
+      break;
+    case kTierRequests: sqlite3_result_int64(context, static_cast<int64_t>(row.counters.requests)); break;
+    case kTierBytesFetched: sqlite3_result_int64(context, static_cast<int64_t>(row.counters.bytes_fetched)); break;
+    case kTierCacheHits: sqlite3_result_int64(context, static_cast<int64_t>(row.counters.cache_hits)); break;
+    default: sqlite3_result_null(context); break;
+  }
+  return SQLITE_OK;
+}
+
+int tier_partitions_rowid(sqlite3_vtab_cursor* base, sqlite3_int64* rowid) {
+  *rowid = static_cast<sqlite3_int64>(reinterpret_cast<TierPartitionsCursor*>(base)->position);
+  return SQLITE_OK;
+}
+
+sqlite3_module make_tier_partitions_module() {
+  sqlite3_module module = module_with({
+      .connect = tier_partitions_connect,  // eponymous-only: no xCreate
+      .best_index = chunks_best_index,     // the same plan: tbl = ? or everything
+      .open = open_cursor<TierPartitionsCursor>,
+      .close = close_cursor<TierPartitionsCursor>,
+      .filter = tier_partitions_filter,
+      .next = tier_partitions_next,
+      .eof = tier_partitions_eof,
+      .column = tier_partitions_column,
+      .rowid = tier_partitions_rowid
+  });
+  module.xDisconnect = chunks_disconnect;
+  return module;
+}
+
+const sqlite3_module kTierPartitionsModule = make_tier_partitions_module();
+
 void destroy_state(void* state) { delete static_cast<ModuleState*>(state); }
 
 }  // namespace
@@ -673,7 +868,26 @@ Status register_columnar(sqlite3* db) {
   if (rc != SQLITE_OK) return status_from_sqlite(db, rc, "columnar: registering columnar_compact()");
   rc = sqlite3_create_function_v2(db, "columnar_scan_stats", 1, SQLITE_UTF8, state, columnar_scan_stats_function,
                                   nullptr, nullptr, nullptr);
-  return status_from_sqlite(db, rc, "columnar: registering columnar_scan_stats()");
+  if (rc != SQLITE_OK) return status_from_sqlite(db, rc, "columnar: registering columnar_scan_stats()");
+  rc = sqlite3_create_module_v2(db, "tier_partitions", &kTierPartitionsModule, state, nullptr);
+  if (rc != SQLITE_OK) return status_from_sqlite(db, rc, "columnar: registering tier_partitions");
+  struct TierFunction {
+    const char* name;
+    int arguments;
+    void (*call)(sqlite3_context*, int, sqlite3_value**);
+  };
+  // DIRECTONLY: they write to the store and the database, so a view or trigger must not run them.
+  for (const TierFunction& function : {TierFunction{"tier_flush", 1, tier_flush_function},
+                                       TierFunction{"tier_flush", 2, tier_flush_function},
+                                       TierFunction{"tier_restore", 2, tier_restore_function},
+                                       TierFunction{"tier_gc", 1, tier_gc_function},
+                                       TierFunction{"tier_cache", 1, tier_cache_function},
+                                       TierFunction{"tier_cache", 2, tier_cache_function}}) {
+    rc = sqlite3_create_function_v2(db, function.name, function.arguments, SQLITE_UTF8 | SQLITE_DIRECTONLY, state,
+                                    function.call, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return status_from_sqlite(db, rc, str_cat("columnar: registering ", function.name, "()"));
+  }
+  return Status::ok();
 }
 
 }  // namespace strata::columnar

@@ -163,7 +163,8 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
       return first == key_rowids_->end() || *first > chunk.max_rowid;
     });
   }
-  stats.cold = std::erase_if(chunks_, [](const ChunkInfo& chunk) { return chunk.tier.has_value(); });
+  stats.cold = static_cast<uint64_t>(
+      std::count_if(chunks_.begin(), chunks_.end(), [](const ChunkInfo& chunk) { return chunk.tier.has_value(); }));
   eof_ = false;
   grouped_ = false;
   sorted_rows_.reset();

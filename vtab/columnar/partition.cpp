@@ -94,4 +94,22 @@ Value partition_key(const PartitionSpec& spec, const ValueView& value) {
   return Value(ValueView::of_text(buffer));
 }
 
+// A partition value as an ordered map key: the type, then the value's bytes.
+std::string partition_map_key(const Value& value) {
+  std::string key(1, static_cast<char>(value.type));
+  switch (value.type) {
+    case ValueType::kInteger: key += std::to_string(value.integer); break;
+    case ValueType::kReal: {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%.17g", value.real);
+      key += buffer;
+      break;
+    }
+    case ValueType::kText:
+    case ValueType::kBlob: key += value.bytes; break;
+    case ValueType::kNull: break;
+  }
+  return key;
+}
+
 }  // namespace strata::columnar

@@ -3,6 +3,8 @@
 // held as unix seconds, unix milliseconds (the _ms variants) or ISO-8601 text.
 #pragma once
 
+#include <string>
+
 #include "codecs/column_vector.h"
 #include "vtab/columnar/schema.h"
 
@@ -11,5 +13,8 @@ namespace strata::columnar {
 // For kValue the value itself; otherwise 'YYYY-MM-DDTHH', 'YYYY-MM-DD', 'YYYY-MM' or 'YYYY',
 // or NULL when the value is NULL or not a time.
 Value partition_key(const PartitionSpec& spec, const ValueView& value);
+
+// A partition value as an ordered map key: the type, then the value's bytes.
+std::string partition_map_key(const Value& value);
 
 }  // namespace strata::columnar

@@ -21,6 +21,7 @@ const std::vector<OptionSpec>& option_specs() {
       {"index", OptionKind::kText},
       {"compression", OptionKind::kText},
       {"tier", OptionKind::kText},
+      {"hot_partitions", OptionKind::kInteger, 0, 1000000},
   };
   return specs;
 }
@@ -498,6 +499,12 @@ Result<TableSchema> parse_table_schema(std::span<const char* const> arguments) {
   if (std::optional<std::string> text = parsed.text("tier")) {
     STRATA_RETURN_IF_ERROR(validate_tier(*text));
     schema.tier = *text;
+  }
+  if (std::optional<int64_t> count = parsed.integer("hot_partitions")) {
+    if (schema.tier.empty() || !schema.partition) {
+      return error("option 'hot_partitions' needs both 'partition_by' and 'tier' (it says how many of the newest partitions tier_flush keeps hot)");
+    }
+    schema.hot_partitions = *count;
   }
   return schema;
 }

@@ -76,7 +76,8 @@ struct TableSchema {
   std::vector<int> index_columns;  // index= (each also has an entry in key_indexes)
   Compression compression;
   std::string compression_text = "zstd:3";
-  std::string tier;
+  std::string tier;            // where cold partitions go ("file:DIR" or "s3://…"); empty: nowhere
+  int64_t hot_partitions = 1;  // the newest partitions tier_flush('t') keeps hot
 
   // CREATE TABLE x(…) for sqlite3_declare_vtab: names, types, NOT NULL, DEFAULT, COLLATE.
   std::string declaration_sql() const;

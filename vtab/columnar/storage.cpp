@@ -88,7 +88,8 @@ Status ChunkStore::create_tables(std::string_view strata_version) {
       " min_rowid INTEGER NOT NULL, max_rowid INTEGER NOT NULL, deleted BLOB,"
       " deleted_count INTEGER NOT NULL, tier TEXT, created_at INTEGER NOT NULL);",
       "CREATE TABLE ", shadow_name("columns"),
-      "(cell INTEGER PRIMARY KEY, data BLOB NOT NULL, zone BLOB, bloom BLOB);");
+      "(cell INTEGER PRIMARY KEY, data BLOB NOT NULL, zone BLOB, bloom BLOB);",
+      tier_tables_sql());
   for (size_t k = 0; k < schema_->key_indexes.size(); ++k) {
     const KeyIndex& unique = schema_->key_indexes[k];
     std::string columns;
@@ -106,11 +107,22 @@ Status ChunkStore::create_tables(std::string_view strata_version) {
   return set_meta("created_by", ValueView::of_text(strata_version));
 }
 
+std::string ChunkStore::tier_tables_sql() const {
+  return str_cat("CREATE TABLE ", shadow_name("objects"),
+                 "(object_id INTEGER PRIMARY KEY, object_key TEXT NOT NULL UNIQUE, partition_key,"
+                 " state TEXT NOT NULL, size INTEGER, etag TEXT, footer BLOB, rows INTEGER, owner TEXT,"
+                 " created_at INTEGER NOT NULL, flushed_at INTEGER);",
+                 "CREATE TABLE ", shadow_name("cold"),
+                 "(chunk_id INTEGER PRIMARY KEY, object_id INTEGER NOT NULL, row_group INTEGER NOT NULL);");
+}
+
 Status ChunkStore::drop_tables() {
   clear_statements();
   std::string sql = str_cat("DROP TABLE IF EXISTS ", shadow_name("meta"), ";",
                             "DROP TABLE IF EXISTS ", shadow_name("chunks"), ";",
-                            "DROP TABLE IF EXISTS ", shadow_name("columns"), ";");
+                            "DROP TABLE IF EXISTS ", shadow_name("columns"), ";",
+                            "DROP TABLE IF EXISTS ", shadow_name("objects"), ";",
+                            "DROP TABLE IF EXISTS ", shadow_name("cold"), ";");
   for (size_t k = 0; k < schema_->key_indexes.size(); ++k) {
     sql += str_cat("DROP TABLE IF EXISTS ", shadow_name(key_table_suffix(k)), ";");
   }
@@ -151,6 +163,8 @@ Result<std::string> ChunkStore::create_index_sql() {
 Status ChunkStore::rename_tables(const std::string& new_table_name) {
   clear_statements();
   std::vector<std::string> suffixes = {"meta", "chunks", "columns"};
+  STRATA_ASSIGN_OR_RETURN(bool tiered, has_tier_tables());
+  if (tiered) suffixes.insert(suffixes.end(), {"objects", "cold"});
   for (size_t k = 0; k < schema_->key_indexes.size(); ++k) suffixes.push_back(key_table_suffix(k));
   std::string sql;
   for (const std::string& suffix : suffixes) {
@@ -186,10 +200,24 @@ Result<bool> ChunkStore::accepts_unchecked_blobs() {
   return *format_version_ < 2;
 }
 
+Result<bool> ChunkStore::has_tier_tables() {
+  if (!format_version_) STRATA_RETURN_IF_ERROR(check_format_version());
+  return *format_version_ >= 3;
+}
+
 Status ChunkStore::upgrade_format() {
   // Read again: another connection may have upgraded the table since this one looked.
   STRATA_RETURN_IF_ERROR(check_format_version());
   if (*format_version_ >= kFormatVersion) return Status::ok();
+  if (*format_version_ < 2) STRATA_RETURN_IF_ERROR(add_checksums());
+  // Version 2 to 3: the tables of tiering, empty (no chunk of an older table is cold).
+  if (*format_version_ < 3) STRATA_RETURN_IF_ERROR(execute(db_, tier_tables_sql()));
+  STRATA_RETURN_IF_ERROR(set_meta("format_version", ValueView::of_integer(kFormatVersion)));
+  format_version_ = kFormatVersion;
+  return Status::ok();
+}
+
+Status ChunkStore::add_checksums() {
   // Version 1 to 2: every zone map, bloom filter and deletion bitmap gets its checksum; the
   // column data is untouched. Rows are read in batches by key and rewritten between batches,
   // so no read of a table is open while it is written.
@@ -265,8 +293,6 @@ Status ChunkStore::upgrade_format() {
     STRATA_RETURN_IF_ERROR(update_chunk.bind_blob(2, std::as_bytes(std::span(stored.data(), stored.size()))));
     STRATA_RETURN_IF_ERROR(run_counted(update_chunk));
   }
-  STRATA_RETURN_IF_ERROR(set_meta("format_version", ValueView::of_integer(kFormatVersion)));
-  format_version_ = kFormatVersion;
   return Status::ok();
 }
 
@@ -483,7 +509,7 @@ Result<std::vector<int64_t>> ChunkStore::read_rowids(const ChunkInfo& chunk) {
 }
 
 EncodedChunk encode_chunk(const ChunkEncoding& encoding, const std::vector<int64_t>& rowids,
-                          const std::vector<ColumnVector>& columns, bool use_helper_threads) {
+                          const std::vector<ColumnVector>& columns, bool use_helper_threads, bool metadata_only) {
   EncodedChunk chunk;
   chunk.rows = rowids.size();
   chunk.min_rowid = rowids.front();
@@ -497,7 +523,7 @@ EncodedChunk encode_chunk(const ChunkEncoding& encoding, const std::vector<int64
   auto encode_one = [&](size_t i) {
     EncodedColumn& out = chunk.columns[i];
     const ColumnVector& values = out.column == kRowidColumn ? rowid_values : columns[out.column];
-    out.blob = encode_column(values, encoding.compression);
+    if (!metadata_only || out.column == kRowidColumn) out.blob = encode_column(values, encoding.compression);
     if (out.column >= 0) out.zone = encode_zone_map(compute_zone_map(values));
     const std::vector<int>& blooms = encoding.bloom_columns;
     if (std::find(blooms.begin(), blooms.end(), out.column) != blooms.end()) out.bloom = build_bloom(values);
@@ -522,6 +548,199 @@ ChunkEncoding ChunkStore::chunk_encoding() const {
 }
 
 Result<int64_t> ChunkStore::store_chunk(const Value& partition, const EncodedChunk& chunk) {
+  return insert_chunk(partition, chunk, nullptr);
+}
+
+Result<int64_t> ChunkStore::store_cold_chunk(const Value& partition, const EncodedChunk& chunk,
+                                             const std::string& object_key, ColdPlace place) {
+  STRATA_ASSIGN_OR_RETURN(int64_t chunk_id, insert_chunk(partition, chunk, &object_key));
+  STRATA_ASSIGN_OR_RETURN(StatementLease insert,
+                          statement(22, [&] { return str_cat("INSERT INTO ", shadow_name("cold"),
+                                                             "(chunk_id, object_id, row_group) VALUES (?1, ?2, ?3)"); }));
+  STRATA_RETURN_IF_ERROR(insert->bind_int64(1, chunk_id));
+  STRATA_RETURN_IF_ERROR(insert->bind_int64(2, place.object_id));
+  STRATA_RETURN_IF_ERROR(insert->bind_int64(3, place.row_group));
+  STRATA_RETURN_IF_ERROR(run_counted(*insert));
+  return chunk_id;
+}
+
+Status ChunkStore::make_chunk_hot(int64_t chunk_id, const std::vector<EncodedColumn>& columns) {
+  STRATA_ASSIGN_OR_RETURN(StatementLease set_data,
+                          statement(23, [&] { return str_cat("UPDATE ", shadow_name("columns"), " SET data = ?2 WHERE cell = ?1"); }));
+  for (const EncodedColumn& column : columns) {
+    set_data->reset();
+    STRATA_RETURN_IF_ERROR(set_data->bind_int64(1, column_cell(chunk_id, column.column)));
+    STRATA_RETURN_IF_ERROR(set_data->bind_blob(2, std::as_bytes(std::span(column.blob.data(), column.blob.size()))));
+    STRATA_RETURN_IF_ERROR(run_counted(*set_data));
+    if (sqlite3_changes(db_) != 1) {
+      return corrupt(table_name_, str_cat("cold chunk ", std::to_string(chunk_id), " has no row for column ",
+                                          std::to_string(column.column)));
+    }
+  }
+  STRATA_ASSIGN_OR_RETURN(StatementLease set_hot,
+                          statement(24, [&] { return str_cat("UPDATE ", shadow_name("chunks"), " SET tier = NULL WHERE chunk_id = ?1"); }));
+  STRATA_RETURN_IF_ERROR(set_hot->bind_int64(1, chunk_id));
+  STRATA_RETURN_IF_ERROR(run_counted(*set_hot));
+  STRATA_ASSIGN_OR_RETURN(StatementLease forget,
+                          statement(25, [&] { return str_cat("DELETE FROM ", shadow_name("cold"), " WHERE chunk_id = ?1"); }));
+  STRATA_RETURN_IF_ERROR(forget->bind_int64(1, chunk_id));
+  return run_counted(*forget);
+}
+
+Result<std::optional<ColdPlace>> ChunkStore::cold_place(int64_t chunk_id) {
+  STRATA_ASSIGN_OR_RETURN(bool tiered, has_tier_tables());
+  if (!tiered) return std::optional<ColdPlace>();
+  STRATA_ASSIGN_OR_RETURN(StatementLease select,
+                          statement(26, [&] { return str_cat("SELECT object_id, row_group FROM ", shadow_name("cold"), " WHERE chunk_id = ?1"); }));
+  STRATA_RETURN_IF_ERROR(select->bind_int64(1, chunk_id));
+  STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
+  if (!has_row) return std::optional<ColdPlace>();
+  return std::optional<ColdPlace>(ColdPlace{select->column_int64(0), select->column_int64(1)});
+}
+
+std::string_view object_state_name(ObjectState state) {
+  switch (state) {
+    case ObjectState::kWriting: return "writing";
+    case ObjectState::kLive: return "live";
+    case ObjectState::kRetired: return "retired";
+  }
+  return "retired";
+}
+
+namespace {
+constexpr std::string_view kObjectColumns =
+    "object_id, object_key, partition_key, state, size, etag, rows, owner, created_at, flushed_at";
+}  // namespace
+
+Result<std::vector<ColdObject>> ChunkStore::collect_objects(Statement& select, bool with_footers) {
+  std::vector<ColdObject> objects;
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(bool has_row, select.step());
+    if (!has_row) break;
+    ColdObject object;
+    object.object_id = select.column_int64(0);
+    object.key = std::string(select.column_text(1));
+    object.partition = value_from_column(select, 2);
+    std::string_view state = select.column_text(3);
+    if (state == "writing") {
+      object.state = ObjectState::kWriting;
+    } else if (state == "live") {
+      object.state = ObjectState::kLive;
+    } else if (state == "retired") {
+      object.state = ObjectState::kRetired;
+    } else {
+      return corrupt(table_name_, str_cat("object ", std::to_string(object.object_id), " has an unknown state"));
+    }
+    object.size = select.column_int64(4);
+    if (!select.column_is_null(5)) object.etag = std::string(select.column_text(5));
+    object.rows = select.column_int64(6);
+    if (!select.column_is_null(7)) object.owner = std::string(select.column_text(7));
+    object.created_at = select.column_int64(8);
+    if (!select.column_is_null(9)) object.flushed_at = select.column_int64(9);
+    if (with_footers && !select.column_is_null(10)) {
+      auto bytes = select.column_blob(10);
+      object.footer.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    }
+    objects.push_back(std::move(object));
+  }
+  return objects;
+}
+
+Result<std::vector<ColdObject>> ChunkStore::list_objects(bool with_footers) {
+  STRATA_ASSIGN_OR_RETURN(bool tiered, has_tier_tables());
+  if (!tiered) return std::vector<ColdObject>();
+  STRATA_ASSIGN_OR_RETURN(StatementLease select,
+                          statement(with_footers ? 27 : 28, [&] {
+                            return str_cat("SELECT ", kObjectColumns, with_footers ? ", footer" : "", " FROM ",
+                                           shadow_name("objects"), " ORDER BY object_id");
+                          }));
+  return collect_objects(*select, with_footers);
+}
+
+Result<std::optional<ColdObject>> ChunkStore::object(int64_t object_id) {
+  STRATA_ASSIGN_OR_RETURN(bool tiered, has_tier_tables());
+  if (!tiered) return std::optional<ColdObject>();
+  STRATA_ASSIGN_OR_RETURN(StatementLease select,
+                          statement(29, [&] {
+                            return str_cat("SELECT ", kObjectColumns, ", footer FROM ", shadow_name("objects"),
+                                           " WHERE object_id = ?1");
+                          }));
+  STRATA_RETURN_IF_ERROR(select->bind_int64(1, object_id));
+  STRATA_ASSIGN_OR_RETURN(std::vector<ColdObject> found, collect_objects(*select, true));
+  if (found.empty()) return std::optional<ColdObject>();
+  return std::optional<ColdObject>(std::move(found.front()));
+}
+
+Result<int64_t> ChunkStore::add_object_intent(const std::string& key, const Value& partition, const std::string& owner) {
+  STRATA_ASSIGN_OR_RETURN(StatementLease insert,
+                          statement(30, [&] {
+                            return str_cat("INSERT INTO ", shadow_name("objects"),
+                                           "(object_key, partition_key, state, rows, owner, created_at)"
+                                           " VALUES (?1, ?2, 'writing', 0, ?3, ?4) RETURNING object_id");
+                          }));
+  STRATA_RETURN_IF_ERROR(insert->bind_text(1, key));
+  STRATA_RETURN_IF_ERROR(bind_value_view(*insert, 2, partition.view()));
+  STRATA_RETURN_IF_ERROR(insert->bind_text(3, owner));
+  STRATA_RETURN_IF_ERROR(insert->bind_int64(4, now_ms()));
+  STRATA_ASSIGN_OR_RETURN(bool has_row, insert->step());
+  if (!has_row) return Status::internal("columnar: recording an object intent returned no id");
+  const int64_t object_id = insert->column_int64(0);
+  ++rows_written_;
+  return object_id;
+}
+
+Status ChunkStore::set_object_live(int64_t object_id, int64_t size, const std::string& etag, const std::string& footer,
+                                   int64_t rows) {
+  STRATA_ASSIGN_OR_RETURN(StatementLease update,
+                          statement(31, [&] {
+                            return str_cat("UPDATE ", shadow_name("objects"),
+                                           " SET state = 'live', size = ?2, etag = ?3, footer = ?4, rows = ?5,"
+                                           " owner = NULL, flushed_at = ?6 WHERE object_id = ?1 AND state = 'writing'");
+                          }));
+  STRATA_RETURN_IF_ERROR(update->bind_int64(1, object_id));
+  STRATA_RETURN_IF_ERROR(update->bind_int64(2, size));
+  STRATA_RETURN_IF_ERROR(update->bind_text(3, etag));
+  STRATA_RETURN_IF_ERROR(update->bind_blob(4, std::as_bytes(std::span(footer.data(), footer.size()))));
+  STRATA_RETURN_IF_ERROR(update->bind_int64(5, rows));
+  STRATA_RETURN_IF_ERROR(update->bind_int64(6, now_ms()));
+  STRATA_RETURN_IF_ERROR(run_counted(*update));
+  if (sqlite3_changes(db_) != 1) {
+    return Status::busy(str_cat("columnar: table ", table_name_, ": the intent to write object ", std::to_string(object_id),
+                                " was withdrawn (by tier_gc on another connection?); the flush is abandoned"));
+  }
+  return Status::ok();
+}
+
+Status ChunkStore::set_object_state(int64_t object_id, ObjectState state) {
+  STRATA_ASSIGN_OR_RETURN(StatementLease update,
+                          statement(32, [&] { return str_cat("UPDATE ", shadow_name("objects"), " SET state = ?2 WHERE object_id = ?1"); }));
+  STRATA_RETURN_IF_ERROR(update->bind_int64(1, object_id));
+  STRATA_RETURN_IF_ERROR(update->bind_text(2, object_state_name(state)));
+  return run_counted(*update);
+}
+
+Status ChunkStore::delete_object(int64_t object_id) {
+  STRATA_ASSIGN_OR_RETURN(StatementLease remove,
+                          statement(33, [&] { return str_cat("DELETE FROM ", shadow_name("objects"), " WHERE object_id = ?1"); }));
+  STRATA_RETURN_IF_ERROR(remove->bind_int64(1, object_id));
+  return run_counted(*remove);
+}
+
+Result<std::map<int64_t, int64_t>> ChunkStore::cold_chunks_per_object() {
+  std::map<int64_t, int64_t> counts;
+  STRATA_ASSIGN_OR_RETURN(bool tiered, has_tier_tables());
+  if (!tiered) return counts;
+  STRATA_ASSIGN_OR_RETURN(StatementLease select,
+                          statement(34, [&] { return str_cat("SELECT object_id, count(*) FROM ", shadow_name("cold"), " GROUP BY object_id"); }));
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(bool has_row, select->step());
+    if (!has_row) break;
+    counts[select->column_int64(0)] = select->column_int64(1);
+  }
+  return counts;
+}
+
+Result<int64_t> ChunkStore::insert_chunk(const Value& partition, const EncodedChunk& chunk, const std::string* cold_key) {
   STRATA_ASSIGN_OR_RETURN(StatementLease next_id,
                           statement(5, [&] { return str_cat("SELECT coalesce(max(chunk_id), 0) + 1 FROM ", shadow_name("chunks")); }));
   STRATA_ASSIGN_OR_RETURN(bool has_row, next_id->step());
@@ -546,13 +765,18 @@ Result<int64_t> ChunkStore::store_chunk(const Value& partition, const EncodedChu
                           statement(7, [&] { return str_cat("INSERT INTO ", shadow_name("chunks"),
                                             "(chunk_id, partition_key, row_count, min_rowid, max_rowid,"
                                             " deleted, deleted_count, tier, created_at)"
-                                            " VALUES (?1, ?2, ?3, ?4, ?5, NULL, 0, NULL, ?6)"); }));
+                                            " VALUES (?1, ?2, ?3, ?4, ?5, NULL, 0, ?7, ?6)"); }));
   STRATA_RETURN_IF_ERROR(insert_chunk->bind_int64(1, chunk_id));
   STRATA_RETURN_IF_ERROR(bind_value_view(*insert_chunk, 2, partition.view()));
   STRATA_RETURN_IF_ERROR(insert_chunk->bind_int64(3, static_cast<int64_t>(chunk.rows)));
   STRATA_RETURN_IF_ERROR(insert_chunk->bind_int64(4, chunk.min_rowid));
   STRATA_RETURN_IF_ERROR(insert_chunk->bind_int64(5, chunk.max_rowid));
   STRATA_RETURN_IF_ERROR(insert_chunk->bind_int64(6, now_ms()));
+  if (cold_key != nullptr) {
+    STRATA_RETURN_IF_ERROR(insert_chunk->bind_text(7, *cold_key));
+  } else {
+    STRATA_RETURN_IF_ERROR(insert_chunk->bind_null(7));
+  }
   STRATA_RETURN_IF_ERROR(run_counted(*insert_chunk));
   return chunk_id;
 }
@@ -582,7 +806,13 @@ Status ChunkStore::delete_chunk(int64_t chunk_id) {
                                             " WHERE cell BETWEEN ?1 AND ?2"); }));
   STRATA_RETURN_IF_ERROR(delete_columns->bind_int64(1, column_cell(chunk_id, kRowidColumn)));
   STRATA_RETURN_IF_ERROR(delete_columns->bind_int64(2, column_cell(chunk_id, 4094)));
-  return run_counted(*delete_columns);
+  STRATA_RETURN_IF_ERROR(run_counted(*delete_columns));
+  STRATA_ASSIGN_OR_RETURN(bool tiered, has_tier_tables());
+  if (!tiered) return Status::ok();
+  STRATA_ASSIGN_OR_RETURN(StatementLease forget,
+                          statement(25, [&] { return str_cat("DELETE FROM ", shadow_name("cold"), " WHERE chunk_id = ?1"); }));
+  STRATA_RETURN_IF_ERROR(forget->bind_int64(1, chunk_id));
+  return run_counted(*forget);
 }
 
 Result<std::optional<int64_t>> ChunkStore::max_chunk_rowid() {

@@ -20,7 +20,8 @@
 namespace strata::columnar {
 
 // 2: zone maps, bloom filters and deletion bitmaps carry checksums (format-columnar.md).
-inline constexpr int kFormatVersion = 2;
+// 3: cold chunks — t_objects and t_cold, tiering's record of the objects it wrote.
+inline constexpr int kFormatVersion = 3;
 inline constexpr int kRowidColumn = -1;
 
 struct ChunkInfo {
@@ -31,7 +32,7 @@ struct ChunkInfo {
   int64_t max_rowid = 0;
   std::string deleted;  // bitmap; empty when no row is deleted
   int64_t deleted_count = 0;
-  std::optional<std::string> tier;
+  std::optional<std::string> tier;  // cold: the key of the object holding its column data
 
   int64_t live_rows() const { return row_count - deleted_count; }
   bool is_deleted(size_t row) const {
@@ -79,8 +80,34 @@ struct EncodedChunk {
 
 // Encodes a chunk of rows sorted by rowid (at least one). Pure computation, safe on any
 // thread; with use_helper_threads the columns are encoded in parallel (ext/parallel.h).
+// With metadata_only, the columns' blobs are left empty (a cold chunk keeps its zone maps, bloom
+// filters and rowids hot, its column data elsewhere).
 EncodedChunk encode_chunk(const ChunkEncoding& encoding, const std::vector<int64_t>& rowids,
-                          const std::vector<ColumnVector>& columns, bool use_helper_threads);
+                          const std::vector<ColumnVector>& columns, bool use_helper_threads,
+                          bool metadata_only = false);
+
+// An object tiering wrote (t_objects, docs/format-columnar.md "Cold chunks").
+enum class ObjectState { kWriting, kLive, kRetired };
+struct ColdObject {
+  int64_t object_id = 0;
+  std::string key;  // relative to the table's tier location
+  Value partition;
+  ObjectState state = ObjectState::kWriting;
+  int64_t size = 0;
+  std::string etag;
+  std::string footer;  // the serialized Parquet FileMetaData (live objects)
+  int64_t rows = 0;
+  std::string owner;   // of a writing intent: "pid:token" of the flush that recorded it
+  int64_t created_at = 0;
+  std::optional<int64_t> flushed_at;
+};
+std::string_view object_state_name(ObjectState state);
+
+// Where a cold chunk's column data lies: a row group of an object.
+struct ColdPlace {
+  int64_t object_id = 0;
+  int64_t row_group = 0;
+};
 
 // A cached statement on loan: reset (and so no longer holding a read cursor) when it goes away.
 class StatementLease {
@@ -156,6 +183,25 @@ class ChunkStore {
                               const std::vector<ColumnVector>& columns);
   // Writes a chunk encoded by encode_chunk(); returns its id.
   Result<int64_t> store_chunk(const Value& partition, const EncodedChunk& chunk);
+  // Writes the directory row and pruning metadata of a cold chunk (its rowids hot, its column
+  // data in row group `place.row_group` of the object `object_key`); returns its id.
+  Result<int64_t> store_cold_chunk(const Value& partition, const EncodedChunk& chunk, const std::string& object_key,
+                                   ColdPlace place);
+  // A cold chunk becomes hot: its column blobs stored (every column), its cold place dropped.
+  Status make_chunk_hot(int64_t chunk_id, const std::vector<EncodedColumn>& columns);
+  Result<std::optional<ColdPlace>> cold_place(int64_t chunk_id);
+
+  // The objects tiering wrote (t_objects); footers only when asked.
+  Result<std::vector<ColdObject>> list_objects(bool with_footers);
+  Result<std::optional<ColdObject>> object(int64_t object_id);
+  // Records the intent to write object `key` for `partition`; returns its id.
+  Result<int64_t> add_object_intent(const std::string& key, const Value& partition, const std::string& owner);
+  Status set_object_live(int64_t object_id, int64_t size, const std::string& etag, const std::string& footer,
+                         int64_t rows);
+  Status set_object_state(int64_t object_id, ObjectState state);
+  Status delete_object(int64_t object_id);
+  // How many chunks point at each object.
+  Result<std::map<int64_t, int64_t>> cold_chunks_per_object();
   ChunkEncoding chunk_encoding() const;
   Status set_deleted(int64_t chunk_id, const std::string& bitmap, int64_t deleted_count);
   Status delete_chunk(int64_t chunk_id);
@@ -190,6 +236,13 @@ class ChunkStore {
   Result<std::vector<ChunkInfo>> collect_chunks(Statement& select, std::vector<std::string>* damage);
   // Whether blobs without checksums are valid here: in tables of format 1 only.
   Result<bool> accepts_unchecked_blobs();
+  std::string tier_tables_sql() const;
+  Status add_checksums();  // the upgrade from format 1 to 2
+  // Whether t_objects and t_cold exist (format 3 on).
+  Result<bool> has_tier_tables();
+  Result<std::vector<ColdObject>> collect_objects(Statement& select, bool with_footers);
+  // store_chunk(), or with `cold_key` the directory row of a cold chunk.
+  Result<int64_t> insert_chunk(const Value& partition, const EncodedChunk& chunk, const std::string* cold_key);
 
   sqlite3* db_;
   std::string schema_name_;

@@ -37,24 +37,6 @@ Status datatype_mismatch() {
   return Status(StatusCode::kError, "datatype mismatch").with_sqlite_code(SQLITE_MISMATCH);
 }
 
-// A partition value as an ordered map key: the type, then the value's bytes.
-std::string partition_map_key(const Value& value) {
-  std::string key(1, static_cast<char>(value.type));
-  switch (value.type) {
-    case ValueType::kInteger: key += std::to_string(value.integer); break;
-    case ValueType::kReal: {
-      char buffer[32];
-      std::snprintf(buffer, sizeof buffer, "%.17g", value.real);
-      key += buffer;
-      break;
-    }
-    case ValueType::kText:
-    case ValueType::kBlob: key += value.bytes; break;
-    case ValueType::kNull: break;
-  }
-  return key;
-}
-
 int merge_class(int64_t live_rows) {
   int level = 0;
   for (int64_t limit = kMergeFanout; live_rows >= limit && level < 16; limit *= kMergeFanout) ++level;
@@ -133,7 +115,8 @@ ColumnarTable::ColumnarTable(sqlite3* db, TableRegistry* registry, std::string s
       schema_name_(std::move(schema_name)),
       schema_(std::move(schema)),
       store_(db, schema_name_, std::move(table_name), &schema_),
-      inserts_(std::make_shared<WriteBuffer>(schema_.columns.size())) {}
+      inserts_(std::make_shared<WriteBuffer>(schema_.columns.size())),
+      cold_(db, schema_name_, &store_, &schema_) {}
 
 ColumnarTable::~ColumnarTable() {
   registry_->remove(schema_name_, name(), this);
@@ -779,12 +762,14 @@ void ColumnarTable::refresh_cache() {
   unsigned version = 0;
   if (sqlite3_file_control(db_, schema_name_.c_str(), SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK) {
     cache_.clear();  // cannot tell: trust nothing
+    cold_.forget();
     stored_rowid_bound_.reset();
     data_version_.reset();
     return;
   }
   if (data_version_ != version) {
     cache_.clear();
+    cold_.forget();
     stored_rowid_bound_.reset();
   }
   data_version_ = version;
@@ -865,7 +850,9 @@ Result<std::shared_ptr<const ColumnVector>> ColumnarTable::chunk_column(const Ch
   ChunkCache::Entry& entry = cache_.entry(chunk.chunk_id);  // charging it never evicts it
   auto found = entry.columns.find(column);
   if (found != entry.columns.end()) return found->second;
-  STRATA_ASSIGN_OR_RETURN(ColumnVector all, store_.read_column(chunk.chunk_id, column, chunk.row_count));
+  Result<ColumnVector> read = chunk.tier ? cold_.read_column(chunk, column)
+                                        : store_.read_column(chunk.chunk_id, column, chunk.row_count);
+  STRATA_ASSIGN_OR_RETURN(ColumnVector all, std::move(read));
   if (all.size() != static_cast<size_t>(chunk.row_count)) {
     return Status::corruption(str_cat("columnar: table ", name(), ": chunk ", std::to_string(chunk.chunk_id), " column ",
                                       std::to_string(column), " holds ", std::to_string(all.size()), " values for ",
@@ -1059,7 +1046,7 @@ Status ColumnarTable::flush() {
   return Status::ok();
 }
 
-Status ColumnarTable::merge_chunks(const Value& partition, const std::vector<ChunkInfo>& chunks) {
+Status ColumnarTable::regroup_rows(const std::vector<ChunkInfo>& chunks, const RegroupedChunk& emit) {
   std::vector<ChunkRows> sources;
   struct RowSource {
     int64_t rowid;
@@ -1091,8 +1078,15 @@ Status ColumnarTable::merge_chunks(const Value& partition, const std::vector<Chu
         }
       }
     }
-    STRATA_RETURN_IF_ERROR(write_chunk(partition, rowids, columns));
+    STRATA_RETURN_IF_ERROR(emit(rowids, columns));
   }
+  return Status::ok();
+}
+
+Status ColumnarTable::merge_chunks(const Value& partition, const std::vector<ChunkInfo>& chunks) {
+  STRATA_RETURN_IF_ERROR(regroup_rows(chunks, [&](std::vector<int64_t>& rowids, std::vector<ColumnVector>& columns) {
+    return write_chunk(partition, rowids, columns);
+  }));
   for (const ChunkInfo& chunk : chunks) STRATA_RETURN_IF_ERROR(drop_chunk(chunk));
   return Status::ok();
 }
@@ -1226,6 +1220,7 @@ Result<std::string> ColumnarTable::check() {
   STRATA_RETURN_IF_ERROR(settle());
   // Verify what is stored, not what a cache remembers.
   cache_.clear();
+  cold_.forget();
   std::vector<std::string> problems;
   auto report = [&](std::string problem) {
     if (problems.size() < 100) problems.push_back(std::move(problem));
@@ -1241,7 +1236,6 @@ Result<std::string> ColumnarTable::check() {
     if (chunk.deleted_count < 0 || chunk.deleted_count > chunk.row_count) {
       report(where + "deleted_count out of range");
     }
-    if (chunk.tier) continue;
     Result<std::vector<int64_t>> rowids = store_.read_rowids(chunk);
     if (!rowids.is_ok()) {
       report(rowids.status().message());
@@ -1256,7 +1250,9 @@ Result<std::string> ColumnarTable::check() {
     }
     for (size_t c = 0; c < schema_.columns.size(); ++c) {
       if (static_cast<int>(c) == schema_.rowid_alias) continue;
-      Result<ColumnVector> values = store_.read_column(chunk.chunk_id, static_cast<int>(c), chunk.row_count);
+      // A cold chunk's column comes from its object (fetched, through the local cache).
+      Result<ColumnVector> values = chunk.tier ? cold_.read_column(chunk, static_cast<int>(c))
+                                               : store_.read_column(chunk.chunk_id, static_cast<int>(c), chunk.row_count);
       if (!values.is_ok()) {
         report(values.status().message());
         continue;
@@ -1298,7 +1294,6 @@ Result<std::string> ColumnarTable::check() {
     STRATA_ASSIGN_OR_RETURN(int64_t entries, store_.key_count(k));
     int64_t expected = 0;
     for (const ChunkInfo& chunk : chunks) {
-      if (chunk.tier) continue;
       Result<ChunkRows> rows = read_chunk_rows(chunk, ~uint64_t{0});
       if (!rows.is_ok()) continue;  // reported above
       for (size_t i = 0; i < rows->size(); ++i) {

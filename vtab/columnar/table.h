@@ -8,6 +8,7 @@
 // checked against them.
 #pragma once
 
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -18,6 +19,7 @@
 
 #include "ext/sqlite_api.h"
 #include "ext/table_registry.h"
+#include "vtab/columnar/cold_chunks.h"
 #include "vtab/columnar/schema.h"
 #include "vtab/columnar/storage.h"
 #include "vtab/columnar/write_buffer.h"
@@ -73,7 +75,7 @@ struct ScanStats {
   uint64_t skipped_by_key_index = 0;     // hold no rowid the key-index lookup found
   uint64_t skipped_by_zone_map = 0;
   uint64_t skipped_by_bloom_filter = 0;
-  uint64_t cold = 0;                     // in object storage, not read (tiering comes later)
+  uint64_t cold = 0;                     // of those, cold (column data in object storage)
   uint64_t chunks_read = 0;              // whose rows were looked at
   uint64_t columns_decoded = 0;          // column chunks decoded from the shadow table (cache misses)
   uint64_t bytes_decoded = 0;            // their size decoded, in memory
@@ -131,6 +133,27 @@ class ColumnarTable {
   // Flushes, then rewrites every partial chunk and every chunk with deleted rows into full
   // chunks. Returns the number of chunks rewritten.
   Result<int64_t> compact();
+  // Tiering (tier.cpp, docs/tiering.md). Each runs its own transactions, so it is refused
+  // inside one. tier_flush moves `partition` (every partition but the newest hot_partitions
+  // when nullopt) to the tier, tier_restore brings one back; both return the partitions moved.
+  // tier_gc removes the objects no committed chunk points to; returns how many.
+  Result<int64_t> tier_flush(const std::optional<Value>& partition);
+  Result<int64_t> tier_restore(const Value& partition);
+  Result<int64_t> tier_gc();
+  // One row per partition for tier_partitions.
+  struct PartitionTierRow {
+    Value partition;
+    std::string tier;  // hot, cold or mixed
+    int64_t rows = 0;
+    int64_t hot_bytes = 0;
+    int64_t cold_bytes = 0;
+    std::string object_keys;  // of its live objects, ", "-separated
+    std::string etags;
+    std::optional<int64_t> flushed_at;
+    ColdCounters counters;
+  };
+  Result<std::vector<PartitionTierRow>> tier_partitions();
+
   // Verifies every chunk and constraint index; "ok" or a description of what is wrong.
   Result<std::string> check();
   // Whether the table holds a live row with this rowid (buffered or stored).
@@ -204,9 +227,22 @@ class ColumnarTable {
   Status write_chunk(const Value& partition, const std::vector<int64_t>& rowids,
                      const std::vector<ColumnVector>& columns);
   Status drop_chunk(const ChunkInfo& chunk);
+  // The visible rows of `chunks` in rowid order, cut into chunks of at most chunk_rows rows, each
+  // handed to `emit` (the rowid alias column holds NULLs: it is the rowid).
+  using RegroupedChunk = std::function<Status(std::vector<int64_t>& rowids, std::vector<ColumnVector>& columns)>;
+  Status regroup_rows(const std::vector<ChunkInfo>& chunks, const RegroupedChunk& emit);
   Status merge_chunks(const Value& partition, const std::vector<ChunkInfo>& chunks);
   Status merge_small_chunks();
   void discard_pending();
+  // Tiering helpers (tier.cpp).
+  Status require_tiering(std::string_view function) const;
+  Result<bool> flush_partition(const Value& partition, const std::string& owner);
+  Result<bool> restore_partition(const Value& partition);
+  // Removes retired objects from the store and forgets them; the first failure (the objects
+  // stay recorded for the next tier_gc).
+  Status remove_retired_objects(std::optional<Value> partition);
+  // Forgets everything cached of the stored chunks (after this connection rewrote them).
+  void forget_stored_state();
   void forget_uncommitted_chunks();
   RowidSet& mutable_deletes();
 
@@ -256,6 +292,7 @@ class ColumnarTable {
   std::optional<WriterRun> replaced_by_;
   std::map<int, Statement> default_statements_;
   ChunkCache cache_;
+  ColdChunks cold_;
   ScanStats last_scan_;
   std::optional<unsigned> data_version_;
   // No stored chunk holds a rowid above this (when known): lets ascending explicit rowids skip

@@ -1,0 +1,493 @@
+// Tiering of columnar tables (docs/tiering.md) on the file: store: the same answers hot, cold,
+// reopened and restored; requests counted exactly; writes into cold partitions; errors; every
+// call of flush, restore and GC failed in turn; DuckDB reading the lake.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <rapidjson/document.h>
+
+#include <bit>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests/unit/duckdb_peer.h"
+#include "tests/unit/s3_test_server.h"
+#include "tests/unit/test_database.h"
+#include "tests/unit/tiering_fixture.h"
+#include "tiering/digest.h"
+
+namespace strata::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int64_t kDay = 86400;
+constexpr int64_t kStart = 1767225600;  // 2026-01-01T00:00:00Z
+
+// Values of every storage class in one column (m), text that is not UTF-8, blobs, NULLs, -0.0,
+// the extremes of INTEGER, and a UNIQUE column and an index.
+const char* const kCreate =
+    "CREATE VIRTUAL TABLE t USING columnar(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, s TEXT, v REAL, b BLOB, m,"
+    " u TEXT UNIQUE, k INTEGER, partition_by='day(ts)', tier='file:lake', chunk_rows=300, bloom='s', index='k')";
+const char* const kColumns = "id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, s TEXT, v REAL, b BLOB, m, u TEXT UNIQUE, k INTEGER";
+
+std::string fill_sql(const std::string& table, int rows, int first = 1) {
+  return "WITH RECURSIVE n(i) AS (SELECT " + std::to_string(first) + " UNION ALL SELECT i + 1 FROM n WHERE i < " +
+         std::to_string(first + rows - 1) + ") INSERT INTO " + table +
+         "(id, ts, s, v, b, m, u, k) SELECT i, " + std::to_string(kStart) + " + i * 97, "
+         "CASE WHEN i % 17 = 0 THEN NULL WHEN i % 19 = 0 THEN CAST(x'ff00fe' AS TEXT) ELSE 's' || (i % 41) END, "
+         "CASE i % 7 WHEN 0 THEN -0.0 WHEN 1 THEN NULL ELSE i / 3.0 END, "
+         "CASE WHEN i % 5 = 0 THEN CAST(x'0001' || i AS BLOB) END, "
+         "CASE i % 6 WHEN 0 THEN i WHEN 1 THEN i * 1.5 WHEN 2 THEN 'm' || i WHEN 3 THEN CAST(i AS BLOB) "
+         "WHEN 4 THEN NULL ELSE 9223372036854775807 - i END, "
+         "CASE WHEN i % 3 = 0 THEN 'u' || i END, i % 23 FROM n";
+}
+
+// The queries compared: every pushdown path of the columnar table.
+const std::vector<std::string> kQueries = {
+    "SELECT * FROM t ORDER BY id",
+    "SELECT * FROM t ORDER BY id DESC LIMIT 50",
+    "SELECT count(*) FROM t",
+    "SELECT id, s, v FROM t WHERE ts >= 1767225600 + 86400 AND ts < 1767225600 + 2 * 86400 ORDER BY id",
+    "SELECT id, m FROM t WHERE s IN ('s3', 's7', 's40') ORDER BY id",
+    "SELECT id FROM t WHERE s = 's11' ORDER BY id DESC",
+    "SELECT * FROM t WHERE u = 'u300'",
+    "SELECT id, u FROM t WHERE u IN ('u3', 'u999', 'u2400', 'nope') ORDER BY id",
+    "SELECT count(*), sum(v), min(m), max(m) FROM t WHERE k = 5",
+    "SELECT s, count(*), sum(v) FROM t GROUP BY s ORDER BY s",
+    "SELECT typeof(m), count(*) FROM t GROUP BY 1 ORDER BY 1",
+    "SELECT id, hex(s), hex(b) FROM t WHERE id BETWEEN 700 AND 760 ORDER BY id",
+    "SELECT id FROM t WHERE v > 500 AND v < 520 ORDER BY v DESC, id",
+    "SELECT * FROM t WHERE rowid IN (1, 299, 300, 301, 1500, 2999) ORDER BY id",
+};
+
+std::vector<std::vector<std::string>> answers(const TestDatabase& db) {
+  std::vector<std::vector<std::string>> all;
+  for (const std::string& query : kQueries) all.push_back(db.exact_rows(query));
+  return all;
+}
+
+void expect_same_answers(const TestDatabase& db, const std::vector<std::vector<std::string>>& expected,
+                         const std::string& when) {
+  std::vector<std::vector<std::string>> got = answers(db);
+  for (size_t q = 0; q < kQueries.size(); ++q) {
+    EXPECT_EQ(got[q], expected[q]) << when << ": " << kQueries[q];
+  }
+}
+
+int64_t total_requests(const TestDatabase& db) {
+  return std::stoll(db.scalar("SELECT coalesce(sum(requests), 0) FROM tier_partitions WHERE tbl = 't'"));
+}
+int64_t total_cache_hits(const TestDatabase& db) {
+  return std::stoll(db.scalar("SELECT coalesce(sum(cache_hits), 0) FROM tier_partitions WHERE tbl = 't'"));
+}
+
+std::vector<std::string> lake_files(const std::string& root) {
+  std::vector<std::string> files;
+  if (!fs::exists(root)) return files;
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    if (entry.is_regular_file()) files.push_back(fs::relative(entry.path(), root).string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+class Tiering : public ::testing::Test {
+ protected:
+  Tiering() : scratch_("tiering"), path_(scratch_.path("t.db")), lake_(scratch_.path("lake")) {}
+
+  // A table of 3,000 rows over 4 days (3 of them flushed by default) and its ordinary twin.
+  void create(TestDatabase& db) {
+    db.exec(kCreate);
+    db.exec(fill_sql("t", 3000));
+    db.exec(std::string("CREATE TABLE twin(") + kColumns + ")");
+    db.exec(fill_sql("twin", 3000));
+  }
+
+  ScratchDirectory scratch_;
+  std::string path_;
+  std::string lake_;
+};
+
+TEST_F(Tiering, QueriesGiveTheSameRowsHotColdReopenedAndRestored) {
+  std::vector<std::vector<std::string>> expected;
+  {
+    TestDatabase db(path_);
+    create(db);
+    expected = answers(db);
+    EXPECT_EQ(db.scalar("SELECT group_concat(partition || ':' || tier, ' ') FROM tier_partitions WHERE tbl = 't'"),
+              "2026-01-01:hot 2026-01-02:hot 2026-01-03:hot 2026-01-04:hot");
+    EXPECT_EQ(db.scalar("SELECT tier_flush('t')"), "3");
+    EXPECT_EQ(db.scalar("SELECT tier_flush('t')"), "0");  // idempotent
+    EXPECT_EQ(db.scalar("SELECT group_concat(partition || ':' || tier, ' ') FROM tier_partitions WHERE tbl = 't'"),
+              "2026-01-01:cold 2026-01-02:cold 2026-01-03:cold 2026-01-04:hot");
+    EXPECT_EQ(lake_files(lake_).size(), 3u);
+    for (const std::string& file : lake_files(lake_)) EXPECT_TRUE(file.starts_with("t/ts_day=2026-01-0")) << file;
+    expect_same_answers(db, expected, "after tier_flush");
+    EXPECT_EQ(db.scalar("SELECT columnar_check('t')"), "ok");
+    // Cold partitions keep no column data hot.
+    EXPECT_EQ(db.scalar("SELECT count(*) FROM t_columns JOIN t_chunks ON cell / 4096 = chunk_id "
+                        "WHERE tier IS NOT NULL AND length(data) > 0 AND cell % 4096 <> 0"),
+              "0");
+  }
+  {
+    TestDatabase db(path_);
+    expect_same_answers(db, expected, "reopened");
+    EXPECT_EQ(db.scalar("SELECT tier_restore('t', '2026-01-02')"), "1");
+    EXPECT_EQ(db.scalar("SELECT tier_restore('t', '2026-01-02')"), "0");
+    EXPECT_EQ(db.scalar("SELECT tier_restore('t', '2031-01-01')"), "0");
+    EXPECT_EQ(lake_files(lake_).size(), 2u);
+    expect_same_answers(db, expected, "one partition restored");
+    EXPECT_EQ(db.scalar("SELECT tier_restore('t', '2026-01-01') + tier_restore('t', '2026-01-03')"), "2");
+    EXPECT_EQ(lake_files(lake_).size(), 0u);
+    EXPECT_EQ(db.scalar("SELECT group_concat(tier, ' ') FROM tier_partitions WHERE tbl = 't'"), "hot hot hot hot");
+    expect_same_answers(db, expected, "all restored");
+    EXPECT_EQ(db.scalar("SELECT columnar_check('t')"), "ok");
+    EXPECT_EQ(db.scalar("SELECT count(*) FROM t_objects"), "0");
+    // And once more, one partition by name; a partition named by a number's text works too.
+    EXPECT_EQ(db.scalar("SELECT tier_flush('t', '2026-01-04')"), "1");
+    EXPECT_EQ(db.scalar("SELECT tier_flush('t', '2026-01-04')"), "0");
+    expect_same_answers(db, expected, "newest flushed by name");
+  }
+}
+
+TEST_F(Tiering, RequestsAreCountedExactly) {
+  StoreCalls calls;
+  TestDatabase db(path_);
+  create(db);
+  ASSERT_EQ(db.scalar("SELECT tier_flush('t')"), "3");
+  const int chunks_per_day = std::stoi(db.scalar(
+      "SELECT count(*) FROM t_chunks WHERE partition_key = '2026-01-02'"));
+  ASSERT_GT(chunks_per_day, 1);
+  calls.reset();
+  // count(*) and anything the hot metadata rules out: no request.
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM t"), "3000");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM t WHERE ts >= 1767225600 + 3 * 86400"),
+            db.scalar("SELECT count(*) FROM twin WHERE ts >= 1767225600 + 3 * 86400"));
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM t WHERE s = 'never there'"), "0");
+  EXPECT_EQ(db.scalar("SELECT max(id), min(id) FROM t"), db.scalar("SELECT max(id), min(id) FROM twin"));  // hot rowids
+  EXPECT_EQ(calls.total(), 0);
+  EXPECT_EQ(total_requests(db), 0);
+  // A UNIQUE lookup: the index is hot; the row it names is checked to hold the key, which reads
+  // that one column of that one chunk.
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM t WHERE u = 'u300'"), "1");
+  EXPECT_EQ(calls.count(StoreCall::kGetRange), 1);
+  calls.reset();
+
+  // One REAL column of one day: one ranged GET per chunk, no footer read.
+  const std::string one_day = "SELECT sum(v) FROM t WHERE ts >= 1767225600 + 86400 AND ts < 1767225600 + 2 * 86400";
+  const std::string twin_day = "SELECT sum(v) FROM twin WHERE ts >= 1767225600 + 86400 AND ts < 1767225600 + 2 * 86400";
+  // ts is read too (the filter is checked row by row): two leaves per chunk of the day.
+  EXPECT_EQ(db.scalar(one_day), db.scalar(twin_day));
+  EXPECT_EQ(calls.count(StoreCall::kGetRange), 2 * chunks_per_day);
+  EXPECT_EQ(calls.total(), 2 * chunks_per_day);
+  EXPECT_EQ(total_requests(db), 2 * chunks_per_day + 1);  // and the UNIQUE lookup's
+  const int64_t fetched = std::stoll(db.scalar("SELECT sum(bytes_fetched) FROM tier_partitions WHERE tbl = 't'"));
+  EXPECT_GT(fetched, 0);
+
+  // Again on a new connection: the decoded chunks are gone, the local cache serves every range.
+  TestDatabase again(path_);
+  calls.reset();
+  EXPECT_EQ(again.scalar(one_day), db.scalar(twin_day));
+  EXPECT_EQ(calls.total(), 0);
+  EXPECT_EQ(total_requests(again), 0);
+  EXPECT_EQ(total_cache_hits(again), 2 * chunks_per_day);
+
+  // A damaged cache file is noticed and fetched again, never returned.
+  for (const auto& entry : fs::directory_iterator(path_ + "-tiercache")) {
+    std::fstream file(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(0);
+    file.put('\x7f');
+  }
+  TestDatabase third(path_);
+  calls.reset();
+  EXPECT_EQ(third.scalar(one_day), db.scalar(twin_day));
+  EXPECT_EQ(calls.count(StoreCall::kGetRange), 2 * chunks_per_day);
+}
+
+TEST_F(Tiering, WritesIntoColdPartitionsAndTheNextFlushRewritesThem) {
+  TestDatabase db(path_);
+  create(db);
+  ASSERT_EQ(db.scalar("SELECT tier_flush('t')"), "3");
+  const std::string writes =
+      "DELETE FROM # WHERE id % 10 = 3;"
+      "UPDATE # SET s = 'changed', v = v * 2 WHERE id % 50 = 7;"
+      "INSERT INTO #(id, ts, s, v, u, k) VALUES (5000, 1767225600 + 100, 'late', 1.5, 'u-late', 1);"
+      "UPDATE # SET id = id + 10000 WHERE id = 2500;"
+      "DELETE FROM # WHERE ts < 1767225600 + 86400 AND k = 4;";
+  auto on = [&](const std::string& table) {
+    std::string sql = writes;
+    for (size_t at = sql.find('#'); at != std::string::npos; at = sql.find('#', at)) sql.replace(at, 1, table);
+    return sql;
+  };
+  db.exec(on("t"));
+  db.exec(on("twin"));
+  EXPECT_EQ(db.exact_rows("SELECT * FROM t ORDER BY id"), db.exact_rows("SELECT * FROM twin ORDER BY id"));
+  // An UPDATE is a deletion and an insertion: every cold partition now has hot rows too.
+  EXPECT_EQ(db.scalar("SELECT group_concat(partition || ':' || tier, ' ') FROM tier_partitions WHERE tbl = 't'"),
+            "2026-01-01:mixed 2026-01-02:mixed 2026-01-03:mixed 2026-01-04:hot");
+  // UNIQUE holds across hot and cold rows.
+  EXPECT_NE(db.error_of("INSERT INTO t(ts, u) VALUES (1767225600, 'u300')"), "");
+  EXPECT_EQ(db.scalar("SELECT tier_flush('t')"), "3");  // every cold partition had changes
+  EXPECT_EQ(db.scalar("SELECT group_concat(partition || ':' || tier, ' ') FROM tier_partitions WHERE tbl = 't'"),
+            "2026-01-01:cold 2026-01-02:cold 2026-01-03:cold 2026-01-04:hot");
+  EXPECT_EQ(lake_files(lake_).size(), 3u);  // the replaced objects are gone
+  EXPECT_EQ(db.exact_rows("SELECT * FROM t ORDER BY id"), db.exact_rows("SELECT * FROM twin ORDER BY id"));
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM t_chunks WHERE tier IS NOT NULL AND deleted_count > 0"), "0");
+  EXPECT_EQ(db.scalar("SELECT sum(rows) FROM t_objects WHERE state = 'live'"),
+            db.scalar("SELECT count(*) FROM twin WHERE ts < 1767225600 + 3 * 86400"));
+  EXPECT_EQ(db.scalar("SELECT columnar_check('t')"), "ok");
+}
+
+TEST_F(Tiering, ErrorsNameWhatIsWrong) {
+  TestDatabase db(path_);
+  create(db);
+  db.exec("CREATE VIRTUAL TABLE plain USING columnar(a, b)");
+  db.exec("CREATE VIRTUAL TABLE untiered USING columnar(a, ts, partition_by='day(ts)')");
+  EXPECT_NE(db.error_of("SELECT tier_flush('plain')").find("has no partition_by= option"), std::string::npos);
+  EXPECT_NE(db.error_of("SELECT tier_flush('untiered')").find("has no tier= option"), std::string::npos);
+  EXPECT_NE(db.error_of("SELECT tier_flush('nope')").find("no such table"), std::string::npos);
+  EXPECT_NE(db.error_of("SELECT tier_flush('twin')").find("is not a columnar table"), std::string::npos);
+  EXPECT_NE(db.error_of("CREATE VIRTUAL TABLE x USING columnar(a, hot_partitions=2)").find("needs both"), std::string::npos);
+  EXPECT_NE(db.error_of("SELECT tier_cache('/tmp/x', 'lots')").find("the size must be"), std::string::npos);
+  db.exec("BEGIN");
+  EXPECT_NE(db.error_of("SELECT tier_flush('t')").find("cannot run inside a transaction"), std::string::npos);
+  db.exec("ROLLBACK");
+  ASSERT_EQ(db.scalar("SELECT tier_flush('t')"), "3");
+
+  // The store gone: queries that need cold data fail naming table, partition and object; the
+  // others keep working.
+  fs::rename(lake_, scratch_.path("lake-away"));
+  TestDatabase fresh(path_);
+  EXPECT_EQ(fresh.scalar("SELECT count(*) FROM t"), "3000");
+  EXPECT_EQ(fresh.scalar("SELECT count(*) FROM t WHERE ts >= 1767225600 + 3 * 86400"),
+            fresh.scalar("SELECT count(*) FROM twin WHERE ts >= 1767225600 + 3 * 86400"));
+  EXPECT_EQ(fresh.exact_rows("SELECT * FROM t WHERE ts >= 1767225600 + 3 * 86400 ORDER BY id"),
+            fresh.exact_rows("SELECT * FROM twin WHERE ts >= 1767225600 + 3 * 86400 ORDER BY id"));
+  const std::string error = fresh.error_of("SELECT sum(v) FROM t");
+  EXPECT_NE(error.find("columnar: table t: partition '2026-01-0"), std::string::npos) << error;
+  EXPECT_NE(error.find("object t/ts_day=2026-01-0"), std::string::npos) << error;
+  EXPECT_NE(fresh.scalar("SELECT columnar_check('t')"), "ok");
+  fs::rename(scratch_.path("lake-away"), lake_);
+  EXPECT_EQ(fresh.exact_rows("SELECT * FROM t ORDER BY id"), fresh.exact_rows("SELECT * FROM twin ORDER BY id"));
+  EXPECT_EQ(fresh.scalar("SELECT columnar_check('t')"), "ok");
+}
+
+// Every store call of a flush, a restore and a GC fails in turn: the content stays the last
+// committed one, columnar_check stays ok, and what is left behind is collected by tier_gc.
+TEST_F(Tiering, EveryFailedStoreCallLosesNothing) {
+  StoreCalls calls;
+  TestDatabase db(path_);
+  create(db);
+  const std::vector<std::string> expected = db.exact_rows("SELECT * FROM twin ORDER BY id");
+  struct Step {
+    const char* sql;
+    StoreCall call;
+  };
+  int failures = 0;
+  for (const Step& step : {Step{"SELECT tier_flush('t', '2026-01-02')", StoreCall::kPut},
+                           Step{"SELECT tier_flush('t', '2026-01-02')", StoreCall::kHead},
+                           Step{"SELECT tier_flush('t', '2026-01-02')", StoreCall::kGetRange}}) {
+    calls.reset();
+    calls.fail(step.call, 1);
+    std::string error = db.error_of(step.sql);
+    EXPECT_NE(error, "") << step.sql;
+    ++failures;
+    calls.reset();
+    EXPECT_EQ(db.exact_rows("SELECT * FROM t ORDER BY id"), expected);
+    EXPECT_EQ(db.scalar("SELECT columnar_check('t')"), "ok");
+    EXPECT_EQ(db.scalar("SELECT tier FROM tier_partitions WHERE partition = '2026-01-02'"), "hot");
+  }
+  EXPECT_EQ(lake_files(lake_).size(), 0u);  // each failed flush removed what it had uploaded
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM t_objects"), "0");
+
+  // The upload cannot be verified and the uploaded object cannot be removed either: the
+  // intent stays, with its orphan; the next whole-table flush collects it first.
+  calls.fail(StoreCall::kHead, 1);
+  calls.fail(StoreCall::kRemove, 1, /*and_after=*/true);
+  EXPECT_NE(db.error_of("SELECT tier_flush('t', '2026-01-02')"), "");
+  calls.reset();
+  ++failures;
+  EXPECT_EQ(lake_files(lake_).size(), 1u);
+  EXPECT_EQ(db.scalar("SELECT state FROM t_objects"), "writing");
+  EXPECT_EQ(db.exact_rows("SELECT * FROM t ORDER BY id"), expected);
+  EXPECT_EQ(db.scalar("SELECT tier_gc('t')"), "1");  // its flush is over: an orphan
+  EXPECT_EQ(lake_files(lake_).size(), 0u);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM t_objects"), "0");
+
+  calls.reset();
+  ASSERT_EQ(db.scalar("SELECT tier_flush('t', '2026-01-02')"), "1");
+  ASSERT_EQ(db.scalar("SELECT tier_flush('t', '2026-01-03')"), "1");
+  // Restore: a failed ranged read leaves the partition cold and whole.
+  for (int number = 1; number <= 3; ++number) {
+    fs::remove_all(path_ + "-tiercache");  // else the local cache answers without a request
+    calls.reset();
+    calls.fail(StoreCall::kGetRange, number);
+    EXPECT_NE(db.error_of("SELECT tier_restore('t', '2026-01-02')"), "");
+    calls.reset();
+    EXPECT_EQ(db.scalar("SELECT tier FROM tier_partitions WHERE partition = '2026-01-02'"), "cold");
+    EXPECT_EQ(db.exact_rows("SELECT * FROM t ORDER BY id"), expected);
+    EXPECT_EQ(db.scalar("SELECT columnar_check('t')"), "ok");
+    ++failures;
+  }
+  // The restore commits, then removing the object fails: it stays recorded as retired, and
+  // tier_gc removes it later.
+  calls.reset();
+  calls.fail(StoreCall::kRemove, 1);
+  EXPECT_EQ(db.scalar("SELECT tier_restore('t', '2026-01-02')"), "1");
+  calls.reset();
+  EXPECT_EQ(db.scalar("SELECT state FROM t_objects WHERE partition_key = '2026-01-02'"), "retired");
+  EXPECT_EQ(lake_files(lake_).size(), 2u);
+  EXPECT_EQ(db.exact_rows("SELECT * FROM t ORDER BY id"), expected);
+  calls.reset();
+  calls.fail(StoreCall::kRemove, 1);
+  EXPECT_NE(db.error_of("SELECT tier_gc('t')"), "");
+  calls.reset();
+  EXPECT_EQ(db.scalar("SELECT tier_gc('t')"), "1");
+  EXPECT_EQ(lake_files(lake_).size(), 1u);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM t_objects"), "1");
+  EXPECT_EQ(db.scalar("SELECT tier_gc('t')"), "0");
+  EXPECT_EQ(db.exact_rows("SELECT * FROM t ORDER BY id"), expected);
+  EXPECT_EQ(db.scalar("SELECT columnar_check('t')"), "ok");
+  EXPECT_GE(failures, 6);
+}
+
+// The canonical form tests/peers/duckdb_parquet.mjs digests (one line per row: n | i<decimal> |
+// r<16 hex digits of the double's bits> | t<hex> | b<hex>), per column of a query's result.
+std::vector<std::string> column_digests(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* statement = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr), SQLITE_OK) << sql;
+  const int columns = sqlite3_column_count(statement);
+  std::vector<std::string> text(static_cast<size_t>(columns));
+  bool first = true;
+  static const char* digits = "0123456789abcdef";
+  auto hex_of = [&](const unsigned char* bytes, int size, std::string& out) {
+    for (int i = 0; i < size; ++i) {
+      out += digits[bytes[i] >> 4];
+      out += digits[bytes[i] & 15];
+    }
+  };
+  while (sqlite3_step(statement) == SQLITE_ROW) {
+    for (int c = 0; c < columns; ++c) {
+      std::string& out = text[static_cast<size_t>(c)];
+      if (!first) out += '\n';
+      switch (sqlite3_column_type(statement, c)) {
+        case SQLITE_NULL: out += 'n'; break;
+        case SQLITE_INTEGER: out += 'i' + std::to_string(sqlite3_column_int64(statement, c)); break;
+        case SQLITE_FLOAT: {
+          const uint64_t bits = std::bit_cast<uint64_t>(sqlite3_column_double(statement, c));
+          out += 'r';
+          for (int shift = 60; shift >= 0; shift -= 4) out += digits[(bits >> shift) & 15];
+          break;
+        }
+        case SQLITE_TEXT:
+          out += 't';
+          hex_of(sqlite3_column_text(statement, c), sqlite3_column_bytes(statement, c), out);
+          break;
+        default:
+          out += 'b';
+          hex_of(static_cast<const unsigned char*>(sqlite3_column_blob(statement, c)), sqlite3_column_bytes(statement, c), out);
+          break;
+      }
+    }
+    first = false;
+  }
+  sqlite3_finalize(statement);
+  std::vector<std::string> digests;
+  for (const std::string& column : text) digests.push_back(tiering::hex(tiering::sha256(column)));
+  return digests;
+}
+
+// DuckDB (@duckdb/node-api) reads the lake after flushes, writes into cold partitions, a reflush
+// and a restore: exactly the table's cold rows each time.
+TEST_F(Tiering, DuckDBReadsExactlyTheColdRows) {
+  TestDatabase db(path_);
+  create(db);
+  auto check = [&](bool restored, const std::string& when) {
+    // The rows of the cold days (2026-01-02 is hot again once restored).
+    const std::string strata_sql =
+        std::string("SELECT id, ts, v, u, k FROM t WHERE ts < 1767225600 + 3 * 86400 "
+                    "AND NOT (ts >= 1767225600 + 86400 AND ts < 1767225600 + 2 * 86400 AND ") +
+        (restored ? "1" : "0") + ") ORDER BY id";
+    const std::vector<std::string> expected = column_digests(db.get(), strata_sql);
+    const std::string request_file = scratch_.path("duckdb.json");
+    std::ofstream(request_file) << "{\"sql\": \"SELECT id, ts, v, u, k FROM read_parquet('" << lake_
+                                << "/t/**/*.parquet', hive_partitioning=false) ORDER BY id\"}";
+    const PeerRun run = run_duckdb_peer("query", request_file);
+    ASSERT_TRUE(run.succeeded) << "the DuckDB peer failed (scripts/install-test-peers.sh installs it): " << run.output;
+    rapidjson::Document document;
+    document.Parse(run.output.c_str());
+    ASSERT_TRUE(document.IsObject() && document.HasMember("columns")) << run.output.substr(0, 500);
+    const auto& columns = document["columns"];
+    ASSERT_EQ(columns.Size(), expected.size()) << when;
+    EXPECT_EQ(columns[0]["rows"].GetInt64(), std::stoll(db.scalar("SELECT count(*) FROM (" + strata_sql + ")"))) << when;
+    for (rapidjson::SizeType c = 0; c < columns.Size(); ++c) {
+      EXPECT_EQ(std::string(columns[c]["sha256"].GetString()), expected[c]) << when << ": column " << columns[c]["name"].GetString();
+    }
+  };
+  ASSERT_EQ(db.scalar("SELECT tier_flush('t')"), "3");
+  check(false, "after the first flush");
+  db.exec("DELETE FROM t WHERE id % 10 = 3; UPDATE t SET v = -v WHERE id % 50 = 7;"
+          "INSERT INTO t(id, ts, v, u, k) VALUES (7000, 1767225600 + 100, 2.5, 'u-late', 1)");
+  ASSERT_EQ(db.scalar("SELECT tier_flush('t')"), "3");
+  check(false, "after writes and a second flush");
+  ASSERT_EQ(db.scalar("SELECT tier_restore('t', '2026-01-02')"), "1");
+  check(true, "after a restore");
+}
+
+// The same on S3 (s3rver behind the strict SigV4 front): answers, requests, the server stopped
+// during queries, restore.
+TEST(TieringS3, FlushQueryStopRestore) {
+  S3TestServer server;
+  ASSERT_TRUE(server.problem().empty()) << server.problem();
+  ScopedAwsEnvironment environment(server);
+  setenv("STRATA_S3_TIMEOUT_MS", "3000", 1);
+  ScratchDirectory scratch("tiering_s3");
+  TestDatabase db(scratch.path("t.db"));
+  std::string create = kCreate;
+  create.replace(create.find("tier='file:lake'"), 16, "tier='s3://strata-test/lake'");
+  db.exec(create);
+  db.exec(fill_sql("t", 3000));
+  db.exec(std::string("CREATE TABLE twin(") + kColumns + ")");
+  db.exec(fill_sql("twin", 3000));
+  const std::vector<std::vector<std::string>> expected = answers(db);
+  ASSERT_EQ(db.scalar("SELECT tier_flush('t')"), "3");
+  EXPECT_EQ(db.scalar("SELECT object_key LIKE 't/ts_day=2026-01-01/%.parquet' FROM tier_partitions WHERE partition = '2026-01-01'"), "1");
+  auto store = tiering::S3Store::open("s3://strata-test/lake", server.settings());
+  ASSERT_TRUE(store.is_ok()) << store.status().message();
+  auto listed = (*store)->list("t/");
+  ASSERT_TRUE(listed.is_ok()) << listed.status().message();
+  EXPECT_EQ(listed->size(), 3u);
+  expect_same_answers(db, expected, "on S3");
+  EXPECT_GT(total_requests(db), 0);
+  EXPECT_EQ(db.scalar("SELECT columnar_check('t')"), "ok");
+
+  // The server stopped: what needs no cold data still works; what does fails, naming the object.
+  TestDatabase fresh(scratch.path("t.db"));
+  fs::remove_all(scratch.path("t.db-tiercache"));
+  server.stop();
+  EXPECT_EQ(fresh.scalar("SELECT count(*) FROM t"), "3000");
+  EXPECT_EQ(fresh.exact_rows("SELECT * FROM t WHERE ts >= 1767225600 + 3 * 86400 ORDER BY id"),
+            fresh.exact_rows("SELECT * FROM twin WHERE ts >= 1767225600 + 3 * 86400 ORDER BY id"));
+  const std::string error = fresh.error_of("SELECT sum(v) FROM t");
+  EXPECT_NE(error.find("object t/ts_day=2026-01-0"), std::string::npos) << error;
+  EXPECT_NE(fresh.error_of("SELECT tier_restore('t', '2026-01-01')"), "");
+  server.start();
+  ASSERT_TRUE(server.problem().empty()) << server.problem();
+  ScopedAwsEnvironment restarted(server);  // a new port
+  expect_same_answers(fresh, expected, "after the server came back");
+  EXPECT_EQ(fresh.scalar("SELECT tier_restore('t', '2026-01-01')"), "1");
+  expect_same_answers(fresh, expected, "after a restore from S3");
+  auto store_again = tiering::S3Store::open("s3://strata-test/lake", server.settings());
+  ASSERT_TRUE(store_again.is_ok());
+  auto left = (*store_again)->list("t/");
+  ASSERT_TRUE(left.is_ok()) << left.status().message();
+  EXPECT_EQ(left->size(), 2u);
+  unsetenv("STRATA_S3_TIMEOUT_MS");
+}
+
+}  // namespace
+}  // namespace strata::testing

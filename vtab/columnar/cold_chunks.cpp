@@ -1,0 +1,142 @@
+#include "vtab/columnar/cold_chunks.h"
+
+#include <filesystem>
+#include <optional>
+
+#include "ext/interrupt.h"
+#include "ext/str_cat.h"
+#include "tiering/read_cache.h"
+#include "tiering/store_url.h"
+#include "vtab/columnar/partition.h"
+
+namespace strata::columnar {
+
+namespace {
+
+// The database file of a schema; empty for an in-memory or temporary database.
+std::string database_path(sqlite3* db, const std::string& schema_name) {
+  const char* path = sqlite3_db_filename(db, schema_name.c_str());
+  return path == nullptr ? std::string() : std::string(path);
+}
+
+std::string partition_text(const Value& partition) {
+  switch (partition.type) {
+    case ValueType::kNull: return "NULL";
+    case ValueType::kInteger: return std::to_string(partition.integer);
+    case ValueType::kReal: return std::to_string(partition.real);
+    default: return str_cat("'", partition.bytes, "'");
+  }
+}
+
+}  // namespace
+
+Result<tiering::ObjectStore*> ColdChunks::object_store() {
+  if (schema_->tier.empty()) {
+    return Status::error(str_cat("columnar: table ", store_->table_name(), " has no tier= option, so no cold partitions"));
+  }
+  const std::string path = database_path(db_, schema_name_);
+  const std::string directory = path.empty() ? std::string() : std::filesystem::path(path).parent_path().string();
+  const std::string location = tiering::resolve_file_location(schema_->tier, directory);
+  std::string fingerprint = tiering::store_settings_fingerprint(location);
+  if (!object_store_ || fingerprint != store_fingerprint_) {
+    Result<std::unique_ptr<tiering::ObjectStore>> opened = tiering::open_object_store(location);
+    if (!opened.is_ok()) {
+      return Status(opened.status().code(), str_cat("columnar: table ", store_->table_name(), ": tier ",
+                                                    schema_->tier, ": ", opened.status().message()));
+    }
+    object_store_ = std::move(opened).value();
+    object_store_->set_cancellation(interrupt_check(db_));  // Ctrl-C ends a wait on the store
+    store_fingerprint_ = std::move(fingerprint);
+  }
+  return object_store_.get();
+}
+
+Result<const ColdChunks::OpenObject*> ColdChunks::open_object(int64_t object_id) {
+  auto found = objects_.find(object_id);
+  if (found != objects_.end()) return found->second.get();
+  STRATA_ASSIGN_OR_RETURN(std::optional<ColdObject> record, store_->object(object_id));
+  const std::string where = str_cat("object ", std::to_string(object_id));
+  if (!record) return corrupt(store_->table_name(), where + " is named by a cold chunk but not recorded in t_objects");
+  if (record->state != ObjectState::kLive) {
+    return corrupt(store_->table_name(), str_cat(where, " (", record->key, ") is named by a cold chunk but is ",
+                                                 object_state_name(record->state)));
+  }
+  Result<parquet::FileReader> reader = parquet::FileReader::from_metadata(record->footer, static_cast<uint64_t>(record->size));
+  if (!reader.is_ok()) {
+    return corrupt(store_->table_name(), str_cat(where, " (", record->key, "): its recorded footer is damaged: ",
+                                                 reader.status().message()));
+  }
+  auto object = std::make_unique<OpenObject>(OpenObject{std::move(*record), std::move(reader).value(), {}});
+  object->parquet_column.assign(schema_->columns.size(), -1);
+  const std::vector<parquet::Column>& columns = object->reader.columns();
+  for (size_t c = 0; c < schema_->columns.size(); ++c) {
+    for (size_t p = 0; p < columns.size(); ++p) {
+      if (columns[p].name == schema_->columns[c].name) object->parquet_column[c] = static_cast<int>(p);
+    }
+  }
+  const OpenObject* opened = object.get();
+  objects_[object_id] = std::move(object);
+  return opened;
+}
+
+Status ColdChunks::cold_error(const ChunkInfo& chunk, const std::string& key, const Status& cause) const {
+  return Status(cause.code(), str_cat("columnar: table ", store_->table_name(), ": partition ", partition_text(chunk.partition),
+                                      ": object ", tiering::printable_key(key), ": ", cause.message()));
+}
+
+Result<ColumnVector> ColdChunks::read_column(const ChunkInfo& chunk, int column) {
+  auto place_found = places_.find(chunk.chunk_id);
+  if (place_found == places_.end()) {
+    STRATA_ASSIGN_OR_RETURN(std::optional<ColdPlace> place, store_->cold_place(chunk.chunk_id));
+    if (!place) return corrupt(store_->table_name(), str_cat("cold chunk ", std::to_string(chunk.chunk_id), " has no row in t_cold"));
+    place_found = places_.emplace(chunk.chunk_id, *place).first;
+  }
+  const ColdPlace place = place_found->second;
+  STRATA_ASSIGN_OR_RETURN(const OpenObject* object, open_object(place.object_id));
+  const std::string& key = object->record.key;
+  if (place.row_group < 0 || static_cast<size_t>(place.row_group) >= object->reader.row_groups() ||
+      object->reader.row_group_rows(static_cast<size_t>(place.row_group)) != chunk.row_count) {
+    return cold_error(chunk, key, corrupt(store_->table_name(), str_cat("row group ", std::to_string(place.row_group),
+                                                                       " does not hold the ", std::to_string(chunk.row_count),
+                                                                       " rows of chunk ", std::to_string(chunk.chunk_id))));
+  }
+  if (column < 0 || static_cast<size_t>(column) >= object->parquet_column.size() || object->parquet_column[column] < 0) {
+    return cold_error(chunk, key, Status::corruption(str_cat("it has no column ", column >= 0 && static_cast<size_t>(column) < schema_->columns.size()
+                                                                                       ? schema_->columns[column].name
+                                                                                       : std::to_string(column))));
+  }
+  STRATA_ASSIGN_OR_RETURN(tiering::ObjectStore * store, object_store());
+  std::optional<std::string> cache_directory = tiering::ReadCache::configured_directory();
+  if (!cache_directory) {
+    const std::string path = database_path(db_, schema_name_);
+    if (!path.empty()) cache_directory = path + "-tiercache";
+  }
+  tiering::ReadCache* cache = cache_directory ? &tiering::ReadCache::at(*cache_directory) : nullptr;
+  ColdCounters& counters = counters_[partition_map_key(chunk.partition)];
+  const std::string location = store->location();
+  parquet::RangeReader read = [&](uint64_t offset, uint64_t length) -> Result<std::string> {
+    std::string name;
+    if (cache != nullptr) {
+      name = tiering::ReadCache::entry_name(location, key, object->record.etag, offset, length);
+      if (std::optional<std::string> hit = cache->get(name); hit && hit->size() == length) {
+        ++counters.cache_hits;
+        return std::move(*hit);
+      }
+    }
+    ++counters.requests;
+    STRATA_ASSIGN_OR_RETURN(std::string bytes, store->get_range(key, offset, length));
+    counters.bytes_fetched += bytes.size();
+    if (bytes.size() != length) {
+      return Status::corruption(str_cat("it ends before byte ", std::to_string(offset + length),
+                                        ", which its recorded footer names (replaced or truncated?)"));
+    }
+    if (cache != nullptr) cache->put(name, bytes);
+    return bytes;
+  };
+  Result<ColumnVector> values = object->reader.read_column(read, static_cast<size_t>(place.row_group),
+                                                           static_cast<size_t>(object->parquet_column[column]));
+  if (!values.is_ok()) return cold_error(chunk, key, values.status());
+  return values;
+}
+
+}  // namespace strata::columnar

@@ -1,0 +1,79 @@
+// ColdChunks: the cold side of a columnar table's chunk source. A cold chunk's directory row,
+// rowids, zone maps, bloom filters and deletion bitmap are hot (ChunkStore); its column data is
+// one row group of a Parquet object in the table's tier (docs/tiering.md). This reads one column
+// of one cold chunk with one ranged GET per Parquet leaf, using the object's footer kept hot in
+// t_objects (so no footer request), through the process-wide local cache (tiering/read_cache.h).
+//
+// The table's cursor cannot tell a cold chunk from a hot one: ColumnarTable::chunk_column()
+// asks here for cold chunks and the ChunkStore for hot ones, and the decoded vectors go to the
+// same ChunkCache.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "codecs/column_vector.h"
+#include "codecs/parquet/parquet_reader.h"
+#include "ext/sqlite_api.h"
+#include "ext/status.h"
+#include "tiering/object_store.h"
+#include "vtab/columnar/schema.h"
+#include "vtab/columnar/storage.h"
+
+namespace strata::columnar {
+
+// Requests made for cold data of one partition, on this connection since it opened.
+struct ColdCounters {
+  uint64_t requests = 0;
+  uint64_t bytes_fetched = 0;
+  uint64_t cache_hits = 0;
+};
+
+class ColdChunks {
+ public:
+  ColdChunks(sqlite3* db, std::string schema_name, ChunkStore* store, const TableSchema* schema)
+      : db_(db), schema_name_(std::move(schema_name)), store_(store), schema_(schema) {}
+
+  // The table's tier store, opened when first needed (a relative file: location is relative to
+  // the database file's directory). An error when the table has no tier.
+  Result<tiering::ObjectStore*> object_store();
+
+  // Column `column` of a cold chunk: every row, deleted ones included (as a hot chunk's).
+  Result<ColumnVector> read_column(const ChunkInfo& chunk, int column);
+
+  // A live object with its footer parsed (cached until forget()).
+  struct OpenObject {
+    ColdObject record;
+    parquet::FileReader reader;
+    std::vector<int> parquet_column;  // per table column: its index in reader.columns(), or -1
+  };
+  Result<const OpenObject*> open_object(int64_t object_id);
+
+  // Drops what is cached of the table's objects (another connection committed, or this one
+  // flushed or restored).
+  void forget() {
+    objects_.clear();
+    places_.clear();
+  }
+
+  const std::map<std::string, ColdCounters>& counters() const { return counters_; }  // by partition_map_key
+
+ private:
+  // A store error while reading a cold chunk, with the table, partition and object key.
+  Status cold_error(const ChunkInfo& chunk, const std::string& key, const Status& cause) const;
+
+  sqlite3* db_;
+  std::string schema_name_;
+  ChunkStore* store_;
+  const TableSchema* schema_;
+  std::unique_ptr<tiering::ObjectStore> object_store_;
+  std::string store_fingerprint_;  // of the settings the store was opened with
+  std::map<int64_t, std::unique_ptr<OpenObject>> objects_;
+  std::map<int64_t, ColdPlace> places_;  // chunk id → where its data lies
+  std::map<std::string, ColdCounters> counters_;
+};
+
+}  // namespace strata::columnar

@@ -1,0 +1,538 @@
+// Moving partitions of a columnar table to its tier and back (docs/tiering.md).
+//
+// Flush of one partition P, each step its own SQLite transaction or none:
+//   1. intent   — t_objects gets (key, P, 'writing', owner): from now on the key is known, so
+//                 whatever happens next, tier_gc can find the object without listing the bucket.
+//   2. write    — in one read transaction: P's visible rows, in rowid order, cut into chunks of
+//                 chunk_rows; each is one row group of a local Parquet file, and its zone maps,
+//                 bloom filters and rowids are encoded for the hot side.
+//   3. upload   — create-only under the fresh key, then verified (size, version tag, footer).
+//   4. commit   — one write transaction: P's chunks are still those step 2 read (else the flush
+//                 is abandoned: another connection wrote), they go, the new cold chunks come,
+//                 the intent becomes 'live' with its footer, and P's older objects 'retired'.
+//   5. clean up — retired objects are removed from the store, then forgotten.
+// A failure or kill before 4 leaves the table as it was plus an intent (its object at worst an
+// orphan); after 4, retired objects that tier_gc removes. Restore is the mirror image: read the
+// cold chunks' columns, then one transaction stores them hot and retires the object, then the
+// object is removed.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <mutex>
+#include <set>
+
+#include "codecs/column_codec.h"
+#include "codecs/value_compare.h"
+#include "ext/str_cat.h"
+#include "tiering/partition_object.h"
+#include "vtab/columnar/partition.h"
+#include "vtab/columnar/table.h"
+
+namespace strata::columnar {
+
+namespace {
+
+// A transaction of the table's connection, rolled back unless committed.
+class SqlTransaction {
+ public:
+  explicit SqlTransaction(sqlite3* db) : db_(db) {}
+  ~SqlTransaction() {
+    if (open_) (void)execute(db_, "ROLLBACK");
+  }
+  SqlTransaction(const SqlTransaction&) = delete;
+  SqlTransaction& operator=(const SqlTransaction&) = delete;
+  Status begin(bool write) {
+    STRATA_RETURN_IF_ERROR(execute(db_, write ? "BEGIN IMMEDIATE" : "BEGIN"));
+    open_ = true;
+    return Status::ok();
+  }
+  Status commit() {
+    STRATA_RETURN_IF_ERROR(execute(db_, "COMMIT"));
+    open_ = false;
+    return Status::ok();
+  }
+
+ private:
+  sqlite3* db_;
+  bool open_ = false;
+};
+
+// The flushes running in this process: a 'writing' intent whose owner is one of them is not an
+// orphan (tier_gc on another connection must leave it alone).
+std::mutex active_flushes_mutex;
+std::set<std::string>& active_flushes() {
+  static auto* owners = new std::set<std::string>();
+  return *owners;
+}
+
+class ActiveFlush {
+ public:
+  ActiveFlush() {
+    static std::atomic<uint64_t> counter{0};
+    owner_ = str_cat(std::to_string(::getpid()), ":", std::to_string(++counter), ":",
+                     std::to_string(reinterpret_cast<uintptr_t>(this)));
+    std::lock_guard lock(active_flushes_mutex);
+    active_flushes().insert(owner_);
+  }
+  ~ActiveFlush() {
+    std::lock_guard lock(active_flushes_mutex);
+    active_flushes().erase(owner_);
+  }
+  ActiveFlush(const ActiveFlush&) = delete;
+  ActiveFlush& operator=(const ActiveFlush&) = delete;
+  const std::string& owner() const { return owner_; }
+
+ private:
+  std::string owner_;
+};
+
+// Whether the flush that recorded a 'writing' intent is gone: its process has ended, or it is
+// this process and no flush of it has that owner any more.
+bool intent_abandoned(const std::string& owner) {
+  const size_t colon = owner.find(':');
+  if (colon == std::string::npos) return true;
+  const long pid = std::strtol(owner.substr(0, colon).c_str(), nullptr, 10);
+  if (pid <= 0) return true;
+  if (pid == static_cast<long>(::getpid())) {
+    std::lock_guard lock(active_flushes_mutex);
+    return !active_flushes().contains(owner);
+  }
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+std::string_view unit_name(PartitionUnit unit) {
+  switch (unit) {
+    case PartitionUnit::kHour: return "hour";
+    case PartitionUnit::kDay: return "day";
+    case PartitionUnit::kMonth: return "month";
+    case PartitionUnit::kYear: return "year";
+    case PartitionUnit::kValue: break;
+  }
+  return "";
+}
+
+// The text a user writes for a partition value ('2024-01-01', 5, NULL).
+std::string partition_text(const Value& value) {
+  switch (value.type) {
+    case ValueType::kNull: return "NULL";
+    case ValueType::kInteger: return std::to_string(value.integer);
+    case ValueType::kReal: {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%.17g", value.real);
+      return buffer;
+    }
+    default: return value.bytes;
+  }
+}
+
+// Whether the partition a user named (as SQL passed it) is `partition`: equal as values, or
+// equal as text ('5' names the partition 5).
+bool names_partition(const Value& named, const Value& partition) {
+  if (named.type == ValueType::kNull || partition.type == ValueType::kNull) return named.type == partition.type;
+  if (partition_map_key(named) == partition_map_key(partition)) return true;
+  return partition_text(named) == partition_text(partition);
+}
+
+// Partitions in ascending order of their values (NULL first), each once.
+std::vector<Value> distinct_partitions(const std::vector<ChunkInfo>& chunks) {
+  std::vector<Value> values;
+  std::set<std::string> seen;
+  for (const ChunkInfo& chunk : chunks) {
+    if (seen.insert(partition_map_key(chunk.partition)).second) values.push_back(chunk.partition);
+  }
+  std::sort(values.begin(), values.end(), [](const Value& a, const Value& b) {
+    return compare_values(a.view(), b.view(), Collation::kBinary) < 0;
+  });
+  return values;
+}
+
+std::vector<ChunkInfo> chunks_of(const std::vector<ChunkInfo>& chunks, const Value& partition) {
+  const std::string key = partition_map_key(partition);
+  std::vector<ChunkInfo> found;
+  for (const ChunkInfo& chunk : chunks) {
+    if (partition_map_key(chunk.partition) == key) found.push_back(chunk);
+  }
+  return found;
+}
+
+// What a flush must look at again before it commits: the chunks it read, as it read them.
+struct ChunkFingerprint {
+  int64_t chunk_id;
+  int64_t deleted_count;
+  std::optional<std::string> tier;
+  bool operator==(const ChunkFingerprint&) const = default;
+};
+std::vector<ChunkFingerprint> fingerprints(const std::vector<ChunkInfo>& chunks) {
+  std::vector<ChunkFingerprint> out;
+  for (const ChunkInfo& chunk : chunks) out.push_back({chunk.chunk_id, chunk.deleted_count, chunk.tier});
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.chunk_id < b.chunk_id; });
+  return out;
+}
+
+// Whether P's chunks are exactly what the lake should hold: all cold, one object, no deletion.
+bool already_cold(const std::vector<ChunkInfo>& chunks) {
+  std::set<std::string> objects;
+  for (const ChunkInfo& chunk : chunks) {
+    if (!chunk.tier || chunk.deleted_count > 0) return false;
+    objects.insert(*chunk.tier);
+  }
+  return objects.size() <= 1;
+}
+
+ValueType declared_class(const ColumnDefinition& column) {
+  if (column.declared_type.empty()) return ValueType::kNull;
+  switch (column.affinity) {
+    case Affinity::kInteger: return ValueType::kInteger;
+    case Affinity::kReal: return ValueType::kReal;
+    case Affinity::kText: return ValueType::kText;
+    case Affinity::kBlob: return ValueType::kBlob;
+    case Affinity::kNumeric: break;
+  }
+  return ValueType::kNull;
+}
+
+}  // namespace
+
+Status ColumnarTable::require_tiering(std::string_view function) const {
+  if (!schema_.partition || schema_.tier.empty()) {
+    return Status::error(str_cat(function, ": table ", name(), " has no ",
+                                 !schema_.partition ? "partition_by= option" : "tier= option",
+                                 "; tiering moves partitions to the tier= location, so it needs both"
+                                 " (CREATE VIRTUAL TABLE … USING columnar(…, partition_by='day(ts)', tier='file:lake'))"));
+  }
+  if (sqlite3_get_autocommit(db_) == 0) {
+    return Status::error(str_cat(function, ": cannot run inside a transaction: it commits its own steps"
+                                           " (so that a crash never loses data); run it on its own"));
+  }
+  if (open_cursors_ > 0) return Status::busy(str_cat(function, ": table ", name(), " has a scan in progress"));
+  return Status::ok();
+}
+
+void ColumnarTable::forget_stored_state() {
+  cache_.clear();
+  cold_.forget();
+  stored_rowid_bound_.reset();
+  max_rowid_.reset();
+  low_cardinality_.clear();
+}
+
+Result<int64_t> ColumnarTable::tier_flush(const std::optional<Value>& only) {
+  STRATA_RETURN_IF_ERROR(require_tiering("tier_flush"));
+  PreserveLastInsertRowid preserve(db_);
+  STRATA_RETURN_IF_ERROR(settle());
+  STRATA_RETURN_IF_ERROR(flush());
+  ActiveFlush active;
+  if (!only) STRATA_RETURN_IF_ERROR(tier_gc().status());  // orphans of earlier failures first
+  std::vector<Value> targets;
+  {
+    SqlTransaction read(db_);
+    STRATA_RETURN_IF_ERROR(read.begin(false));
+    STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.list_chunks());
+    std::vector<Value> partitions = distinct_partitions(chunks);
+    if (only) {
+      for (const Value& partition : partitions) {
+        if (names_partition(*only, partition)) targets.push_back(partition);
+      }
+    } else {
+      const size_t keep = static_cast<size_t>(std::min<int64_t>(schema_.hot_partitions, static_cast<int64_t>(partitions.size())));
+      targets.assign(partitions.begin(), partitions.end() - static_cast<std::ptrdiff_t>(keep));
+    }
+    std::erase_if(targets, [&](const Value& partition) { return already_cold(chunks_of(chunks, partition)); });
+    STRATA_RETURN_IF_ERROR(read.commit());
+  }
+  int64_t moved = 0;
+  for (const Value& partition : targets) {
+    Result<bool> flushed = flush_partition(partition, active.owner());
+    forget_stored_state();
+    STRATA_RETURN_IF_ERROR(flushed.status());
+    if (*flushed) ++moved;
+  }
+  return moved;
+}
+
+Result<bool> ColumnarTable::flush_partition(const Value& partition, const std::string& owner) {
+  STRATA_ASSIGN_OR_RETURN(tiering::ObjectStore * object_store, cold_.object_store());
+  const PartitionSpec& spec = *schema_.partition;
+  std::string column_label = schema_.columns[spec.column].name;
+  if (spec.unit != PartitionUnit::kValue) column_label = str_cat(column_label, "_", unit_name(spec.unit));
+  STRATA_ASSIGN_OR_RETURN(std::string object_name, tiering::fresh_object_name());
+  const std::string key = str_cat(tiering::escape_path_segment(name()), "/",
+                                  tiering::hive_directory(column_label, partition.view()), "/", object_name);
+  STRATA_RETURN_IF_ERROR(tiering::check_object_key(object_store->location(), key));
+
+  // 1. The intent.
+  int64_t object_id = 0;
+  {
+    SqlTransaction intent(db_);
+    STRATA_RETURN_IF_ERROR(intent.begin(true));
+    STRATA_RETURN_IF_ERROR(store_.upgrade_format());
+    STRATA_ASSIGN_OR_RETURN(object_id, store_.add_object_intent(key, partition, owner));
+    STRATA_RETURN_IF_ERROR(intent.commit());
+  }
+  // Whatever fails from here on: the object goes, and so does the intent, when they can.
+  auto abandon = [&](Status failure) -> Status {
+    if (object_store->remove(key).is_ok()) {
+      (void)store_.delete_object(object_id);
+    }
+    return failure;
+  };
+
+  // 2. The object, written locally.
+  std::vector<parquet::ColumnSpec> specs;
+  std::vector<std::string> bloom_names;
+  for (const ColumnDefinition& column : schema_.columns) specs.push_back({column.name, declared_class(column)});
+  for (int column : schema_.bloom_columns) bloom_names.push_back(schema_.columns[column].name);
+  parquet::WriterOptions options;
+  options.bloom_filters = parquet::BloomFilterColumns::kNone;
+  options.bloom_filter_columns = bloom_names;
+  options.bloom_filter_fpp = kBloomFalsePositiveRate;
+  if (schema_.compression.zstd) {
+    options.zstd_level = schema_.compression.level;
+  } else {
+    options.compress = false;
+  }
+  Result<tiering::PartitionObject> created = tiering::PartitionObject::create(specs, options);
+  if (!created.is_ok()) return abandon(created.status());
+  tiering::PartitionObject object = std::move(created).value();
+  std::vector<EncodedChunk> metadata;
+  std::vector<ChunkFingerprint> read_state;
+  {
+    SqlTransaction read(db_);
+    Status status = read.begin(false);
+    Result<std::vector<ChunkInfo>> chunks = status.is_ok() ? store_.list_chunks() : Result<std::vector<ChunkInfo>>(status);
+    if (!chunks.is_ok()) return abandon(chunks.status());
+    std::vector<ChunkInfo> mine = chunks_of(*chunks, partition);
+    read_state = fingerprints(mine);
+    const ChunkEncoding encoding = store_.chunk_encoding();
+    status = regroup_rows(mine, [&](std::vector<int64_t>& rowids, std::vector<ColumnVector>& columns) -> Status {
+      metadata.push_back(encode_chunk(encoding, rowids, columns, rowids.size() >= 4096, /*metadata_only=*/true));
+      if (schema_.rowid_alias >= 0) {
+        ColumnVector alias;
+        alias.append_integers(rowids.data(), rowids.size());
+        columns[schema_.rowid_alias] = std::move(alias);
+      }
+      return object.append_chunk(std::move(columns));
+    });
+    if (status.is_ok()) status = read.commit();
+    if (!status.is_ok()) return abandon(status);
+  }
+  if (metadata.empty()) {  // every row of the partition is gone: nothing to write
+    (void)abandon(Status::ok());
+    return false;
+  }
+  Status finished = object.finish();
+  if (!finished.is_ok()) return abandon(finished);
+
+  // 3. Upload and verify.
+  Result<tiering::ObjectInfo> uploaded = tiering::upload_verified(*object_store, key, object);
+  if (!uploaded.is_ok()) {
+    return abandon(Status(uploaded.status().code(), str_cat("tier_flush: table ", name(), ": partition ",
+                                                            partition_text(partition), ": ", uploaded.status().message())));
+  }
+
+  // 4. Commit (the transaction is rolled back before anything is abandoned).
+  Status committed = [&]() -> Status {
+    SqlTransaction commit(db_);
+    STRATA_RETURN_IF_ERROR(commit.begin(true));
+    STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.list_chunks());
+    std::vector<ChunkInfo> mine = chunks_of(chunks, partition);
+    if (fingerprints(mine) != read_state) {
+      return Status::busy(str_cat("tier_flush: table ", name(), ": partition ", partition_text(partition),
+                                  " changed while it was being flushed; run tier_flush again"));
+    }
+    std::set<int64_t> replaced_objects;
+    for (const ChunkInfo& chunk : mine) {
+      if (chunk.tier) {
+        STRATA_ASSIGN_OR_RETURN(std::optional<ColdPlace> place, store_.cold_place(chunk.chunk_id));
+        if (place) replaced_objects.insert(place->object_id);
+      }
+      STRATA_RETURN_IF_ERROR(store_.delete_chunk(chunk.chunk_id));
+    }
+    for (int64_t replaced : replaced_objects) STRATA_RETURN_IF_ERROR(store_.set_object_state(replaced, ObjectState::kRetired));
+    for (size_t group = 0; group < metadata.size(); ++group) {
+      STRATA_RETURN_IF_ERROR(store_.store_cold_chunk(partition, metadata[group], key,
+                                                     ColdPlace{object_id, static_cast<int64_t>(group)}).status());
+    }
+    STRATA_RETURN_IF_ERROR(store_.set_object_live(object_id, static_cast<int64_t>(object.size()), uploaded->etag,
+                                                  object.footer(), static_cast<int64_t>(object.rows())));
+    return commit.commit();
+  }();
+  if (!committed.is_ok()) return abandon(committed);
+  // 5. The partition's older objects.
+  (void)remove_retired_objects(partition);
+  return true;
+}
+
+Status ColumnarTable::remove_retired_objects(std::optional<Value> partition) {
+  STRATA_ASSIGN_OR_RETURN(tiering::ObjectStore * object_store, cold_.object_store());
+  STRATA_ASSIGN_OR_RETURN(std::vector<ColdObject> objects, store_.list_objects(false));
+  Status first_failure;
+  for (const ColdObject& object : objects) {
+    if (object.state != ObjectState::kRetired) continue;
+    if (partition && partition_map_key(object.partition) != partition_map_key(*partition)) continue;
+    Status removed = object_store->remove(object.key);
+    if (removed.is_ok()) removed = store_.delete_object(object.object_id);
+    if (!removed.is_ok() && first_failure.is_ok()) first_failure = removed;
+  }
+  return first_failure;
+}
+
+Result<int64_t> ColumnarTable::tier_restore(const Value& partition) {
+  STRATA_RETURN_IF_ERROR(require_tiering("tier_restore"));
+  PreserveLastInsertRowid preserve(db_);
+  STRATA_RETURN_IF_ERROR(settle());
+  STRATA_RETURN_IF_ERROR(flush());
+  Result<bool> restored = restore_partition(partition);
+  forget_stored_state();
+  STRATA_ASSIGN_OR_RETURN(bool moved, std::move(restored));
+  return moved ? 1 : 0;
+}
+
+Result<bool> ColumnarTable::restore_partition(const Value& named) {
+  // 1. Read the cold chunks' columns and encode them as hot blobs.
+  struct HotAgain {
+    ChunkInfo chunk;
+    std::vector<EncodedColumn> columns;
+  };
+  std::vector<HotAgain> chunks;
+  std::vector<ChunkFingerprint> read_state;
+  std::optional<Value> partition;
+  {
+    SqlTransaction read(db_);
+    STRATA_RETURN_IF_ERROR(read.begin(false));
+    STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> all, store_.list_chunks());
+    for (const Value& candidate : distinct_partitions(all)) {
+      if (names_partition(named, candidate)) partition = candidate;
+    }
+    if (!partition) return false;
+    std::vector<ChunkInfo> cold;
+    for (ChunkInfo& chunk : chunks_of(all, *partition)) {
+      if (chunk.tier) cold.push_back(std::move(chunk));
+    }
+    if (cold.empty()) return false;
+    read_state = fingerprints(cold);
+    for (const ChunkInfo& chunk : cold) {
+      HotAgain hot{chunk, {}};
+      for (int c = 0; c < static_cast<int>(schema_.columns.size()); ++c) {
+        if (c == schema_.rowid_alias) continue;
+        STRATA_ASSIGN_OR_RETURN(ColumnVector values, cold_.read_column(chunk, c));
+        hot.columns.push_back({c, encode_column(values, schema_.compression), std::nullopt, std::nullopt});
+      }
+      chunks.push_back(std::move(hot));
+    }
+    STRATA_RETURN_IF_ERROR(read.commit());
+  }
+  // 2. One transaction: the chunks hot again, their objects retired.
+  {
+    SqlTransaction commit(db_);
+    STRATA_RETURN_IF_ERROR(commit.begin(true));
+    STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> all, store_.list_chunks());
+    std::vector<ChunkInfo> cold;
+    for (ChunkInfo& chunk : chunks_of(all, *partition)) {
+      if (chunk.tier) cold.push_back(std::move(chunk));
+    }
+    // Deletions since step 1 only changed bitmaps, which stay as they are; anything else
+    // (another flush or restore) means starting again.
+    std::vector<ChunkFingerprint> now = fingerprints(cold);
+    auto same_chunks = [](std::vector<ChunkFingerprint> a, std::vector<ChunkFingerprint> b) {
+      for (auto& print : a) print.deleted_count = 0;
+      for (auto& print : b) print.deleted_count = 0;
+      return a == b;
+    };
+    if (!same_chunks(now, read_state)) {
+      return Status::busy(str_cat("tier_restore: table ", name(), ": partition ", partition_text(*partition),
+                                  " changed while it was being restored; run tier_restore again"));
+    }
+    std::set<int64_t> objects;
+    for (const HotAgain& hot : chunks) {
+      STRATA_ASSIGN_OR_RETURN(std::optional<ColdPlace> place, store_.cold_place(hot.chunk.chunk_id));
+      if (place) objects.insert(place->object_id);
+      STRATA_RETURN_IF_ERROR(store_.make_chunk_hot(hot.chunk.chunk_id, hot.columns));
+    }
+    STRATA_ASSIGN_OR_RETURN(auto still_used, store_.cold_chunks_per_object());
+    for (int64_t object_id : objects) {
+      if (!still_used.contains(object_id)) STRATA_RETURN_IF_ERROR(store_.set_object_state(object_id, ObjectState::kRetired));
+    }
+    STRATA_RETURN_IF_ERROR(commit.commit());
+  }
+  // 3. The object.
+  (void)remove_retired_objects(*partition);
+  return true;
+}
+
+Result<int64_t> ColumnarTable::tier_gc() {
+  if (schema_.tier.empty()) {
+    return Status::error(str_cat("tier_gc: table ", name(), " has no tier= option, so no objects to collect"));
+  }
+  if (sqlite3_get_autocommit(db_) == 0) {
+    return Status::error("tier_gc: cannot run inside a transaction: it commits its own steps; run it on its own");
+  }
+  PreserveLastInsertRowid preserve(db_);
+  {
+    // Every object no committed chunk points to becomes 'retired' first, in one transaction: a
+    // flush can then no longer make it live, so removing it below is safe.
+    SqlTransaction retire(db_);
+    STRATA_RETURN_IF_ERROR(retire.begin(true));
+    STRATA_RETURN_IF_ERROR(store_.upgrade_format());
+    STRATA_ASSIGN_OR_RETURN(std::vector<ColdObject> objects, store_.list_objects(false));
+    STRATA_ASSIGN_OR_RETURN(auto used, store_.cold_chunks_per_object());
+    for (const ColdObject& object : objects) {
+      bool orphan = false;
+      switch (object.state) {
+        case ObjectState::kWriting: orphan = intent_abandoned(object.owner); break;
+        case ObjectState::kLive: orphan = !used.contains(object.object_id); break;
+        case ObjectState::kRetired: break;
+      }
+      if (orphan) STRATA_RETURN_IF_ERROR(store_.set_object_state(object.object_id, ObjectState::kRetired));
+    }
+    STRATA_RETURN_IF_ERROR(retire.commit());
+  }
+  STRATA_ASSIGN_OR_RETURN(std::vector<ColdObject> before, store_.list_objects(false));
+  STRATA_RETURN_IF_ERROR(remove_retired_objects(std::nullopt));
+  STRATA_ASSIGN_OR_RETURN(std::vector<ColdObject> after, store_.list_objects(false));
+  return static_cast<int64_t>(before.size() - after.size());
+}
+
+Result<std::vector<ColumnarTable::PartitionTierRow>> ColumnarTable::tier_partitions() {
+  STRATA_RETURN_IF_ERROR(settle());
+  STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.list_chunks());
+  STRATA_ASSIGN_OR_RETURN(std::vector<ColdObject> objects, store_.list_objects(false));
+  STRATA_ASSIGN_OR_RETURN(auto used, store_.cold_chunks_per_object());
+  std::vector<PartitionTierRow> rows;
+  for (const Value& partition : distinct_partitions(chunks)) {
+    PartitionTierRow row;
+    row.partition = partition;
+    bool any_hot = false, any_cold = false;
+    for (const ChunkInfo& chunk : chunks_of(chunks, partition)) {
+      row.rows += chunk.live_rows();
+      if (chunk.tier) {
+        any_cold = true;
+      } else {
+        any_hot = true;
+        STRATA_ASSIGN_OR_RETURN(auto blobs, store_.column_blob_prefixes(chunk.chunk_id));
+        for (const auto& blob : blobs) row.hot_bytes += blob.stored_size;
+      }
+    }
+    row.tier = any_hot && any_cold ? "mixed" : any_cold ? "cold" : "hot";
+    const std::string key = partition_map_key(partition);
+    for (const ColdObject& object : objects) {
+      if (object.state != ObjectState::kLive || !used.contains(object.object_id) ||
+          partition_map_key(object.partition) != key) {
+        continue;
+      }
+      row.cold_bytes += object.size;
+      row.object_keys += str_cat(row.object_keys.empty() ? "" : ", ", object.key);
+      row.etags += str_cat(row.etags.empty() ? "" : ", ", object.etag);
+      if (object.flushed_at) row.flushed_at = std::max(row.flushed_at.value_or(0), *object.flushed_at);
+    }
+    auto counted = cold_.counters().find(key);
+    if (counted != cold_.counters().end()) row.counters = counted->second;
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace strata::columnar
