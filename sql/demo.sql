@@ -101,6 +101,31 @@ SELECT json_extract(s, '$.files_pruned') || ' of ' || json_extract(s, '$.files')
        json_extract(s, '$.bytes_read') AS "bytes read"
   FROM (SELECT parquet_scan_stats('lake') AS s);
 
+-- Tiering: cold partitions move to the object store as Parquet (one file per partition, one row
+-- group per chunk) and stay queryable; the database keeps only their index (docs/tiering.md).
+CREATE VIRTUAL TABLE clicks USING columnar(
+  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, user_id INTEGER, page TEXT, ms REAL,
+  partition_by='day(ts)', tier='file:objects/tier', hot_partitions=1, bloom='page');
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000)
+INSERT INTO clicks(ts, user_id, page, ms)
+SELECT 1767225600 + i * 2, i % 5000, '/page/' || (i % 300), (i % 1000) / 10.0 FROM n;
+SELECT count(*) AS clicks, round(sum(ms), 1) AS ms, count(DISTINCT page) AS pages FROM clicks;
+SELECT sum(pgsize) AS "database bytes before the flush" FROM dbstat WHERE name LIKE 'clicks%';
+SELECT tier_flush('clicks') AS "partitions moved to the tier";
+-- The same query, now reading the cold days from their Parquet files.
+SELECT count(*) AS clicks, round(sum(ms), 1) AS ms, count(DISTINCT page) AS pages FROM clicks;
+-- Pruned by the hot metadata alone: no request for cold data.
+SELECT count(*) AS "clicks of /page/7 on the newest day" FROM clicks WHERE page = '/page/7' AND ts >= 1767225600 + 6 * 86400;
+SELECT partition, tier, rows, hot_bytes, cold_bytes, requests, bytes_fetched, cache_hits
+  FROM tier_partitions WHERE tbl = 'clicks';
+VACUUM;
+SELECT sum(pgsize) AS "database bytes after the flush" FROM dbstat WHERE name LIKE 'clicks%';
+-- The lake, as DuckDB, Spark or Trino list it: hive-style ts_day=… directories.
+SELECT substr(name, length('build/demo/objects/tier/') + 1) AS "object", length(data) AS bytes
+  FROM fsdir('build/demo/objects/tier') WHERE name LIKE '%.parquet' ORDER BY name;
+SELECT tier_restore('clicks', '2026-01-02') AS "restored", columnar_check('clicks') AS "check";
+SELECT partition, tier, rows FROM tier_partitions WHERE tbl = 'clicks';
+
 -- The roadmap, from docs/: what works today and what comes next.
 WITH modules(area, sql_surface, status) AS (VALUES
   ('column store', 'CREATE VIRTUAL TABLE … USING columnar(…)', 'works'),
@@ -108,5 +133,6 @@ WITH modules(area, sql_surface, status) AS (VALUES
   ('vector search', 'CREATE VIRTUAL TABLE … USING hnsw(…)', 'works'),
   ('graph', 'things / relationships / graph_traverse', 'works'),
   ('parquet', 'parquet_export / USING parquet(…)', 'works'),
-  ('tiering', 'tier_flush / tier_restore', 'not yet'))
+  ('tiering', 'tier_flush / tier_restore / tier_partitions', 'works'),
+  ('retention', 'retention= / tier_expire, things tiering', 'not yet'))
 SELECT area, sql_surface AS "SQL", status FROM modules;

@@ -58,6 +58,7 @@ class FaultInjectingStore : public ObjectStore {
     STRATA_RETURN_IF_ERROR(maybe_fail(StoreOperation::kRemove, key));
     return inner_->remove(key);
   }
+  Status tidy(std::string_view prefix) override { return inner_->tidy(prefix); }
 
  private:
   struct Plan {

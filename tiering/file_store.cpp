@@ -1,5 +1,8 @@
 #include "tiering/file_store.h"
 
+#include <dirent.h>
+#include <signal.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +23,32 @@ namespace {
 
 constexpr std::string_view kTemporaryPrefix = ".strata-tmp-";
 constexpr size_t kCopyBytes = 1 << 20;
+
+// Temporary files are named ".strata-tmp-<pid>-XXXXXX": one whose process has ended belongs to
+// a put that was killed, and is removed by the next put into its directory or by tidy().
+void remove_abandoned_temporaries(const std::string& directory) {
+  DIR* dir = ::opendir(directory.c_str());
+  if (dir == nullptr) return;
+  const long self = static_cast<long>(::getpid());
+  while (struct dirent* item = ::readdir(dir)) {
+    std::string_view name(item->d_name);
+    if (!name.starts_with(kTemporaryPrefix)) continue;
+    std::string_view rest = name.substr(kTemporaryPrefix.size());
+    const size_t dash = rest.find('-');
+    if (dash == std::string_view::npos || dash == 0) continue;
+    long pid = 0;
+    for (char c : rest.substr(0, dash)) {
+      if (c < '0' || c > '9' || pid > 100000000) {
+        pid = -1;
+        break;
+      }
+      pid = pid * 10 + (c - '0');
+    }
+    if (pid <= 0 || pid == self) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) ::unlinkat(::dirfd(dir), item->d_name, 0);
+  }
+  ::closedir(dir);
+}
 
 // Closes a descriptor when it goes out of scope.
 class FileDescriptor {
@@ -130,7 +159,8 @@ Result<ObjectInfo> FileStore::put(std::string_view key, const ByteSource& body, 
   STRATA_RETURN_IF_ERROR(make_parents(key));
   const std::string target = path_of(key);
   const std::string directory = target.substr(0, target.rfind('/'));
-  std::string temporary = str_cat(directory, "/", kTemporaryPrefix, "XXXXXX");
+  remove_abandoned_temporaries(directory);
+  std::string temporary = str_cat(directory, "/", kTemporaryPrefix, std::to_string(::getpid()), "-XXXXXX");
   FileDescriptor fd(mkostemp(temporary.data(), O_CLOEXEC));
   if (fd.get() < 0) return failure("creating a temporary file for", key, errno);
   bool keep_temporary = false;
@@ -263,6 +293,21 @@ Result<std::vector<ObjectInfo>> FileStore::list(std::string_view prefix) {
   }
   std::sort(objects.begin(), objects.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
   return objects;
+}
+
+Status FileStore::tidy(std::string_view prefix) {
+  // The directories at and below the prefix's last '/'.
+  const std::string start = prefix.rfind('/') == std::string_view::npos
+                                ? root_
+                                : str_cat(root_, "/", prefix.substr(0, prefix.rfind('/')));
+  std::error_code error;
+  if (!std::filesystem::is_directory(start, error)) return Status::ok();
+  remove_abandoned_temporaries(start);
+  for (auto walk = std::filesystem::recursive_directory_iterator(start, error);
+       !error && walk != std::filesystem::recursive_directory_iterator(); walk.increment(error)) {
+    if (walk->is_directory(error) && !walk->is_symlink(error)) remove_abandoned_temporaries(walk->path().string());
+  }
+  return Status::ok();
 }
 
 Status FileStore::remove(std::string_view key) {

@@ -27,6 +27,7 @@ class FileStore : public ObjectStore {
   Result<ObjectInfo> head(std::string_view key) override;
   Result<std::vector<ObjectInfo>> list(std::string_view prefix) override;
   Status remove(std::string_view key) override;
+  Status tidy(std::string_view prefix) override;
 
  private:
   explicit FileStore(std::string root) : root_(std::move(root)) {}

@@ -107,6 +107,13 @@ class ObjectStore {
   virtual Result<ObjectInfo> head(std::string_view key) = 0;
   virtual Result<std::vector<ObjectInfo>> list(std::string_view prefix) = 0;
   virtual Status remove(std::string_view key) = 0;
+  // Removes what writes that can no longer finish left below `prefix` and that no key names:
+  // the file store's temporary files of processes that have ended. Elsewhere nothing (S3 puts
+  // leave nothing behind).
+  virtual Status tidy(std::string_view prefix) {
+    (void)prefix;
+    return Status::ok();
+  }
 
  private:
   std::function<bool()> cancelled_;

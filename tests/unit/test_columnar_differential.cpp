@@ -142,11 +142,11 @@ const std::vector<TableShape>& shapes() {
       // Several UNIQUE constraints (which one an error names), one with its own conflict clause.
       {"uniques", "u INTEGER UNIQUE, t TEXT UNIQUE, r REAL, p INTEGER, q UNIQUE ON CONFLICT IGNORE",
        {{"u", Kind::kInteger}, {"t", Kind::kText}, {"r", Kind::kReal}, {"p", Kind::kInteger}, {"q", Kind::kAny}},
-       "rowid", ", partition_by='p', bloom='r,t', index='r'"},
+       "rowid", ", partition_by='p', bloom='r,t', index='r', tier='file:lake', hot_partitions=0"},
       // Time partitions, a NOCASE index, an INTEGER PRIMARY KEY that is also the ordering key.
       {"events", "id INTEGER PRIMARY KEY, ts INTEGER, kind TEXT COLLATE NOCASE, amount REAL, tag",
        {{"ts", Kind::kSeconds}, {"kind", Kind::kNoCase}, {"amount", Kind::kReal}, {"tag", Kind::kAny}},
-       "id", ", partition_by='day(ts)', bloom='tag', index='kind'"},
+       "id", ", partition_by='day(ts)', bloom='tag', index='kind', tier='file:lake'"},
       // Multi-column UNIQUE with a REPLACE clause, and an untyped UNIQUE column.
       {"pairs", "a INTEGER NOT NULL, b TEXT, c, UNIQUE(a, b) ON CONFLICT REPLACE, UNIQUE(c)",
        {{"a", Kind::kInteger}, {"b", Kind::kText}, {"c", Kind::kAny}},
@@ -390,12 +390,20 @@ class StatementGenerator {
     }
   }
 
-  enum class StepKind { kWrite, kSelect, kTransaction, kRename, kReopen };
+  enum class StepKind { kWrite, kSelect, kTransaction, kRename, kReopen, kTier };
 
   // The next statement for each side; `compare` says how to compare a SELECT's rows.
   StepKind next(std::string& ordinary, std::string& columnar, bool& in_transaction, int& savepoints, Compare& compare,
              bool& tie_nocase) {
     size_t choice = pick(100);
+    // Tiered shapes: partitions move to the lake and back at random points (docs/tiering.md),
+    // between transactions; the ordinary table does nothing then.
+    if (std::string_view(shape_.columnar_options).find("tier=") != std::string_view::npos && choice >= 35 && choice < 45 &&
+        !in_transaction) {
+      ordinary = "SELECT 1";
+      columnar = tier_operation();
+      return StepKind::kTier;
+    }
     if (choice < 45) {
       columnar = write(ordinary);
       return StepKind::kWrite;
@@ -441,6 +449,20 @@ class StatementGenerator {
 
  private:
   size_t pick(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(random_); }
+
+  std::string tier_operation() {
+    // A partition the table has (NULL when the offset is past the last chunk).
+    const std::string partition = "(SELECT partition_key FROM t_chunks ORDER BY chunk_id LIMIT 1 OFFSET " +
+                                  std::to_string(pick(6)) + ")";
+    switch (pick(6)) {
+      case 0:
+      case 1: return "SELECT tier_flush('t')";
+      case 2: return "SELECT tier_flush('t', " + partition + ")";
+      case 3:
+      case 4: return "SELECT tier_restore('t', " + partition + ")";
+      default: return "SELECT tier_gc('t')";
+    }
+  }
 
   std::mt19937 random_;
   const TableShape& shape_;
@@ -531,6 +553,13 @@ class DifferentialRun {
     }
     Outcome expected = run(ordinary_->get(), step.ordinary);
     Outcome actual = run(columnar_->get(), step.columnar);
+    if (step.kind == StepKind::kTier) {
+      // It moves storage, not rows: it must succeed; the content check below compares the rows.
+      if (actual.rc != SQLITE_OK) return str_cat("tiering failed: ", step.columnar, ": ", describe(actual));
+      if (std::getenv("STRATA_DIFFERENTIAL_TRACE") != nullptr) std::fprintf(stderr, "  -> %s\n", describe(actual).c_str());
+      actual.rows = expected.rows;
+      actual.changes = expected.changes;
+    }
     bool modifies_rows = step.kind == StepKind::kWrite;
     if (!modifies_rows) actual.changes = expected.changes;
     // SQLite lists an UPDATE's rows before changing any and calls xUpdate for each, even for
@@ -585,6 +614,21 @@ class DifferentialRun {
     if (run(columnar_->get(), content).rows != before.rows) return std::string("columnar_compact changed the rows");
     if (run(columnar_->get(), "SELECT columnar_check('t')").rows != std::vector<std::string>{"tok|"}) {
       return std::string("columnar_check after columnar_compact is not ok");
+    }
+    if (std::string_view(setup_.shape->columnar_options).find("tier=") != std::string_view::npos) {
+      // Everything cold but the newest partitions, reopened, then everything hot again.
+      if (run(columnar_->get(), "SELECT tier_flush('t')").rc != SQLITE_OK) return std::string("the final tier_flush failed");
+      open();
+      if (run(columnar_->get(), content).rows != before.rows) return std::string("tier_flush changed the rows");
+      if (run(columnar_->get(), "SELECT columnar_check('t')").rows != std::vector<std::string>{"tok|"}) {
+        return std::string("columnar_check after tier_flush is not ok");
+      }
+      Outcome restored = run(columnar_->get(), "SELECT count(tier_restore('t', partition)) FROM tier_partitions WHERE tbl = 't'");
+      if (restored.rc != SQLITE_OK) return "restoring every partition failed: " + describe(restored);
+      if (run(columnar_->get(), content).rows != before.rows) return std::string("tier_restore changed the rows");
+      if (run(columnar_->get(), "SELECT count(*) FROM t_objects").rows != std::vector<std::string>{"i0|"}) {
+        return std::string("objects are left after every partition was restored");
+      }
     }
     return std::nullopt;
   }

@@ -3,6 +3,7 @@
 // call of flush, restore and GC failed in turn; DuckDB reading the lake.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <rapidjson/document.h>
 
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "tests/unit/duckdb_peer.h"
+#include "tests/unit/kill_rounds.h"
 #include "tests/unit/s3_test_server.h"
 #include "tests/unit/test_database.h"
 #include "tests/unit/tiering_fixture.h"
@@ -487,6 +489,147 @@ TEST(TieringS3, FlushQueryStopRestore) {
   ASSERT_TRUE(left.is_ok()) << left.status().message();
   EXPECT_EQ(left->size(), 2u);
   unsetenv("STRATA_S3_TIMEOUT_MS");
+}
+
+// The keys of the objects the table records as live, sorted.
+std::vector<std::string> live_keys(const TestDatabase& db) {
+  std::vector<std::string> keys = db.rows("SELECT object_key FROM t_objects WHERE state = 'live' ORDER BY object_key");
+  return keys;
+}
+
+// What a sequence of flushes, writes, restores and GCs leaves, with the n-th call of one kind of
+// store call failing: the rows are the ordinary twin's, columnar_check is ok, and after a clean
+// tier_gc the lake holds exactly the live objects.
+TEST_F(Tiering, EachCallOfFlushRestoreAndGcFailsInTurn) {
+  StoreCalls calls;
+  TestDatabase db(path_);
+  // One chunk per day, so that the calls are few enough to fail each of them in turn.
+  std::string create_one_chunk_per_day = kCreate;
+  create_one_chunk_per_day.replace(create_one_chunk_per_day.find("chunk_rows=300"), 14, "chunk_rows=2000");
+  db.exec(create_one_chunk_per_day);
+  db.exec(fill_sql("t", 3000));
+  db.exec(std::string("CREATE TABLE twin(") + kColumns + ")");
+  db.exec(fill_sql("twin", 3000));
+  const std::vector<std::string> script = {
+      "SELECT tier_flush('t')",
+      "DELETE FROM # WHERE id % 9 = 1; UPDATE # SET v = v + 1 WHERE id % 13 = 2",
+      "SELECT tier_flush('t', '2026-01-02')",
+      "SELECT tier_restore('t', '2026-01-01')",
+      "SELECT tier_flush('t')",
+      "SELECT tier_gc('t')",
+      "SELECT tier_restore('t', '2026-01-03')",
+  };
+  int rounds = 0;
+  int statement_number = 0;
+  for (StoreCall kind : {StoreCall::kPut, StoreCall::kHead, StoreCall::kGetRange, StoreCall::kRemove}) {
+    for (int number = 1;; ++number) {
+      // A clean start: everything hot, nothing in the lake.
+      calls.reset();
+      db.exec("SELECT tier_gc('t')");
+      db.exec("SELECT count(tier_restore('t', partition)) FROM tier_partitions WHERE tbl = 't'");
+      ASSERT_EQ(db.scalar("SELECT count(*) FROM t_objects"), "0");
+      ASSERT_TRUE(lake_files(lake_ + "/t").empty());
+      calls.reset();
+      calls.fail(kind, number);
+      bool failed_any = false;
+      for (const std::string& step : script) {
+        std::string sql = step;
+        for (size_t at = sql.find('#'); at != std::string::npos; at = sql.find('#', at)) sql.replace(at, 1, "t");
+        fs::remove_all(path_ + "-tiercache");  // every read goes to the store
+        if (sql.starts_with("SELECT tier_")) calls.resume();  // the writes between are not under test
+        const std::string error = db.error_of(sql);
+        calls.pause();
+        if (!error.empty()) {
+          failed_any = true;
+          EXPECT_NE(error.find("injected failure"), std::string::npos) << sql << ": " << error;
+        }
+        if (sql.starts_with("DELETE")) {
+          std::string twin = step;
+          for (size_t at = twin.find('#'); at != std::string::npos; at = twin.find('#', at)) twin.replace(at, 1, "twin");
+          db.exec(twin);
+        }
+        ++statement_number;
+        ASSERT_EQ(db.exact_rows("SELECT * FROM t ORDER BY id"), db.exact_rows("SELECT * FROM twin ORDER BY id"))
+            << "failing call " << number << " of kind " << static_cast<int>(kind) << ", after: " << sql;
+      }
+      const int made = calls.count(kind);
+      calls.reset();  // (and resumed)
+      EXPECT_EQ(db.scalar("SELECT columnar_check('t')"), "ok") << "failing call " << number;
+      db.exec("SELECT tier_gc('t')");
+      std::vector<std::string> expected_files;
+      for (const std::string& key : live_keys(db)) expected_files.push_back(key);
+      EXPECT_EQ(lake_files(lake_), expected_files) << "failing call " << number << " of kind " << static_cast<int>(kind);
+      ++rounds;
+      // Put the deleted rows back, so that the next round starts from the same content.
+      db.exec("DELETE FROM t; DELETE FROM twin");
+      db.exec(fill_sql("t", 3000));
+      db.exec(fill_sql("twin", 3000));
+      if (!failed_any || number > made) break;  // every call of this kind has failed once
+    }
+  }
+  RecordProperty("rounds", rounds);
+  std::fprintf(stderr, "%d rounds, each failing one store call\n", rounds);
+  EXPECT_GT(rounds, 20);
+}
+
+// SIGKILL at random points of flushes, restores and GCs running in a loop with writes between
+// them: after each kill the rows are those of the last committed write, columnar_check is ok,
+// and tier_gc leaves the lake holding exactly the live objects.
+TEST(TieringCrash, KilledDuringFlushesAndRestoresLosesNothing) {
+  ScratchDirectory scratch("tiering_crash");
+  const std::string path = scratch.path("t.db");
+  const std::string lake = scratch.path("lake");
+  auto write_sql = [](int i, const std::string& table) {
+    const std::string n = std::to_string(i);
+    return "UPDATE " + table + " SET v = coalesce(v, 0) + " + n + " WHERE id % 7 = " + std::to_string(i % 7) + ";"
+           "DELETE FROM " + table + " WHERE id % 31 = " + std::to_string(i % 31) + " AND k = " + std::to_string(i % 23) + ";"
+           "INSERT INTO " + table + "(ts, s, v, k) VALUES (1767225600 + " + std::to_string((i * 7919) % 345600) + ", 'w" + n + "', " + n + ".5, " +
+           std::to_string(i % 23) + ");";
+  };
+  {
+    TestDatabase db(path);
+    db.exec(kCreate);
+    db.exec(fill_sql("t", 3000));
+    db.exec("CREATE TABLE progress(committed INTEGER); INSERT INTO progress VALUES (0)");
+  }
+  TestDatabase replay;
+  replay.exec(std::string("CREATE TABLE t(") + kColumns + ")");
+  replay.exec(fill_sql("t", 3000));
+  int replayed = 0;
+  int objects_seen = 0;
+  kill_rounds(
+      60, 4242,
+      [&] {
+        TestDatabase db(path);
+        const std::vector<std::string> days = {"2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"};
+        for (int i = std::stoi(db.scalar("SELECT committed FROM progress")) + 1;; ++i) {
+          const std::string sql = "BEGIN;" + write_sql(i, "t") + "UPDATE progress SET committed = " + std::to_string(i) + "; COMMIT;";
+          if (sqlite3_exec(db.get(), sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) _exit(3);
+          for (const std::string& tiering : {std::string("SELECT tier_flush('t')"),
+                                             "SELECT tier_restore('t', '" + days[static_cast<size_t>(i) % 3] + "')",
+                                             "SELECT tier_flush('t', '" + days[static_cast<size_t>(i + 1) % 3] + "')",
+                                             std::string(i % 5 == 0 ? "SELECT tier_gc('t')" : "SELECT 1")}) {
+            if (sqlite3_exec(db.get(), tiering.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) _exit(3);
+          }
+        }
+      },
+      [&](int round) {
+        TestDatabase reopened(path);
+        ASSERT_EQ(reopened.scalar("SELECT columnar_check('t')"), "ok") << "after kill " << round;
+        const int committed = std::stoi(reopened.scalar("SELECT committed FROM progress"));
+        ASSERT_GE(committed, replayed);
+        for (; replayed < committed; ++replayed) replay.exec("BEGIN;" + write_sql(replayed + 1, "t") + "COMMIT;");
+        ASSERT_EQ(reopened.exact_rows("SELECT * FROM t ORDER BY id"), replay.exact_rows("SELECT * FROM t ORDER BY id"))
+            << "after kill " << round << ", " << committed << " writes committed";
+        objects_seen += std::stoi(reopened.scalar("SELECT count(*) FROM t_objects"));
+        reopened.exec("SELECT tier_gc('t')");
+        std::vector<std::string> live = reopened.rows("SELECT object_key FROM t_objects WHERE state = 'live' ORDER BY object_key");
+        EXPECT_EQ(lake_files(lake), live) << "after kill " << round << " and tier_gc";
+      },
+      [&] { return fs::exists(lake) && !lake_files(lake).empty(); });
+  RecordProperty("writes_committed", std::to_string(replayed));
+  EXPECT_GT(replayed, 0);
+  EXPECT_GT(objects_seen, 0);
 }
 
 }  // namespace

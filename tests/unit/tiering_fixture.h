@@ -40,16 +40,21 @@ class StoreCalls {
     for (auto& count : counts_) count = 0;
     rules_.clear();
     down_ = false;
+    paused_ = false;
   }
   // Also fails the `number`th call of `kind` (counted since the last reset), and every later one
   // when `and_after`.
   void fail(StoreCall kind, int number, bool and_after = false) { rules_.push_back({kind, number, and_after}); }
+  // While paused, calls are neither counted nor failed (a test's own checks).
+  void pause() { paused_ = true; }
+  void resume() { paused_ = false; }
   // Fails every call of every kind (a store that is down).
   void go_down() { down_ = true; }
   void come_back() { down_ = false; }
 
  private:
   Status note(StoreCall call, std::string_view key) {
+    if (paused_) return Status::ok();
     const int number = ++counts_[static_cast<size_t>(call)];
     bool fails = down_;
     for (const Rule& rule : rules_) {
@@ -87,6 +92,7 @@ class StoreCalls {
       STRATA_RETURN_IF_ERROR(calls_->note(StoreCall::kRemove, key));
       return inner_->remove(key);
     }
+    Status tidy(std::string_view prefix) override { return inner_->tidy(prefix); }
 
    private:
     std::unique_ptr<tiering::ObjectStore> inner_;
@@ -101,6 +107,7 @@ class StoreCalls {
   };
   std::vector<Rule> rules_;
   bool down_ = false;
+  bool paused_ = false;
 };
 
 }  // namespace strata::testing

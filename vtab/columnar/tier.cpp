@@ -492,6 +492,9 @@ Result<int64_t> ColumnarTable::tier_gc() {
   }
   STRATA_ASSIGN_OR_RETURN(std::vector<ColdObject> before, store_.list_objects(false));
   STRATA_RETURN_IF_ERROR(remove_retired_objects(std::nullopt));
+  // And what killed uploads left in the store (the file store's temporary files).
+  STRATA_ASSIGN_OR_RETURN(tiering::ObjectStore * object_store, cold_.object_store());
+  STRATA_RETURN_IF_ERROR(object_store->tidy(tiering::escape_path_segment(name()) + "/"));
   STRATA_ASSIGN_OR_RETURN(std::vector<ColdObject> after, store_.list_objects(false));
   return static_cast<int64_t>(before.size() - after.size());
 }
