@@ -112,8 +112,8 @@ PartitionObject::~PartitionObject() {
   if (!path_.empty()) ::unlink(path_.c_str());
 }
 
-Status PartitionObject::append_chunk(std::vector<ColumnVector> columns) {
-  return writer_->append_row_group(std::move(columns));
+Status PartitionObject::append_chunk(std::vector<ColumnVector> columns, std::vector<std::string> blooms) {
+  return writer_->append_row_group(std::move(columns), std::move(blooms));
 }
 
 Status PartitionObject::finish() {

@@ -44,8 +44,9 @@ class PartitionObject {
   PartitionObject(const PartitionObject&) = delete;
   ~PartitionObject();
 
-  // One chunk: one row group.
-  Status append_chunk(std::vector<ColumnVector> columns);
+  // One chunk: one row group (with the chunk's bloom filter bitsets per column, when it has them:
+  // parquet::Writer::append_row_group).
+  Status append_chunk(std::vector<ColumnVector> columns, std::vector<std::string> blooms = {});
   // Writes the footer and syncs; afterwards size() and footer() are known.
   Status finish();
 

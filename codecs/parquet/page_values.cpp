@@ -252,19 +252,9 @@ Status decode_dictionary_indices(const Leaf& leaf, std::string_view data, size_t
     return Status::corruption("parquet: a dictionary-encoded page comes without a dictionary page");
   }
   if (count == 0) return Status::ok();
-  if (data.empty()) return too_short("RLE_DICTIONARY");
-  const int width = static_cast<uint8_t>(data[0]);
-  if (width > 32) return Status::corruption("parquet: a dictionary index bit width is above 32");
-  std::vector<uint32_t> indices(count);
-  STRATA_RETURN_IF_ERROR(decode_rle_hybrid(data.substr(1), width, indices));
   const ValueType type = leaf.sqlite_type;
-  const size_t entries = dictionary->size(type);
-  for (uint32_t index : indices) {
-    if (index >= entries) {
-      return Status::corruption(str_cat("parquet: dictionary index ", std::to_string(index), " is past the ",
-                                        std::to_string(entries), " entries of the dictionary"));
-    }
-  }
+  std::vector<uint32_t> indices;
+  STRATA_RETURN_IF_ERROR(decode_dictionary_codes(data, count, dictionary->size(type), indices));
   switch (type) {
     case ValueType::kInteger:
       for (uint32_t index : indices) out.integers.push_back(dictionary->integers[index]);
@@ -334,6 +324,22 @@ Status decode_delta_byte_array(const Leaf& leaf, std::string_view data, size_t c
 }
 
 }  // namespace
+
+Status decode_dictionary_codes(std::string_view data, size_t count, size_t entries, std::vector<uint32_t>& codes) {
+  codes.resize(count);
+  if (count == 0) return Status::ok();
+  if (data.empty()) return too_short("RLE_DICTIONARY");
+  const int width = static_cast<uint8_t>(data[0]);
+  if (width > 32) return Status::corruption("parquet: a dictionary index bit width is above 32");
+  STRATA_RETURN_IF_ERROR(decode_rle_hybrid(data.substr(1), width, codes));
+  for (uint32_t index : codes) {
+    if (index >= entries) {
+      return Status::corruption(str_cat("parquet: dictionary index ", std::to_string(index), " is past the ",
+                                        std::to_string(entries), " entries of the dictionary"));
+    }
+  }
+  return Status::ok();
+}
 
 Status decode_delta_binary_packed(std::string_view data, size_t count, bool int32, std::vector<int64_t>& out,
                                   size_t& consumed) {

@@ -37,6 +37,10 @@ struct DecodedValues {
   std::string_view keep(std::string block) { return arenas.emplace_back(std::move(block)); }
 };
 
+// The `count` dictionary indices of an RLE_DICTIONARY / PLAIN_DICTIONARY page (a bit-width byte,
+// then RLE/bit-packed runs), each checked to be below `entries`.
+Status decode_dictionary_codes(std::string_view data, size_t count, size_t entries, std::vector<uint32_t>& codes);
+
 // Decodes `count` values of `encoding` from `data` for `leaf`, appending to `out`.
 // `dictionary` is needed for the dictionary encodings (an error when absent).
 Status decode_page_values(const Leaf& leaf, int32_t encoding, std::string_view data, size_t count,

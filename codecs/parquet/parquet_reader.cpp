@@ -349,6 +349,7 @@ class ChunkDecoder {
         default: break;  // index pages and unknown pages carry no values
       }
     }
+    if (coding_ && !codes_.empty()) return coded_result();
     return std::move(out_);
   }
 
@@ -479,6 +480,27 @@ class ChunkDecoder {
     const uint32_t defined = static_cast<uint32_t>(leaf_.max_definition_level);
     size_t present = 0;
     for (uint32_t level : levels_) present += level == defined;
+    const auto page_encoding = static_cast<Encoding>(encoding);
+    const bool dictionary_coded = (page_encoding == Encoding::kRleDictionary || page_encoding == Encoding::kPlainDictionary) &&
+                                  dictionary_ && !leveled_ && leaf_.sqlite_type != ValueType::kNull;
+    if (coding_ && dictionary_coded) {
+      // Kept coded: the rows' dictionary indices, NULL rows one past the dictionary's entries.
+      const size_t entries = dictionary_->size(leaf_.sqlite_type);
+      STRATA_RETURN_IF_ERROR(decode_dictionary_codes(data, present, entries, page_codes_));
+      size_t next = 0;
+      for (size_t row = 0; row < count; ++row) {
+        codes_.push_back(levels_[row] == defined ? page_codes_[next++] : static_cast<uint32_t>(entries));
+      }
+      values_read_ += static_cast<int64_t>(count);
+      return Status::ok();
+    }
+    if (coding_) {
+      // A page that is not dictionary-encoded (a writer's fallback to PLAIN): the rows so far
+      // become plain values, and so does the rest.
+      coding_ = false;
+      for (uint32_t code : codes_) append_dictionary_value(code);
+      codes_.clear();
+    }
     page_values_.clear();
     if (leaf_.sqlite_type != ValueType::kNull || present > 0) {
       STRATA_RETURN_IF_ERROR(decode_page_values(leaf_, encoding, data, present, dictionary_ ? &*dictionary_ : nullptr,
@@ -510,10 +532,49 @@ class ChunkDecoder {
     return Status::ok();
   }
 
+  void append_dictionary_value(uint32_t code) {
+    const ValueType type = leaf_.sqlite_type;
+    if (code >= dictionary_->size(type)) {
+      out_.append_null();
+      return;
+    }
+    switch (type) {
+      case ValueType::kInteger: out_.append_integer(dictionary_->integers[code]); break;
+      case ValueType::kReal: out_.append_real(dictionary_->reals[code]); break;
+      case ValueType::kText: out_.append_text(dictionary_->bytes[code]); break;
+      case ValueType::kBlob: out_.append_blob(dictionary_->bytes[code]); break;
+      case ValueType::kNull: out_.append_null(); break;
+    }
+  }
+
+  // The chunk as a coded vector: its dictionary's values, then NULL, and one code per row.
+  ColumnVector coded_result() {
+    ColumnVector dictionary;
+    const ValueType type = leaf_.sqlite_type;
+    const size_t entries = dictionary_->size(type);
+    for (size_t i = 0; i < entries; ++i) {
+      switch (type) {
+        case ValueType::kInteger: dictionary.append_integer(dictionary_->integers[i]); break;
+        case ValueType::kReal: dictionary.append_real(dictionary_->reals[i]); break;
+        case ValueType::kText: dictionary.append_text(dictionary_->bytes[i]); break;
+        case ValueType::kBlob: dictionary.append_blob(dictionary_->bytes[i]); break;
+        case ValueType::kNull: dictionary.append_null(); break;
+      }
+    }
+    dictionary.append_null();
+    return ColumnVector::coded(std::move(dictionary), std::move(codes_));
+  }
+
   const Leaf& leaf_;
   const ColumnMetaData& meta_;
   const int64_t rows_;
   const bool leveled_;
+  // While every data page so far was dictionary-encoded, rows are kept as codes (codes_), and the
+  // chunk decodes to a coded ColumnVector: a text column of few distinct values costs 4 bytes a
+  // row, and grouping by it maps codes, not strings.
+  bool coding_ = true;
+  std::vector<uint32_t> codes_;
+  std::vector<uint32_t> page_codes_;
   int64_t values_read_ = 0;
   std::vector<uint32_t> page_repetitions_;
   std::vector<uint8_t> repetitions_;  // every entry's, when leveled_ (empty for a leaf that repeats nothing)

@@ -322,7 +322,7 @@ Status Writer::append_row(std::span<const ValueView> row) {
   return Status::ok();
 }
 
-Status Writer::append_row_group(std::vector<ColumnVector> columns) {
+Status Writer::append_row_group(std::vector<ColumnVector> columns, std::vector<std::string> blooms) {
   if (!started_) STRATA_RETURN_IF_ERROR(start());
   if (finished_) return Status::internal("parquet: append_row_group after finish");
   if (!failed_.is_ok()) return failed_;
@@ -338,6 +338,7 @@ Status Writer::append_row_group(std::vector<ColumnVector> columns) {
   STRATA_RETURN_IF_ERROR(seal_row_group());  // rows appended one by one so far: a row group of their own
   STRATA_RETURN_IF_ERROR(settle());          // the helper is done with sealed_ and buffer_'s spares
   buffer_ = std::move(columns);
+  buffer_blooms_ = std::move(blooms);
   buffered_rows_ = rows;
   rows_ += rows;
   return seal_row_group();
@@ -350,6 +351,8 @@ Status Writer::seal_row_group() {
   buffered_bytes_ = 0;
   if (rows == 0) return Status::ok();
   std::swap(buffer_, sealed_);  // buffer_ takes the vectors the helper cleared (keeping their capacity)
+  sealed_blooms_ = std::move(buffer_blooms_);
+  buffer_blooms_.clear();
   if (options_.threads > 1) {
     try {
       encoding_ = std::async(std::launch::async, [this, rows] { return encode_row_group(sealed_, rows); });
@@ -446,7 +449,12 @@ Status Writer::encode_row_group(std::vector<ColumnVector>& buffer, uint64_t rows
       if (invalid > 0 && !has_leaf) add_leaf(c, ValueType::kText, true);
       if (invalid == 0) raw.clear();
     }
-    for (Leaf* leaf : column.leaves) STRATA_RETURN_IF_ERROR(write_chunk(*leaf, values, group));
+    // A bloom filter the caller gave (append_row_group) is for the column's main leaf.
+    const std::string_view given = &buffer == &sealed_ && c < sealed_blooms_.size() ? std::string_view(sealed_blooms_[c]) : std::string_view();
+    for (Leaf* leaf : column.leaves) {
+      const bool main_leaf = column.primary && leaf->type == *column.primary && !leaf->raw_text;
+      STRATA_RETURN_IF_ERROR(write_chunk(*leaf, values, group, main_leaf ? given : std::string_view()));
+    }
     buffer[c].clear();
   }
   return Status::ok();
@@ -488,7 +496,7 @@ void append_plain(ValueType type, uint64_t number, std::string_view bytes, std::
 
 }  // namespace
 
-Status Writer::write_chunk(Leaf& leaf, const ColumnVector& values, size_t group) {
+Status Writer::write_chunk(Leaf& leaf, const ColumnVector& values, size_t group, std::string_view given_bloom) {
   const size_t rows = values.size();
   const ValueType type = leaf.type;
   const bool is_bytes = type == ValueType::kText || type == ValueType::kBlob;
@@ -710,6 +718,9 @@ Status Writer::write_chunk(Leaf& leaf, const ColumnVector& values, size_t group)
   const bool want_bloom = present > 0 && (leaf.bloom_requested || options_.bloom_filters == BloomFilterColumns::kAll ||
                                           (options_.bloom_filters == BloomFilterColumns::kDictionary && use_dictionary));
   if (want_bloom) {
+    // The caller's filter for these values (append_row_group), when it is one this file may hold.
+    const bool use_given = !given_bloom.empty() && given_bloom.size() % BloomFilter::kBlockBytes == 0 &&
+                           given_bloom.size() <= kMaxBloomFilterBytes;
     std::vector<uint64_t> hashes;
     auto hash_of = [&](size_t i, bool from_dictionary) {
       if (is_bytes) return BloomFilter::hash_bytes(from_dictionary ? dictionary_bytes[i] : gathered.bytes[i]);
@@ -717,12 +728,12 @@ Status Writer::write_chunk(Leaf& leaf, const ColumnVector& values, size_t group)
       return BloomFilter::hash(type == ValueType::kInteger ? ValueView::of_integer(static_cast<int64_t>(bits))
                                                            : ValueView::of_real(std::bit_cast<double>(bits)));
     };
-    if (use_dictionary) {
+    if (use_dictionary && !use_given) {
       for (size_t i = 0; i < entries; ++i) hashes.push_back(hash_of(i, true));
     }
     // A reader probes the hash of the literal it is given, and 0.0 = -0.0: a DOUBLE column holding
     // either zero gets both in its filter (DuckDB probes -0.0 and 0.0 each as written).
-    if (type == ValueType::kReal && !is_bytes) {
+    if (type == ValueType::kReal && !is_bytes && !use_given) {
       const size_t count = use_dictionary ? entries : present;
       for (size_t i = 0; i < count; ++i) {
         const double value = std::bit_cast<double>(use_dictionary ? dictionary_numbers[i] : gathered.numbers[i]);
@@ -733,13 +744,17 @@ Status Writer::write_chunk(Leaf& leaf, const ColumnVector& values, size_t group)
         }
       }
     }
-    if (!use_dictionary) {
+    if (!use_dictionary && !use_given) {
       for (size_t i = 0; i < present; ++i) hashes.push_back(hash_of(i, false));
       std::sort(hashes.begin(), hashes.end());
       hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
     }
-    BloomFilter filter(std::min(BloomFilter::optimal_bytes(hashes.size(), options_.bloom_filter_fpp), kMaxBloomFilterBytes));
-    for (uint64_t h : hashes) filter.insert_hash(h);
+    BloomFilter filter = use_given ? BloomFilter::from_bytes(given_bloom).value()
+                                   : BloomFilter(std::min(BloomFilter::optimal_bytes(hashes.size(), options_.bloom_filter_fpp),
+                                                          kMaxBloomFilterBytes));
+    if (!use_given) {
+      for (uint64_t h : hashes) filter.insert_hash(h);
+    }
     const size_t bloom_start = out.size();
     BloomFilterHeader bloom_header;
     bloom_header.num_bytes = static_cast<int32_t>(filter.bytes().size());

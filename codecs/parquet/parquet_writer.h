@@ -116,8 +116,11 @@ class Writer {
   // Writes `columns` (one vector per column, all of one length) as one row group of their own,
   // whatever row_group_rows says: for a caller whose data is already column-wise (a columnar
   // chunk becomes exactly one row group). Rows appended before it are sealed into a row group
-  // first.
-  Status append_row_group(std::vector<ColumnVector> columns);
+  // first. `blooms`, when given, holds per column a split-block bloom filter bitset the caller
+  // already has for these values (empty: none): a column whose filter is written uses it for its
+  // main leaf instead of building one, so the file carries the caller's very bytes. It must hold
+  // every value of the column (a superset is fine), with both zeros for a REAL zero.
+  Status append_row_group(std::vector<ColumnVector> columns, std::vector<std::string> blooms = {});
   // Writes the last row group, late chunks and the footer. The file is complete only when this
   // returns OK.
   Status finish();
@@ -135,7 +138,7 @@ class Writer {
   // Waits for the row group the helper is encoding, and returns how that went.
   Status settle();
   Status encode_row_group(std::vector<ColumnVector>& buffer, uint64_t rows);
-  Status write_chunk(Leaf& leaf, const ColumnVector& values, size_t group);
+  Status write_chunk(Leaf& leaf, const ColumnVector& values, size_t group, std::string_view given_bloom = {});
   Status write_null_chunk(Leaf& leaf, size_t rows, size_t group);
   Leaf& add_leaf(size_t column, ValueType type, bool raw_text = false);
 
@@ -156,6 +159,8 @@ class Writer {
   Status failed_;  // the first error; every later call returns it
   // The row group being encoded on the helper thread (declared last: it is waited for first).
   std::vector<ColumnVector> sealed_;
+  std::vector<std::string> buffer_blooms_;  // append_row_group's blooms, per column, sealed with the rows
+  std::vector<std::string> sealed_blooms_;
   std::future<Status> encoding_;
 };
 

@@ -19,6 +19,7 @@
 #include "tests/unit/s3_test_server.h"
 #include "tests/unit/test_database.h"
 #include "tests/unit/tiering_fixture.h"
+#include "codecs/parquet/parquet_reader.h"
 #include "tiering/digest.h"
 
 namespace strata::testing {
@@ -630,6 +631,41 @@ TEST(TieringCrash, KilledDuringFlushesAndRestoresLosesNothing) {
   RecordProperty("writes_committed", std::to_string(replayed));
   EXPECT_GT(replayed, 0);
   EXPECT_GT(objects_seen, 0);
+}
+
+// A cold chunk's Parquet bloom filter is the very bitset kept hot (without its checksum), so
+// strata and other engines prune with the same filter.
+TEST_F(Tiering, TheParquetBloomFiltersAreTheHotOnes) {
+  TestDatabase db(path_);
+  create(db);
+  ASSERT_EQ(db.scalar("SELECT tier_flush('t', '2026-01-02')"), "1");
+  const std::string key = db.scalar("SELECT object_key FROM t_objects WHERE state = 'live'");
+  const std::string footer = db.scalar("SELECT hex(footer) FROM t_objects WHERE state = 'live'");
+  std::string footer_bytes;
+  for (size_t i = 0; i + 1 < footer.size(); i += 2) footer_bytes += static_cast<char>(std::stoi(footer.substr(i, 2), nullptr, 16));
+  const std::string file = read_file_bytes(lake_ + "/" + key);
+  auto reader = parquet::FileReader::from_metadata(footer_bytes, file.size());
+  ASSERT_TRUE(reader.is_ok()) << reader.status().message();
+  size_t s_leaf = SIZE_MAX;
+  for (const parquet::Column& column : reader->columns()) {
+    if (column.name == "s") s_leaf = column.leaves.front();
+  }
+  ASSERT_NE(s_leaf, SIZE_MAX);
+  const std::vector<std::string> hot = db.rows(
+      "SELECT hex(substr(c.bloom, 1, length(c.bloom) - 4)) FROM t_cold d JOIN t_columns c ON c.cell = d.chunk_id * 4096 + 3 "
+      "ORDER BY d.row_group");
+  ASSERT_EQ(hot.size(), reader->row_groups());
+  for (size_t group = 0; group < reader->row_groups(); ++group) {
+    auto bloom = reader->read_bloom_filter(parquet::memory_range_reader(file), group, s_leaf);
+    ASSERT_TRUE(bloom.is_ok() && bloom->has_value()) << "row group " << group;
+    std::string hex;
+    static const char* digits = "0123456789ABCDEF";
+    for (unsigned char byte : (*bloom)->bytes()) {
+      hex += digits[byte >> 4];
+      hex += digits[byte & 15];
+    }
+    EXPECT_EQ(hex, hot[group]) << "row group " << group;
+  }
 }
 
 }  // namespace

@@ -7,13 +7,16 @@
 //     ts INTEGER NOT NULL,        --   NOT NULL, DEFAULT, COLLATE, UNIQUE, PRIMARY KEY,
 //     kind TEXT COLLATE NOCASE,   --   table constraints PRIMARY KEY(…) / UNIQUE(…)
 //     chunk_rows=65536,           -- options: chunk_rows, partition_by, bloom, index,
-//     partition_by='day(ts)'      --   compression, tier (docs/columnar.md)
+//     partition_by='day(ts)',     --   compression, tier, hot_partitions (docs/columnar.md)
+//     tier='file:lake'
 //   );
 //   INSERT / UPDATE / DELETE / REPLACE / INSERT OR IGNORE … as on any table.
 //   SELECT columnar_check('events');          -- 'ok' or what is damaged
 //   SELECT columnar_compact('events');        -- merges partial chunks, drops deleted rows
 //   SELECT columnar_scan_stats('events');     -- what the last scan read and skipped (JSON)
 //   SELECT * FROM columnar_chunks WHERE tbl = 'events';
+//   SELECT tier_flush('events'), tier_restore('events', '2026-01-02'), tier_gc('events');
+//   SELECT * FROM tier_partitions WHERE tbl = 'events';   -- (tier.cpp, docs/tiering.md)
 //
 // SHADOW TABLES (docs/format-columnar.md)
 //
@@ -22,8 +25,10 @@
 //                 deleted_count, tier, created_at)
 //   events_columns(cell, data, zone, bloom)    cell = chunk_id * 4096 + column + 1
 //   events_unique<k>(row, c0, …)               one per UNIQUE / PRIMARY KEY constraint
+//   events_objects(object_id, object_key, …)   the objects tiering wrote (format 3)
+//   events_cold(chunk_id, object_id, row_group) where each cold chunk's column data lies
 //
-// xBestIndex PLAN
+// xBestIndex PLAN (chosen, encoded and decoded in scan_plan.{h,cpp})
 //
 //   idxNum bits (cursor.h): 1 rowid = argv (the rowid or the INTEGER PRIMARY KEY column);
 //   2 a lower rowid bound follows (4: strict, >), 8 an upper bound follows (16: strict, <).
@@ -62,6 +67,7 @@
 #include "tiering/read_cache.h"
 #include "vtab/columnar/cursor.h"
 #include "vtab/columnar/filter.h"
+#include "vtab/columnar/scan_plan.h"
 #include "vtab/columnar/table.h"
 #include "vtab/columnar/values.h"
 
@@ -78,260 +84,16 @@ Result<std::unique_ptr<ColumnarTable>> open_table(sqlite3* db, void* state, int 
   return ColumnarTable::open(db, &static_cast<ModuleState*>(state)->registry, argc, argv, create);
 }
 
-// The single-column key index (UNIQUE constraint or index= column) on `column` that compares
-// like a constraint with `collation` does, or -1. The collation must match even on a numeric
-// column: such a column can still hold text ('Abc' in an INTEGER column), and `k COLLATE NOCASE
-// = 'abc'` must find it, which a BINARY B-tree would not.
-int find_key_index(const TableSchema& schema, int column, const char* collation) {
-  std::string wanted = collation ? collation : "BINARY";
-  for (size_t k = 0; k < schema.key_indexes.size(); ++k) {
-    const KeyIndex& index = schema.key_indexes[k];
-    if (index.columns.size() != 1 || index.columns[0] != column) continue;
-    std::string have = index.collations[0].empty() ? "BINARY" : index.collations[0];
-    if (equals_ignore_case(have, wanted)) return static_cast<int>(k);
-  }
-  return -1;
-}
-
-// ---- plans a user can read --------------------------------------------------------------------
-
-// idxStr is what EXPLAIN QUERY PLAN prints: a description of what the scan does, then the
-// encoded plan the cursor reads, as "<description> {plan <encoding>}".
-constexpr std::string_view kPlanMarker = " {plan ";
-
-const char* operator_text(int op) {
-  switch (op) {
-    case SQLITE_INDEX_CONSTRAINT_EQ: return "=";
-    case SQLITE_INDEX_CONSTRAINT_GT: return ">";
-    case SQLITE_INDEX_CONSTRAINT_GE: return ">=";
-    case SQLITE_INDEX_CONSTRAINT_LT: return "<";
-    case SQLITE_INDEX_CONSTRAINT_LE: return "<=";
-    case SQLITE_INDEX_CONSTRAINT_IS: return "IS";
-    case SQLITE_INDEX_CONSTRAINT_ISNULL: return "IS NULL";
-    case SQLITE_INDEX_CONSTRAINT_ISNOTNULL: return "IS NOT NULL";
-    default: return "?";
-  }
-}
-
-// "read a, b; rowid >= ?; k IN (…) via unique index; ts <= ?; grouped by kind desc"
-std::string describe_plan(const TableSchema& schema, uint64_t column_mask, int plan,
-                          const std::vector<ColumnFilter>& filters, int key_filter, int grouping_column) {
-  std::string text;
-  auto part = [&](std::string piece) { text += (text.empty() ? "" : "; ") + piece; };
-  std::string read;
-  size_t named = 0;
-  for (size_t c = 0; c < schema.columns.size(); ++c) {
-    if (static_cast<int>(c) == schema.rowid_alias) continue;
-    if (!((column_mask >> std::min<size_t>(c, 63)) & 1)) continue;
-    if (++named > 8) continue;
-    read += (read.empty() ? "" : ", ") + schema.columns[c].name;
-  }
-  if (named > 8) read += str_cat(" and ", std::to_string(named - 8), " more");
-  part(read.empty() ? std::string("read no column") : "read " + read);
-  if (plan & kPlanRowidEquals) part("rowid = ?");
-  if (plan & kPlanRowidLower) part(str_cat("rowid ", (plan & kPlanLowerStrict) ? ">" : ">=", " ?"));
-  if (plan & kPlanRowidUpper) part(str_cat("rowid ", (plan & kPlanUpperStrict) ? "<" : "<=", " ?"));
-  for (size_t f = 0; f < filters.size(); ++f) {
-    const ColumnFilter& filter = filters[f];
-    std::string piece = schema.columns[filter.column].name + " " +
-                        (filter.in_list ? std::string("IN (…)") : std::string(operator_text(filter.op)) +
-                            (filter.op == SQLITE_INDEX_CONSTRAINT_ISNULL || filter.op == SQLITE_INDEX_CONSTRAINT_ISNOTNULL ? "" : " ?"));
-    if (filter.collation == Collation::kNoCase) piece += " COLLATE NOCASE";
-    if (filter.collation == Collation::kRtrim) piece += " COLLATE RTRIM";
-    if (static_cast<int>(f) == key_filter) {
-      const int k = plan_key_index(plan);
-      piece += k >= 0 && schema.key_indexes[static_cast<size_t>(k)].unique ? " via unique index" : " via index";
-    }
-    const bool bloom = std::find(schema.bloom_columns.begin(), schema.bloom_columns.end(), filter.column) != schema.bloom_columns.end();
-    if (bloom && (filter.op == SQLITE_INDEX_CONSTRAINT_EQ || filter.op == SQLITE_INDEX_CONSTRAINT_IS)) piece += " with bloom filter";
-    if (!filter.exact) piece += " (narrows; SQLite re-checks)";
-    part(piece);
-  }
-  if (grouping_column >= 0) {
-    part(str_cat((plan & kPlanGroupedBySort) ? "sorted by " : "grouped by ", schema.columns[grouping_column].name,
-                 (plan & kPlanGroupedDescending) ? " desc" : ""));
-  }
-  return text;
-}
-
-// Where the encoded plan starts in an idxStr (all of it when there is no description). The
-// closing '}' may stay: the plan's readers stop at it.
-const char* encoded_plan(const char* idx_str) {
-  if (idx_str == nullptr) return nullptr;
-  std::string_view text(idx_str);
-  const size_t marker = text.rfind(kPlanMarker);
-  if (marker == std::string_view::npos || text.empty() || text.back() != '}') return idx_str;
-  return idx_str + marker + kPlanMarker.size();
-}
-
+// The plan (scan_plan.h): chosen, then written into idxNum and idxStr, which xFilter decodes.
 int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
   return vtab_call(vtab, [&]() -> Status {
     ColumnarTable* table = ColumnarTable::from(vtab);
-    const int alias = table->schema().rowid_alias;
-    int equals = -1, lower = -1, upper = -1;
-    bool lower_strict = false, upper_strict = false;
-    for (int i = 0; i < info->nConstraint; ++i) {
-      const auto& constraint = info->aConstraint[i];
-      if (!constraint.usable) continue;
-      if (constraint.iColumn != -1 && constraint.iColumn != alias) continue;
-      switch (constraint.op) {
-        case SQLITE_INDEX_CONSTRAINT_EQ:
-          if (equals < 0) equals = i;
-          break;
-        case SQLITE_INDEX_CONSTRAINT_GT:
-        case SQLITE_INDEX_CONSTRAINT_GE:
-          if (lower < 0) lower = i, lower_strict = constraint.op == SQLITE_INDEX_CONSTRAINT_GT;
-          break;
-        case SQLITE_INDEX_CONSTRAINT_LT:
-        case SQLITE_INDEX_CONSTRAINT_LE:
-          if (upper < 0) upper = i, upper_strict = constraint.op == SQLITE_INDEX_CONSTRAINT_LT;
-          break;
-        default: break;
-      }
-    }
-    STRATA_ASSIGN_OR_RETURN(int64_t rows, table->estimated_rows());
-    double table_rows = static_cast<double>(std::max<int64_t>(rows, 1));
-    int plan = 0;
-    int next_arg = 1;
-    if (equals >= 0) {
-      plan |= kPlanRowidEquals;
-      info->aConstraintUsage[equals].argvIndex = next_arg++;
-      info->estimatedCost = 10;
-      info->estimatedRows = 1;
-      info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
-    } else {
-      double fraction = 1.0;
-      if (lower >= 0) {
-        plan |= kPlanRowidLower | (lower_strict ? kPlanLowerStrict : 0);
-        info->aConstraintUsage[lower].argvIndex = next_arg++;
-        fraction /= 2;
-      }
-      if (upper >= 0) {
-        plan |= kPlanRowidUpper | (upper_strict ? kPlanUpperStrict : 0);
-        info->aConstraintUsage[upper].argvIndex = next_arg++;
-        fraction /= 2;
-      }
-      info->estimatedRows = static_cast<sqlite3_int64>(table_rows * fraction) + 1;
-      info->estimatedCost = 100 + table_rows * fraction;
-    }
-    // Column filters (filter.h): their arguments follow the rowid ones.
-    std::string filter_plans;
-    std::vector<ColumnFilter> pushed;  // for the description
-    double selectivity = 1.0;
-    int filter_count = 0;
-    int key_lookup = -1;  // encode_key_lookup(…) of the best key-index lookup
-    bool key_lookup_unique = false;
-    // The lookup yields at most one row: one value (no IN list) on a UNIQUE key, applied exactly.
-    // Only then may SQLite be told SQLITE_INDEX_SCAN_UNIQUE: a one-pass UPDATE or DELETE looks
-    // at the first row alone, and an IN list SQLite hands over whole (sqlite3_vtab_in) is not
-    // split into one lookup per value.
-    bool key_lookup_one_row = false;
-    for (int i = 0; i < info->nConstraint; ++i) {
-      const auto& constraint = info->aConstraint[i];
-      if (!constraint.usable || constraint.iColumn < 0 || constraint.iColumn == alias) continue;
-      ColumnFilter filter;
-      const char* collation = sqlite3_vtab_collation(info, i);
-      if (!plan_filter(table->schema(), constraint.iColumn, constraint.op, collation, filter)) {
-        continue;
-      }
-      if (constraint.op == SQLITE_INDEX_CONSTRAINT_EQ && sqlite3_vtab_in(info, i, 1)) filter.in_list = true;
-      if (constraint.op == SQLITE_INDEX_CONSTRAINT_EQ && equals < 0) {
-        int k = find_key_index(table->schema(), constraint.iColumn, collation);
-        if (k >= 0 && k < 255 && filter_count < 255 && (key_lookup < 0 || (!key_lookup_unique && table->schema().key_indexes[k].unique))) {
-          key_lookup = encode_key_lookup(k, filter_count);
-          key_lookup_unique = table->schema().key_indexes[k].unique;
-          key_lookup_one_row = key_lookup_unique && !filter.in_list && filter.exact;
-        }
-      }
-      ++filter_count;
-      pushed.push_back(filter);
-      info->aConstraintUsage[i].argvIndex = next_arg++;
-      info->aConstraintUsage[i].omit = filter.exact ? 1 : 0;
-      filter_plans += ';';
-      filter_plans += encode_filter_plan(filter);
-      switch (constraint.op) {
-        case SQLITE_INDEX_CONSTRAINT_EQ:
-        case SQLITE_INDEX_CONSTRAINT_IS: selectivity *= filter.in_list ? 0.2 : 0.1; break;
-        case SQLITE_INDEX_CONSTRAINT_ISNULL: selectivity *= 0.1; break;
-        case SQLITE_INDEX_CONSTRAINT_ISNOTNULL: selectivity *= 0.9; break;
-        default: selectivity *= 0.33; break;
-      }
-    }
-    // LIMIT and OFFSET are left to SQLite. SQLite 3.40 offers them even when the WHERE clause
-    // has a term it does not show the table (one comparing two of its columns, `a = b`), so a
-    // table that stopped after LIMIT rows could return fewer rows than the query asks for.
-    if (equals < 0 && !filter_plans.empty()) {
-      info->estimatedRows = static_cast<sqlite3_int64>(static_cast<double>(info->estimatedRows) * selectivity) + 1;
-      info->estimatedCost = 100 + (info->estimatedCost - 100) * (0.2 + 0.8 * selectivity);
-    }
-    if (key_lookup >= 0) {
-      // A B-tree lookup, then only the chunks holding the rows found.
-      plan |= key_lookup;
-      info->estimatedRows = key_lookup_one_row ? 1
-                            : key_lookup_unique ? 10
-                                                : std::max<sqlite3_int64>(1, static_cast<sqlite3_int64>(table_rows / 1000));
-      info->estimatedCost = 20 + 10 * static_cast<double>(info->estimatedRows);
-      if (key_lookup_one_row) info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
-    }
-    // Grouped delivery (cursor.h) for GROUP BY, DISTINCT or ORDER BY on one column: SQLite then
-    // needs no sorter. Rows come grouped, in the order asked for (ascending or descending)
-    // under the column's collation: SQLite 3.40 reports a GROUP BY as needing adjacent groups
-    // only even when an identical ORDER BY … DESC relies on the order.
-    std::string grouping;
-    if (info->nOrderBy == 1 && !info->orderByConsumed && info->aOrderBy[0].iColumn >= 0 &&
-        info->aOrderBy[0].iColumn != alias) {
-      int column = info->aOrderBy[0].iColumn;
-      int distinct = sqlite3_vtab_distinct(info);
-      bool known_collation = builtin_collation(table->schema().columns[column].collation).has_value();
-      // Emission keeps the used columns of every chunk decoded: bound what that may take.
-      int used_columns = std::popcount(static_cast<uint64_t>(info->colUsed));
-      double decoded_bytes = table_rows * (16.0 + 13.0 * used_columns);
-      // Worth it for few groups: with many, emission jumps about all the decoded chunks while
-      // SQLite's sorter would read sequentially.
-      bool few_groups = false;
-      if (known_collation && decoded_bytes < static_cast<double>(size_t{1} << 30)) {
-        STRATA_ASSIGN_OR_RETURN(few_groups, table->looks_low_cardinality(column));
-      }
-      if (few_groups) {
-        plan |= kPlanGrouped;
-        grouping = str_cat("/", std::to_string(column));
-        info->orderByConsumed = 1;
-        info->estimatedCost += static_cast<double>(info->estimatedRows) * 0.3;
-      } else if (known_collation && (distinct == 1 || distinct == 2)) {
-        // Many groups (GROUP BY, DISTINCT): the rows are sorted here, copying the numbers a
-        // query uses (key_sorted_rows.h), cheaper than SQLite's sorter. Bounded like the above.
-        // Numbers are copied; other used columns are read from the decoded chunks at emission,
-        // which keeps those chunks decoded.
-        const TableSchema& schema = table->schema();
-        bool text_key = !is_numeric_affinity(schema.columns[column].affinity);
-        double kept_decoded = 0;
-        for (int c = 0; c < static_cast<int>(schema.columns.size()) && c < 63; ++c) {
-          if (((info->colUsed >> c) & 1) && c != column && !is_numeric_affinity(schema.columns[c].affinity)) {
-            kept_decoded += table_rows * 24.0;
-          }
-        }
-        double sorted_bytes = table_rows * static_cast<double>(KeySortedRows::row_bytes(static_cast<size_t>(std::max(used_columns, 1)), text_key));
-        if (kept_decoded + sorted_bytes < static_cast<double>(size_t{1} << 30)) {
-          plan |= kPlanGrouped | kPlanGroupedBySort;
-          grouping = str_cat("/", std::to_string(column));
-          info->orderByConsumed = 1;
-          info->estimatedCost += static_cast<double>(info->estimatedRows) * 0.5;
-        }
-      }
-    }
-    if ((plan & kPlanGrouped) && info->aOrderBy[0].desc) plan |= kPlanGroupedDescending;
-    info->idxNum = plan;
-    const std::string description =
-        describe_plan(table->schema(), info->colUsed, plan, pushed, plan_key_filter(plan),
-                      (plan & kPlanGrouped) ? info->aOrderBy[0].iColumn : -1);
-    info->idxStr = sqlite3_mprintf("%s%s%llu%s%s}", description.c_str(), std::string(kPlanMarker).c_str(),
-                                   static_cast<unsigned long long>(info->colUsed), filter_plans.c_str(), grouping.c_str());
+    STRATA_ASSIGN_OR_RETURN(ScanPlan plan, plan_scan(*table, info));
+    info->idxNum = plan.idx_num();
+    const std::string text = plan.idx_str(table->schema());
+    info->idxStr = sqlite3_mprintf("%s", text.c_str());
     if (info->idxStr == nullptr) return Status::no_memory();
     info->needToFreeIdxStr = 1;
-    if (info->nOrderBy == 1 && !info->aOrderBy[0].desc &&
-        (info->aOrderBy[0].iColumn == -1 || info->aOrderBy[0].iColumn == alias)) {
-      info->orderByConsumed = 1;
-    }
     return Status::ok();
   });
 }
@@ -350,7 +112,7 @@ int x_close(sqlite3_vtab_cursor* cursor) {
 }
 
 int x_filter(sqlite3_vtab_cursor* cursor, int plan, const char* idx_str, int argc, sqlite3_value** argv) {
-  return cursor_call(cursor, [&] { return ColumnarCursor::from(cursor)->filter(plan, encoded_plan(idx_str), argc, argv); });
+  return cursor_call(cursor, [&] { return ColumnarCursor::from(cursor)->filter(plan, idx_str, argc, argv); });
 }
 
 int x_next(sqlite3_vtab_cursor* cursor) {

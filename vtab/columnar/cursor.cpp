@@ -68,10 +68,14 @@ std::optional<int64_t> upper_bound_for(sqlite3_value* value, bool strict, bool& 
 
 }  // namespace
 
-Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_value** argv) {
+Status ColumnarCursor::filter(int idx_num, const char* idx_str, int argc, sqlite3_value** argv) {
   // Rows being encoded on a helper thread are in neither the buffer nor the chunks: store them.
   STRATA_RETURN_IF_ERROR(table_->settle());
-  column_mask_ = idx_str ? std::strtoull(idx_str, nullptr, 10) : ~uint64_t{0};
+  STRATA_ASSIGN_OR_RETURN(ScanPlan plan, ScanPlan::decode(idx_num, idx_str, table_->schema()));
+  if (plan.rowid_arguments() + static_cast<int>(plan.filters.size()) > argc) {
+    return Status::internal("columnar: the scan plan names more arguments than xFilter was given");
+  }
+  column_mask_ = plan.column_mask;
   low_ = INT64_MIN;
   high_ = INT64_MAX;
   empty_range_ = false;
@@ -79,7 +83,7 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
   chunks_.clear();
   next_chunk_ = 0;
   int arg = 0;
-  if ((plan & kPlanRowidEquals) && arg < argc) {
+  if (plan.rowid_equals) {
     std::optional<int64_t> rowid = integer_under_affinity(argv[arg++]);
     if (rowid) {
       low_ = high_ = *rowid;
@@ -87,38 +91,28 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
       empty_range_ = true;
     }
   }
-  if ((plan & kPlanRowidLower) && arg < argc) {
-    std::optional<int64_t> bound = lower_bound_for(argv[arg++], plan & kPlanLowerStrict, empty_range_);
+  if (plan.rowid_lower) {
+    std::optional<int64_t> bound = lower_bound_for(argv[arg++], plan.lower_strict, empty_range_);
     if (bound) low_ = std::max(low_, *bound);
   }
-  if ((plan & kPlanRowidUpper) && arg < argc) {
-    std::optional<int64_t> bound = upper_bound_for(argv[arg++], plan & kPlanUpperStrict, empty_range_);
+  if (plan.rowid_upper) {
+    std::optional<int64_t> bound = upper_bound_for(argv[arg++], plan.upper_strict, empty_range_);
     if (bound) high_ = std::min(high_, *bound);
   }
   if (low_ > high_) empty_range_ = true;
-  if (!parse_filters(idx_str, arg, argc, argv, table_->schema(), filters_)) {
-    return Status::internal("columnar: malformed plan");
-  }
-  arg += static_cast<int>(filters_.size());
+  filters_ = std::move(plan.filters);
+  for (ColumnFilter& pushed : filters_) bind_filter_values(pushed, argv[arg++], table_->schema());
   eager_columns_.clear();
   for (const ColumnFilter& pushed : filters_) {
     if (pushed.column >= 63) eager_columns_.push_back(pushed.column);
   }
-  int grouping_column = -1;
-  if (plan & kPlanGrouped) {
-    const char* grouping = idx_str ? std::strchr(idx_str, '/') : nullptr;
-    if (grouping == nullptr) return Status::internal("columnar: malformed grouping plan");
-    grouping_column = std::atoi(grouping + 1);
-    if (grouping_column >= 63) eager_columns_.push_back(grouping_column);
-  }
+  const int grouping_column = plan.grouping_column;
+  if (grouping_column >= 63) eager_columns_.push_back(grouping_column);
   key_rowids_.reset();
   key_filter_ = -1;
-  int key_index = plan_key_index(plan);
-  int key_filter = plan_key_filter(plan);
-  if (key_index >= 0 && key_filter >= 0 && key_filter < static_cast<int>(filters_.size()) &&
-      key_index < static_cast<int>(table_->schema().key_indexes.size()) && !filters_[key_filter].lets_everything_through) {
-    STRATA_RETURN_IF_ERROR(look_up_key_rowids(key_index, filters_[key_filter]));
-    key_filter_ = key_filter;
+  if (plan.key_index >= 0 && !filters_[static_cast<size_t>(plan.key_filter)].lets_everything_through) {
+    STRATA_RETURN_IF_ERROR(look_up_key_rowids(plan.key_index, filters_[static_cast<size_t>(plan.key_filter)]));
+    key_filter_ = plan.key_filter;
   }
 
   pending_ = table_->pending();
@@ -169,9 +163,8 @@ Status ColumnarCursor::filter(int plan, const char* idx_str, int argc, sqlite3_v
   grouped_ = false;
   sorted_rows_.reset();
   if (grouping_column >= 0) {
-    bool descending = plan & kPlanGroupedDescending;
-    if (plan & kPlanGroupedBySort) return sort_rows_by(grouping_column, descending);
-    return group_rows(grouping_column, descending);
+    if (plan.grouped_by_sort) return sort_rows_by(grouping_column, plan.grouped_descending);
+    return group_rows(grouping_column, plan.grouped_descending);
   }
   return advance();
 }

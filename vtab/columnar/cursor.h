@@ -14,31 +14,10 @@
 
 #include "vtab/columnar/filter.h"
 #include "vtab/columnar/key_sorted_rows.h"
+#include "vtab/columnar/scan_plan.h"
 #include "vtab/columnar/table.h"
 
 namespace strata::columnar {
-
-// xBestIndex plan, in idxNum (docs in columnar.cpp's manual); column filters follow the rowid
-// arguments, described in idxStr (filter.h).
-inline constexpr int kPlanRowidEquals = 1;     // argv[0]: the rowid
-inline constexpr int kPlanRowidLower = 2;      // next argv: rowid >= (or > with kPlanLowerStrict)
-inline constexpr int kPlanLowerStrict = 4;
-inline constexpr int kPlanRowidUpper = 8;      // next argv: rowid <= (or < with kPlanUpperStrict)
-inline constexpr int kPlanUpperStrict = 16;
-// (Bits 32 and 64 once carried LIMIT and OFFSET, which are now left to SQLite: columnar.cpp.)
-// Bits 8-15: 1 + the key index to look rowids up in; bits 16-23: 1 + the column filter (in
-// idxStr order) whose values are looked up.
-inline int plan_key_index(int plan) { return ((plan >> 8) & 0xff) - 1; }
-inline int plan_key_filter(int plan) { return ((plan >> 16) & 0xff) - 1; }
-inline int encode_key_lookup(int key_index, int filter) { return ((key_index + 1) << 8) | ((filter + 1) << 16); }
-// Bit 24: rows are delivered grouped by one column, in ascending SQLite order of its values
-// under the column's collation; the column's number ends idxStr as "/<column>".
-inline constexpr int kPlanGrouped = 1 << 24;
-// Bit 25 (with bit 24): the rows are sorted by the column in range partitions (key_sorted_rows.h),
-// for GROUP BY and DISTINCT on a column with many distinct values; same order as bit 24 alone.
-inline constexpr int kPlanGroupedBySort = 1 << 25;
-// Bit 26 (with bit 24): the groups come in descending order instead (ORDER BY … DESC).
-inline constexpr int kPlanGroupedDescending = 1 << 26;
 
 class ColumnarCursor {
  public:
@@ -51,7 +30,8 @@ class ColumnarCursor {
   }
 
   // idx_str: colUsed of the plan, then the pushed column filters (filter.h).
-  Status filter(int plan, const char* idx_str, int argc, sqlite3_value** argv);
+  // xFilter with the plan scan_plan.h wrote.
+  Status filter(int idx_num, const char* idx_str, int argc, sqlite3_value** argv);
   Status next();
   // next() for the common case, cheap enough for the per-row xNext: true when it moved to the
   // current chunk's next row; false when next() must run.

@@ -187,44 +187,71 @@ std::string encode_filter_plan(const ColumnFilter& filter) {
          (filter.in_list ? "1" : "0");
 }
 
+bool decode_filter_plan(std::string_view text, const TableSchema& schema, ColumnFilter& filter) {
+  int fields[5];
+  size_t at = 0;
+  for (int i = 0; i < 5; ++i) {
+    const size_t end = i < 4 ? text.find(',', at) : text.size();
+    if (end == std::string_view::npos || end == at || end - at > 10) return false;
+    int value = 0;
+    bool negative = text[at] == '-';
+    for (size_t c = at + (negative ? 1 : 0); c < end; ++c) {
+      if (text[c] < '0' || text[c] > '9') return false;
+      value = value * 10 + (text[c] - '0');
+    }
+    fields[i] = negative ? -value : value;
+    at = end + 1;
+  }
+  if (fields[0] < 0 || fields[0] >= static_cast<int>(schema.columns.size())) return false;
+  if (fields[2] < 0 || fields[2] > static_cast<int>(Collation::kRtrim)) return false;
+  filter = ColumnFilter();
+  filter.column = fields[0];
+  filter.op = fields[1];
+  filter.collation = static_cast<Collation>(fields[2]);
+  filter.exact = fields[3] != 0;
+  filter.in_list = fields[4] != 0;
+  return true;
+}
+
+void bind_filter_values(ColumnFilter& filter, sqlite3_value* rhs, const TableSchema& schema) {
+  filter.values.clear();
+  filter.lets_everything_through = false;
+  const bool numeric = is_numeric_affinity(schema.columns[filter.column].affinity);
+  auto add = [&](sqlite3_value* value) {
+    Value converted = numeric ? value_with_affinity(value, Affinity::kNumeric) : value_from_sqlite(value);
+    // A TEXT column compared with a non-text value: the comparison depends on the other side's
+    // affinity, which is not known here; let every row through (SQLite re-checks).
+    if (!numeric && !converted.is_null() && converted.type != ValueType::kText) filter.lets_everything_through = true;
+    filter.values.push_back(std::move(converted));
+  };
+  if (filter.op != SQLITE_INDEX_CONSTRAINT_ISNULL && filter.op != SQLITE_INDEX_CONSTRAINT_ISNOTNULL) {
+    if (filter.in_list) {
+      sqlite3_value* element = nullptr;
+      for (int rc = sqlite3_vtab_in_first(rhs, &element); rc == SQLITE_OK && element != nullptr;
+           rc = sqlite3_vtab_in_next(rhs, &element)) {
+        add(element);
+      }
+    } else {
+      add(rhs);
+    }
+  }
+  filter.prepare();
+}
+
 bool parse_filters(const char* idx_str, int first_argument, int argc, sqlite3_value** argv,
                    const TableSchema& schema, std::vector<ColumnFilter>& filters) {
   filters.clear();
   if (idx_str == nullptr) return true;
-  const char* plan = std::strchr(idx_str, ';');
+  std::string_view text(idx_str);
   int argument = first_argument;
-  while (plan != nullptr) {
-    ++plan;
+  for (size_t at = text.find(';'); at != std::string_view::npos;) {
+    const size_t next = text.find(';', at + 1);
+    std::string_view plan = text.substr(at + 1, next == std::string_view::npos ? std::string_view::npos : next - at - 1);
     ColumnFilter filter;
-    int collation = 0, exact = 0, in_list = 0;
-    if (std::sscanf(plan, "%d,%d,%d,%d,%d", &filter.column, &filter.op, &collation, &exact, &in_list) != 5) return false;
-    if (filter.column < 0 || filter.column >= static_cast<int>(schema.columns.size()) || argument >= argc) return false;
-    filter.collation = static_cast<Collation>(collation);
-    filter.exact = exact != 0;
-    filter.in_list = in_list != 0;
-    sqlite3_value* rhs = argv[argument++];
-    bool numeric = is_numeric_affinity(schema.columns[filter.column].affinity);
-    auto add = [&](sqlite3_value* value) {
-      Value converted = numeric ? value_with_affinity(value, Affinity::kNumeric) : value_from_sqlite(value);
-      // A TEXT column compared with a non-text value: the comparison depends on the other
-      // side's affinity, which is not known here; let every row through (SQLite re-checks).
-      if (!numeric && !converted.is_null() && converted.type != ValueType::kText) filter.lets_everything_through = true;
-      filter.values.push_back(std::move(converted));
-    };
-    if (filter.op != SQLITE_INDEX_CONSTRAINT_ISNULL && filter.op != SQLITE_INDEX_CONSTRAINT_ISNOTNULL) {
-      if (filter.in_list) {
-        sqlite3_value* element = nullptr;
-        for (int rc = sqlite3_vtab_in_first(rhs, &element); rc == SQLITE_OK && element != nullptr;
-             rc = sqlite3_vtab_in_next(rhs, &element)) {
-          add(element);
-        }
-      } else {
-        add(rhs);
-      }
-    }
-    filter.prepare();
+    if (!decode_filter_plan(plan, schema, filter) || argument >= argc) return false;
+    bind_filter_values(filter, argv[argument++], schema);
     filters.push_back(std::move(filter));
-    plan = std::strchr(plan, ';');
+    at = next;
   }
   return true;
 }

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "codecs/bloom_filter.h"
@@ -49,10 +50,15 @@ struct ColumnFilter {
   bool rules_out(const BloomFilter& bloom) const;
 };
 
-// The plan part of idxStr for one pushed constraint, and its parsing.
+// One pushed constraint in a plan ("column,op,collation,exact,in_list"), and back; decoding
+// fails on anything encode_filter_plan() does not write or on a column the schema lacks.
 std::string encode_filter_plan(const ColumnFilter& filter);
-// Parses the filters of an idxStr ("colUsed;plan;plan…") and binds their right-hand sides
-// from argv[first_argument…]. Returns false when idxStr is malformed.
+bool decode_filter_plan(std::string_view text, const TableSchema& schema, ColumnFilter& filter);
+// Binds a decoded filter's right-hand side(s) from its argv value (the IN list's values when
+// in_list), then prepares it.
+void bind_filter_values(ColumnFilter& filter, sqlite3_value* right_hand_side, const TableSchema& schema);
+// For the parquet table's idxStr ("colUsed;plan;plan…"): decodes the filters and binds their
+// right-hand sides from argv[first_argument…]. Returns false when idxStr is malformed.
 bool parse_filters(const char* idx_str, int first_argument, int argc, sqlite3_value** argv,
                    const TableSchema& schema, std::vector<ColumnFilter>& filters);
 

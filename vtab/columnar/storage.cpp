@@ -439,8 +439,18 @@ std::string build_bloom(const ColumnVector& values) {
   // Sized by the distinct values, counted as distinct hashes (sorted, not hashed again).
   std::vector<uint64_t> hashes;
   hashes.reserve(values.size());
+  bool zero = false;
   for (size_t row = 0; row < values.size(); ++row) {
-    if (values.type(row) != ValueType::kNull) hashes.push_back(BloomFilter::hash(values.get(row)));
+    if (values.type(row) == ValueType::kNull) continue;
+    const ValueView value = values.get(row);
+    hashes.push_back(BloomFilter::hash(value));
+    zero |= value.type == ValueType::kReal && value.real == 0.0;
+  }
+  // 0.0 = -0.0: with either zero, both are in (as the Parquet writer does), so that the same
+  // bytes serve as a cold chunk's Parquet bloom filter, which other engines probe as written.
+  if (zero) {
+    hashes.push_back(BloomFilter::hash(ValueView::of_real(0.0)));
+    hashes.push_back(BloomFilter::hash(ValueView::of_real(-0.0)));
   }
   std::sort(hashes.begin(), hashes.end());
   hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());

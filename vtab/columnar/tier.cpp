@@ -24,6 +24,7 @@
 #include <mutex>
 #include <set>
 
+#include "codecs/checksum.h"
 #include "codecs/column_codec.h"
 #include "codecs/value_compare.h"
 #include "ext/str_cat.h"
@@ -304,6 +305,7 @@ Result<bool> ColumnarTable::flush_partition(const Value& partition, const std::s
     Status status = read.begin(false);
     Result<std::vector<ChunkInfo>> chunks = status.is_ok() ? store_.list_chunks() : Result<std::vector<ChunkInfo>>(status);
     if (!chunks.is_ok()) return abandon(chunks.status());
+    refresh_cache();  // the read transaction is open: another connection's commits show now
     std::vector<ChunkInfo> mine = chunks_of(*chunks, partition);
     read_state = fingerprints(mine);
     const ChunkEncoding encoding = store_.chunk_encoding();
@@ -314,7 +316,13 @@ Result<bool> ColumnarTable::flush_partition(const Value& partition, const std::s
         alias.append_integers(rowids.data(), rowids.size());
         columns[schema_.rowid_alias] = std::move(alias);
       }
-      return object.append_chunk(std::move(columns));
+      // The hot bloom filters are the file's: the same bytes (without their checksum).
+      std::vector<std::string> blooms(columns.size());
+      for (const EncodedColumn& encoded : metadata.back().columns) {
+        if (encoded.column < 0 || !encoded.bloom) continue;
+        if (std::optional<std::string_view> bitset = without_checksum(*encoded.bloom)) blooms[encoded.column] = *bitset;
+      }
+      return object.append_chunk(std::move(columns), std::move(blooms));
     });
     if (status.is_ok()) status = read.commit();
     if (!status.is_ok()) return abandon(status);
@@ -404,6 +412,7 @@ Result<bool> ColumnarTable::restore_partition(const Value& named) {
     SqlTransaction read(db_);
     STRATA_RETURN_IF_ERROR(read.begin(false));
     STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> all, store_.list_chunks());
+    refresh_cache();
     for (const Value& candidate : distinct_partitions(all)) {
       if (names_partition(named, candidate)) partition = candidate;
     }

@@ -1,0 +1,169 @@
+// ColumnarTable: the decoded-chunk cache and reading chunks through it (hot chunks from the
+// shadow tables, cold ones through ColdChunks).
+#include "vtab/columnar/table.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <span>
+#include <system_error>
+
+#include "codecs/codecs.h"
+#include "codecs/value_encoding.h"
+#include "ext/module_arguments.h"
+#include "ext/sql_tokenizer.h"
+#include "ext/str_cat.h"
+#include "vtab/columnar/partition.h"
+#include "vtab/columnar/values.h"
+
+namespace strata::columnar {
+
+ChunkCache::Entry& ChunkCache::entry(int64_t chunk_id) {
+  auto [found, inserted] = entries_.try_emplace(chunk_id);
+  if (inserted) order_.push_back(chunk_id);
+  return found->second;
+}
+
+void ChunkCache::charge(int64_t chunk_id, size_t bytes) {
+  entry(chunk_id).charged_bytes += bytes;
+  bytes_ += bytes;
+  size_t next = 0;
+  while (bytes_ > kCapacityBytes && next < order_.size()) {
+    int64_t oldest = order_[next];
+    if (oldest == chunk_id) {
+      ++next;
+      continue;
+    }
+    order_.erase(order_.begin() + static_cast<std::ptrdiff_t>(next));
+    drop(oldest);
+  }
+}
+
+void ChunkCache::drop(int64_t chunk_id) {
+  auto found = entries_.find(chunk_id);
+  if (found == entries_.end()) return;
+  bytes_ -= std::min(bytes_, found->second.charged_bytes);
+  entries_.erase(found);
+}
+
+void ChunkCache::erase(int64_t chunk_id) {
+  drop(chunk_id);
+  std::erase(order_, chunk_id);
+}
+
+void ChunkCache::clear() {
+  entries_.clear();
+  order_.clear();
+  bytes_ = 0;
+}
+
+void ColumnarTable::refresh_cache() {
+  unsigned version = 0;
+  if (sqlite3_file_control(db_, schema_name_.c_str(), SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK) {
+    cache_.clear();  // cannot tell: trust nothing
+    cold_.forget();
+    stored_rowid_bound_.reset();
+    data_version_.reset();
+    return;
+  }
+  if (data_version_ != version) {
+    cache_.clear();
+    cold_.forget();
+    stored_rowid_bound_.reset();
+  }
+  data_version_ = version;
+}
+
+Result<std::shared_ptr<const std::vector<int64_t>>> ColumnarTable::chunk_rowids(const ChunkInfo& chunk) {
+  ChunkCache::Entry& entry = cache_.entry(chunk.chunk_id);
+  if (!entry.rowids) {
+    STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> rowids, store_.read_rowids(chunk));
+    size_t bytes = rowids.size() * sizeof(int64_t);
+    entry.rowids = std::make_shared<const std::vector<int64_t>>(std::move(rowids));
+    auto rowids_pointer = entry.rowids;
+    cache_.charge(chunk.chunk_id, bytes);
+    return rowids_pointer;
+  }
+  if (entry.rowids->size() != static_cast<size_t>(chunk.row_count)) {
+    return Status::corruption(str_cat("columnar: table ", name(), ": chunk ", std::to_string(chunk.chunk_id),
+                                      " changed size under the cache"));
+  }
+  return entry.rowids;
+}
+
+Result<std::optional<BloomFilter>> ColumnarTable::chunk_bloom(const ChunkInfo& chunk, int column) {
+  ChunkCache::Entry& entry = cache_.entry(chunk.chunk_id);
+  auto found = entry.blooms.find(column);
+  if (found != entry.blooms.end()) return found->second;
+  std::optional<BloomFilter> bloom;
+  if (std::find(schema_.bloom_columns.begin(), schema_.bloom_columns.end(), column) != schema_.bloom_columns.end()) {
+    STRATA_ASSIGN_OR_RETURN(bloom, store_.read_bloom(chunk.chunk_id, column));
+  }
+  entry.blooms[column] = bloom;
+  if (bloom) cache_.charge(chunk.chunk_id, bloom->bytes().size());
+  return bloom;
+}
+
+Result<std::optional<ZoneMap>> ColumnarTable::chunk_zone(const ChunkInfo& chunk, int column) {
+  ChunkCache::Entry& entry = cache_.entry(chunk.chunk_id);
+  auto found = entry.zones.find(column);
+  if (found != entry.zones.end()) return found->second;
+  STRATA_ASSIGN_OR_RETURN(std::optional<ZoneMap> zone, store_.read_zone(chunk.chunk_id, column));
+  entry.zones[column] = zone;
+  return zone;
+}
+
+Result<ChunkRows> ColumnarTable::read_chunk_rows(const ChunkInfo& chunk, uint64_t column_mask,
+                                                 const std::vector<int>* eager_columns) {
+  ChunkRows result;
+  STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<int64_t>> rowids, chunk_rowids(chunk));
+  result.all_rowids = rowids;
+  bool any_deleted = chunk.deleted_count > 0;
+  if (!any_deleted && !deletes_->empty()) {
+    auto first = deletes_->lower_bound(chunk.min_rowid);
+    any_deleted = first != deletes_->end() && *first <= chunk.max_rowid;
+  }
+  if (!any_deleted) {
+    result.visible = rowids->size();
+  } else {
+    result.positions.reserve(rowids->size());
+    for (size_t i = 0; i < rowids->size(); ++i) {
+      if (chunk.is_deleted(i) || deletes_->contains((*rowids)[i])) continue;
+      result.positions.push_back(static_cast<uint32_t>(i));
+    }
+    result.visible = result.positions.size();
+  }
+  result.columns.resize(schema_.columns.size());
+  for (size_t c = 0; c < schema_.columns.size(); ++c) {
+    bool used = c < 63 ? (column_mask >> c) & 1
+                       : ((column_mask >> 63) & 1) != 0 &&
+                             (eager_columns == nullptr ||
+                              std::find(eager_columns->begin(), eager_columns->end(), static_cast<int>(c)) != eager_columns->end());
+    if (!used || static_cast<int>(c) == schema_.rowid_alias) continue;
+    STRATA_ASSIGN_OR_RETURN(result.columns[c], chunk_column(chunk, static_cast<int>(c)));
+  }
+  return result;
+}
+
+Result<std::shared_ptr<const ColumnVector>> ColumnarTable::chunk_column(const ChunkInfo& chunk, int column) {
+  ChunkCache::Entry& entry = cache_.entry(chunk.chunk_id);  // charging it never evicts it
+  auto found = entry.columns.find(column);
+  if (found != entry.columns.end()) return found->second;
+  Result<ColumnVector> read = chunk.tier ? cold_.read_column(chunk, column)
+                                        : store_.read_column(chunk.chunk_id, column, chunk.row_count);
+  STRATA_ASSIGN_OR_RETURN(ColumnVector all, std::move(read));
+  if (all.size() != static_cast<size_t>(chunk.row_count)) {
+    return Status::corruption(str_cat("columnar: table ", name(), ": chunk ", std::to_string(chunk.chunk_id), " column ",
+                                      std::to_string(column), " holds ", std::to_string(all.size()), " values for ",
+                                      std::to_string(chunk.row_count), " rows"));
+  }
+  size_t bytes = all.memory_bytes();
+  ++last_scan_.columns_decoded;
+  last_scan_.bytes_decoded += bytes;
+  auto shared = std::make_shared<const ColumnVector>(std::move(all));
+  entry.columns[column] = shared;
+  cache_.charge(chunk.chunk_id, bytes);
+  return shared;
+}
+
+}  // namespace strata::columnar
