@@ -39,6 +39,11 @@
 namespace {
 
 using strata::bench::die;
+using strata::bench::median;
+using strata::bench::median_of;
+using strata::bench::read_text;
+using strata::bench::replace_all;
+using strata::bench::seconds_of;
 
 struct Options {
   long long rows = 1000000;
@@ -48,33 +53,6 @@ struct Options {
   std::string extension_path = STRATA_EXTENSION_PATH;
 };
 
-double seconds_of(const std::function<void()>& run) {
-  const auto start = std::chrono::steady_clock::now();
-  run();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
-
-double median_of(int repetitions, const std::function<void()>& run) {
-  std::vector<double> times;
-  for (int r = 0; r < repetitions; ++r) times.push_back(seconds_of(run));
-  return median(times);
-}
-
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) text.replace(at, from.size(), to);
-  return text;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) die("cannot read " + path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 // W1's rows in DuckDB: the script's formulas, with DOUBLE for SQLite's REAL (DuckDB's REAL is
 // 32-bit) and range() for the recursive CTE.

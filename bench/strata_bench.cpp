@@ -81,6 +81,7 @@ std::string source_commit() {
 }
 
 using strata::bench::die;
+using strata::bench::replace_all;
 
 // A benchmark connection, with bench_series registered for the floor workloads.
 class Database : public strata::bench::BenchDatabase {
@@ -129,12 +130,6 @@ struct W1Script {
   std::vector<std::pair<std::string, std::string>> queries;  // ("q1", SQL)
 };
 
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
 
 W1Script read_w1_script(const std::string& path) {
   std::ifstream in(path);

@@ -41,6 +41,10 @@ namespace {
 
 using strata::bench::BenchDatabase;
 using strata::bench::die;
+using strata::bench::median;
+using strata::bench::read_text;
+using strata::bench::replace_all;
+using strata::bench::seconds_of;
 
 struct Options {
   long long rows = 10'000'000;
@@ -51,27 +55,6 @@ struct Options {
   bool s3 = true;
 };
 
-double seconds_of(const std::function<void()>& run) {
-  const auto start = std::chrono::steady_clock::now();
-  run();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
-
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) text.replace(at, from.size(), to);
-  return text;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) die("cannot read " + path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 long long file_bytes(const std::string& path) {
   std::error_code error;

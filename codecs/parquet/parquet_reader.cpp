@@ -498,7 +498,7 @@ class ChunkDecoder {
       // A page that is not dictionary-encoded (a writer's fallback to PLAIN): the rows so far
       // become plain values, and so does the rest.
       coding_ = false;
-      for (uint32_t code : codes_) append_dictionary_value(code);
+      for (uint32_t code : codes_) append_dictionary_value(code, out_);
       codes_.clear();
     }
     page_values_.clear();
@@ -532,36 +532,27 @@ class ChunkDecoder {
     return Status::ok();
   }
 
-  void append_dictionary_value(uint32_t code) {
+  // Appends dictionary entry `code` to `out` (NULL for the code past the last entry).
+  void append_dictionary_value(uint32_t code, ColumnVector& out) const {
     const ValueType type = leaf_.sqlite_type;
     if (code >= dictionary_->size(type)) {
-      out_.append_null();
+      out.append_null();
       return;
     }
     switch (type) {
-      case ValueType::kInteger: out_.append_integer(dictionary_->integers[code]); break;
-      case ValueType::kReal: out_.append_real(dictionary_->reals[code]); break;
-      case ValueType::kText: out_.append_text(dictionary_->bytes[code]); break;
-      case ValueType::kBlob: out_.append_blob(dictionary_->bytes[code]); break;
-      case ValueType::kNull: out_.append_null(); break;
+      case ValueType::kInteger: out.append_integer(dictionary_->integers[code]); break;
+      case ValueType::kReal: out.append_real(dictionary_->reals[code]); break;
+      case ValueType::kText: out.append_text(dictionary_->bytes[code]); break;
+      case ValueType::kBlob: out.append_blob(dictionary_->bytes[code]); break;
+      case ValueType::kNull: out.append_null(); break;
     }
   }
 
   // The chunk as a coded vector: its dictionary's values, then NULL, and one code per row.
   ColumnVector coded_result() {
     ColumnVector dictionary;
-    const ValueType type = leaf_.sqlite_type;
-    const size_t entries = dictionary_->size(type);
-    for (size_t i = 0; i < entries; ++i) {
-      switch (type) {
-        case ValueType::kInteger: dictionary.append_integer(dictionary_->integers[i]); break;
-        case ValueType::kReal: dictionary.append_real(dictionary_->reals[i]); break;
-        case ValueType::kText: dictionary.append_text(dictionary_->bytes[i]); break;
-        case ValueType::kBlob: dictionary.append_blob(dictionary_->bytes[i]); break;
-        case ValueType::kNull: dictionary.append_null(); break;
-      }
-    }
-    dictionary.append_null();
+    const size_t entries = dictionary_->size(leaf_.sqlite_type);
+    for (size_t i = 0; i <= entries; ++i) append_dictionary_value(static_cast<uint32_t>(i), dictionary);
     return ColumnVector::coded(std::move(dictionary), std::move(codes_));
   }
 
