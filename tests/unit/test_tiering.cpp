@@ -668,5 +668,56 @@ TEST_F(Tiering, TheParquetBloomFiltersAreTheHotOnes) {
   }
 }
 
+// Partitions by value: integers named by number or text, NULL, text that needs %-encoding in the
+// object key, and a value too long for any key (a clear error, nothing written).
+TEST_F(Tiering, PartitionValuesOfEveryKind) {
+  TestDatabase db(path_);
+  db.exec("CREATE VIRTUAL TABLE p USING columnar(k, v, partition_by='k', tier='file:lake', hot_partitions=0)");
+  db.exec("CREATE TABLE twin(k, v)");
+  const std::string rows =
+      "VALUES (5, 'five'), (5, 'cinq'), (NULL, 'none'), ('a b/c=d%', 'odd'), (1.5, 'real'), (x'00ff', 'blob'), "
+      "(-7, 'negative'), ('2026-01-02', 'day')";
+  db.exec("INSERT INTO p " + rows);
+  db.exec("INSERT INTO twin " + rows);
+  auto same = [&](const std::string& when) {
+    EXPECT_EQ(db.exact_rows("SELECT k, v FROM p ORDER BY v"), db.exact_rows("SELECT k, v FROM twin ORDER BY v")) << when;
+  };
+  EXPECT_EQ(db.scalar("SELECT tier_flush('p', '5')"), "1");  // the integer partition 5, named as text
+  EXPECT_EQ(db.scalar("SELECT tier_flush('p', 5)"), "0");
+  EXPECT_EQ(db.scalar("SELECT tier_flush('p', NULL)"), "1");
+  EXPECT_EQ(db.scalar("SELECT tier_flush('p', 'a b/c=d%')"), "1");
+  EXPECT_EQ(db.scalar("SELECT tier_flush('p', 1.5)"), "1");
+  same("after flushing some");
+  EXPECT_EQ(db.scalar("SELECT tier_flush('p')"), "3");  // hot_partitions=0: every other one
+  same("after flushing all");
+  std::vector<std::string> files = lake_files(lake_);
+  ASSERT_EQ(files.size(), 7u);
+  auto has_directory = [&](const std::string& directory) {
+    return std::any_of(files.begin(), files.end(), [&](const std::string& f) { return f.starts_with("p/" + directory + "/"); });
+  };
+  EXPECT_TRUE(has_directory("k=5"));
+  EXPECT_TRUE(has_directory("k=-7"));
+  EXPECT_TRUE(has_directory("k=1.5"));
+  EXPECT_TRUE(has_directory("k=__HIVE_DEFAULT_PARTITION__"));
+  EXPECT_TRUE(has_directory("k=a%20b%2Fc%3Dd%25"));
+  EXPECT_TRUE(has_directory("k=2026-01-02"));
+  EXPECT_TRUE(has_directory("k=%00%FF"));
+  TestDatabase reopened(path_);
+  EXPECT_EQ(reopened.exact_rows("SELECT k, v FROM p ORDER BY v"), reopened.exact_rows("SELECT k, v FROM twin ORDER BY v"));
+  EXPECT_EQ(reopened.scalar("SELECT count(tier_restore('p', partition)) FROM tier_partitions WHERE tbl = 'p'"), "7");
+  EXPECT_EQ(lake_files(lake_).size(), 0u);
+  same("after restoring all");
+  // A value whose key would pass the stores' limit of 1,024 bytes.
+  db.exec("INSERT INTO p VALUES (printf('%.2000c', 'x'), 'long'); INSERT INTO twin VALUES (printf('%.2000c', 'x'), 'long')");
+  const std::string error = db.error_of("SELECT tier_flush('p')");
+  EXPECT_NE(error.find("1024"), std::string::npos) << error;
+  // Partitions move one at a time in partition order: those before the long one did, it did not.
+  EXPECT_EQ(db.scalar("SELECT tier FROM tier_partitions WHERE tbl = 'p' AND length(partition) = 2000"), "hot");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM p_objects WHERE state = 'live'"),
+            db.scalar("SELECT count(*) FROM tier_partitions WHERE tbl = 'p' AND tier = 'cold'"));
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM p_objects WHERE state <> 'live'"), "0");
+  same("after a flush stopped by the long value");
+}
+
 }  // namespace
 }  // namespace strata::testing

@@ -19,15 +19,6 @@ std::string database_path(sqlite3* db, const std::string& schema_name) {
   return path == nullptr ? std::string() : std::string(path);
 }
 
-std::string partition_text(const Value& partition) {
-  switch (partition.type) {
-    case ValueType::kNull: return "NULL";
-    case ValueType::kInteger: return std::to_string(partition.integer);
-    case ValueType::kReal: return std::to_string(partition.real);
-    default: return str_cat("'", partition.bytes, "'");
-  }
-}
-
 }  // namespace
 
 Result<tiering::ObjectStore*> ColdChunks::object_store() {
@@ -80,7 +71,7 @@ Result<const ColdChunks::OpenObject*> ColdChunks::open_object(int64_t object_id)
 }
 
 Status ColdChunks::cold_error(const ChunkInfo& chunk, const std::string& key, const Status& cause) const {
-  return Status(cause.code(), str_cat("columnar: table ", store_->table_name(), ": partition ", partition_text(chunk.partition),
+  return Status(cause.code(), str_cat("columnar: table ", store_->table_name(), ": partition ", partition_in_message(chunk.partition),
                                       ": object ", tiering::printable_key(key), ": ", cause.message()));
 }
 

@@ -1,5 +1,6 @@
 #include "vtab/columnar/partition.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -110,6 +111,23 @@ std::string partition_map_key(const Value& value) {
     case ValueType::kNull: break;
   }
   return key;
+}
+
+std::string partition_text(const Value& value) {
+  switch (value.type) {
+    case ValueType::kNull: return "NULL";
+    case ValueType::kInteger: return std::to_string(value.integer);
+    case ValueType::kReal: {
+      char buffer[32];
+      auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value.real);
+      return std::string(buffer, error == std::errc() ? end : buffer);
+    }
+    default: return value.bytes;
+  }
+}
+
+std::string partition_in_message(const Value& value) {
+  return value.type == ValueType::kText ? "'" + value.bytes + "'" : partition_text(value);
 }
 
 }  // namespace strata::columnar

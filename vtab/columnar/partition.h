@@ -17,4 +17,10 @@ Value partition_key(const PartitionSpec& spec, const ValueView& value);
 // A partition value as an ordered map key: the type, then the value's bytes.
 std::string partition_map_key(const Value& value);
 
+// A partition value as a user writes it: 2026-01-02, 5, 1.5 (shortest round trip), NULL; text
+// and blob bytes as they are.
+std::string partition_text(const Value& value);
+// The same in a message: text in quotes ('2026-01-02').
+std::string partition_in_message(const Value& value);
+
 }  // namespace strata::columnar

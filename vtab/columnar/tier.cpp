@@ -115,20 +115,6 @@ std::string_view unit_name(PartitionUnit unit) {
   return "";
 }
 
-// The text a user writes for a partition value ('2024-01-01', 5, NULL).
-std::string partition_text(const Value& value) {
-  switch (value.type) {
-    case ValueType::kNull: return "NULL";
-    case ValueType::kInteger: return std::to_string(value.integer);
-    case ValueType::kReal: {
-      char buffer[32];
-      std::snprintf(buffer, sizeof buffer, "%.17g", value.real);
-      return buffer;
-    }
-    default: return value.bytes;
-  }
-}
-
 // Whether the partition a user named (as SQL passed it) is `partition`: equal as values, or
 // equal as text ('5' names the partition 5).
 bool names_partition(const Value& named, const Value& partition) {
@@ -338,7 +324,7 @@ Result<bool> ColumnarTable::flush_partition(const Value& partition, const std::s
   Result<tiering::ObjectInfo> uploaded = tiering::upload_verified(*object_store, key, object);
   if (!uploaded.is_ok()) {
     return abandon(Status(uploaded.status().code(), str_cat("tier_flush: table ", name(), ": partition ",
-                                                            partition_text(partition), ": ", uploaded.status().message())));
+                                                            partition_in_message(partition), ": ", uploaded.status().message())));
   }
 
   // 4. Commit (the transaction is rolled back before anything is abandoned).
@@ -348,7 +334,7 @@ Result<bool> ColumnarTable::flush_partition(const Value& partition, const std::s
     STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.list_chunks());
     std::vector<ChunkInfo> mine = chunks_of(chunks, partition);
     if (fingerprints(mine) != read_state) {
-      return Status::busy(str_cat("tier_flush: table ", name(), ": partition ", partition_text(partition),
+      return Status::busy(str_cat("tier_flush: table ", name(), ": partition ", partition_in_message(partition),
                                   " changed while it was being flushed; run tier_flush again"));
     }
     std::set<int64_t> replaced_objects;
@@ -452,7 +438,7 @@ Result<bool> ColumnarTable::restore_partition(const Value& named) {
       return a == b;
     };
     if (!same_chunks(now, read_state)) {
-      return Status::busy(str_cat("tier_restore: table ", name(), ": partition ", partition_text(*partition),
+      return Status::busy(str_cat("tier_restore: table ", name(), ": partition ", partition_in_message(*partition),
                                   " changed while it was being restored; run tier_restore again"));
     }
     std::set<int64_t> objects;
