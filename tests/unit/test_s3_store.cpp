@@ -15,6 +15,7 @@
 
 #include "tests/unit/fault_proxy.h"
 #include "tests/unit/s3_test_server.h"
+#include "tests/unit/silent_server.h"
 #include "tests/unit/test_database.h"
 #include "tiering/s3_store.h"
 
@@ -24,6 +25,7 @@ using strata::StatusCode;
 using strata::testing::FaultProxy;
 using strata::testing::random_bytes;
 using strata::testing::S3TestServer;
+using strata::testing::SilentServer;
 using namespace strata::tiering;
 
 class S3StoreTest : public ::testing::Test {
@@ -220,36 +222,7 @@ TEST(S3Settings, OpenRefusesBadLocations) {
 }
 
 
-// ---- a server that accepts connections and never answers ---------------------------------
-
-// A loopback port whose connections the kernel accepts (listen backlog) and nobody ever reads
-// or answers: the endpoint that once held a statement for two minutes.
-class SilentServer {
- public:
-  SilentServer() {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        ::listen(listener_, 16) != 0) {
-      return;
-    }
-    socklen_t length = sizeof address;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-  }
-  ~SilentServer() {
-    if (listener_ >= 0) ::close(listener_);
-  }
-  int port() const { return port_; }
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  int listener_ = -1;
-  int port_ = 0;
-};
+// ---- a server that accepts connections and never answers (silent_server.h) ----------------
 
 S3Settings silent_settings(const SilentServer& server) {
   S3Settings settings;

@@ -7,16 +7,20 @@
 
 #include <rapidjson/document.h>
 
+#include <atomic>
 #include <bit>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/unit/duckdb_peer.h"
 #include "tests/unit/kill_rounds.h"
 #include "tests/unit/s3_test_server.h"
+#include "tests/unit/silent_server.h"
 #include "tests/unit/test_database.h"
 #include "tests/unit/tiering_fixture.h"
 #include "codecs/parquet/parquet_reader.h"
@@ -599,7 +603,7 @@ TEST(TieringCrash, KilledDuringFlushesAndRestoresLosesNothing) {
   int replayed = 0;
   int objects_seen = 0;
   kill_rounds(
-      60, 4242,
+      150, 4242,
       [&] {
         TestDatabase db(path);
         const std::vector<std::string> days = {"2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"};
@@ -717,6 +721,42 @@ TEST_F(Tiering, PartitionValuesOfEveryKind) {
             db.scalar("SELECT count(*) FROM tier_partitions WHERE tbl = 'p' AND tier = 'cold'"));
   EXPECT_EQ(db.scalar("SELECT count(*) FROM p_objects WHERE state <> 'live'"), "0");
   same("after a flush stopped by the long value");
+}
+
+// sqlite3_interrupt ends a query whose cold read waits on a store that never answers, promptly
+// and with SQLITE_INTERRUPT; the hot partition still reads.
+TEST(TieringS3, InterruptEndsAColdReadWaitingOnTheStore) {
+  S3TestServer server;
+  ASSERT_TRUE(server.problem().empty()) << server.problem();
+  ScratchDirectory scratch("tiering_interrupt");
+  {
+    ScopedAwsEnvironment environment(server);
+    TestDatabase db(scratch.path("t.db"));
+    std::string create = kCreate;
+    create.replace(create.find("tier='file:lake'"), 16, "tier='s3://strata-test/lake'");
+    db.exec(create);
+    db.exec(fill_sql("t", 3000));
+    ASSERT_EQ(db.scalar("SELECT tier_flush('t')"), "3");
+  }
+  SilentServer silent;
+  ASSERT_GT(silent.port(), 0);
+  ScopedAwsEnvironment environment(server);
+  ::setenv("AWS_ENDPOINT_URL", silent.endpoint().c_str(), 1);
+  ::setenv("STRATA_S3_TIMEOUT_MS", "60000", 1);
+  fs::remove_all(scratch.path("t.db-tiercache"));
+  TestDatabase db(scratch.path("t.db"));
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM t WHERE ts >= 1767225600 + 3 * 86400"), "328");  // hot: no request
+  std::thread interrupter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    sqlite3_interrupt(db.get());
+  });
+  const auto start = std::chrono::steady_clock::now();
+  const int rc = db.result_code_of("SELECT sum(v) FROM t");
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  interrupter.join();
+  ::unsetenv("STRATA_S3_TIMEOUT_MS");
+  EXPECT_EQ(rc, SQLITE_INTERRUPT);
+  EXPECT_LT(waited, 2.5) << "libcurl asks at least once a second";
 }
 
 }  // namespace
