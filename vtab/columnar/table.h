@@ -87,6 +87,8 @@ struct ScanStats {
 // The columnar tables connected on one connection (ext/table_registry.h).
 using TableRegistry = strata::TableRegistry<ColumnarTable>;
 
+class ColumnarPartitionCatalog;
+
 class ColumnarTable {
  public:
   sqlite3_vtab base{};  // must stay the first member: SQLite hands us &base
@@ -190,6 +192,7 @@ class ColumnarTable {
   ScanStats& last_scan() { return last_scan_; }
 
  private:
+  friend class ColumnarPartitionCatalog;  // tier.cpp: the table's side of moving a partition
   ColumnarTable(sqlite3* db, TableRegistry* registry, std::string schema_name, std::string table_name,
                 TableSchema schema);
 

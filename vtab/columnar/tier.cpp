@@ -1,4 +1,6 @@
-// Moving partitions of a columnar table to its tier and back (docs/tiering.md).
+// Moving partitions of a columnar table to its tier and back (docs/tiering.md). The order of a
+// flush's steps and what is undone on failure are tiering/partition_mover.{h,cpp} (plain C++);
+// this file is the table's side of them (ColumnarPartitionCatalog), restore and GC.
 //
 // Flush of one partition P, each step its own SQLite transaction or none:
 //   1. intent   — t_objects gets (key, P, 'writing', owner): from now on the key is known, so
@@ -28,6 +30,7 @@
 #include "codecs/column_codec.h"
 #include "codecs/value_compare.h"
 #include "ext/str_cat.h"
+#include "tiering/partition_mover.h"
 #include "tiering/partition_object.h"
 #include "vtab/columnar/partition.h"
 #include "vtab/columnar/table.h"
@@ -240,138 +243,132 @@ Result<int64_t> ColumnarTable::tier_flush(const std::optional<Value>& only) {
   return moved;
 }
 
+// The columnar table's side of moving one partition (tiering/partition_mover.h): its intent,
+// rows and commit over the shadow tables, each in its own transaction. `partition` nullopt: every
+// partition (for removing retired objects only).
+class ColumnarPartitionCatalog final : public tiering::PartitionCatalog {
+ public:
+  ColumnarPartitionCatalog(ColumnarTable& table, std::optional<Value> partition, std::string owner = {})
+      : table_(table), partition_(std::move(partition)), owner_(std::move(owner)) {}
+
+  Result<int64_t> record_intent(const std::string& key) override {
+    SqlTransaction intent(table_.db_);
+    STRATA_RETURN_IF_ERROR(intent.begin(true));
+    STRATA_RETURN_IF_ERROR(table_.store_.upgrade_format());
+    STRATA_ASSIGN_OR_RETURN(const int64_t object_id, table_.store_.add_object_intent(key, *partition_, owner_));
+    STRATA_RETURN_IF_ERROR(intent.commit());
+    key_ = key;
+    return object_id;
+  }
+
+  Result<bool> write_rows(tiering::PartitionObject& object) override {
+    SqlTransaction read(table_.db_);
+    STRATA_RETURN_IF_ERROR(read.begin(false));
+    STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, table_.store_.list_chunks());
+    table_.refresh_cache();  // the read transaction is open: another connection's commits show now
+    std::vector<ChunkInfo> mine = chunks_of(chunks, *partition_);
+    read_state_ = fingerprints(mine);
+    const ChunkEncoding encoding = table_.store_.chunk_encoding();
+    const TableSchema& schema = table_.schema_;
+    metadata_.clear();
+    STRATA_RETURN_IF_ERROR(table_.regroup_rows(mine, [&](std::vector<int64_t>& rowids, std::vector<ColumnVector>& columns) -> Status {
+      metadata_.push_back(encode_chunk(encoding, rowids, columns, rowids.size() >= 4096, /*metadata_only=*/true));
+      if (schema.rowid_alias >= 0) {
+        ColumnVector alias;
+        alias.append_integers(rowids.data(), rowids.size());
+        columns[schema.rowid_alias] = std::move(alias);
+      }
+      // The hot bloom filters are the file's: the same bytes (without their checksum).
+      std::vector<std::string> blooms(columns.size());
+      for (const EncodedColumn& encoded : metadata_.back().columns) {
+        if (encoded.column < 0 || !encoded.bloom) continue;
+        if (std::optional<std::string_view> bitset = without_checksum(*encoded.bloom)) blooms[encoded.column] = *bitset;
+      }
+      return object.append_chunk(std::move(columns), std::move(blooms));
+    }));
+    STRATA_RETURN_IF_ERROR(read.commit());
+    return !metadata_.empty();
+  }
+
+  Status commit(int64_t intent, const tiering::ObjectInfo& stored, const tiering::PartitionObject& object) override {
+    ChunkStore& store = table_.store_;
+    SqlTransaction commit(table_.db_);
+    STRATA_RETURN_IF_ERROR(commit.begin(true));
+    STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store.list_chunks());
+    std::vector<ChunkInfo> mine = chunks_of(chunks, *partition_);
+    if (fingerprints(mine) != read_state_) {
+      return Status::busy(str_cat("tier_flush: table ", table_.name(), ": partition ", partition_in_message(*partition_),
+                                  " changed while it was being flushed; run tier_flush again"));
+    }
+    std::set<int64_t> replaced_objects;
+    for (const ChunkInfo& chunk : mine) {
+      if (chunk.tier) {
+        STRATA_ASSIGN_OR_RETURN(std::optional<ColdPlace> place, store.cold_place(chunk.chunk_id));
+        if (place) replaced_objects.insert(place->object_id);
+      }
+      STRATA_RETURN_IF_ERROR(store.delete_chunk(chunk.chunk_id));
+    }
+    for (int64_t replaced : replaced_objects) STRATA_RETURN_IF_ERROR(store.set_object_state(replaced, ObjectState::kRetired));
+    for (size_t group = 0; group < metadata_.size(); ++group) {
+      STRATA_RETURN_IF_ERROR(store.store_cold_chunk(*partition_, metadata_[group], key_,
+                                                    ColdPlace{intent, static_cast<int64_t>(group)}).status());
+    }
+    STRATA_RETURN_IF_ERROR(store.set_object_live(intent, static_cast<int64_t>(object.size()), stored.etag, object.footer(),
+                                                 static_cast<int64_t>(object.rows())));
+    return commit.commit();
+  }
+
+  Status forget_intent(int64_t intent) override { return table_.store_.delete_object(intent); }
+
+  Result<std::vector<std::pair<int64_t, std::string>>> retired_objects() override {
+    STRATA_ASSIGN_OR_RETURN(std::vector<ColdObject> objects, table_.store_.list_objects(false));
+    std::vector<std::pair<int64_t, std::string>> retired;
+    for (const ColdObject& object : objects) {
+      if (object.state != ObjectState::kRetired) continue;
+      if (partition_ && partition_map_key(object.partition) != partition_map_key(*partition_)) continue;
+      retired.emplace_back(object.object_id, object.key);
+    }
+    return retired;
+  }
+
+  Status forget_object(int64_t object_id) override { return table_.store_.delete_object(object_id); }
+
+ private:
+  ColumnarTable& table_;
+  std::optional<Value> partition_;
+  std::string owner_;
+  std::string key_;
+  std::vector<ChunkFingerprint> read_state_;  // the partition's chunks as write_rows() read them
+  std::vector<EncodedChunk> metadata_;        // the new cold chunks' hot side, one per row group
+};
+
 Result<bool> ColumnarTable::flush_partition(const Value& partition, const std::string& owner) {
   STRATA_ASSIGN_OR_RETURN(tiering::ObjectStore * object_store, cold_.object_store());
   const PartitionSpec& spec = *schema_.partition;
   std::string column_label = schema_.columns[spec.column].name;
   if (spec.unit != PartitionUnit::kValue) column_label = str_cat(column_label, "_", unit_name(spec.unit));
   STRATA_ASSIGN_OR_RETURN(std::string object_name, tiering::fresh_object_name());
-  const std::string key = str_cat(tiering::escape_path_segment(name()), "/",
-                                  tiering::hive_directory(column_label, partition.view()), "/", object_name);
-  STRATA_RETURN_IF_ERROR(tiering::check_object_key(object_store->location(), key));
-
-  // 1. The intent.
-  int64_t object_id = 0;
-  {
-    SqlTransaction intent(db_);
-    STRATA_RETURN_IF_ERROR(intent.begin(true));
-    STRATA_RETURN_IF_ERROR(store_.upgrade_format());
-    STRATA_ASSIGN_OR_RETURN(object_id, store_.add_object_intent(key, partition, owner));
-    STRATA_RETURN_IF_ERROR(intent.commit());
-  }
-  // Whatever fails from here on: the object goes, and so does the intent, when they can.
-  auto abandon = [&](Status failure) -> Status {
-    if (object_store->remove(key).is_ok()) {
-      (void)store_.delete_object(object_id);
-    }
-    return failure;
-  };
-
-  // 2. The object, written locally.
-  std::vector<parquet::ColumnSpec> specs;
-  std::vector<std::string> bloom_names;
-  for (const ColumnDefinition& column : schema_.columns) specs.push_back({column.name, declared_class(column)});
-  for (int column : schema_.bloom_columns) bloom_names.push_back(schema_.columns[column].name);
-  parquet::WriterOptions options;
-  options.bloom_filters = parquet::BloomFilterColumns::kNone;
-  options.bloom_filter_columns = bloom_names;
-  options.bloom_filter_fpp = kBloomFalsePositiveRate;
+  tiering::FlushPlan plan;
+  plan.key = str_cat(tiering::escape_path_segment(name()), "/", tiering::hive_directory(column_label, partition.view()), "/",
+                     object_name);
+  plan.what = str_cat("tier_flush: table ", name(), ": partition ", partition_in_message(partition));
+  for (const ColumnDefinition& column : schema_.columns) plan.columns.push_back({column.name, declared_class(column)});
+  plan.options.bloom_filters = parquet::BloomFilterColumns::kNone;
+  for (int column : schema_.bloom_columns) plan.options.bloom_filter_columns.push_back(schema_.columns[column].name);
+  plan.options.bloom_filter_fpp = kBloomFalsePositiveRate;
   if (schema_.compression.zstd) {
-    options.zstd_level = schema_.compression.level;
+    plan.options.zstd_level = schema_.compression.level;
   } else {
-    options.compress = false;
+    plan.options.compress = false;
   }
-  Result<tiering::PartitionObject> created = tiering::PartitionObject::create(specs, options);
-  if (!created.is_ok()) return abandon(created.status());
-  tiering::PartitionObject object = std::move(created).value();
-  std::vector<EncodedChunk> metadata;
-  std::vector<ChunkFingerprint> read_state;
-  {
-    SqlTransaction read(db_);
-    Status status = read.begin(false);
-    Result<std::vector<ChunkInfo>> chunks = status.is_ok() ? store_.list_chunks() : Result<std::vector<ChunkInfo>>(status);
-    if (!chunks.is_ok()) return abandon(chunks.status());
-    refresh_cache();  // the read transaction is open: another connection's commits show now
-    std::vector<ChunkInfo> mine = chunks_of(*chunks, partition);
-    read_state = fingerprints(mine);
-    const ChunkEncoding encoding = store_.chunk_encoding();
-    status = regroup_rows(mine, [&](std::vector<int64_t>& rowids, std::vector<ColumnVector>& columns) -> Status {
-      metadata.push_back(encode_chunk(encoding, rowids, columns, rowids.size() >= 4096, /*metadata_only=*/true));
-      if (schema_.rowid_alias >= 0) {
-        ColumnVector alias;
-        alias.append_integers(rowids.data(), rowids.size());
-        columns[schema_.rowid_alias] = std::move(alias);
-      }
-      // The hot bloom filters are the file's: the same bytes (without their checksum).
-      std::vector<std::string> blooms(columns.size());
-      for (const EncodedColumn& encoded : metadata.back().columns) {
-        if (encoded.column < 0 || !encoded.bloom) continue;
-        if (std::optional<std::string_view> bitset = without_checksum(*encoded.bloom)) blooms[encoded.column] = *bitset;
-      }
-      return object.append_chunk(std::move(columns), std::move(blooms));
-    });
-    if (status.is_ok()) status = read.commit();
-    if (!status.is_ok()) return abandon(status);
-  }
-  if (metadata.empty()) {  // every row of the partition is gone: nothing to write
-    (void)abandon(Status::ok());
-    return false;
-  }
-  Status finished = object.finish();
-  if (!finished.is_ok()) return abandon(finished);
-
-  // 3. Upload and verify.
-  Result<tiering::ObjectInfo> uploaded = tiering::upload_verified(*object_store, key, object);
-  if (!uploaded.is_ok()) {
-    return abandon(Status(uploaded.status().code(), str_cat("tier_flush: table ", name(), ": partition ",
-                                                            partition_in_message(partition), ": ", uploaded.status().message())));
-  }
-
-  // 4. Commit (the transaction is rolled back before anything is abandoned).
-  Status committed = [&]() -> Status {
-    SqlTransaction commit(db_);
-    STRATA_RETURN_IF_ERROR(commit.begin(true));
-    STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.list_chunks());
-    std::vector<ChunkInfo> mine = chunks_of(chunks, partition);
-    if (fingerprints(mine) != read_state) {
-      return Status::busy(str_cat("tier_flush: table ", name(), ": partition ", partition_in_message(partition),
-                                  " changed while it was being flushed; run tier_flush again"));
-    }
-    std::set<int64_t> replaced_objects;
-    for (const ChunkInfo& chunk : mine) {
-      if (chunk.tier) {
-        STRATA_ASSIGN_OR_RETURN(std::optional<ColdPlace> place, store_.cold_place(chunk.chunk_id));
-        if (place) replaced_objects.insert(place->object_id);
-      }
-      STRATA_RETURN_IF_ERROR(store_.delete_chunk(chunk.chunk_id));
-    }
-    for (int64_t replaced : replaced_objects) STRATA_RETURN_IF_ERROR(store_.set_object_state(replaced, ObjectState::kRetired));
-    for (size_t group = 0; group < metadata.size(); ++group) {
-      STRATA_RETURN_IF_ERROR(store_.store_cold_chunk(partition, metadata[group], key,
-                                                     ColdPlace{object_id, static_cast<int64_t>(group)}).status());
-    }
-    STRATA_RETURN_IF_ERROR(store_.set_object_live(object_id, static_cast<int64_t>(object.size()), uploaded->etag,
-                                                  object.footer(), static_cast<int64_t>(object.rows())));
-    return commit.commit();
-  }();
-  if (!committed.is_ok()) return abandon(committed);
-  // 5. The partition's older objects.
-  (void)remove_retired_objects(partition);
-  return true;
+  ColumnarPartitionCatalog catalog(*this, partition, owner);
+  return tiering::flush_partition(*object_store, catalog, plan);
 }
 
 Status ColumnarTable::remove_retired_objects(std::optional<Value> partition) {
   STRATA_ASSIGN_OR_RETURN(tiering::ObjectStore * object_store, cold_.object_store());
-  STRATA_ASSIGN_OR_RETURN(std::vector<ColdObject> objects, store_.list_objects(false));
-  Status first_failure;
-  for (const ColdObject& object : objects) {
-    if (object.state != ObjectState::kRetired) continue;
-    if (partition && partition_map_key(object.partition) != partition_map_key(*partition)) continue;
-    Status removed = object_store->remove(object.key);
-    if (removed.is_ok()) removed = store_.delete_object(object.object_id);
-    if (!removed.is_ok() && first_failure.is_ok()) first_failure = removed;
-  }
-  return first_failure;
+  ColumnarPartitionCatalog catalog(*this, std::move(partition));
+  return tiering::remove_retired(*object_store, catalog);
 }
 
 Result<int64_t> ColumnarTable::tier_restore(const Value& partition) {
