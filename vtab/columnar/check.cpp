@@ -37,7 +37,7 @@ Result<std::string> ColumnarTable::check() {
     if (chunk.deleted_count < 0 || chunk.deleted_count > chunk.row_count) {
       report(where + "deleted_count out of range");
     }
-    Result<std::vector<int64_t>> rowids = store_.read_rowids(chunk);
+    Result<std::vector<int64_t>> rowids = source_of(chunk).read_rowids(chunk);
     if (!rowids.is_ok()) {
       report(rowids.status().message());
       continue;
@@ -51,9 +51,8 @@ Result<std::string> ColumnarTable::check() {
     }
     for (size_t c = 0; c < schema_.columns.size(); ++c) {
       if (static_cast<int>(c) == schema_.rowid_alias) continue;
-      // A cold chunk's column comes from its object (fetched, through the local cache).
-      Result<ColumnVector> values = chunk.tier ? cold_.read_column(chunk, static_cast<int>(c))
-                                               : store_.read_column(chunk.chunk_id, static_cast<int>(c), chunk.row_count);
+      // From the chunk's source: a cold chunk's column from its object (through the local cache).
+      Result<ColumnVector> values = source_of(chunk).read_column(chunk, static_cast<int>(c));
       if (!values.is_ok()) {
         report(values.status().message());
         continue;
@@ -64,7 +63,7 @@ Result<std::string> ColumnarTable::check() {
         continue;
       }
       // A bloom filter that misses a stored value would hide rows: every value must be in it.
-      Result<std::optional<BloomFilter>> bloom = store_.read_bloom(chunk.chunk_id, static_cast<int>(c));
+      Result<std::optional<BloomFilter>> bloom = source_of(chunk).read_bloom(chunk, static_cast<int>(c));
       if (!bloom.is_ok()) {
         report(bloom.status().message());
       } else if (*bloom) {
@@ -76,7 +75,7 @@ Result<std::string> ColumnarTable::check() {
         }
       }
       // A zone map that excludes a stored value would hide rows too.
-      Result<std::optional<ZoneMap>> zone = store_.read_zone(chunk.chunk_id, static_cast<int>(c));
+      Result<std::optional<ZoneMap>> zone = source_of(chunk).read_zone(chunk, static_cast<int>(c));
       if (!zone.is_ok()) {
         report(zone.status().message());
       } else if (*zone) {

@@ -1,5 +1,5 @@
-// ColumnarTable: the decoded-chunk cache and reading chunks through it (hot chunks from the
-// shadow tables, cold ones through ColdChunks).
+// ColumnarTable: the decoded-chunk cache and reading chunks through it, each from its
+// ChunkSource (chunk_source.h: HotChunks or ColdChunks).
 #include "vtab/columnar/table.h"
 
 #include <algorithm>
@@ -77,7 +77,7 @@ void ColumnarTable::refresh_cache() {
 Result<std::shared_ptr<const std::vector<int64_t>>> ColumnarTable::chunk_rowids(const ChunkInfo& chunk) {
   ChunkCache::Entry& entry = cache_.entry(chunk.chunk_id);
   if (!entry.rowids) {
-    STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> rowids, store_.read_rowids(chunk));
+    STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> rowids, source_of(chunk).read_rowids(chunk));
     size_t bytes = rowids.size() * sizeof(int64_t);
     entry.rowids = std::make_shared<const std::vector<int64_t>>(std::move(rowids));
     auto rowids_pointer = entry.rowids;
@@ -97,7 +97,7 @@ Result<std::optional<BloomFilter>> ColumnarTable::chunk_bloom(const ChunkInfo& c
   if (found != entry.blooms.end()) return found->second;
   std::optional<BloomFilter> bloom;
   if (std::find(schema_.bloom_columns.begin(), schema_.bloom_columns.end(), column) != schema_.bloom_columns.end()) {
-    STRATA_ASSIGN_OR_RETURN(bloom, store_.read_bloom(chunk.chunk_id, column));
+    STRATA_ASSIGN_OR_RETURN(bloom, source_of(chunk).read_bloom(chunk, column));
   }
   entry.blooms[column] = bloom;
   if (bloom) cache_.charge(chunk.chunk_id, bloom->bytes().size());
@@ -108,7 +108,7 @@ Result<std::optional<ZoneMap>> ColumnarTable::chunk_zone(const ChunkInfo& chunk,
   ChunkCache::Entry& entry = cache_.entry(chunk.chunk_id);
   auto found = entry.zones.find(column);
   if (found != entry.zones.end()) return found->second;
-  STRATA_ASSIGN_OR_RETURN(std::optional<ZoneMap> zone, store_.read_zone(chunk.chunk_id, column));
+  STRATA_ASSIGN_OR_RETURN(std::optional<ZoneMap> zone, source_of(chunk).read_zone(chunk, column));
   entry.zones[column] = zone;
   return zone;
 }
@@ -149,9 +149,7 @@ Result<std::shared_ptr<const ColumnVector>> ColumnarTable::chunk_column(const Ch
   ChunkCache::Entry& entry = cache_.entry(chunk.chunk_id);  // charging it never evicts it
   auto found = entry.columns.find(column);
   if (found != entry.columns.end()) return found->second;
-  Result<ColumnVector> read = chunk.tier ? cold_.read_column(chunk, column)
-                                        : store_.read_column(chunk.chunk_id, column, chunk.row_count);
-  STRATA_ASSIGN_OR_RETURN(ColumnVector all, std::move(read));
+  STRATA_ASSIGN_OR_RETURN(ColumnVector all, source_of(chunk).read_column(chunk, column));
   if (all.size() != static_cast<size_t>(chunk.row_count)) {
     return Status::corruption(str_cat("columnar: table ", name(), ": chunk ", std::to_string(chunk.chunk_id), " column ",
                                       std::to_string(column), " holds ", std::to_string(all.size()), " values for ",

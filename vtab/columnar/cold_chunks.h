@@ -4,9 +4,8 @@
 // of one cold chunk with one ranged GET per Parquet leaf, using the object's footer kept hot in
 // t_objects (so no footer request), through the process-wide local cache (tiering/read_cache.h).
 //
-// The table's cursor cannot tell a cold chunk from a hot one: ColumnarTable::chunk_column()
-// asks here for cold chunks and the ChunkStore for hot ones, and the decoded vectors go to the
-// same ChunkCache.
+// The table's cursor cannot tell a cold chunk from a hot one: ColumnarTable reads each chunk
+// through its ChunkSource (chunk_source.h), this one or HotChunks, into the same ChunkCache.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +19,7 @@
 #include "ext/sqlite_api.h"
 #include "ext/status.h"
 #include "tiering/object_store.h"
+#include "vtab/columnar/chunk_source.h"
 #include "vtab/columnar/schema.h"
 #include "vtab/columnar/storage.h"
 
@@ -32,17 +32,26 @@ struct ColdCounters {
   uint64_t cache_hits = 0;
 };
 
-class ColdChunks {
+class ColdChunks : public ChunkSource {
  public:
   ColdChunks(sqlite3* db, std::string schema_name, ChunkStore* store, const TableSchema* schema)
-      : db_(db), schema_name_(std::move(schema_name)), store_(store), schema_(schema) {}
+      : db_(db), schema_name_(std::move(schema_name)), store_(store), schema_(schema), hot_side_(store) {}
+
+  // The pruning metadata and rowids of a cold chunk stay hot.
+  Result<std::vector<int64_t>> read_rowids(const ChunkInfo& chunk) override { return hot_side_.read_rowids(chunk); }
+  Result<std::optional<ZoneMap>> read_zone(const ChunkInfo& chunk, int column) override {
+    return hot_side_.read_zone(chunk, column);
+  }
+  Result<std::optional<BloomFilter>> read_bloom(const ChunkInfo& chunk, int column) override {
+    return hot_side_.read_bloom(chunk, column);
+  }
 
   // The table's tier store, opened when first needed (a relative file: location is relative to
   // the database file's directory). An error when the table has no tier.
   Result<tiering::ObjectStore*> object_store();
 
   // Column `column` of a cold chunk: every row, deleted ones included (as a hot chunk's).
-  Result<ColumnVector> read_column(const ChunkInfo& chunk, int column);
+  Result<ColumnVector> read_column(const ChunkInfo& chunk, int column) override;
 
   // A live object with its footer parsed (cached until forget()).
   struct OpenObject {
@@ -69,6 +78,7 @@ class ColdChunks {
   std::string schema_name_;
   ChunkStore* store_;
   const TableSchema* schema_;
+  HotChunks hot_side_;
   std::unique_ptr<tiering::ObjectStore> object_store_;
   std::string store_fingerprint_;  // of the settings the store was opened with
   std::map<int64_t, std::unique_ptr<OpenObject>> objects_;

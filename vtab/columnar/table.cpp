@@ -33,6 +33,7 @@ ColumnarTable::ColumnarTable(sqlite3* db, TableRegistry* registry, std::string s
       schema_(std::move(schema)),
       store_(db, schema_name_, std::move(table_name), &schema_),
       inserts_(std::make_shared<WriteBuffer>(schema_.columns.size())),
+      hot_(&store_),
       cold_(db, schema_name_, &store_, &schema_) {}
 
 ColumnarTable::~ColumnarTable() {

@@ -295,7 +295,9 @@ class ColumnarTable {
   std::optional<WriterRun> replaced_by_;
   std::map<int, Statement> default_statements_;
   ChunkCache cache_;
+  HotChunks hot_;
   ColdChunks cold_;
+  ChunkSource& source_of(const ChunkInfo& chunk) { return chunk.tier ? static_cast<ChunkSource&>(cold_) : hot_; }
   ScanStats last_scan_;
   std::optional<unsigned> data_version_;
   // No stored chunk holds a rowid above this (when known): lets ascending explicit rowids skip
