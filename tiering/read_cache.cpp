@@ -40,16 +40,14 @@ bool read_file(const std::string& path, std::string& out) {
   return ok;
 }
 
-bool write_file(const std::string& path, std::string_view first, std::string_view second) {
+bool write_file(const std::string& path, std::string_view body) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return false;
   bool ok = true;
-  for (std::string_view part : {first, second}) {
-    while (ok && !part.empty()) {
-      ssize_t written = ::write(fd, part.data(), part.size());
-      if (written < 0 && errno == EINTR) continue;
-      if (written <= 0) ok = false; else part.remove_prefix(static_cast<size_t>(written));
-    }
+  while (ok && !body.empty()) {
+    ssize_t written = ::write(fd, body.data(), body.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) ok = false; else body.remove_prefix(static_cast<size_t>(written));
   }
   ok = ::close(fd) == 0 && ok;
   if (!ok) ::unlink(path.c_str());
@@ -134,7 +132,7 @@ void ReadCache::put(const std::string& name, std::string_view bytes) {
   ::mkdir(directory_.c_str(), 0700);
   const std::string path = str_cat(directory_, "/", name);
   const std::string temporary = str_cat(path, ".tmp-", std::to_string(::getpid()));
-  if (!write_file(temporary, with_checksum(bytes), {})) return;
+  if (!write_file(temporary, with_checksum(bytes))) return;
   if (::rename(temporary.c_str(), path.c_str()) != 0) {
     ::unlink(temporary.c_str());
     return;

@@ -486,6 +486,7 @@ class ChunkDecoder {
     if (coding_ && dictionary_coded) {
       // Kept coded: the rows' dictionary indices, NULL rows one past the dictionary's entries.
       const size_t entries = dictionary_->size(leaf_.sqlite_type);
+      if (codes_.empty()) codes_.reserve(static_cast<size_t>(std::min<int64_t>(rows_, 1 << 20)));
       STRATA_RETURN_IF_ERROR(decode_dictionary_codes(data, present, entries, page_codes_));
       size_t next = 0;
       for (size_t row = 0; row < count; ++row) {

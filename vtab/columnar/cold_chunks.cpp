@@ -25,9 +25,14 @@ Result<tiering::ObjectStore*> ColdChunks::object_store() {
   if (schema_->tier.empty()) {
     return Status::error(str_cat("columnar: table ", store_->table_name(), " has no tier= option, so no cold partitions"));
   }
-  const std::string path = database_path(db_, schema_name_);
-  const std::string directory = path.empty() ? std::string() : std::filesystem::path(path).parent_path().string();
-  const std::string location = tiering::resolve_file_location(schema_->tier, directory);
+  if (location_.empty()) {
+    // Fixed for the table's life: where its tier is, and its database file's default cache.
+    const std::string path = database_path(db_, schema_name_);
+    const std::string directory = path.empty() ? std::string() : std::filesystem::path(path).parent_path().string();
+    location_ = tiering::resolve_file_location(schema_->tier, directory);
+    if (!path.empty()) default_cache_directory_ = path + "-tiercache";
+  }
+  const std::string& location = location_;
   std::string fingerprint = tiering::store_settings_fingerprint(location);
   if (!object_store_ || fingerprint != store_fingerprint_) {
     Result<std::unique_ptr<tiering::ObjectStore>> opened = tiering::open_object_store(location);
@@ -98,10 +103,7 @@ Result<ColumnVector> ColdChunks::read_column(const ChunkInfo& chunk, int column)
   }
   STRATA_ASSIGN_OR_RETURN(tiering::ObjectStore * store, object_store());
   std::optional<std::string> cache_directory = tiering::ReadCache::configured_directory();
-  if (!cache_directory) {
-    const std::string path = database_path(db_, schema_name_);
-    if (!path.empty()) cache_directory = path + "-tiercache";
-  }
+  if (!cache_directory && !default_cache_directory_.empty()) cache_directory = default_cache_directory_;
   tiering::ReadCache* cache = cache_directory ? &tiering::ReadCache::at(*cache_directory) : nullptr;
   ColdCounters& counters = counters_[partition_map_key(chunk.partition)];
   const std::string location = store->location();

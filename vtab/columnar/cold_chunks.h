@@ -79,6 +79,8 @@ class ColdChunks : public ChunkSource {
   ChunkStore* store_;
   const TableSchema* schema_;
   HotChunks hot_side_;
+  std::string location_;                 // the tier, resolved (relative file: against the database's directory)
+  std::string default_cache_directory_;  // <database file>-tiercache; empty for an in-memory database
   std::unique_ptr<tiering::ObjectStore> object_store_;
   std::string store_fingerprint_;  // of the settings the store was opened with
   std::map<int64_t, std::unique_ptr<OpenObject>> objects_;

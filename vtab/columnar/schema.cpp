@@ -444,6 +444,18 @@ std::optional<Collation> builtin_collation(std::string_view name) {
   return std::nullopt;
 }
 
+ValueType storage_class_of_declared_type(std::string_view declared_type) {
+  if (declared_type.empty()) return ValueType::kNull;
+  switch (affinity_of_declared_type(declared_type)) {
+    case Affinity::kInteger: return ValueType::kInteger;
+    case Affinity::kReal: return ValueType::kReal;
+    case Affinity::kText: return ValueType::kText;
+    case Affinity::kBlob: return ValueType::kBlob;
+    case Affinity::kNumeric: break;
+  }
+  return ValueType::kNull;
+}
+
 Result<TableSchema> parse_table_schema(std::span<const char* const> arguments) {
   STRATA_ASSIGN_OR_RETURN(ModuleArguments parsed,
                           parse_module_arguments(kModule, option_specs(), arguments));

@@ -26,6 +26,10 @@ enum class Affinity { kBlob, kText, kNumeric, kInteger, kReal };
 // REAL, FLOA, DOUB -> REAL; anything else NUMERIC.
 Affinity affinity_of_declared_type(std::string_view declared_type);
 
+// The storage class a declared type suggests (for all-NULL columns and ties when writing
+// Parquet): kNull when there is no declared type or a NUMERIC one.
+ValueType storage_class_of_declared_type(std::string_view declared_type);
+
 // ON CONFLICT clause of a constraint; kDefault when none was written.
 enum class ConflictMode { kDefault, kRollback, kAbort, kFail, kIgnore, kReplace };
 

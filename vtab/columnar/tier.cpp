@@ -172,18 +172,6 @@ bool already_cold(const std::vector<ChunkInfo>& chunks) {
   return objects.size() <= 1;
 }
 
-ValueType declared_class(const ColumnDefinition& column) {
-  if (column.declared_type.empty()) return ValueType::kNull;
-  switch (column.affinity) {
-    case Affinity::kInteger: return ValueType::kInteger;
-    case Affinity::kReal: return ValueType::kReal;
-    case Affinity::kText: return ValueType::kText;
-    case Affinity::kBlob: return ValueType::kBlob;
-    case Affinity::kNumeric: break;
-  }
-  return ValueType::kNull;
-}
-
 }  // namespace
 
 Status ColumnarTable::require_tiering(std::string_view function) const {
@@ -352,7 +340,7 @@ Result<bool> ColumnarTable::flush_partition(const Value& partition, const std::s
   plan.key = str_cat(tiering::escape_path_segment(name()), "/", tiering::hive_directory(column_label, partition.view()), "/",
                      object_name);
   plan.what = str_cat("tier_flush: table ", name(), ": partition ", partition_in_message(partition));
-  for (const ColumnDefinition& column : schema_.columns) plan.columns.push_back({column.name, declared_class(column)});
+  for (const ColumnDefinition& column : schema_.columns) plan.columns.push_back({column.name, storage_class_of_declared_type(column.declared_type)});
   plan.options.bloom_filters = parquet::BloomFilterColumns::kNone;
   for (int column : schema_.bloom_columns) plan.options.bloom_filter_columns.push_back(schema_.columns[column].name);
   plan.options.bloom_filter_fpp = kBloomFalsePositiveRate;

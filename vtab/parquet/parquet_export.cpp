@@ -115,20 +115,6 @@ Result<parquet::WriterOptions> parse_options(std::string_view json) {
   return options;
 }
 
-// The class a declared column type suggests (SQLite's affinity rule), for all-NULL columns and
-// ties; kNull when the column has no declared type or a NUMERIC one.
-ValueType declared_class(const char* declared) {
-  if (declared == nullptr || *declared == '\0') return ValueType::kNull;
-  switch (columnar::affinity_of_declared_type(declared)) {
-    case columnar::Affinity::kInteger: return ValueType::kInteger;
-    case columnar::Affinity::kReal: return ValueType::kReal;
-    case columnar::Affinity::kText: return ValueType::kText;
-    case columnar::Affinity::kBlob: return ValueType::kBlob;
-    case columnar::Affinity::kNumeric: return ValueType::kNull;
-  }
-  return ValueType::kNull;
-}
-
 // A temporary local file, removed when this goes.
 class TemporaryFile {
  public:
@@ -178,7 +164,7 @@ Result<int64_t> export_query(sqlite3* db, std::string_view url, std::string_view
   std::vector<parquet::ColumnSpec> specs;
   for (int c = 0; c < columns; ++c) {
     const char* name = sqlite3_column_name(stmt, c);
-    specs.push_back({name ? name : "", declared_class(sqlite3_column_decltype(stmt, c))});
+    specs.push_back({name ? name : "", columnar::storage_class_of_declared_type(sqlite3_column_decltype(stmt, c) ? sqlite3_column_decltype(stmt, c) : "")});
   }
 
   // A relative file: location is relative to the main database file's directory.
