@@ -49,12 +49,14 @@ void pack_bits(const std::vector<uint64_t>& values, int width, std::string& out)
   if (filled > 0) store(accumulator, static_cast<size_t>((filled + 7) / 8));
 }
 
-std::optional<std::vector<uint64_t>> unpack_bits(std::string_view packed, size_t count, int width) {
-  if (width < 0 || width > 64) return std::nullopt;
-  std::vector<uint64_t> values(count, 0);
-  if (width == 0) return values;
+bool unpack_bits_into(std::string_view packed, size_t count, int width, uint64_t* values) {
+  if (width < 0 || width > 64) return false;
+  if (width == 0) {
+    std::fill(values, values + count, uint64_t{0});
+    return true;
+  }
   size_t needed = packed_size(count, width);
-  if (packed.size() < needed) return std::nullopt;
+  if (packed.size() < needed) return false;
   const auto* bytes = reinterpret_cast<const unsigned char*>(packed.data());
   const uint64_t mask = width == 64 ? ~uint64_t{0} : (uint64_t{1} << width) - 1;
   size_t i = 0;
@@ -85,6 +87,12 @@ std::optional<std::vector<uint64_t>> unpack_bits(std::string_view packed, size_t
     }
     values[i] = value;
   }
+  return true;
+}
+
+std::optional<std::vector<uint64_t>> unpack_bits(std::string_view packed, size_t count, int width) {
+  std::vector<uint64_t> values(count);
+  if (!unpack_bits_into(packed, count, width, values.data())) return std::nullopt;
   return values;
 }
 

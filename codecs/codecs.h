@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -69,6 +70,9 @@ bool integers_apply(const ColumnVector& values);
 size_t integers_encoded_size(const ColumnVector& values);
 std::string encode_integers(const ColumnVector& values);
 Result<ColumnVector> decode_integers(std::string_view payload, uint64_t rows);
+// The first value when the integers payload holds `rows` values first, first + 1, … with no
+// NULL (deltas of exactly 1, nothing packed), read without decoding; nullopt otherwise.
+std::optional<int64_t> integer_run_start(std::string_view payload, uint64_t rows);
 
 // Applies when every value is a real or NULL.
 bool reals_apply(const ColumnVector& values);

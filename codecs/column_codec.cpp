@@ -108,10 +108,27 @@ Result<ColumnVector> decode_column(std::string_view blob, std::optional<uint64_t
       content_size != header.info.raw_size) {
     return damaged("bad zstd frame");
   }
-  std::string raw(static_cast<size_t>(header.info.raw_size), '\0');
-  size_t size = ZSTD_decompress(raw.data(), raw.size(), header.payload.data(), header.payload.size());
-  if (ZSTD_isError(size) || size != raw.size()) return damaged("zstd frame does not decompress");
-  return decode_with(codec, raw, header.info.rows);
+  // The decompressed bytes live only while they are decoded (the vector copies what it keeps):
+  // one buffer per thread, reused, saves a fresh allocation's page faults for every chunk. A
+  // buffer beyond kKeptBytes is not kept.
+  constexpr size_t kKeptBytes = size_t{16} << 20;
+  thread_local std::string kept;
+  std::string own;
+  const auto raw_size = static_cast<size_t>(header.info.raw_size);
+  std::string& buffer = raw_size <= kKeptBytes ? kept : own;
+  if (buffer.size() < raw_size) buffer.resize(raw_size);
+  size_t size = ZSTD_decompress(buffer.data(), raw_size, header.payload.data(), header.payload.size());
+  if (ZSTD_isError(size) || size != raw_size) return damaged("zstd frame does not decompress");
+  return decode_with(codec, std::string_view(buffer.data(), raw_size), header.info.rows);
+}
+
+Result<std::optional<int64_t>> column_run_start(std::string_view blob, uint64_t expected_rows) {
+  STRATA_ASSIGN_OR_RETURN(ParsedHeader header, parse_header(blob));
+  if (header.info.rows != expected_rows) {
+    return damaged(str_cat("holds ", std::to_string(header.info.rows), " rows, expected ", std::to_string(expected_rows)));
+  }
+  if (header.info.zstd || static_cast<CodecId>(header.info.codec) != CodecId::kIntegers) return std::optional<int64_t>();
+  return integer_run_start(header.payload, expected_rows);
 }
 
 std::string encoding_name(const ColumnBlobInfo& info) {

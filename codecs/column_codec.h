@@ -47,6 +47,10 @@ std::string encode_column(const ColumnVector& values, const Compression& compres
 // allocation; without it, counts above kMaxColumnRows are.
 inline constexpr uint64_t kMaxColumnRows = uint64_t{1} << 22;
 Result<ColumnVector> decode_column(std::string_view blob, std::optional<uint64_t> expected_rows = std::nullopt);
+// The first value of a column blob of integers first, first + 1, … (no NULL) stored as such
+// (integer_run_start), found from its header without decoding; nullopt for any other column.
+// The header and checksum are validated as decode_column does.
+Result<std::optional<int64_t>> column_run_start(std::string_view blob, uint64_t expected_rows);
 
 // Reads and checks the header only (no decompression).
 Result<ColumnBlobInfo> inspect_column(std::string_view blob);

@@ -1,5 +1,6 @@
 #include "codecs/column_vector.h"
 
+#include <algorithm>
 #include <bit>
 #include <stdexcept>
 
@@ -10,6 +11,33 @@ ColumnVector ColumnVector::coded(ColumnVector dictionary, std::vector<uint32_t> 
   result.coded_ = true;
   result.codes_ = std::move(codes);
   result.dictionary_ = std::make_shared<const ColumnVector>(std::move(dictionary));
+  return result;
+}
+
+namespace {
+bool bit_set(const unsigned char* bits, size_t row) { return bits != nullptr && ((bits[row / 8] >> (row % 8)) & 1); }
+}  // namespace
+
+ColumnVector ColumnVector::of_numbers(ValueType type, Payloads payloads, size_t rows, const unsigned char* nulls) {
+  ColumnVector result;
+  const size_t present = std::min(payloads.size(), rows);
+  payloads.resize(rows, 0);  // grows only when some rows are NULL
+  result.types_.assign(rows, type);
+  if (nulls != nullptr) {
+    // Each value moves to its row, from the last one down, so none is overwritten before it moved.
+    size_t next = present;
+    for (size_t row = rows; row-- > 0;) {
+      if (bit_set(nulls, row)) {
+        payloads[row] = 0;
+        result.types_[row] = ValueType::kNull;
+        result.types_present_ |= 1u << static_cast<int>(ValueType::kNull);
+      } else {
+        payloads[row] = next > 0 ? payloads[--next] : 0;
+      }
+    }
+  }
+  if (present > 0) result.types_present_ |= 1u << static_cast<int>(type);
+  result.payload_ = std::move(payloads);
   return result;
 }
 
@@ -67,16 +95,18 @@ void ColumnVector::append(const ValueView& value) {
   }
 }
 
-namespace {
-bool bit_set(const unsigned char* bits, size_t row) { return bits != nullptr && ((bits[row / 8] >> (row % 8)) & 1); }
-}  // namespace
 
 void ColumnVector::append_numbers(ValueType type, const int64_t* payloads, size_t rows, const unsigned char* nulls) {
   if (coded_) expand();
   size_t start = types_.size();
   types_.resize(start + rows, type);
-  payload_.resize(start + rows, 0);
   if (!lengths_.empty()) lengths_.resize(start + rows, 0);
+  if (nulls == nullptr) {
+    payload_.insert(payload_.end(), payloads, payloads + rows);  // copied once, not zeroed first
+    if (rows > 0) types_present_ |= 1u << static_cast<int>(type);
+    return;
+  }
+  payload_.resize(start + rows, 0);
   size_t next = 0;
   for (size_t row = 0; row < rows; ++row) {
     if (bit_set(nulls, row)) {

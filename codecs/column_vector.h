@@ -20,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ext/default_init_allocator.h"
+
 namespace strata {
 
 // SQLite's storage classes, with the numbering of SQLITE_INTEGER … SQLITE_NULL.
@@ -57,6 +59,13 @@ class ColumnVector {
  public:
   // A coded vector: row i is dictionary.get(codes[i]). Every code must be < dictionary.size().
   static ColumnVector coded(ColumnVector dictionary, std::vector<uint32_t> codes);
+  // `rows` integers (or reals: a double's bits) taking the memory of `payloads`, which holds the
+  // values of the rows that are not NULL in order. Where `nulls` is given, rows with a set bit
+  // (bit i % 8 of byte i / 8, as the codecs' NULL bitmaps) are NULL. A decoder's output becomes
+  // the vector without another copy.
+  using Payloads = std::vector<int64_t, DefaultInitAllocator<int64_t>>;  // resize() leaves them unset
+  static ColumnVector of_numbers(ValueType type, Payloads payloads, size_t rows,
+                                 const unsigned char* nulls = nullptr);
 
   size_t size() const { return coded_ ? codes_.size() : types_.size(); }
   bool empty() const { return size() == 0; }
@@ -121,7 +130,7 @@ class ColumnVector {
   void append_numbers(ValueType type, const int64_t* payloads, size_t rows, const unsigned char* nulls);
 
   std::vector<ValueType> types_;
-  std::vector<int64_t> payload_;   // the integer, the double's bits, or the offset into bytes_
+  Payloads payload_;               // the integer, the double's bits, or the offset into bytes_
   std::vector<uint32_t> lengths_;  // text/blob length; empty while the vector holds no text or blob
   std::string bytes_;
   unsigned types_present_ = 0;

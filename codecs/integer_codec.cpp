@@ -113,6 +113,24 @@ std::string encode_integers(const ColumnVector& values) {
   return payload;
 }
 
+std::optional<int64_t> integer_run_start(std::string_view payload, uint64_t rows) {
+  ByteReader reader(payload);
+  std::optional<uint8_t> flags = reader.byte();
+  if (!flags || (*flags & ~kDeltas) != 0 || rows == 0) return std::nullopt;  // NULLs, or unknown flags
+  std::optional<uint64_t> count = reader.varint();
+  std::optional<uint64_t> base = reader.varint();
+  if (!count || *count != rows || !base) return std::nullopt;
+  if (*flags & kDeltas) {
+    std::optional<uint64_t> smallest_delta = reader.varint();
+    if (!smallest_delta || zigzag_decode(*smallest_delta) != 1) return std::nullopt;
+  } else if (rows != 1) {
+    return std::nullopt;
+  }
+  std::optional<uint8_t> width = reader.byte();
+  if (!width || *width != 0 || !reader.at_end()) return std::nullopt;
+  return zigzag_decode(*base);
+}
+
 Result<ColumnVector> decode_integers(std::string_view payload, uint64_t rows) {
   if (rows > (uint64_t{1} << 32)) return codec_damage("implausible row count");
   ByteReader reader(payload);
@@ -131,8 +149,7 @@ Result<ColumnVector> decode_integers(std::string_view payload, uint64_t rows) {
   for (uint64_t row = 0; row < rows && !bitmap.empty(); ++row) nulls += is_null(row) ? 1 : 0;
   std::optional<uint64_t> count = reader.varint();
   if (!count || *count != rows - nulls) return codec_damage("integer count disagrees with the null bitmap");
-  std::vector<int64_t> numbers;
-  numbers.reserve(static_cast<size_t>(*count));
+  ColumnVector::Payloads numbers;
   if (*count > 0) {
     std::optional<uint64_t> base = reader.varint();
     if (!base) return codec_damage("malformed integer base");
@@ -143,28 +160,31 @@ Result<ColumnVector> decode_integers(std::string_view payload, uint64_t rows) {
     }
     std::optional<uint8_t> width = reader.byte();
     if (!width || *width > 64) return codec_damage("malformed integer width");
-    size_t packed_count = static_cast<size_t>((*flags & kDeltas) ? *count - 1 : *count);
-    std::optional<std::vector<uint64_t>> offsets = unpack_bits(reader.rest(), packed_count, *width);
-    if (!offsets) return codec_damage("packed integers run past the end");
-    if (reader.remaining() != packed_size(packed_count, *width)) return codec_damage("trailing bytes after the integers");
+    const bool deltas = *flags & kDeltas;
+    size_t packed_count = static_cast<size_t>(deltas ? *count - 1 : *count);
+    if (reader.remaining() != packed_size(packed_count, *width)) return codec_damage("packed integers run past the end or are followed by other bytes");
+    numbers.resize(static_cast<size_t>(*count));  // every one written below
+    // Unpacked in place: the offsets land where their numbers go (after the first, for deltas),
+    // then each becomes its number. (Unsigned and signed forms of one type may alias.)
+    auto* offsets = reinterpret_cast<uint64_t*>(numbers.data()) + (deltas ? 1 : 0);
+    if (!unpack_bits_into(reader.rest(), packed_count, *width, offsets)) return codec_damage("packed integers run past the end");
     int64_t first = zigzag_decode(*base);
-    if (*flags & kDeltas) {
-      int64_t delta_base = zigzag_decode(*smallest_delta);
-      numbers.push_back(first);
-      for (uint64_t packed : *offsets) {
-        uint64_t delta = packed + static_cast<uint64_t>(delta_base);
-        numbers.push_back(static_cast<int64_t>(static_cast<uint64_t>(numbers.back()) + delta));
+    if (deltas) {
+      const auto delta_base = static_cast<uint64_t>(zigzag_decode(*smallest_delta));
+      uint64_t previous = static_cast<uint64_t>(first);
+      numbers[0] = first;
+      for (size_t i = 0; i < packed_count; ++i) {
+        previous += offsets[i] + delta_base;
+        offsets[i] = previous;
       }
     } else {
-      for (uint64_t packed : *offsets) numbers.push_back(static_cast<int64_t>(packed + static_cast<uint64_t>(first)));
+      for (size_t i = 0; i < packed_count; ++i) offsets[i] += static_cast<uint64_t>(first);
     }
   } else if (!reader.at_end()) {
     return codec_damage("trailing bytes after an all-NULL integer column");
   }
-  ColumnVector values;
-  values.append_integers(numbers.data(), static_cast<size_t>(rows),
-                         bitmap.empty() ? nullptr : reinterpret_cast<const unsigned char*>(bitmap.data()));
-  return values;
+  return ColumnVector::of_numbers(ValueType::kInteger, std::move(numbers), static_cast<size_t>(rows),
+                                  bitmap.empty() ? nullptr : reinterpret_cast<const unsigned char*>(bitmap.data()));
 }
 
 }  // namespace strata

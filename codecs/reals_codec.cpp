@@ -55,17 +55,16 @@ Result<ColumnVector> decode_reals(std::string_view payload, uint64_t rows) {
   }
   uint64_t count = rows - nulls;
   if (reader.remaining() != count * 8) return codec_damage("reals payload has the wrong size");
-  std::vector<double> numbers(static_cast<size_t>(count));
+  // The doubles' bits are the payloads (ColumnVector::append_real).
+  ColumnVector::Payloads payloads(static_cast<size_t>(count));  // every one written below
   std::string_view raw = reader.rest();
   if constexpr (std::endian::native == std::endian::little) {
-    if (count > 0) std::memcpy(numbers.data(), raw.data(), static_cast<size_t>(count) * 8);
+    if (count > 0) std::memcpy(payloads.data(), raw.data(), static_cast<size_t>(count) * 8);
   } else {
     ByteReader words(raw);
-    for (double& number : numbers) number = std::bit_cast<double>(*words.fixed64());
+    for (int64_t& payload : payloads) payload = static_cast<int64_t>(*words.fixed64());
   }
-  ColumnVector values;
-  values.append_reals(numbers.data(), static_cast<size_t>(rows), bitmap);
-  return values;
+  return ColumnVector::of_numbers(ValueType::kReal, std::move(payloads), static_cast<size_t>(rows), bitmap);
 }
 
 }  // namespace strata

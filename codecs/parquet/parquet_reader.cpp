@@ -514,6 +514,24 @@ class ChunkDecoder {
     if (leveled_) {
       for (uint32_t level : levels_) definitions_.push_back(static_cast<uint8_t>(level));
     }
+    if (type == ValueType::kInteger || type == ValueType::kReal) {
+      // Numbers go in at once, NULL rows marked in a bitmap.
+      const unsigned char* nulls = nullptr;
+      if (present < count) {
+        null_bits_.assign((count + 7) / 8, 0);
+        for (size_t row = 0; row < count; ++row) {
+          if (levels_[row] != defined) null_bits_[row / 8] |= static_cast<unsigned char>(1u << (row % 8));
+        }
+        nulls = null_bits_.data();
+      }
+      if (type == ValueType::kInteger) {
+        out_.append_integers(page_values_.integers.data(), count, nulls);
+      } else {
+        out_.append_reals(page_values_.reals.data(), count, nulls);
+      }
+      values_read_ += static_cast<int64_t>(count);
+      return Status::ok();
+    }
     size_t next = 0;
     for (size_t row = 0; row < count; ++row) {
       if (levels_[row] != defined || type == ValueType::kNull) {
@@ -567,6 +585,7 @@ class ChunkDecoder {
   bool coding_ = true;
   std::vector<uint32_t> codes_;
   std::vector<uint32_t> page_codes_;
+  std::vector<unsigned char> null_bits_;  // a page's NULL rows, for appending numbers at once
   int64_t values_read_ = 0;
   std::vector<uint32_t> page_repetitions_;
   std::vector<uint8_t> repetitions_;  // every entry's, when leveled_ (empty for a leaf that repeats nothing)

@@ -144,12 +144,39 @@ TEST(TableSchema, OptionErrorsNameTheOptionAndWhatIsAllowed) {
 namespace strata::columnar {
 namespace {
 
+// A chunk's rowids as a run (its directory's range, nothing read) or a list: the same rows.
+TEST(ChunkRowids, ARunAndAListOfTheSameRowidsAgree) {
+  ChunkInfo dense;
+  dense.row_count = 5;
+  dense.min_rowid = -2;
+  dense.max_rowid = 2;
+  ASSERT_TRUE(ChunkRowids::is_run(dense));
+  ChunkInfo sparse = dense;
+  sparse.max_rowid = 3;
+  EXPECT_FALSE(ChunkRowids::is_run(sparse));
+  ChunkInfo extreme;
+  extreme.row_count = 2;
+  extreme.min_rowid = INT64_MIN;
+  extreme.max_rowid = INT64_MAX;
+  EXPECT_FALSE(ChunkRowids::is_run(extreme));
+  const ChunkRowids run = ChunkRowids::run(-2, 5);
+  const ChunkRowids list = ChunkRowids::list({-2, -1, 0, 1, 2});
+  ASSERT_EQ(run.size(), 5u);
+  ASSERT_EQ(list.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(run[i], list[i]);
+  for (int64_t rowid : {INT64_MIN, int64_t{-3}, int64_t{-2}, int64_t{0}, int64_t{2}, int64_t{3}, INT64_MAX}) {
+    EXPECT_EQ(run.find(rowid), list.find(rowid)) << rowid;
+  }
+  EXPECT_EQ(run.find(1), std::optional<size_t>(3));
+  EXPECT_EQ(run.memory_bytes(), 0u);
+}
+
 // The cache's byte count is what its entries hold: erased and evicted entries give back all they
 // were charged (blooms too), and the entry being filled is never the one evicted.
 TEST(ChunkCache, GivesBackWhatEachEntryWasCharged) {
   ChunkCache cache;
   constexpr size_t kMiB = size_t{1} << 20;
-  cache.entry(1).rowids = std::make_shared<const std::vector<int64_t>>(1000, 0);
+  cache.entry(1).rowids = std::make_shared<const ChunkRowids>(ChunkRowids::list(std::vector<int64_t>(1000, 0)));
   cache.charge(1, 8000);
   cache.charge(1, 4096);  // say, its bloom filter
   cache.entry(2);

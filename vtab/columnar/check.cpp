@@ -37,7 +37,7 @@ Result<std::string> ColumnarTable::check() {
     if (chunk.deleted_count < 0 || chunk.deleted_count > chunk.row_count) {
       report(where + "deleted_count out of range");
     }
-    Result<std::vector<int64_t>> rowids = source_of(chunk).read_rowids(chunk);
+    Result<ChunkRowids> rowids = source_of(chunk).read_rowids(chunk);
     if (!rowids.is_ok()) {
       report(rowids.status().message());
       continue;

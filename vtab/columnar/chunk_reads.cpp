@@ -18,6 +18,18 @@
 
 namespace strata::columnar {
 
+Result<bool> HotChunks::looks_low_cardinality(const ChunkInfo& chunk, int column) {
+  STRATA_ASSIGN_OR_RETURN(auto prefixes, store_->column_blob_prefixes(chunk.chunk_id));
+  for (const auto& blob : prefixes) {
+    if (blob.column != column) continue;
+    Result<ColumnBlobInfo> info = inspect_column_prefix(blob.prefix, static_cast<uint64_t>(blob.stored_size));
+    if (!info.is_ok()) return false;  // a damaged blob is reported when read, not when planning
+    auto codec = static_cast<CodecId>(info->codec);
+    return codec == CodecId::kConstant || codec == CodecId::kRunLength || codec == CodecId::kDictionary;
+  }
+  return false;
+}
+
 ChunkCache::Entry& ChunkCache::entry(int64_t chunk_id) {
   auto [found, inserted] = entries_.try_emplace(chunk_id);
   if (inserted) order_.push_back(chunk_id);
@@ -74,12 +86,12 @@ void ColumnarTable::refresh_cache() {
   data_version_ = version;
 }
 
-Result<std::shared_ptr<const std::vector<int64_t>>> ColumnarTable::chunk_rowids(const ChunkInfo& chunk) {
+Result<std::shared_ptr<const ChunkRowids>> ColumnarTable::chunk_rowids(const ChunkInfo& chunk) {
   ChunkCache::Entry& entry = cache_.entry(chunk.chunk_id);
   if (!entry.rowids) {
-    STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> rowids, source_of(chunk).read_rowids(chunk));
-    size_t bytes = rowids.size() * sizeof(int64_t);
-    entry.rowids = std::make_shared<const std::vector<int64_t>>(std::move(rowids));
+    STRATA_ASSIGN_OR_RETURN(ChunkRowids rowids, source_of(chunk).read_rowids(chunk));
+    size_t bytes = rowids.memory_bytes();
+    entry.rowids = std::make_shared<const ChunkRowids>(std::move(rowids));
     auto rowids_pointer = entry.rowids;
     cache_.charge(chunk.chunk_id, bytes);
     return rowids_pointer;
@@ -116,7 +128,7 @@ Result<std::optional<ZoneMap>> ColumnarTable::chunk_zone(const ChunkInfo& chunk,
 Result<ChunkRows> ColumnarTable::read_chunk_rows(const ChunkInfo& chunk, uint64_t column_mask,
                                                  const std::vector<int>* eager_columns) {
   ChunkRows result;
-  STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<int64_t>> rowids, chunk_rowids(chunk));
+  STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const ChunkRowids> rowids, chunk_rowids(chunk));
   result.all_rowids = rowids;
   bool any_deleted = chunk.deleted_count > 0;
   if (!any_deleted && !deletes_->empty()) {

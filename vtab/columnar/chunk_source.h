@@ -24,19 +24,23 @@ class ChunkSource {
  public:
   virtual ~ChunkSource() = default;
   // Rowids, checked against the chunk's row count and range.
-  virtual Result<std::vector<int64_t>> read_rowids(const ChunkInfo& chunk) = 0;
+  virtual Result<ChunkRowids> read_rowids(const ChunkInfo& chunk) = 0;
   // nullopt: the chunk has none for this column.
   virtual Result<std::optional<ZoneMap>> read_zone(const ChunkInfo& chunk, int column) = 0;
   virtual Result<std::optional<BloomFilter>> read_bloom(const ChunkInfo& chunk, int column) = 0;
   // Every row's value (deleted rows included).
   virtual Result<ColumnVector> read_column(const ChunkInfo& chunk, int column) = 0;
+  // Whether the column's values in this chunk are stored as few distinct ones (a constant, runs
+  // or a dictionary), judged from stored metadata without reading the values: the planner's hint
+  // that grouping by the column makes few groups.
+  virtual Result<bool> looks_low_cardinality(const ChunkInfo& chunk, int column) = 0;
 };
 
 // The shadow tables' chunks; also the pruning metadata of cold chunks.
 class HotChunks : public ChunkSource {
  public:
   explicit HotChunks(ChunkStore* store) : store_(store) {}
-  Result<std::vector<int64_t>> read_rowids(const ChunkInfo& chunk) override { return store_->read_rowids(chunk); }
+  Result<ChunkRowids> read_rowids(const ChunkInfo& chunk) override { return store_->read_rowids(chunk); }
   Result<std::optional<ZoneMap>> read_zone(const ChunkInfo& chunk, int column) override {
     return store_->read_zone(chunk.chunk_id, column);
   }
@@ -46,6 +50,8 @@ class HotChunks : public ChunkSource {
   Result<ColumnVector> read_column(const ChunkInfo& chunk, int column) override {
     return store_->read_column(chunk.chunk_id, column, chunk.row_count);
   }
+  // From the codec named in the column blob's header.
+  Result<bool> looks_low_cardinality(const ChunkInfo& chunk, int column) override;
 
  private:
   ChunkStore* store_;

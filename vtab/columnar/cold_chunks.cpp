@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "codecs/value_encoding.h"
 #include "ext/interrupt.h"
 #include "ext/str_cat.h"
 #include "tiering/read_cache.h"
@@ -80,14 +81,44 @@ Status ColdChunks::cold_error(const ChunkInfo& chunk, const std::string& key, co
                                       ": object ", tiering::printable_key(key), ": ", cause.message()));
 }
 
-Result<ColumnVector> ColdChunks::read_column(const ChunkInfo& chunk, int column) {
+Result<ColdPlace> ColdChunks::place_of(const ChunkInfo& chunk) {
   auto place_found = places_.find(chunk.chunk_id);
   if (place_found == places_.end()) {
     STRATA_ASSIGN_OR_RETURN(std::optional<ColdPlace> place, store_->cold_place(chunk.chunk_id));
     if (!place) return corrupt(store_->table_name(), str_cat("cold chunk ", std::to_string(chunk.chunk_id), " has no row in t_cold"));
     place_found = places_.emplace(chunk.chunk_id, *place).first;
   }
-  const ColdPlace place = place_found->second;
+  return place_found->second;
+}
+
+Result<bool> ColdChunks::looks_low_cardinality(const ChunkInfo& chunk, int column) {
+  STRATA_ASSIGN_OR_RETURN(std::optional<ZoneMap> zone, read_zone(chunk, column));
+  if (zone && zone->nulls == 0 && zone->min && zone->max && same_value(zone->min->view(), zone->max->view())) return true;
+  STRATA_ASSIGN_OR_RETURN(const ColdPlace place, place_of(chunk));
+  STRATA_ASSIGN_OR_RETURN(const OpenObject* object, open_object(place.object_id));
+  const parquet::FileReader& reader = object->reader;
+  if (place.row_group < 0 || static_cast<size_t>(place.row_group) >= reader.row_groups() || column < 0 ||
+      static_cast<size_t>(column) >= object->parquet_column.size() || object->parquet_column[column] < 0) {
+    return false;  // reported when the column is read
+  }
+  const parquet::Column& parquet_column = reader.columns()[static_cast<size_t>(object->parquet_column[column])];
+  if (parquet_column.nested_root) return false;
+  // A mixed-class column has a leaf per class: each must hold a dictionary or only NULLs.
+  const auto row_group = static_cast<size_t>(place.row_group);
+  const auto& chunks = reader.metadata().row_groups[row_group].columns;
+  for (size_t leaf : parquet_column.leaves) {
+    if (leaf >= chunks.size() || !chunks[leaf].meta_data) return false;
+    const parquet::ColumnMetaData& meta = *chunks[leaf].meta_data;
+    const parquet::ChunkStatistics statistics = reader.chunk_statistics(row_group, leaf);
+    const bool only_nulls = statistics.null_count && *statistics.null_count == statistics.num_values;
+    if (leaf == parquet_column.leaves.front() && meta.type != parquet::PhysicalType::kByteArray) return false;
+    if (!meta.dictionary_page_offset && !only_nulls) return false;
+  }
+  return true;
+}
+
+Result<ColumnVector> ColdChunks::read_column(const ChunkInfo& chunk, int column) {
+  STRATA_ASSIGN_OR_RETURN(const ColdPlace place, place_of(chunk));
   STRATA_ASSIGN_OR_RETURN(const OpenObject* object, open_object(place.object_id));
   const std::string& key = object->record.key;
   if (place.row_group < 0 || static_cast<size_t>(place.row_group) >= object->reader.row_groups() ||

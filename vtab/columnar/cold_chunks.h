@@ -38,7 +38,7 @@ class ColdChunks : public ChunkSource {
       : db_(db), schema_name_(std::move(schema_name)), store_(store), schema_(schema), hot_side_(store) {}
 
   // The pruning metadata and rowids of a cold chunk stay hot.
-  Result<std::vector<int64_t>> read_rowids(const ChunkInfo& chunk) override { return hot_side_.read_rowids(chunk); }
+  Result<ChunkRowids> read_rowids(const ChunkInfo& chunk) override { return hot_side_.read_rowids(chunk); }
   Result<std::optional<ZoneMap>> read_zone(const ChunkInfo& chunk, int column) override {
     return hot_side_.read_zone(chunk, column);
   }
@@ -52,6 +52,12 @@ class ColdChunks : public ChunkSource {
 
   // Column `column` of a cold chunk: every row, deleted ones included (as a hot chunk's).
   Result<ColumnVector> read_column(const ChunkInfo& chunk, int column) override;
+
+  // From the object's footer (no request): the row group's column chunk holds text or blobs in
+  // a dictionary (the writer makes one only for at most half as many distinct values as rows),
+  // as a hot chunk would keep them (a mixed-class column: every other leaf a dictionary or only
+  // NULLs); or its zone map shows one value.
+  Result<bool> looks_low_cardinality(const ChunkInfo& chunk, int column) override;
 
   // A live object with its footer parsed (cached until forget()).
   struct OpenObject {
@@ -71,6 +77,8 @@ class ColdChunks : public ChunkSource {
   const std::map<std::string, ColdCounters>& counters() const { return counters_; }  // by partition_map_key
 
  private:
+  // Where a cold chunk's data lies (t_cold, remembered until forget()).
+  Result<ColdPlace> place_of(const ChunkInfo& chunk);
   // A store error while reading a cold chunk, with the table, partition and object key.
   Status cold_error(const ChunkInfo& chunk, const std::string& key, const Status& cause) const;
 

@@ -174,16 +174,15 @@ Status ColumnarTable::flush_deletes() {
   for (ChunkInfo& chunk : chunks) {
     auto first = deletes.lower_bound(chunk.min_rowid);
     if (first == deletes.end() || *first > chunk.max_rowid) continue;
-    STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<int64_t>> rowid_list, chunk_rowids(chunk));
-    const std::vector<int64_t>& rowids = *rowid_list;
+    STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const ChunkRowids> rowids, chunk_rowids(chunk));
     std::string bitmap = chunk.deleted;
     int64_t deleted_count = chunk.deleted_count;
     for (auto it = first; it != deletes.end() && *it <= chunk.max_rowid; ++it) {
-      auto found = std::lower_bound(rowids.begin(), rowids.end(), *it);
-      if (found == rowids.end() || *found != *it) continue;
-      size_t row = static_cast<size_t>(found - rowids.begin());
+      std::optional<size_t> found = rowids->find(*it);
+      if (!found) continue;
+      size_t row = *found;
       if (chunk.is_deleted(row)) continue;  // an older copy; the live one is in another chunk
-      bitmap = set_bit(std::move(bitmap), row, rowids.size());
+      bitmap = set_bit(std::move(bitmap), row, rowids->size());
       chunk.deleted = bitmap;
       ++deleted_count;
     }

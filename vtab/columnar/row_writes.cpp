@@ -312,11 +312,9 @@ Status ColumnarTable::verify_key_entry(size_t k, int64_t rowid, const std::vecto
     STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.chunks_overlapping(rowid, rowid));
     std::optional<std::pair<ChunkInfo, size_t>> holder;
     for (const ChunkInfo& chunk : chunks) {
-      STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<int64_t>> rowids, chunk_rowids(chunk));
-      auto found = std::lower_bound(rowids->begin(), rowids->end(), rowid);
-      if (found == rowids->end() || *found != rowid) continue;
-      auto row = static_cast<size_t>(found - rowids->begin());
-      if (!chunk.is_deleted(row)) holder.emplace(chunk, row);
+      STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const ChunkRowids> rowids, chunk_rowids(chunk));
+      std::optional<size_t> row = rowids->find(rowid);
+      if (row && !chunk.is_deleted(*row)) holder.emplace(chunk, *row);
     }
     if (!holder) return damaged();
     std::vector<std::shared_ptr<const ColumnVector>> columns(schema_.columns.size());
@@ -346,12 +344,9 @@ Result<bool> ColumnarTable::row_exists(int64_t rowid) {
   if (rowid > *stored_rowid_bound_) return false;
   STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.chunks_overlapping(rowid, rowid));
   for (const ChunkInfo& chunk : chunks) {
-    STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<int64_t>> rowids, chunk_rowids(chunk));
-    auto found = std::lower_bound(rowids->begin(), rowids->end(), rowid);
-    if (found != rowids->end() && *found == rowid &&
-        !chunk.is_deleted(static_cast<size_t>(found - rowids->begin()))) {
-      return true;
-    }
+    STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const ChunkRowids> rowids, chunk_rowids(chunk));
+    std::optional<size_t> row = rowids->find(rowid);
+    if (row && !chunk.is_deleted(*row)) return true;
   }
   return false;
 }
@@ -371,7 +366,7 @@ Result<std::optional<int64_t>> ColumnarTable::max_live_rowid() {
       best = chunk.max_rowid;
       break;
     }
-    STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<int64_t>> rowids, chunk_rowids(chunk));
+    STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const ChunkRowids> rowids, chunk_rowids(chunk));
     for (size_t i = rowids->size(); i-- > 0;) {
       if (best && (*rowids)[i] <= *best) break;
       if (!chunk.is_deleted(i) && !deletes_->contains((*rowids)[i])) {

@@ -499,23 +499,32 @@ Result<std::optional<ZoneMap>> ChunkStore::read_zone(int64_t chunk_id, int colum
   return std::optional<ZoneMap>(std::move(zone).value());
 }
 
-Result<std::vector<int64_t>> ChunkStore::read_rowids(const ChunkInfo& chunk) {
-  STRATA_ASSIGN_OR_RETURN(ColumnVector values, read_column(chunk.chunk_id, kRowidColumn, chunk.row_count));
+Result<ChunkRowids> ChunkStore::read_rowids(const ChunkInfo& chunk) {
   std::string where = str_cat("chunk ", std::to_string(chunk.chunk_id), " rowids: ");
+  if (ChunkRowids::is_run(chunk)) {
+    // The common case: nothing to decode once the blob says so.
+    STRATA_ASSIGN_OR_RETURN(std::string blob, read_column_blob(chunk.chunk_id, kRowidColumn));
+    Result<std::optional<int64_t>> start = column_run_start(blob, static_cast<uint64_t>(chunk.row_count));
+    if (!start.is_ok()) return corrupt(table_name_, where + start.status().message());
+    if (*start == chunk.min_rowid) return ChunkRowids::run(chunk.min_rowid, static_cast<size_t>(chunk.row_count));
+  }
+  STRATA_ASSIGN_OR_RETURN(ColumnVector values, read_column(chunk.chunk_id, kRowidColumn, chunk.row_count));
   if (values.size() != static_cast<size_t>(chunk.row_count)) {
     return corrupt(table_name_, str_cat(where, "holds ", std::to_string(values.size()),
                                         " rows, its directory says ", std::to_string(chunk.row_count)));
   }
-  std::vector<int64_t> rowids(values.size());
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (values.type(i) != ValueType::kInteger) return corrupt(table_name_, str_cat(where, "not integers"));
-    rowids[i] = values.integer(i);
-    if (i > 0 && rowids[i] <= rowids[i - 1]) return corrupt(table_name_, str_cat(where, "not ascending"));
+  if (values.is_coded() || values.type_mask() != (1u << static_cast<int>(ValueType::kInteger))) {
+    if (!values.empty()) return corrupt(table_name_, str_cat(where, "not integers"));
+  }
+  std::span<const int64_t> numbers = values.payloads();
+  std::vector<int64_t> rowids(numbers.begin(), numbers.end());
+  for (size_t i = 1; i < rowids.size(); ++i) {
+    if (rowids[i] <= rowids[i - 1]) return corrupt(table_name_, str_cat(where, "not ascending"));
   }
   if (!rowids.empty() && (rowids.front() != chunk.min_rowid || rowids.back() != chunk.max_rowid)) {
     return corrupt(table_name_, str_cat(where, "do not match the directory's range"));
   }
-  return rowids;
+  return ChunkRowids::list(std::move(rowids));
 }
 
 EncodedChunk encode_chunk(const ChunkEncoding& encoding, const std::vector<int64_t>& rowids,

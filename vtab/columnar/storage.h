@@ -2,6 +2,7 @@
 // (docs/format-columnar.md). It knows the layout, not the table's SQL semantics.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -41,11 +42,56 @@ struct ChunkInfo {
   }
 };
 
+// A chunk's rowids, every row's (deleted ones included), ascending. Most chunks hold a run
+// (min_rowid … max_rowid, one row each), which their stored blob says in its first bytes
+// (integer_run_start): kept as the range, nothing decoded, 8 bytes a row saved. Others as a list.
+class ChunkRowids {
+ public:
+  static ChunkRowids run(int64_t first, size_t count) {
+    ChunkRowids rowids;
+    rowids.first_ = first;
+    rowids.count_ = count;
+    return rowids;
+  }
+  static ChunkRowids list(std::vector<int64_t> rowids) {
+    ChunkRowids result;
+    result.count_ = rowids.size();
+    result.list_ = std::move(rowids);
+    result.is_list_ = true;
+    return result;
+  }
+  // Whether a chunk's rowids are a run, from its directory row.
+  static bool is_run(const ChunkInfo& chunk) {
+    return chunk.row_count > 0 && chunk.max_rowid >= chunk.min_rowid &&
+           static_cast<uint64_t>(chunk.max_rowid) - static_cast<uint64_t>(chunk.min_rowid) + 1 == static_cast<uint64_t>(chunk.row_count);
+  }
+
+  size_t size() const { return count_; }
+  int64_t operator[](size_t row) const { return is_list_ ? list_[row] : first_ + static_cast<int64_t>(row); }
+  // The row holding `rowid`, if any.
+  std::optional<size_t> find(int64_t rowid) const {
+    if (!is_list_) {
+      if (rowid < first_ || static_cast<uint64_t>(rowid) - static_cast<uint64_t>(first_) >= count_) return std::nullopt;
+      return static_cast<size_t>(static_cast<uint64_t>(rowid) - static_cast<uint64_t>(first_));
+    }
+    auto found = std::lower_bound(list_.begin(), list_.end(), rowid);
+    if (found == list_.end() || *found != rowid) return std::nullopt;
+    return static_cast<size_t>(found - list_.begin());
+  }
+  size_t memory_bytes() const { return list_.capacity() * sizeof(int64_t); }
+
+ private:
+  int64_t first_ = 0;
+  size_t count_ = 0;
+  bool is_list_ = false;
+  std::vector<int64_t> list_;
+};
+
 // The visible rows of a chunk (not deleted), with the requested columns. The decoded vectors
 // are shared with the table's chunk cache. When no row of the chunk is deleted, `positions` is
 // empty and visible row i is row i of the decoded vectors; otherwise it maps each visible row.
 struct ChunkRows {
-  std::shared_ptr<const std::vector<int64_t>> all_rowids;  // every row of the chunk, ascending
+  std::shared_ptr<const ChunkRowids> all_rowids;  // every row of the chunk, ascending
   std::vector<uint32_t> positions;
   size_t visible = 0;
   std::vector<std::shared_ptr<const ColumnVector>> columns;  // per table column; null if not read
@@ -176,7 +222,7 @@ class ChunkStore {
   // The zone map of one column of a chunk; nullopt when the chunk has none.
   Result<std::optional<ZoneMap>> read_zone(int64_t chunk_id, int column);
   // Rowids of a chunk, checked against its row count and bounds.
-  Result<std::vector<int64_t>> read_rowids(const ChunkInfo& chunk);
+  Result<ChunkRowids> read_rowids(const ChunkInfo& chunk);
 
   // Writes a new chunk of rows sorted by rowid; returns its id.
   Result<int64_t> write_chunk(const Value& partition, const std::vector<int64_t>& rowids,

@@ -136,17 +136,10 @@ Result<bool> ColumnarTable::looks_low_cardinality(int column) {
   auto known = low_cardinality_.find(column);
   if (known != low_cardinality_.end()) return known->second;
   bool low = false;
+  // The first chunk stands for the table, hot or cold alike.
   STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.list_chunks());
-  if (!chunks.empty() && !chunks.front().tier) {
-    STRATA_ASSIGN_OR_RETURN(auto prefixes, store_.column_blob_prefixes(chunks.front().chunk_id));
-    for (const auto& blob : prefixes) {
-      if (blob.column != column) continue;
-      Result<ColumnBlobInfo> info = inspect_column_prefix(blob.prefix, static_cast<uint64_t>(blob.stored_size));
-      if (info.is_ok()) {
-        auto codec = static_cast<CodecId>(info->codec);
-        low = codec == CodecId::kConstant || codec == CodecId::kRunLength || codec == CodecId::kDictionary;
-      }
-    }
+  if (!chunks.empty()) {
+    STRATA_ASSIGN_OR_RETURN(low, source_of(chunks.front()).looks_low_cardinality(chunks.front(), column));
   }
   low_cardinality_[column] = low;
   return low;

@@ -45,7 +45,7 @@ class ColumnarTable;
 class ChunkCache {
  public:
   struct Entry {
-    std::shared_ptr<const std::vector<int64_t>> rowids;
+    std::shared_ptr<const ChunkRowids> rowids;
     std::map<int, std::shared_ptr<const ColumnVector>> columns;
     std::map<int, std::optional<ZoneMap>> zones;
     std::map<int, std::optional<BloomFilter>> blooms;
@@ -185,7 +185,7 @@ class ColumnarTable {
   // The zone map of a column of a chunk (nullopt: none stored), from the cache.
   Result<std::optional<ZoneMap>> chunk_zone(const ChunkInfo& chunk, int column);
   // The decoded rowids of a chunk (every row, deleted ones included), from the cache.
-  Result<std::shared_ptr<const std::vector<int64_t>>> chunk_rowids(const ChunkInfo& chunk);
+  Result<std::shared_ptr<const ChunkRowids>> chunk_rowids(const ChunkInfo& chunk);
   // Drops cached chunks when another connection has committed since they were read.
   void refresh_cache();
   // The counters of the last scan; a cursor's filter() starts them afresh.
