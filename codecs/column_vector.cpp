@@ -95,7 +95,6 @@ void ColumnVector::append(const ValueView& value) {
   }
 }
 
-
 void ColumnVector::append_numbers(ValueType type, const int64_t* payloads, size_t rows, const unsigned char* nulls) {
   if (coded_) expand();
   size_t start = types_.size();
