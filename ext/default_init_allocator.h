@@ -1,8 +1,10 @@
-// DefaultInitAllocator: std::allocator, except that resize(n) leaves new elements of trivial
-// types uninitialized instead of zero-filling them, for arrays every element of which is written
-// right after the resize (a decoded column's values): the zero-fill would be a pass over fresh
-// memory for nothing. (large_array_allocator.h's UninitializedArrayAllocator does the same for
-// huge scratch arrays.)
+// DefaultInitializing<Allocator, T>: the allocator Allocator<T>, except that resize(n) leaves new
+// elements of trivial types uninitialized instead of zero-filling them, for arrays every element
+// of which is written right after the resize (a decoded column's values, a scan's scratch
+// arrays): the zero-fill would be a pass over fresh memory for nothing.
+//
+//   DefaultInitAllocator<T>          over std::allocator
+//   UninitializedArrayAllocator<T>   over LargeArrayAllocator (huge pages; large_array_allocator.h)
 #pragma once
 
 #include <memory>
@@ -12,16 +14,16 @@
 
 namespace strata {
 
-template <class T>
-struct DefaultInitAllocator : std::allocator<T> {
+template <template <class> class Allocator, class T>
+struct DefaultInitializing : Allocator<T> {
   using value_type = T;
   template <class U>
   struct rebind {
-    using other = DefaultInitAllocator<U>;
+    using other = DefaultInitializing<Allocator, U>;
   };
-  DefaultInitAllocator() = default;
+  DefaultInitializing() = default;
   template <class U>
-  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
+  DefaultInitializing(const DefaultInitializing<Allocator, U>&) noexcept {}
 
   template <class U>
   void construct(U* pointer) noexcept(std::is_nothrow_default_constructible_v<U>) {
@@ -32,5 +34,8 @@ struct DefaultInitAllocator : std::allocator<T> {
     ::new (static_cast<void*>(pointer)) U(std::forward<Arguments>(arguments)...);
   }
 };
+
+template <class T>
+using DefaultInitAllocator = DefaultInitializing<std::allocator, T>;
 
 }  // namespace strata

@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "ext/default_init_allocator.h"
+
 namespace strata {
 
 inline constexpr size_t kHugePageBytes = size_t{2} << 20;
@@ -72,28 +74,10 @@ template <class T>
 using LargeVector = std::vector<T, LargeArrayAllocator<T>>;
 
 // LargeArrayAllocator whose vectors leave new elements of trivial types uninitialized on
-// resize(n) instead of zero-filling them: for scratch arrays every element of which is written
-// before it is read, where the zero-fill would be a pass over memory for nothing.
+// resize(n) (default_init_allocator.h): for scratch arrays every element of which is written
+// before it is read.
 template <class T>
-struct UninitializedArrayAllocator : LargeArrayAllocator<T> {
-  using value_type = T;
-  template <class U>
-  struct rebind {
-    using other = UninitializedArrayAllocator<U>;
-  };
-  UninitializedArrayAllocator() = default;
-  template <class U>
-  UninitializedArrayAllocator(const UninitializedArrayAllocator<U>&) noexcept {}
-
-  template <class U>
-  void construct(U* pointer) noexcept(std::is_nothrow_default_constructible_v<U>) {
-    ::new (static_cast<void*>(pointer)) U;
-  }
-  template <class U, class... Arguments>
-  void construct(U* pointer, Arguments&&... arguments) {
-    ::new (static_cast<void*>(pointer)) U(std::forward<Arguments>(arguments)...);
-  }
-};
+using UninitializedArrayAllocator = DefaultInitializing<LargeArrayAllocator, T>;
 
 template <class T>
 using ScratchVector = std::vector<T, UninitializedArrayAllocator<T>>;
