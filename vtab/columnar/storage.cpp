@@ -501,14 +501,17 @@ Result<std::optional<ZoneMap>> ChunkStore::read_zone(int64_t chunk_id, int colum
 
 Result<ChunkRowids> ChunkStore::read_rowids(const ChunkInfo& chunk) {
   std::string where = str_cat("chunk ", std::to_string(chunk.chunk_id), " rowids: ");
+  const auto rows = static_cast<uint64_t>(std::max<int64_t>(chunk.row_count, 0));
+  STRATA_ASSIGN_OR_RETURN(std::string blob, read_column_blob(chunk.chunk_id, kRowidColumn));
   if (ChunkRowids::is_run(chunk)) {
-    // The common case: nothing to decode once the blob says so.
-    STRATA_ASSIGN_OR_RETURN(std::string blob, read_column_blob(chunk.chunk_id, kRowidColumn));
-    Result<std::optional<int64_t>> start = column_run_start(blob, static_cast<uint64_t>(chunk.row_count));
+    // The common case: the blob's first bytes say so, nothing to decode.
+    Result<std::optional<int64_t>> start = column_run_start(blob, rows);
     if (!start.is_ok()) return corrupt(table_name_, where + start.status().message());
-    if (*start == chunk.min_rowid) return ChunkRowids::run(chunk.min_rowid, static_cast<size_t>(chunk.row_count));
+    if (*start == chunk.min_rowid) return ChunkRowids::run(chunk.min_rowid, static_cast<size_t>(rows));
   }
-  STRATA_ASSIGN_OR_RETURN(ColumnVector values, read_column(chunk.chunk_id, kRowidColumn, chunk.row_count));
+  Result<ColumnVector> decoded = decode_column(blob, rows);
+  if (!decoded.is_ok()) return corrupt(table_name_, where + decoded.status().message());
+  const ColumnVector& values = *decoded;
   if (values.size() != static_cast<size_t>(chunk.row_count)) {
     return corrupt(table_name_, str_cat(where, "holds ", std::to_string(values.size()),
                                         " rows, its directory says ", std::to_string(chunk.row_count)));

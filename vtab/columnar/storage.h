@@ -50,14 +50,12 @@ class ChunkRowids {
   static ChunkRowids run(int64_t first, size_t count) {
     ChunkRowids rowids;
     rowids.first_ = first;
-    rowids.count_ = count;
+    rowids.run_count_ = count;
     return rowids;
   }
   static ChunkRowids list(std::vector<int64_t> rowids) {
     ChunkRowids result;
-    result.count_ = rowids.size();
     result.list_ = std::move(rowids);
-    result.is_list_ = true;
     return result;
   }
   // Whether a chunk's rowids are a run, from its directory row.
@@ -66,12 +64,12 @@ class ChunkRowids {
            static_cast<uint64_t>(chunk.max_rowid) - static_cast<uint64_t>(chunk.min_rowid) + 1 == static_cast<uint64_t>(chunk.row_count);
   }
 
-  size_t size() const { return count_; }
-  int64_t operator[](size_t row) const { return is_list_ ? list_[row] : first_ + static_cast<int64_t>(row); }
+  size_t size() const { return list_.empty() ? run_count_ : list_.size(); }
+  int64_t operator[](size_t row) const { return list_.empty() ? first_ + static_cast<int64_t>(row) : list_[row]; }
   // The row holding `rowid`, if any.
   std::optional<size_t> find(int64_t rowid) const {
-    if (!is_list_) {
-      if (rowid < first_ || static_cast<uint64_t>(rowid) - static_cast<uint64_t>(first_) >= count_) return std::nullopt;
+    if (list_.empty()) {
+      if (rowid < first_ || static_cast<uint64_t>(rowid) - static_cast<uint64_t>(first_) >= run_count_) return std::nullopt;
       return static_cast<size_t>(static_cast<uint64_t>(rowid) - static_cast<uint64_t>(first_));
     }
     auto found = std::lower_bound(list_.begin(), list_.end(), rowid);
@@ -81,10 +79,9 @@ class ChunkRowids {
   size_t memory_bytes() const { return list_.capacity() * sizeof(int64_t); }
 
  private:
-  int64_t first_ = 0;
-  size_t count_ = 0;
-  bool is_list_ = false;
-  std::vector<int64_t> list_;
+  int64_t first_ = 0;      // a run's first rowid
+  size_t run_count_ = 0;   // a run's length
+  std::vector<int64_t> list_;  // the rowids when they are not a run (a run when empty)
 };
 
 // The visible rows of a chunk (not deleted), with the requested columns. The decoded vectors
