@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the npm packages the tests talk to (tests/peers/package-lock.json: s3rver and
-# @duckdb/node-api) into
+# Installs the npm packages the tests talk to (tests/peers/package-lock.json: s3rver,
+# @duckdb/node-api and sqlite-vec-linux-x64, whose vec0.so the vec_* functions are compared with) into
 # tests/peers/node_modules, from the npm registry; skipped when the lock file has not changed
 # since the last install.
 set -euo pipefail

@@ -226,6 +226,7 @@ int x_column(sqlite3_vtab_cursor* vtab_cursor, sqlite3_context* context, int col
         STRATA_ASSIGN_OR_RETURN(std::optional<std::string> stored, table_of(cursor)->stored_vector(row.rowid));
         if (stored) {
           sqlite3_result_blob64(context, stored->data(), stored->size(), SQLITE_TRANSIENT);
+          sqlite3_result_subtype(context, vector_subtype(table_of(cursor)->settings().element));
         } else {
           sqlite3_result_null(context);
         }

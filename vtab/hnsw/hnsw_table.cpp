@@ -9,7 +9,6 @@
 #include "codecs/checksum.h"
 #include "ext/module_arguments.h"
 #include "ext/str_cat.h"
-#include "vtab/hnsw/vector_functions.h"
 
 namespace strata::hnsw {
 
@@ -459,6 +458,7 @@ Result<FloatVector> HnswTable::parse_vector(sqlite3_value* value) const {
     case SQLITE_BLOB: return elements_from_blob("hnsw", element, n, value_blob(value));
     case SQLITE_TEXT: {
       STRATA_ASSIGN_OR_RETURN(FloatVector vector, parse_json_vector("hnsw", value_text(value)));
+      STRATA_RETURN_IF_ERROR(check_finite("hnsw", vector));
       if (vector.size() != n) {
         return Status::error(str_cat("hnsw: expected ", std::to_string(n), " values, got ", std::to_string(vector.size())));
       }

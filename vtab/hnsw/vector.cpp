@@ -1,9 +1,10 @@
 #include "vtab/hnsw/vector.h"
 
-#include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
-
 #include <bit>
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -30,28 +31,75 @@ size_t vector_bytes(ElementType type, size_t dimensions) {
   return dimensions * 4;
 }
 
-Result<FloatVector> parse_json_vector(std::string_view who, std::string_view json) {
-  rapidjson::Document document;
-  document.Parse(json.data(), json.size());
-  if (document.HasParseError()) {
-    return Status::error(str_cat(who, ": the vector is not valid JSON (", rapidjson::GetParseError_En(document.GetParseError()),
-                                 " at offset ", std::to_string(document.GetErrorOffset()),
-                                 "); expected a JSON array of numbers such as '[0.1, 0.2]' or a float32 BLOB"));
-  }
-  if (!document.IsArray()) {
-    return Status::error(str_cat(who, ": the vector must be a JSON array of numbers such as '[0.1, 0.2]' or a float32 BLOB"));
-  }
-  FloatVector vector;
-  vector.reserve(document.Size());
-  for (rapidjson::SizeType i = 0; i < document.Size(); ++i) {
-    const rapidjson::Value& element = document[i];
-    if (!element.IsNumber()) {
-      return Status::error(str_cat(who, ": element ", std::to_string(i), " of the JSON vector is not a number"));
+namespace {
+
+// The whitespace JSON allows (sqlite-vec skips the same four before the '[').
+bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// sqlite-vec's reading of a JSON vector, for numbers of one kind: whitespace, then '['; then
+// numbers as `parse_number` reads them, each followed by any run of whitespace and commas, up to
+// a ']' or the end of the text (what follows the ']' is ignored). `parse_number(at, &end)` returns
+// false when the number at `at` is out of range, and leaves `end == at` when there is none.
+template <class Number, class Parse>
+Result<std::vector<Number>> parse_json_numbers(std::string_view who, std::string_view json, std::string_view kind, Parse&& parse_number) {
+  const std::string text(json);  // NUL-terminated for strtod/strtol, which stop there anyway
+  auto malformed = [&](std::string_view problem) {
+    return Status::error(str_cat(who, ": ", problem, "; expected a JSON array of ", kind, " such as '[0.1, 0.2]'"));
+  };
+  size_t at = 0;
+  while (at < text.size() && is_json_space(text[at])) ++at;
+  if (at == text.size() || text[at] != '[') return malformed("the vector does not start with '['");
+  ++at;
+  std::vector<Number> numbers;
+  while (at < text.size()) {
+    const char* begin = text.c_str() + at;
+    char* end = nullptr;
+    Number value{};
+    if (!parse_number(begin, &end, value)) {
+      return malformed(str_cat("the number at offset ", std::to_string(at), " is out of range"));
     }
-    vector.push_back(static_cast<float>(element.GetDouble()));
+    if (end == begin) {
+      if (*begin == ']') break;
+      return malformed(str_cat("no number at offset ", std::to_string(at)));
+    }
+    numbers.push_back(value);
+    at += static_cast<size_t>(end - begin);
+    while (at < text.size() && (is_json_space(text[at]) || text[at] == ',')) ++at;
+    if (at < text.size() && text[at] == ']') break;
   }
-  STRATA_RETURN_IF_ERROR(check_finite(who, vector));
-  return vector;
+  if (numbers.empty()) return Status::error(str_cat(who, ": a vector needs at least one element, got none"));
+  return numbers;
+}
+
+}  // namespace
+
+Result<FloatVector> parse_json_vector(std::string_view who, std::string_view json) {
+  return parse_json_numbers<float>(who, json, "numbers", [](const char* at, char** end, float& value) {
+    errno = 0;
+    const double number = std::strtod(at, end);
+    // sqlite-vec's limits: an underflow to zero and an overflow of double are errors; a double
+    // too large for float32 becomes an infinity.
+    if ((errno != 0 && number == 0) || (errno == ERANGE && (number == HUGE_VAL || number == -HUGE_VAL))) return false;
+    value = static_cast<float>(number);
+    return true;
+  });
+}
+
+Result<std::vector<int8_t>> parse_json_int8_vector(std::string_view who, std::string_view json) {
+  bool in_range = true;
+  auto parsed = parse_json_numbers<int8_t>(who, json, "integers from -128 to 127", [&](const char* at, char** end, int8_t& value) {
+    errno = 0;
+    const long number = std::strtol(at, end, 10);
+    if ((errno != 0 && number == 0) || (errno == ERANGE && (number == LONG_MAX || number == LONG_MIN))) return false;
+    if (number < INT8_MIN || number > INT8_MAX) {
+      in_range = false;
+      return false;
+    }
+    value = static_cast<int8_t>(number);
+    return true;
+  });
+  if (!parsed.is_ok() && !in_range) return Status::error(str_cat(who, ": an element is out of range; int8 vectors hold integers from -128 to 127"));
+  return parsed;
 }
 
 Result<FloatVector> floats_from_blob(std::string_view who, std::string_view blob) {
@@ -65,7 +113,6 @@ Result<FloatVector> floats_from_blob(std::string_view who, std::string_view blob
     for (int b = 0; b < 4; ++b) bits |= static_cast<uint32_t>(static_cast<unsigned char>(blob[i * 4 + b])) << (8 * b);
     vector[i] = std::bit_cast<float>(bits);
   }
-  STRATA_RETURN_IF_ERROR(check_finite(who, vector));
   return vector;
 }
 
@@ -77,7 +124,11 @@ Result<FloatVector> elements_from_blob(std::string_view who, ElementType type, s
                                  " bytes"));
   }
   switch (type) {
-    case ElementType::kFloat32: return floats_from_blob(who, blob);
+    case ElementType::kFloat32: {
+      STRATA_ASSIGN_OR_RETURN(FloatVector vector, floats_from_blob(who, blob));
+      STRATA_RETURN_IF_ERROR(check_finite(who, vector));
+      return vector;
+    }
     case ElementType::kInt8: {
       FloatVector vector(dimensions);
       for (size_t i = 0; i < dimensions; ++i) vector[i] = static_cast<float>(static_cast<int8_t>(blob[i]));
@@ -140,24 +191,15 @@ std::string float_blob(const FloatVector& vector) {
   return blob;
 }
 
-std::string to_json(const FloatVector& vector) {
-  std::string json = "[";
-  char number[32];
-  for (size_t i = 0; i < vector.size(); ++i) {
-    // %.9g round-trips every float32 exactly.
-    std::snprintf(number, sizeof number, "%.9g", static_cast<double>(vector[i]));
-    if (i > 0) json += ',';
-    json += number;
-  }
-  json += ']';
-  return json;
-}
-
-std::vector<int8_t> quantize_int8(const FloatVector& vector) {
-  std::vector<int8_t> out(vector.size());
-  for (size_t i = 0; i < vector.size(); ++i) {
-    float clamped = std::fmin(1.0f, std::fmax(-1.0f, vector[i]));
-    out[i] = static_cast<int8_t>(std::lround(clamped * 127.0f));
+std::vector<int8_t> quantize_int8_unit(const float* values, size_t n) {
+  // sqlite-vec's steps of 2/255 from -1, counted in float32, truncated toward zero and clamped;
+  // NaN comes out as 127 there, and so here.
+  const float step = 2.0f / 255.0f;
+  std::vector<int8_t> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    const double level = (static_cast<double>(values[i]) + 1.0) / step - 128.0;
+    const double high = level < 127.0 ? level : 127.0;
+    out[i] = static_cast<int8_t>(high > -128.0 ? high : -128.0);
   }
   return out;
 }
@@ -178,9 +220,5 @@ void normalize(float* values, size_t n) {
   for (size_t i = 0; i < n; ++i) values[i] *= scale;
 }
 
-FloatVector normalized(FloatVector vector) {
-  normalize(vector.data(), vector.size());
-  return vector;
-}
 
 }  // namespace strata::hnsw

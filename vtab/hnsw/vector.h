@@ -29,14 +29,20 @@ size_t vector_bytes(ElementType type, size_t dimensions);
 // A vector's elements as floats (int8 elements as their values, bits as 0 and 1).
 using FloatVector = std::vector<float>;
 
-// Parses JSON text holding an array of numbers. `who` starts the error messages.
+// Reads a JSON vector as sqlite-vec 0.1.9 does, so that what vec0 takes strata takes: '[' after
+// optional whitespace, numbers (as strtod reads them: "1e3", ".5", "inf" and "nan" included)
+// separated by commas and/or whitespace, up to ']' or the end of the text; at least one number.
+// Doubles beyond float32 become infinities; callers that need finite numbers check. `who`
+// starts the error messages.
 Result<FloatVector> parse_json_vector(std::string_view who, std::string_view json);
+// The same for int8 vectors: base-10 integers from -128 to 127 (strtol's reading).
+Result<std::vector<int8_t>> parse_json_int8_vector(std::string_view who, std::string_view json);
 
-// Reads a float32 BLOB (its size must be a multiple of 4).
+// Reads a float32 BLOB (its size must be a multiple of 4); any float, NaN included.
 Result<FloatVector> floats_from_blob(std::string_view who, std::string_view blob);
 
 // A vector of `type` from its BLOB form (which must be vector_bytes(type, dimensions) long) as
-// floats: int8 elements as their values, bits as 0 and 1.
+// floats: int8 elements as their values, bits as 0 and 1; float32 elements must be finite.
 Result<FloatVector> elements_from_blob(std::string_view who, ElementType type, size_t dimensions, std::string_view blob);
 // Checks that JSON-given elements fit `type` (int8: integers from -128 to 127; bit: 0 or 1).
 Status check_elements(std::string_view who, ElementType type, const FloatVector& vector);
@@ -47,16 +53,14 @@ std::string elements_blob(ElementType type, const FloatVector& vector);
 Status check_finite(std::string_view who, const FloatVector& vector);
 
 std::string float_blob(const FloatVector& vector);
-std::string to_json(const FloatVector& vector);
 
-// sqlite-vec's "unit" int8 quantization: each element clamped to [-1, 1] and scaled to
-// [-127, 127], rounding to nearest.
-std::vector<int8_t> quantize_int8(const FloatVector& vector);
+// sqlite-vec's "unit" int8 quantization: [-1, 1] in 255 steps onto -128..127, truncated toward
+// zero, out-of-range values clamped (1.0 gives 126, 2.0 gives 127; NaN gives 127).
+std::vector<int8_t> quantize_int8_unit(const float* values, size_t n);
 // One bit per element, set when the element is > 0.
 std::string quantize_binary(const FloatVector& vector);
 
-// Scales n floats to length 1 in place (all zeros stay zeros); normalized() on a copy.
+// Scales n floats to length 1 in place (all zeros stay zeros).
 void normalize(float* values, size_t n);
-FloatVector normalized(FloatVector vector);
 
 }  // namespace strata::hnsw
