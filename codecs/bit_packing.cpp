@@ -49,10 +49,11 @@ void pack_bits(const std::vector<uint64_t>& values, int width, std::string& out)
   if (filled > 0) store(accumulator, static_cast<size_t>((filled + 7) / 8));
 }
 
-bool unpack_bits_into(std::string_view packed, size_t count, int width, uint64_t* values) {
-  if (width < 0 || width > 64) return false;
+template <class Unsigned>
+bool unpack_bits_into(std::string_view packed, size_t count, int width, Unsigned* values) {
+  if (width < 0 || width > static_cast<int>(8 * sizeof(Unsigned))) return false;
   if (width == 0) {
-    std::fill(values, values + count, uint64_t{0});
+    std::fill(values, values + count, Unsigned{0});
     return true;
   }
   size_t needed = packed_size(count, width);
@@ -70,7 +71,7 @@ bool unpack_bits_into(std::string_view packed, size_t count, int width, uint64_t
       uint64_t word;
       std::memcpy(&word, bytes + byte, 8);
       if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
-      values[i] = (word >> (bit % 8)) & mask;
+      values[i] = static_cast<Unsigned>((word >> (bit % 8)) & mask);
     }
   }
   // The rest (and widths above 56) bit by bit.
@@ -85,10 +86,13 @@ bool unpack_bits_into(std::string_view packed, size_t count, int width, uint64_t
       read += take;
       bit += static_cast<size_t>(take);
     }
-    values[i] = value;
+    values[i] = static_cast<Unsigned>(value);
   }
   return true;
 }
+
+template bool unpack_bits_into<uint64_t>(std::string_view, size_t, int, uint64_t*);
+template bool unpack_bits_into<uint32_t>(std::string_view, size_t, int, uint32_t*);
 
 std::optional<std::vector<uint64_t>> unpack_bits(std::string_view packed, size_t count, int width) {
   std::vector<uint64_t> values(count);

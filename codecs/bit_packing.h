@@ -22,7 +22,9 @@ void pack_bits(const std::vector<uint64_t>& values, int width, std::string& out)
 // Unpacks `count` values of `width` bits from the start of `packed`; nullopt when `packed` is
 // shorter than packed_size(count, width) or width is out of range.
 std::optional<std::vector<uint64_t>> unpack_bits(std::string_view packed, size_t count, int width);
-// The same into `values` (room for `count`); false where unpack_bits gives nullopt.
-bool unpack_bits_into(std::string_view packed, size_t count, int width, uint64_t* values);
+// The same into `values` (room for `count`; uint64_t or uint32_t); false where unpack_bits gives
+// nullopt, or where `width` does not fit the output type.
+template <class Unsigned>
+bool unpack_bits_into(std::string_view packed, size_t count, int width, Unsigned* values);
 
 }  // namespace strata

@@ -6,7 +6,7 @@
 
 namespace strata {
 
-ColumnVector ColumnVector::coded(ColumnVector dictionary, std::vector<uint32_t> codes) {
+ColumnVector ColumnVector::coded(ColumnVector dictionary, Codes codes) {
   ColumnVector result;
   result.coded_ = true;
   result.codes_ = std::move(codes);
@@ -59,7 +59,7 @@ void ColumnVector::clear() {
 }
 
 void ColumnVector::expand() {
-  std::vector<uint32_t> codes = std::move(codes_);
+  Codes codes = std::move(codes_);
   std::shared_ptr<const ColumnVector> dictionary = std::move(dictionary_);
   codes_.clear();
   coded_ = false;

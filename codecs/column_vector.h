@@ -58,7 +58,8 @@ struct Value {
 class ColumnVector {
  public:
   // A coded vector: row i is dictionary.get(codes[i]). Every code must be < dictionary.size().
-  static ColumnVector coded(ColumnVector dictionary, std::vector<uint32_t> codes);
+  using Codes = std::vector<uint32_t, DefaultInitAllocator<uint32_t>>;  // resize() leaves them unset
+  static ColumnVector coded(ColumnVector dictionary, Codes codes);
   // `rows` integers (or reals: a double's bits) taking the memory of `payloads`, which holds the
   // values of the rows that are not NULL in order. Where `nulls` is given, rows with a set bit
   // (bit i % 8 of byte i / 8, as the codecs' NULL bitmaps) are NULL. A decoder's output becomes
@@ -135,7 +136,7 @@ class ColumnVector {
   std::string bytes_;
   unsigned types_present_ = 0;
   bool coded_ = false;
-  std::vector<uint32_t> codes_;
+  Codes codes_;
   std::shared_ptr<const ColumnVector> dictionary_;
 };
 

@@ -1,7 +1,8 @@
 // dictionary: the distinct values once, then a bit-packed index per row; for low-cardinality
 // columns (event types, countries, app versions) of any storage class.
-#include <unordered_map>
+#include <algorithm>
 #include <string>
+#include <unordered_map>
 
 #include "codecs/bit_packing.h"
 #include "codecs/codecs.h"
@@ -45,21 +46,32 @@ Result<ColumnVector> decode_dictionary(std::string_view payload, uint64_t rows) 
   }
   std::optional<uint8_t> width = reader.byte();
   if (!width || *width > 64) return codec_damage("malformed index width");
-  std::optional<std::vector<uint64_t>> indexes = unpack_bits(reader.rest(), static_cast<size_t>(rows), *width);
-  if (!indexes) return codec_damage("dictionary indexes run past the end");
   if (reader.remaining() != packed_size(static_cast<size_t>(rows), *width)) {
-    return codec_damage("trailing bytes after the dictionary indexes");
+    return codec_damage(reader.remaining() < packed_size(static_cast<size_t>(rows), *width)
+                            ? "dictionary indexes run past the end"
+                            : "trailing bytes after the dictionary indexes");
   }
-  // Decoded coded: the cache then holds 4 bytes a row plus the entries (column_vector.h).
+  // Decoded coded: the cache then holds 4 bytes a row plus the entries (column_vector.h), the
+  // indexes unpacked straight into the codes.
+  ColumnVector::Codes codes;
+  codes.resize(static_cast<size_t>(rows));
+  if (*width <= 32) {
+    if (!unpack_bits_into(reader.rest(), codes.size(), *width, codes.data())) return codec_damage("malformed dictionary indexes");
+    uint32_t largest = 0;
+    for (uint32_t code : codes) largest = std::max(largest, code);
+    if (!codes.empty() && largest >= entries.size()) return codec_damage("dictionary index out of range");
+  } else {
+    // Wider than any index strata writes; read as written.
+    std::optional<std::vector<uint64_t>> indexes = unpack_bits(reader.rest(), codes.size(), *width);
+    if (!indexes) return codec_damage("dictionary indexes run past the end");
+    for (size_t i = 0; i < codes.size(); ++i) {
+      if ((*indexes)[i] >= entries.size()) return codec_damage("dictionary index out of range");
+      codes[i] = static_cast<uint32_t>((*indexes)[i]);
+    }
+  }
   ColumnVector dictionary;
   dictionary.reserve(entries.size());
   for (const ValueView& entry : entries) dictionary.append(entry);
-  std::vector<uint32_t> codes;
-  codes.reserve(indexes->size());
-  for (uint64_t index : *indexes) {
-    if (index >= entries.size()) return codec_damage("dictionary index out of range");
-    codes.push_back(static_cast<uint32_t>(index));
-  }
   return ColumnVector::coded(std::move(dictionary), std::move(codes));
 }
 

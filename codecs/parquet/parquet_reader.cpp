@@ -583,7 +583,7 @@ class ChunkDecoder {
   // chunk decodes to a coded ColumnVector: a text column of few distinct values costs 4 bytes a
   // row, and grouping by it maps codes, not strings.
   bool coding_ = true;
-  std::vector<uint32_t> codes_;
+  ColumnVector::Codes codes_;
   std::vector<uint32_t> page_codes_;
   std::vector<unsigned char> null_bits_;  // a page's NULL rows, for appending numbers at once
   int64_t values_read_ = 0;

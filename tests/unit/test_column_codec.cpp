@@ -334,7 +334,9 @@ TEST(ColumnCodec, RunStartAgreesWithDecoding) {
     Result<std::optional<int64_t>> start = column_run_start(blob, values.size());
     ASSERT_TRUE(start.is_ok()) << start.status().message();
     const std::optional<int64_t> expected = decoded_run_start(decode_column(blob));
-    if (*start) EXPECT_EQ(*start, expected) << "round " << round;  // never a run that is not one
+    if (*start) {
+      EXPECT_EQ(*start, expected) << "round " << round;  // never a run that is not one
+    }
     // Every run stored by the integer codec uncompressed is recognised (a one-row column is a
     // constant, decoded as such).
     if (round % 3 != 0 && inspect_column(blob)->codec == static_cast<uint8_t>(CodecId::kIntegers)) {
@@ -397,7 +399,7 @@ TEST(ZoneMap, BoundsAreTheMinimumAndMaximumInSqliteOrder) {
 // zone maps read through the general path rather than the typed one for plain numbers.
 ColumnVector as_coded(const ColumnVector& values) {
   ColumnVector dictionary;
-  std::vector<uint32_t> codes;
+  ColumnVector::Codes codes;
   for (size_t i = 0; i < values.size(); ++i) {
     uint32_t code = 0;
     while (code < dictionary.size() && !same_value(dictionary.get(code), values.get(i))) ++code;

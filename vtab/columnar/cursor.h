@@ -99,12 +99,20 @@ class ColumnarCursor {
   std::optional<std::vector<int64_t>> key_rowids_;
   int key_filter_ = -1;  // the filter key_rowids_ were looked up by
 
-  // Grouped delivery: every matching row as (chunk index << 32 | row in the chunk's decoded
-  // vectors), or (kBufferedRow << 32 | position in the write buffer), in emission order.
+  // Grouped delivery: a row's reference is (chunk index << 32 | row in the chunk's decoded
+  // vectors), or (kBufferedRow << 32 | position in the write buffer). The matching rows are
+  // numbered in scan order (ordinals) and kept as runs of consecutive references; the ordinals
+  // are listed in emission order.
   static constexpr uint64_t kBufferedRow = 0xffffffff;
+  struct GroupedRun {
+    uint64_t first_reference;  // rows first_reference, first_reference + 1, … until the next run
+    uint32_t first_ordinal;
+  };
   bool grouped_ = false;
-  ScratchVector<uint64_t> grouped_references_;  // in emission order, group after group
-  size_t grouped_next_ = 0;                     // in grouped_references_
+  std::vector<GroupedRun> grouped_runs_;        // by first_ordinal
+  ScratchVector<uint32_t> grouped_ordinals_;    // in emission order, group after group
+  size_t grouped_next_ = 0;                     // in grouped_ordinals_
+  size_t grouped_run_ = 0;                      // the run of the current row
   // Each chunk's rows, read once and kept while the groups are emitted: a group's rows are
   // spread over many chunks, and emission visits them group by group.
   std::vector<std::unique_ptr<ChunkRows>> grouped_chunks_;
