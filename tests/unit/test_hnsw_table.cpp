@@ -97,12 +97,47 @@ TEST(HnswTable, BadInputIsAClearError) {
   EXPECT_EQ(db.error_of("INSERT INTO v(embedding) VALUES (NULL)"), "hnsw: embedding must not be NULL");
   EXPECT_EQ(db.error_of("INSERT INTO v(embedding) VALUES (7)"), "hnsw: embedding must be a float32 BLOB or a JSON array of 768 numbers");
   EXPECT_EQ(db.error_of("INSERT INTO v(v) VALUES ('compact')"), "hnsw: unknown command 'compact'; the only command is 'optimize'");
-  EXPECT_EQ(db.error_of("SELECT rowid FROM v WHERE embedding MATCH zeroblob(3072) AND k = 5000"), "hnsw: k must be an integer from 1 to 4096");
+  EXPECT_EQ(db.error_of("SELECT rowid FROM v WHERE embedding MATCH zeroblob(3072) AND k = 100001"),
+            "hnsw: k must be an integer from 1 to 100000, got '100001'");
+  EXPECT_EQ(db.error_of("SELECT rowid FROM v WHERE embedding MATCH zeroblob(3072) AND k = 2.5"),
+            "hnsw: k must be an integer from 1 to 100000, got '2.5'");
+  EXPECT_EQ(db.error_of("SELECT rowid FROM v WHERE embedding MATCH zeroblob(3072) AND k = 'ten'"),
+            "hnsw: k must be an integer from 1 to 100000, got 'ten'");
   EXPECT_EQ(db.error_of("SELECT rowid FROM v WHERE embedding MATCH zeroblob(12) AND k = 5"),
             "hnsw: expected 768 float32 values (3072 bytes), got 12 bytes");
   EXPECT_EQ(db.scalar("SELECT count(*) FROM v"), "0");
   EXPECT_EQ(db.scalar("SELECT hnsw_check('v')"), "ok");
   EXPECT_EQ(db.error_of("SELECT hnsw_check('nope')"), "hnsw_check: main.nope is not an hnsw table");
+}
+
+TEST(HnswTable, LargeKRealKAndReadablePlans) {
+  TestDatabase db;
+  db.exec("CREATE VIRTUAL TABLE v USING hnsw(embedding float[2], m=8, ef_construction=40)");
+  db.exec("WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 12000) "
+          "INSERT INTO v(rowid, embedding) SELECT i, json_array(i % 97, i / 97) FROM s");
+  // k beyond sqlite-vec's 4,096: all 12,000 rows, nearest first, none twice.
+  EXPECT_EQ(db.scalar("SELECT count(*) || ' ' || count(DISTINCT rowid) FROM v WHERE embedding MATCH '[0, 0]' AND k = 12000"),
+            "12000 12000");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM v WHERE embedding MATCH '[0, 0]' AND k = 10000"), "10000");
+  // A REAL with an integral value is a k (a JavaScript number binds as one).
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db.get(), "SELECT count(*) FROM v WHERE embedding MATCH '[0, 0]' AND k = ?", -1, &stmt, nullptr), SQLITE_OK);
+  sqlite3_bind_double(stmt, 1, 3.0);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 3);
+  sqlite3_finalize(stmt);
+  auto plan = [&](const std::string& query) {
+    std::vector<std::string> rows = db.rows("EXPLAIN QUERY PLAN " + query);
+    return rows.empty() ? std::string() : rows.back();
+  };
+  EXPECT_NE(plan("SELECT rowid FROM v WHERE embedding MATCH '[0, 0]' AND k = 5")
+                .find("KNN on embedding (l2, k = ?, ef_search 64)"),
+            std::string::npos);
+  EXPECT_NE(plan("SELECT rowid FROM v WHERE embedding MATCH '[0, 0]' AND k = 5 AND ef_search = 9 AND rowid IN (1, 2, 3)")
+                .find("KNN on embedding (l2, k = ?, ef_search = ?, filtered by rowid IN (...))"),
+            std::string::npos);
+  EXPECT_NE(plan("SELECT rowid FROM v WHERE rowid = 5").find("lookup by rowid"), std::string::npos);
+  EXPECT_NE(plan("SELECT rowid FROM v").find("full scan in rowid order (no MATCH)"), std::string::npos);
 }
 
 struct IndexCase {

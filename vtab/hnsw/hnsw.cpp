@@ -11,9 +11,12 @@
 //   INSERT INTO docs_vec(rowid, embedding) VALUES (1, ?);   -- float32 BLOB or JSON '[…]'
 //   UPDATE docs_vec SET embedding = ? WHERE rowid = 1;  DELETE FROM docs_vec WHERE rowid = 1;
 //   SELECT rowid, distance FROM docs_vec WHERE embedding MATCH ? AND k = 10 [AND ef_search = 200]
-//     [AND rowid IN (SELECT …)] [ORDER BY distance];        -- or LIMIT 10 instead of k
+//     [AND rowid IN (SELECT …)] [ORDER BY distance];        -- or LIMIT 10 instead of k; k ≤ 100,000
 //   INSERT INTO docs_vec(docs_vec) VALUES ('optimize');      -- relinks and renumbers everything
 //   SELECT hnsw_check('docs_vec');                          -- 'ok' or what is damaged
+//   SELECT * FROM hybrid_search('docs_fts', 'docs_vec', ?, ?, 10);  -- FTS5 + vectors, fused
+//                                                           --   (hybrid_search.cpp)
+// and sqlite-vec 0.1.9's vec_* functions (vector_functions.cpp).
 //
 // Columns: the vector column, then HIDDEN distance, k, ef_search and one named after the table
 // (for commands). A query without MATCH scans rows in rowid order.
@@ -28,9 +31,11 @@
 //
 //   idxNum bits: 1 MATCH (KNN), 2 k, 4 ef_search, 8 LIMIT, 16 rowid =, 32 rowid IN (all
 //   values at once, sqlite3_vtab_in). Their arguments follow in that order. KNN results come
-//   ordered by distance, so ORDER BY distance is consumed.
+//   ordered by distance, so ORDER BY distance is consumed. idxStr is only what EXPLAIN QUERY
+//   PLAN shows ("KNN on embedding (l2, k = ?, ef_search 64, filtered by rowid IN (...))").
 #include "vtab/hnsw/hnsw.h"
 
+#include <cmath>
 #include <memory>
 
 #include "ext/sqlite_handles.h"
@@ -114,14 +119,29 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
       if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn == kDistanceColumn && !info->aOrderBy[0].desc) {
         info->orderByConsumed = 1;
       }
+      // What EXPLAIN QUERY PLAN shows.
+      const HnswTable* table = HnswTable::from(vtab);
+      std::string shown = str_cat("KNN on ", table->settings().column, " (", metric_name(table->settings().metric), ", ",
+                                  k >= 0 ? "k = ?" : "k from LIMIT", ", ",
+                                  ef >= 0 ? std::string("ef_search = ?") : str_cat("ef_search ", std::to_string(table->settings().ef_search)),
+                                  rowid_in >= 0       ? ", filtered by rowid IN (...)"
+                                  : rowid_equals >= 0 ? ", filtered by rowid = ?"
+                                                      : "",
+                                  ")");
+      info->idxStr = sqlite3_mprintf("%s", shown.c_str());
+      info->needToFreeIdxStr = 1;
     } else if (rowid_equals >= 0) {
       use(rowid_equals, kPlanRowidEquals);
       info->estimatedCost = 10;
       info->estimatedRows = 1;
       info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
+      info->idxStr = sqlite3_mprintf("lookup by rowid");
+      info->needToFreeIdxStr = 1;
     } else {
       info->estimatedCost = 1e6;
       info->estimatedRows = 100000;
+      info->idxStr = sqlite3_mprintf("full scan in rowid order (no MATCH)");
+      info->needToFreeIdxStr = 1;
       if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn == -1 && !info->aOrderBy[0].desc) info->orderByConsumed = 1;
     }
     info->idxNum = plan;
@@ -169,12 +189,18 @@ Status filter(Cursor* cursor, int plan, int argc, sqlite3_value** argv) {
     return Status::ok();
   }
 
+  // Any integral value, a REAL such as 3.0 included (every JavaScript number binds as one).
   auto positive = [](sqlite3_value* value, std::string_view what, int64_t most) -> Result<int64_t> {
-    if (sqlite3_value_numeric_type(value) != SQLITE_INTEGER || sqlite3_value_int64(value) < 1 ||
-        sqlite3_value_int64(value) > most) {
-      return Status::error(str_cat("hnsw: ", what, " must be an integer from 1 to ", std::to_string(most)));
+    const int type = sqlite3_value_numeric_type(value);
+    const double real = sqlite3_value_double(value);
+    const bool integral = type == SQLITE_INTEGER || (type == SQLITE_FLOAT && real == std::floor(real) && std::fabs(real) < 9e15);
+    const int64_t number = type == SQLITE_INTEGER ? sqlite3_value_int64(value) : static_cast<int64_t>(real);
+    if (!integral || number < 1 || number > most) {
+      const char* shown = reinterpret_cast<const char*>(sqlite3_value_text(value));
+      return Status::error(str_cat("hnsw: ", what, " must be an integer from 1 to ", std::to_string(most), ", got ",
+                                   shown == nullptr ? std::string("NULL") : str_cat("'", std::string(shown).substr(0, 40), "'")));
     }
-    return sqlite3_value_int64(value);
+    return number;
   };
   if (k_value == nullptr && limit_value == nullptr) {
     // SQLite hands a virtual table the LIMIT of such a query only from version 3.41 on.
@@ -299,7 +325,8 @@ Status register_hnsw(sqlite3* db) {
   if (rc != SQLITE_OK) return Status::error("hnsw: registering the module failed");
   rc = sqlite3_create_function_v2(db, "hnsw_check", 1, SQLITE_UTF8, nullptr, hnsw_check_function, nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return Status::error("hnsw: registering hnsw_check failed");
-  return register_vector_functions(db);
+  STRATA_RETURN_IF_ERROR(register_vector_functions(db));
+  return register_hybrid_search(db);
 }
 
 }  // namespace strata::hnsw

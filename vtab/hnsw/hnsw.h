@@ -6,7 +6,10 @@
 
 namespace strata::hnsw {
 
-// Registers the hnsw module, hnsw_check() and the vec_* functions.
+// Registers the hnsw module, hnsw_check(), the vec_* functions and hybrid_search.
 Status register_hnsw(sqlite3* db);
+
+// The hybrid_search table-valued function (hybrid_search.cpp).
+Status register_hybrid_search(sqlite3* db);
 
 }  // namespace strata::hnsw

@@ -27,7 +27,8 @@ namespace strata::hnsw {
 
 // 2: each stored vector ends with its checksum (docs/format-hnsw.md).
 inline constexpr int kFormatVersion = 2;
-inline constexpr size_t kMaxK = 4096;
+// The largest k (and LIMIT) of a KNN query; sqlite-vec stops at 4,096.
+inline constexpr size_t kMaxK = 100000;
 
 // What CREATE VIRTUAL TABLE fixed, stored in the config table.
 struct IndexSettings {
