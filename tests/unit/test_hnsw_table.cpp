@@ -84,7 +84,7 @@ TEST(HnswTable, BadInputIsAClearError) {
   EXPECT_NE(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding float[4], metric=dot)").find("'metric'"), std::string::npos);
   EXPECT_NE(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding float[4], b float[4])").find("exactly one vector column"),
             std::string::npos);
-  EXPECT_NE(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding)").find("expected one vector column such as"), std::string::npos);
+  EXPECT_NE(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding)").find("hnsw: column 'embedding': no type; supported: one vector column ('embedding float[768]')"), std::string::npos);
   EXPECT_NE(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding blob[4])").find("unknown element type 'blob'"), std::string::npos);
   EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding float[768], dims=1000)"),
             "hnsw: dims (the prefix to index) must be from 1 to the vector's 768 dimensions, got 1000");
@@ -370,6 +370,77 @@ TEST_F(HnswFile, TransactionsSavepointsAndReopen) {
   EXPECT_LE(std::stod(bound), largest * 1.25 + 1e-6);
   reopened.exec("INSERT INTO w(rowid, embedding) VALUES (9999, '[0.1, 0, 0, 0, 0, 0, 0, 0]')");
   EXPECT_EQ(reopened.scalar("SELECT value FROM w_config WHERE key = 'ip_norm_bound'"), bound);
+}
+
+// sqlite-vec's column kinds beyond the vector: a text primary key, metadata, partition keys and
+// auxiliary columns survive reopening, rollbacks, 'optimize' and a rename, and filter the walk.
+TEST_F(HnswFile, Vec0ColumnsPersistRollBackAndFilter) {
+  const std::string knn = "SELECT group_concat(name) FROM (SELECT name FROM items WHERE embedding MATCH '[0, 0]' AND k = 3 ";
+  {
+    TestDatabase db(path_);
+    db.exec("CREATE VIRTUAL TABLE items USING hnsw(name TEXT PRIMARY KEY, embedding float[2], shop INTEGER PARTITION KEY, "
+            "colour TEXT, price FLOAT, +note)");
+    EXPECT_EQ(db.scalar("SELECT value FROM items_config WHERE key = 'format_version'"), "3");
+    db.exec("WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 200) "
+            "INSERT INTO items(name, embedding, shop, colour, price, note) "
+            "SELECT 'item' || i, json_array(i, 0), i % 4, CASE i % 3 WHEN 0 THEN 'red' WHEN 1 THEN 'blue' ELSE 'green' END, "
+            "i * 1.5, CASE WHEN i % 2 THEN x'00ff' ELSE i END FROM s");
+    EXPECT_EQ(db.scalar(knn + "AND shop = 1 AND colour = 'red')"), "item9,item21,item33");
+    EXPECT_EQ(db.error_of("INSERT INTO items(name, embedding, shop, colour, price) VALUES ('item5', '[1, 1]', 1, 'red', 1.0)"),
+              "UNIQUE constraint failed: items.name");
+    EXPECT_EQ(db.error_of("INSERT INTO items(name, embedding, shop, colour, price) VALUES (7, '[1, 1]', 1, 'red', 1.0)"),
+              "hnsw: primary key name holds text values, got INTEGER");
+    EXPECT_EQ(db.error_of("INSERT INTO items(name, embedding, shop, colour, price) VALUES ('x', '[1, 1]', 1, 'red', 1)"),
+              "hnsw: metadata column price holds float values, got INTEGER (write 3.0 for 3)");
+    db.exec("BEGIN");
+    db.exec("UPDATE items SET colour = 'red' WHERE name = 'item1'");
+    db.exec("DELETE FROM items WHERE name = 'item9'");
+    EXPECT_EQ(db.scalar(knn + "AND shop = 1 AND colour = 'red')"), "item1,item21,item33");
+    db.exec("ROLLBACK");
+    EXPECT_EQ(db.scalar(knn + "AND shop = 1 AND colour = 'red')"), "item9,item21,item33");
+    db.exec("INSERT OR REPLACE INTO items(name, embedding, shop, colour, price) VALUES ('item21', '[300, 0]', 1, 'red', 2.0)");
+    EXPECT_EQ(db.scalar(knn + "AND shop = 1 AND colour = 'red')"), "item9,item33,item45");
+  }
+  TestDatabase reopened(path_);
+  EXPECT_EQ(reopened.scalar(knn + "AND shop = 1 AND colour = 'red')"), "item9,item33,item45");
+  EXPECT_EQ(reopened.scalar(knn + "AND price > 100.0 AND colour IN ('blue', 'green'))"), "item67,item68,item70");
+  EXPECT_EQ(reopened.scalar("SELECT typeof(note) || ':' || hex(note) FROM items WHERE name = 'item3'"), "blob:00FF");
+  reopened.exec("INSERT INTO items(items) VALUES ('optimize')");
+  EXPECT_EQ(reopened.scalar(knn + "AND shop = 1 AND colour = 'red')"), "item9,item33,item45");
+  reopened.exec("ALTER TABLE items RENAME TO things_for_sale");
+  EXPECT_EQ(reopened.scalar("SELECT group_concat(name) FROM (SELECT name FROM things_for_sale WHERE embedding MATCH '[0, 0]' "
+                            "AND k = 2 AND shop = 3 AND price <= 100.0)"),
+            "item3,item7");
+  EXPECT_EQ(reopened.scalar("SELECT count(*) FROM things_for_sale_columns"), "200");
+  EXPECT_EQ(reopened.scalar("SELECT hnsw_check('things_for_sale')"), "ok");
+  reopened.exec("DROP TABLE things_for_sale");
+  EXPECT_EQ(reopened.scalar("SELECT count(*) FROM sqlite_master WHERE name LIKE 'things_for_sale%'"), "0");
+}
+
+TEST(HnswTable, Vec0ColumnDefinitionErrorsSayWhatIsSupported) {
+  TestDatabase db;
+  const std::string supported = "supported: one vector column ('embedding float[768]')";
+  for (const char* bad : {"embedding float[2], genre BLOB", "embedding float[2], genre TEXT NOT NULL", "embedding float[2], +note BOOLEAN",
+                          "embedding float[2], id REAL PRIMARY KEY", "embedding float[2], u FLOAT PARTITION KEY", "embedding float[2], \"odd name\" TEXT"}) {
+    EXPECT_NE(db.error_of(std::string("CREATE VIRTUAL TABLE a USING hnsw(") + bad + ")").find(supported), std::string::npos) << bad;
+  }
+  EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding float[2], k INTEGER)"),
+            "hnsw: a column cannot be named 'k': distance, k and ef_search are the table's hidden columns, and rowid is the key");
+  EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding float[2] distance_metric=l1)"),
+            "hnsw: distance_metric=l1 is not supported; supported: l2, cosine, ip, hamming");
+  EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding float[2] distance_metric=cosine, metric=l2)"),
+            "hnsw: metric=l2 and distance_metric=cosine disagree; give one");
+  EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding float[2], a TEXT, A INTEGER)"), "hnsw: two columns are named 'A'");
+  db.exec("CREATE VIRTUAL TABLE ok USING hnsw(id INTEGER PRIMARY KEY, embedding float[2] distance_metric=cosine, +body TEXT)");
+  EXPECT_EQ(db.scalar("SELECT value FROM ok_config WHERE key = 'metric'"), "cosine");
+  db.exec("INSERT INTO ok(id, embedding, body) VALUES (5, '[1, 0]', 'five')");
+  EXPECT_EQ(db.scalar("SELECT rowid || ':' || id || ':' || body FROM ok"), "5:5:five");
+  EXPECT_EQ(db.error_of("SELECT id FROM ok WHERE embedding MATCH '[1, 0]' AND k = 1 AND body = 'five'"),
+            "hnsw: auxiliary column body cannot be filtered in a KNN query (it is stored, not indexed); declare it without '+' as a metadata column to filter on it");
+  EXPECT_EQ(db.error_of("INSERT INTO ok(id, embedding, body) VALUES (6, '[1, 0]', 6)"), "hnsw: auxiliary column body holds text values (or NULL), got INTEGER");
+  // A table of the vector alone keeps format 2, readable by strata versions before columns.
+  db.exec("CREATE VIRTUAL TABLE plain USING hnsw(embedding float[2])");
+  EXPECT_EQ(db.scalar("SELECT value FROM plain_config WHERE key = 'format_version'"), "2");
 }
 
 TEST_F(HnswFile, TwoConnectionsSeeEachOthersCommits) {

@@ -3,8 +3,11 @@
 // USER SQL (sqlite-vec's vec0 query form; docs/hnsw.md)
 //
 //   CREATE VIRTUAL TABLE docs_vec USING hnsw(
-//     embedding float[768],            -- one vector column: float[N], N from 1 to 8192
-//     metric=cosine,                   -- l2 (default) | cosine | ip
+//     [id INTEGER PRIMARY KEY | id TEXT PRIMARY KEY,]   -- sqlite-vec's column kinds, optional
+//     embedding float[768] [distance_metric=cosine],    -- one vector column: float|int8|bit[N]
+//     [genre TEXT, year INTEGER, rating FLOAT, flag BOOLEAN,]   -- metadata: KNN filters
+//     [user_id INTEGER PARTITION KEY,] [+body TEXT,]    -- partition key; auxiliary (stored only)
+//     metric=cosine,                   -- l2 (default) | cosine | ip | hamming
 //     m=16, ef_construction=200,       -- graph degree (2..128) and build effort
 //     ef_search=64                     -- default search effort
 //   );
@@ -18,21 +21,25 @@
 //                                                           --   (hybrid_search.cpp)
 // and sqlite-vec 0.1.9's vec_* functions (vector_functions.cpp).
 //
-// Columns: the vector column, then HIDDEN distance, k, ef_search and one named after the table
-// (for commands). A query without MATCH scans rows in rowid order.
+// Columns: the declared ones in order, then HIDDEN distance, k, ef_search and one named after
+// the table (for commands). A query without MATCH scans rows in rowid order. A KNN query's
+// conditions on metadata, partition keys and a text key filter the walk (HnswTable::rows_matching).
 //
 // SHADOW TABLES (docs/format-hnsw.md)
 //
 //   docs_vec_config(key, value)                    format version, settings, generation
 //   docs_vec_vectors(rowid, vector)                the vectors as given, each + its checksum
 //   docs_vec_links(rowid, level, links)            each node's neighbours per level
+//   docs_vec_columns(rowid, <declared columns>)    the other columns' values (format 3)
 //
 // xBestIndex PLAN
 //
 //   idxNum bits: 1 MATCH (KNN), 2 k, 4 ef_search, 8 LIMIT, 16 rowid =, 32 rowid IN (all
-//   values at once, sqlite3_vtab_in). Their arguments follow in that order. KNN results come
-//   ordered by distance, so ORDER BY distance is consumed. idxStr is only what EXPLAIN QUERY
-//   PLAN shows ("KNN on embedding (l2, k = ?, ef_search 64, filtered by rowid IN (...))").
+//   values at once, sqlite3_vtab_in; an INTEGER PRIMARY KEY column counts as the rowid). Their
+//   arguments follow in that order, then one per column filter. KNN results come ordered by
+//   distance, so ORDER BY distance is consumed. idxStr is what EXPLAIN QUERY PLAN shows
+//   ("KNN on embedding (l2, k = ?, ef_search 64, filtered by rowid IN (...)) where genre = ?,
+//   year IN (...)"); the column filters after " where " are read back from it (parse_filters).
 #include "vtab/hnsw/hnsw.h"
 
 #include <cmath>
@@ -71,29 +78,110 @@ Result<std::unique_ptr<HnswTable>> open_table(sqlite3* db, void*, int argc, cons
   return HnswTable::open(db, argc, argv, create);
 }
 
+// A KNN query's filters on filterable columns, as idxStr carries them after " where ":
+// "genre = ?, year >= ?, user_id IN (...)", in argument order (written and read only here).
+constexpr std::string_view kFiltersStart = " where ";
+
+std::string_view op_text(FilterOp op) {
+  switch (op) {
+    case FilterOp::kEq: return "=";
+    case FilterOp::kNe: return "!=";
+    case FilterOp::kLt: return "<";
+    case FilterOp::kLe: return "<=";
+    case FilterOp::kGt: return ">";
+    case FilterOp::kGe: return ">=";
+    case FilterOp::kIn: return "IN";
+  }
+  return "=";
+}
+
+std::optional<FilterOp> filter_op(unsigned char op) {
+  switch (op) {
+    case SQLITE_INDEX_CONSTRAINT_EQ: return FilterOp::kEq;
+    case SQLITE_INDEX_CONSTRAINT_NE: return FilterOp::kNe;
+    case SQLITE_INDEX_CONSTRAINT_LT: return FilterOp::kLt;
+    case SQLITE_INDEX_CONSTRAINT_LE: return FilterOp::kLe;
+    case SQLITE_INDEX_CONSTRAINT_GT: return FilterOp::kGt;
+    case SQLITE_INDEX_CONSTRAINT_GE: return FilterOp::kGe;
+    default: return std::nullopt;
+  }
+}
+
+// (column, op) of each filter in an idxStr.
+std::vector<std::pair<int, FilterOp>> parse_filters(const IndexSettings& settings, std::string_view plan) {
+  std::vector<std::pair<int, FilterOp>> filters;
+  size_t at = plan.find(kFiltersStart);
+  if (at == std::string_view::npos) return filters;
+  std::string_view rest = plan.substr(at + kFiltersStart.size());
+  while (!rest.empty()) {
+    size_t end = rest.find(", ");
+    std::string_view item = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 2);
+    size_t space = item.find(' ');
+    if (space == std::string_view::npos) break;
+    std::string_view name = item.substr(0, space);
+    std::string_view op = item.substr(space + 1);
+    op = op.substr(0, op.find(' '));
+    for (size_t c = 0; c < settings.columns.size(); ++c) {
+      if (settings.columns[c].name != name) continue;
+      for (FilterOp candidate : {FilterOp::kEq, FilterOp::kNe, FilterOp::kLt, FilterOp::kLe, FilterOp::kGt, FilterOp::kGe, FilterOp::kIn}) {
+        if (op_text(candidate) == op) filters.emplace_back(static_cast<int>(c), candidate);
+      }
+    }
+  }
+  return filters;
+}
+
 int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
   return vtab_call(vtab, [&]() -> Status {
+    const IndexSettings& settings = HnswTable::from(vtab)->settings();
+    const int integer_key = settings.integer_key_column();
     int match = -1, k = -1, ef = -1, limit = -1, rowid_equals = -1, rowid_in = -1;
+    std::vector<std::pair<int, FilterOp>> filters;  // (constraint, op)
     for (int i = 0; i < info->nConstraint; ++i) {
       const auto& constraint = info->aConstraint[i];
-      if (!constraint.usable) {
-        if (constraint.iColumn == kEmbeddingColumn && constraint.op == SQLITE_INDEX_CONSTRAINT_MATCH) {
-          return Status(StatusCode::kError, "").with_sqlite_code(SQLITE_CONSTRAINT);  // try another plan
-        }
-        continue;
+      if (constraint.iColumn == settings.vector_column() && constraint.op == SQLITE_INDEX_CONSTRAINT_MATCH) {
+        if (!constraint.usable) return Status(StatusCode::kError, "").with_sqlite_code(SQLITE_CONSTRAINT);  // try another plan
+        match = i;
       }
-      if (constraint.iColumn == kEmbeddingColumn && constraint.op == SQLITE_INDEX_CONSTRAINT_MATCH) match = i;
-      if (constraint.iColumn == kKColumn && constraint.op == SQLITE_INDEX_CONSTRAINT_EQ) k = i;
-      if (constraint.iColumn == kEfSearchColumn && constraint.op == SQLITE_INDEX_CONSTRAINT_EQ) ef = i;
+    }
+    for (int i = 0; i < info->nConstraint; ++i) {
+      const auto& constraint = info->aConstraint[i];
+      if (!constraint.usable) continue;
+      const int column = constraint.iColumn;
+      if (column == settings.k_column() && constraint.op == SQLITE_INDEX_CONSTRAINT_EQ) k = i;
+      if (column == settings.ef_search_column() && constraint.op == SQLITE_INDEX_CONSTRAINT_EQ) ef = i;
       if (constraint.op == SQLITE_INDEX_CONSTRAINT_LIMIT) limit = i;
-      if (constraint.iColumn == -1 && constraint.op == SQLITE_INDEX_CONSTRAINT_EQ) {
+      if ((column == -1 || (column >= 0 && column == integer_key)) && constraint.op == SQLITE_INDEX_CONSTRAINT_EQ) {
         if (sqlite3_vtab_in(info, i, -1)) {
           sqlite3_vtab_in(info, i, 1);
           rowid_in = i;
         } else {
           rowid_equals = i;
         }
+        continue;
       }
+      if (match < 0 || column < 0 || column >= static_cast<int>(settings.columns.size()) || column == integer_key ||
+          column == settings.vector_column() || constraint.op == SQLITE_INDEX_CONSTRAINT_LIMIT ||
+          constraint.op == SQLITE_INDEX_CONSTRAINT_OFFSET) {
+        continue;
+      }
+      // A KNN query filters inside the walk, so that k rows come back whenever k match: a
+      // condition the walk cannot apply would make SQLite drop rows afterwards.
+      const TableColumn& declared = settings.columns[static_cast<size_t>(column)];
+      if (declared.kind == ColumnKind::kAuxiliary) {
+        return Status::error(str_cat("hnsw: auxiliary column ", declared.name,
+                                     " cannot be filtered in a KNN query (it is stored, not indexed); declare it without '+' as a metadata column to filter on it"));
+      }
+      std::optional<FilterOp> op = filter_op(constraint.op);
+      if (!op) {
+        return Status::error(str_cat("hnsw: ", declared.name, " can be filtered in a KNN query with =, !=, <, <=, >, >=, IN or BETWEEN"));
+      }
+      if (*op == FilterOp::kEq && sqlite3_vtab_in(info, i, -1)) {
+        sqlite3_vtab_in(info, i, 1);
+        op = FilterOp::kIn;
+      }
+      filters.emplace_back(i, *op);
     }
     int plan = 0;
     int argument = 0;
@@ -114,20 +202,26 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
       } else {
         use(rowid_equals, kPlanRowidEquals);
       }
+      std::string where;
+      for (const auto& [constraint, op] : filters) {
+        use(constraint, 0);
+        info->aConstraintUsage[constraint].omit = 0;  // SQLite checks them again: cheap, k rows
+        const std::string& name = settings.columns[static_cast<size_t>(info->aConstraint[constraint].iColumn)].name;
+        where += str_cat(where.empty() ? kFiltersStart : ", ", name, " ", op_text(op), op == FilterOp::kIn ? " (...)" : " ?");
+      }
       info->estimatedCost = 100;
       info->estimatedRows = 10;
-      if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn == kDistanceColumn && !info->aOrderBy[0].desc) {
+      if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn == settings.distance_column() && !info->aOrderBy[0].desc) {
         info->orderByConsumed = 1;
       }
-      // What EXPLAIN QUERY PLAN shows.
-      const HnswTable* table = HnswTable::from(vtab);
-      std::string shown = str_cat("KNN on ", table->settings().column, " (", metric_name(table->settings().metric), ", ",
+      // What EXPLAIN QUERY PLAN shows; the filters after " where " are also read back.
+      std::string shown = str_cat("KNN on ", settings.column, " (", metric_name(settings.metric), ", ",
                                   k >= 0 ? "k = ?" : "k from LIMIT", ", ",
-                                  ef >= 0 ? std::string("ef_search = ?") : str_cat("ef_search ", std::to_string(table->settings().ef_search)),
+                                  ef >= 0 ? std::string("ef_search = ?") : str_cat("ef_search ", std::to_string(settings.ef_search)),
                                   rowid_in >= 0       ? ", filtered by rowid IN (...)"
                                   : rowid_equals >= 0 ? ", filtered by rowid = ?"
                                                       : "",
-                                  ")");
+                                  ")", where);
       info->idxStr = sqlite3_mprintf("%s", shown.c_str());
       info->needToFreeIdxStr = 1;
     } else if (rowid_equals >= 0) {
@@ -142,14 +236,17 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
       info->estimatedRows = 100000;
       info->idxStr = sqlite3_mprintf("full scan in rowid order (no MATCH)");
       info->needToFreeIdxStr = 1;
-      if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn == -1 && !info->aOrderBy[0].desc) info->orderByConsumed = 1;
+      if (info->nOrderBy == 1 && (info->aOrderBy[0].iColumn == -1 || info->aOrderBy[0].iColumn == integer_key) &&
+          !info->aOrderBy[0].desc) {
+        info->orderByConsumed = 1;
+      }
     }
     info->idxNum = plan;
     return Status::ok();
   });
 }
 
-Status filter(Cursor* cursor, int plan, int argc, sqlite3_value** argv) {
+Status filter(Cursor* cursor, int plan, const char* plan_text, int argc, sqlite3_value** argv) {
   HnswTable* table = table_of(cursor);
   cursor->rows.clear();
   cursor->position = 0;
@@ -161,6 +258,23 @@ Status filter(Cursor* cursor, int plan, int argc, sqlite3_value** argv) {
   sqlite3_value* ef_value = (plan & kPlanEf) ? next_argument() : nullptr;
   sqlite3_value* limit_value = (plan & kPlanLimit) ? next_argument() : nullptr;
   sqlite3_value* rowid_value = (plan & (kPlanRowidEquals | kPlanRowidIn)) ? next_argument() : nullptr;
+  std::vector<ColumnFilter> column_filters;
+  if (cursor->knn && plan_text != nullptr) {
+    for (const auto& [column, op] : parse_filters(table->settings(), plan_text)) {
+      sqlite3_value* value = next_argument();
+      if (value == nullptr) return Status::internal("hnsw: a filter without its value");
+      ColumnFilter& filter = column_filters.emplace_back(ColumnFilter{column, op, {}});
+      if (op == FilterOp::kIn) {
+        sqlite3_value* element = nullptr;
+        for (int rc = sqlite3_vtab_in_first(value, &element); rc == SQLITE_OK && element != nullptr;
+             rc = sqlite3_vtab_in_next(value, &element)) {
+          filter.values.push_back(table->filter_value(column, element));
+        }
+      } else {
+        filter.values.push_back(table->filter_value(column, value));
+      }
+    }
+  }
 
   std::optional<std::vector<int64_t>> allowed;
   if (plan & kPlanRowidIn) {
@@ -227,13 +341,19 @@ Status filter(Cursor* cursor, int plan, int argc, sqlite3_value** argv) {
   }
   if (sqlite3_value_type(query) == SQLITE_NULL) return Status::ok();  // MATCH NULL matches nothing
   STRATA_ASSIGN_OR_RETURN(FloatVector vector, table->query_vector(query));
+  if (!column_filters.empty()) {
+    // The rows the metadata and partition filters allow (within the rowid filter's, if any):
+    // the walk passes through the others but returns only these.
+    STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> matching, table->rows_matching(column_filters, allowed ? &*allowed : nullptr));
+    allowed = std::move(matching);
+  }
   STRATA_ASSIGN_OR_RETURN(cursor->rows, table->nearest(vector, static_cast<size_t>(k), static_cast<size_t>(ef),
                                                        allowed ? &*allowed : nullptr));
   return Status::ok();
 }
 
-int x_filter(sqlite3_vtab_cursor* cursor, int plan, const char*, int argc, sqlite3_value** argv) {
-  return cursor_call(cursor, [&] { return filter(reinterpret_cast<Cursor*>(cursor), plan, argc, argv); });
+int x_filter(sqlite3_vtab_cursor* cursor, int plan, const char* plan_text, int argc, sqlite3_value** argv) {
+  return cursor_call(cursor, [&] { return filter(reinterpret_cast<Cursor*>(cursor), plan, plan_text, argc, argv); });
 }
 int x_next(sqlite3_vtab_cursor* cursor) {
   ++reinterpret_cast<Cursor*>(cursor)->position;
@@ -247,32 +367,22 @@ int x_column(sqlite3_vtab_cursor* vtab_cursor, sqlite3_context* context, int col
   return cursor_call(vtab_cursor, [&]() -> Status {
     auto* cursor = reinterpret_cast<Cursor*>(vtab_cursor);
     const KnnResult& row = cursor->rows[cursor->position];
-    switch (column) {
-      case kEmbeddingColumn: {
-        STRATA_ASSIGN_OR_RETURN(std::optional<std::string> stored, table_of(cursor)->stored_vector(row.rowid));
-        if (stored) {
-          sqlite3_result_blob64(context, stored->data(), stored->size(), SQLITE_TRANSIENT);
-          sqlite3_result_subtype(context, vector_subtype(table_of(cursor)->settings().element));
-        } else {
-          sqlite3_result_null(context);
-        }
-        break;
+    HnswTable* table = table_of(cursor);
+    const IndexSettings& settings = table->settings();
+    if (column == settings.vector_column()) {
+      STRATA_ASSIGN_OR_RETURN(std::optional<std::string> stored, table->stored_vector(row.rowid));
+      if (stored) {
+        sqlite3_result_blob64(context, stored->data(), stored->size(), SQLITE_TRANSIENT);
+        sqlite3_result_subtype(context, vector_subtype(settings.element));
+      } else {
+        sqlite3_result_null(context);
       }
-      case kDistanceColumn:
-        if (cursor->knn) {
-          sqlite3_result_double(context, row.distance);
-        } else {
-          sqlite3_result_null(context);
-        }
-        break;
-      case kKColumn:
-        if (cursor->knn) {
-          sqlite3_result_int64(context, cursor->k);
-        } else {
-          sqlite3_result_null(context);
-        }
-        break;
-      default: sqlite3_result_null(context); break;
+    } else if (column < static_cast<int>(settings.columns.size())) {
+      return table->column_value(row.rowid, column, context);
+    } else if (column == settings.distance_column()) {
+      if (cursor->knn) sqlite3_result_double(context, row.distance);
+    } else if (column == settings.k_column()) {
+      if (cursor->knn) sqlite3_result_int64(context, cursor->k);
     }
     return Status::ok();
   });
@@ -285,7 +395,7 @@ int x_rowid(sqlite3_vtab_cursor* vtab_cursor, sqlite3_int64* rowid) {
 
 int x_shadow_name(const char* suffix) {
   std::string_view name(suffix);
-  return name == "config" || name == "vectors" || name == "links" ? 1 : 0;
+  return name == "config" || name == "vectors" || name == "links" || name == "columns" ? 1 : 0;
 }
 
 const sqlite3_module kHnswModule = table_module<HnswTable>({

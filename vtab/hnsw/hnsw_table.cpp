@@ -34,17 +34,29 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-// "embedding float[768]" -> column name, element type, dimensions.
-Status parse_column(std::string_view definition, IndexSettings& settings) {
+// "embedding float[768] [distance_metric=cosine]" -> column name, element type, dimensions
+// (and the metric, returned when given).
+Result<std::optional<std::string>> parse_column(std::string_view definition, IndexSettings& settings) {
   auto usage = [&](std::string_view problem) {
     return Status::error(str_cat("hnsw: ", problem, " in '", definition,
                                  "'; expected one vector column such as 'embedding float[768]' (float[N], int8[N] or bit[N], N from 1 to ",
-                                 std::to_string(kMaxDimensions), ")"));
+                                 std::to_string(kMaxDimensions), "), optionally followed by distance_metric=l2|cosine|ip|hamming"));
   };
   size_t space = definition.find_first_of(" \t");
   if (space == std::string_view::npos) return usage("no vector type");
   std::string_view name = definition.substr(0, space);
   std::string type = lower(definition.substr(space + 1));
+  std::optional<std::string> metric;
+  if (size_t at = type.find("distance_metric"); at != std::string::npos) {
+    std::string setting = type.substr(at + std::string_view("distance_metric").size());
+    type.resize(at);
+    setting.erase(std::remove_if(setting.begin(), setting.end(), [](char c) { return c == ' ' || c == '\t'; }), setting.end());
+    if (setting.empty() || setting[0] != '=' || setting.size() == 1) return usage("distance_metric without a value");
+    metric = setting.substr(1);
+    if (!metric_from_name(*metric)) {
+      return Status::error(str_cat("hnsw: distance_metric=", *metric, " is not supported; supported: l2, cosine, ip, hamming"));
+    }
+  }
   type.erase(std::remove_if(type.begin(), type.end(), [](char c) { return c == ' ' || c == '\t'; }), type.end());
   size_t open = type.find('[');
   if (open == std::string::npos || type.back() != ']') return usage("no dimension");
@@ -72,21 +84,198 @@ Status parse_column(std::string_view definition, IndexSettings& settings) {
   }
   settings.column = std::string(name);
   settings.dimensions = dimensions;
-  return Status::ok();
+  return metric;
+}
+
+bool is_plain_identifier(std::string_view name) {
+  if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+constexpr std::string_view kSupportedColumns =
+    "supported: one vector column ('embedding float[768]'), 'id INTEGER PRIMARY KEY' or 'id TEXT PRIMARY KEY', "
+    "metadata columns ('genre TEXT', 'year INTEGER', 'rating FLOAT', 'flag BOOLEAN'), partition keys "
+    "('user_id INTEGER PARTITION KEY' or TEXT), auxiliary columns ('+contents TEXT', INTEGER, FLOAT, BLOB or no type)";
+
+// A column type's spelling (as vec0 reads them, case-insensitively).
+std::optional<ColumnType> column_type_from(std::string_view spelled) {
+  const std::string type = lower(spelled);
+  if (type == "text" || type == "varchar") return ColumnType::kText;
+  if (type == "integer" || type == "int") return ColumnType::kInteger;
+  if (type == "float" || type == "real" || type == "double" || type == "float64" || type == "f64") return ColumnType::kFloat;
+  if (type == "boolean" || type == "bool") return ColumnType::kBoolean;
+  if (type == "blob") return ColumnType::kBlob;
+  return std::nullopt;
+}
+
+std::vector<std::string_view> words_of(std::string_view text) {
+  std::vector<std::string_view> words;
+  size_t at = 0;
+  while (at < text.size()) {
+    while (at < text.size() && std::isspace(static_cast<unsigned char>(text[at]))) ++at;
+    size_t end = at;
+    while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end]))) ++end;
+    if (end > at) words.push_back(text.substr(at, end - at));
+    at = end;
+  }
+  return words;
+}
+
+// A declared column other than the vector.
+Result<TableColumn> parse_other_column(std::string_view definition) {
+  auto unsupported = [&](std::string_view problem) {
+    return Status::error(str_cat("hnsw: column '", definition, "': ", problem, "; ", kSupportedColumns));
+  };
+  TableColumn column;
+  std::string_view text = definition;
+  const bool auxiliary = !text.empty() && text[0] == '+';
+  if (auxiliary) text.remove_prefix(1);
+  std::vector<std::string_view> words = words_of(text);
+  if (words.empty() || !is_plain_identifier(words[0])) return unsupported("the name must be a plain identifier");
+  column.name = std::string(words[0]);
+  std::string rest;
+  for (size_t i = 2; i < words.size(); ++i) rest += str_cat(i > 2 ? " " : "", lower(words[i]));
+  std::optional<ColumnType> type = words.size() >= 2 ? column_type_from(words[1]) : std::nullopt;
+  if (auxiliary) {
+    column.kind = ColumnKind::kAuxiliary;
+    if (words.size() > 2) return unsupported("an auxiliary column takes a name and optionally a type");
+    if (words.size() == 2 && (!type || *type == ColumnType::kBoolean)) return unsupported(str_cat("unknown auxiliary type '", words[1], "'"));
+    column.type = words.size() == 2 ? *type : ColumnType::kAny;
+    return column;
+  }
+  if (words.size() < 2 || !type) return unsupported(words.size() < 2 ? "no type" : str_cat("unknown type '", words[1], "'"));
+  column.type = *type;
+  if (rest == "primary key") {
+    if (*type != ColumnType::kInteger && *type != ColumnType::kText) return unsupported("a primary key is INTEGER or TEXT");
+    column.kind = *type == ColumnType::kInteger ? ColumnKind::kIntegerKey : ColumnKind::kTextKey;
+  } else if (rest == "partition key") {
+    if (*type != ColumnType::kInteger && *type != ColumnType::kText) return unsupported("a partition key is INTEGER or TEXT");
+    column.kind = ColumnKind::kPartitionKey;
+  } else if (rest.empty()) {
+    if (*type == ColumnType::kBlob) return unsupported("a metadata column is TEXT, INTEGER, FLOAT or BOOLEAN");
+    column.kind = ColumnKind::kMetadata;
+  } else {
+    return unsupported(str_cat("'", rest, "' is not understood"));
+  }
+  return column;
+}
+
+std::string_view kind_name(ColumnKind kind) {
+  switch (kind) {
+    case ColumnKind::kVector: return "vector";
+    case ColumnKind::kIntegerKey: return "integer_key";
+    case ColumnKind::kTextKey: return "text_key";
+    case ColumnKind::kMetadata: return "metadata";
+    case ColumnKind::kPartitionKey: return "partition_key";
+    case ColumnKind::kAuxiliary: return "auxiliary";
+  }
+  return "vector";
+}
+
+std::string_view type_name(ColumnType type) {
+  switch (type) {
+    case ColumnType::kAny: return "any";
+    case ColumnType::kInteger: return "integer";
+    case ColumnType::kFloat: return "float";
+    case ColumnType::kText: return "text";
+    case ColumnType::kBoolean: return "boolean";
+    case ColumnType::kBlob: return "blob";
+  }
+  return "any";
+}
+
+// The config table's "columns" value: one line per declared column, "kind type name".
+std::string encode_columns(const std::vector<TableColumn>& columns) {
+  std::string text;
+  for (const TableColumn& column : columns) text += str_cat(kind_name(column.kind), " ", type_name(column.type), " ", column.name, "\n");
+  return text;
+}
+
+std::optional<std::vector<TableColumn>> decode_columns(std::string_view text) {
+  std::vector<TableColumn> columns;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string_view::npos) return std::nullopt;
+    std::vector<std::string_view> words = words_of(text.substr(at, end - at));
+    at = end + 1;
+    if (words.size() != 3) return std::nullopt;
+    TableColumn column;
+    column.name = std::string(words[2]);
+    bool known_kind = false, known_type = false;
+    for (ColumnKind kind : {ColumnKind::kVector, ColumnKind::kIntegerKey, ColumnKind::kTextKey, ColumnKind::kMetadata,
+                            ColumnKind::kPartitionKey, ColumnKind::kAuxiliary}) {
+      if (kind_name(kind) == words[0]) column.kind = kind, known_kind = true;
+    }
+    for (ColumnType type : {ColumnType::kAny, ColumnType::kInteger, ColumnType::kFloat, ColumnType::kText, ColumnType::kBoolean,
+                            ColumnType::kBlob}) {
+      if (type_name(type) == words[1]) column.type = type, known_type = true;
+    }
+    if (!known_kind || !known_type || !is_plain_identifier(column.name)) return std::nullopt;
+    columns.push_back(std::move(column));
+  }
+  if (std::count_if(columns.begin(), columns.end(), [](const TableColumn& c) { return c.kind == ColumnKind::kVector; }) != 1) {
+    return std::nullopt;
+  }
+  return columns;
 }
 
 Result<IndexSettings> settings_from_arguments(int argc, const char* const* argv) {
   std::span<const char* const> arguments(argv + 3, static_cast<size_t>(std::max(0, argc - 3)));
   STRATA_ASSIGN_OR_RETURN(ModuleArguments parsed, parse_module_arguments(kModule, option_specs(), arguments));
-  if (parsed.column_definitions().size() != 1) {
-    return Status::error(str_cat("hnsw: expected exactly one vector column such as 'embedding float[768]', got ",
-                                 std::to_string(parsed.column_definitions().size())));
-  }
   IndexSettings settings;
-  STRATA_RETURN_IF_ERROR(parse_column(parsed.column_definitions()[0], settings));
+  settings.columns.clear();
+  std::optional<std::string> column_metric;
+  int vectors = 0, keys = 0, metadata = 0, partitions = 0, auxiliaries = 0;
+  for (const std::string& definition : parsed.column_definitions()) {
+    const bool is_vector = definition.find('[') != std::string::npos && definition[0] != '+';
+    if (is_vector) {
+      if (++vectors > 1) {
+        return Status::error(str_cat("hnsw: expected exactly one vector column such as 'embedding float[768]', got a second: '",
+                                     definition, "'"));
+      }
+      STRATA_ASSIGN_OR_RETURN(column_metric, parse_column(definition, settings));
+      settings.columns.push_back(TableColumn{settings.column});
+      continue;
+    }
+    STRATA_ASSIGN_OR_RETURN(TableColumn column, parse_other_column(definition));
+    switch (column.kind) {
+      case ColumnKind::kIntegerKey:
+      case ColumnKind::kTextKey: ++keys; break;
+      case ColumnKind::kMetadata: ++metadata; break;
+      case ColumnKind::kPartitionKey: ++partitions; break;
+      case ColumnKind::kAuxiliary: ++auxiliaries; break;
+      case ColumnKind::kVector: break;
+    }
+    if (keys > 1 || metadata > 16 || partitions > 4 || auxiliaries > 16) {
+      return Status::error("hnsw: too many columns of a kind; at most one primary key, 16 metadata columns, 4 partition keys and 16 auxiliary columns (as sqlite-vec)");
+    }
+    settings.columns.push_back(std::move(column));
+  }
+  if (vectors == 0) {
+    return Status::error(str_cat("hnsw: expected exactly one vector column such as 'embedding float[768]', got ",
+                                 parsed.column_definitions().empty() ? "none" : "only other columns"));
+  }
+  for (size_t i = 0; i < settings.columns.size(); ++i) {
+    const std::string name = lower(settings.columns[i].name);
+    for (size_t j = 0; j < i; ++j) {
+      if (lower(settings.columns[j].name) == name) return Status::error(str_cat("hnsw: two columns are named '", settings.columns[i].name, "'"));
+    }
+    if (name == "distance" || name == "k" || name == "ef_search" || name == "rowid" || name == "oid" || name == "_rowid_") {
+      return Status::error(str_cat("hnsw: a column cannot be named '", settings.columns[i].name,
+                                   "': distance, k and ef_search are the table's hidden columns, and rowid is the key"));
+    }
+  }
+  if (column_metric && parsed.has("metric") && *parsed.text("metric") != *column_metric) {
+    return Status::error(str_cat("hnsw: metric=", *parsed.text("metric"), " and distance_metric=", *column_metric, " disagree; give one"));
+  }
+  if (column_metric) settings.metric = *metric_from_name(*column_metric);
+  // Format 3 only where it is needed, so that a table of the vector alone stays readable by
+  // strata versions that read format 2.
+  settings.format_version = settings.columns.size() > 1 ? 3 : 2;
   if (auto metric = parsed.text("metric")) settings.metric = *metric_from_name(*metric);
   // Bit vectors are compared by the bits that differ, and only they.
-  if (settings.element == ElementType::kBit && !parsed.has("metric")) settings.metric = Metric::kHamming;
+  if (settings.element == ElementType::kBit && !parsed.has("metric") && !column_metric) settings.metric = Metric::kHamming;
   if ((settings.element == ElementType::kBit) != (settings.metric == Metric::kHamming)) {
     return Status::error(str_cat("hnsw: metric=", metric_name(settings.metric), " does not apply to ",
                                  element_type_name(settings.element), "[N] vectors; bit[N] takes metric=hamming, ",
@@ -150,7 +339,79 @@ Status corrupt(const std::string& table, std::string_view what) {
   return Status::corruption(str_cat("hnsw: table ", table, ": ", what));
 }
 
+// An SQL value as an owning Value.
+Value value_of(sqlite3_value* value) {
+  switch (sqlite3_value_type(value)) {
+    case SQLITE_INTEGER: return Value(ValueView::of_integer(sqlite3_value_int64(value)));
+    case SQLITE_FLOAT: return Value(ValueView::of_real(sqlite3_value_double(value)));
+    case SQLITE_TEXT: return Value(ValueView::of_text(value_text(value)));
+    case SQLITE_BLOB: return Value(ValueView::of_blob(value_blob(value)));
+    default: return Value();
+  }
+}
+
+// SQLite's order of two non-NULL values (numbers before text before blobs; text by bytes, as
+// the BINARY collation).
+int compare_sql(const Value& a, const Value& b) {
+  auto rank = [](ValueType type) { return type == ValueType::kInteger || type == ValueType::kReal ? 0 : type == ValueType::kText ? 1 : 2; };
+  if (rank(a.type) != rank(b.type)) return rank(a.type) < rank(b.type) ? -1 : 1;
+  if (rank(a.type) == 0) {
+    if (a.type == ValueType::kInteger && b.type == ValueType::kInteger) return a.integer < b.integer ? -1 : a.integer > b.integer;
+    const double x = a.type == ValueType::kInteger ? static_cast<double>(a.integer) : a.real;
+    const double y = b.type == ValueType::kInteger ? static_cast<double>(b.integer) : b.real;
+    return x < y ? -1 : x > y;
+  }
+  const int order = a.bytes.compare(b.bytes);
+  return order < 0 ? -1 : order > 0;
+}
+
+// A filter's value as SQLite compares it with a column of `type`: numeric affinity for INTEGER,
+// FLOAT and BOOLEAN columns (text that reads as a number becomes one), text affinity for TEXT
+// columns (a number becomes its text).
+Value with_affinity(sqlite3_value* value, ColumnType type) {
+  Value converted = value_of(value);
+  if ((type == ColumnType::kInteger || type == ColumnType::kBoolean || type == ColumnType::kFloat) && converted.type == ValueType::kText) {
+    sqlite3_value* copy = sqlite3_value_dup(value);
+    if (copy != nullptr) {
+      const int numeric = sqlite3_value_numeric_type(copy);
+      if (numeric == SQLITE_INTEGER || numeric == SQLITE_FLOAT) converted = value_of(copy);
+      sqlite3_value_free(copy);
+    }
+  } else if (type == ColumnType::kText && (converted.type == ValueType::kInteger || converted.type == ValueType::kReal)) {
+    converted = Value(ValueView::of_text(value_text(value)));
+  }
+  return converted;
+}
+
+std::string_view sql_class_name(int type) {
+  switch (type) {
+    case SQLITE_INTEGER: return "INTEGER";
+    case SQLITE_FLOAT: return "FLOAT";
+    case SQLITE_TEXT: return "TEXT";
+    case SQLITE_BLOB: return "BLOB";
+    default: return "NULL";
+  }
+}
+
 }  // namespace
+
+int IndexSettings::vector_column() const {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i].kind == ColumnKind::kVector) return static_cast<int>(i);
+  }
+  return 0;
+}
+
+int IndexSettings::integer_key_column() const {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i].kind == ColumnKind::kIntegerKey) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+bool IndexSettings::has_stored_columns() const {
+  return std::any_of(columns.begin(), columns.end(), [](const TableColumn& column) { return column.stored(); });
+}
 
 HnswTable::HnswTable(sqlite3* db, std::string schema, std::string name, IndexSettings settings)
     : db_(db), schema_(std::move(schema)), name_(std::move(name)), settings_(std::move(settings)) {}
@@ -234,6 +495,15 @@ Result<IndexSettings> HnswTable::read_stored_settings(sqlite3* db, const std::st
     if (indexed < 0 || indexed > dimensions) return corrupt(name, "config is damaged");
     settings.indexed_dimensions = static_cast<size_t>(indexed);
   }
+  settings.columns = {TableColumn{settings.column}};
+  if (values.contains("columns")) {
+    std::optional<std::vector<TableColumn>> columns = decode_columns(values["columns"]);
+    if (!columns) return corrupt(name, "config lists damaged columns");
+    settings.columns = std::move(*columns);
+    if (settings.columns[static_cast<size_t>(settings.vector_column())].name != settings.column) {
+      return corrupt(name, "config lists damaged columns");
+    }
+  }
   return settings;
 }
 
@@ -250,9 +520,22 @@ Result<std::unique_ptr<HnswTable>> HnswTable::open(sqlite3* db, int argc, const 
   } else {
     STRATA_ASSIGN_OR_RETURN(table->settings_, read_stored_settings(db, schema, name));
   }
-  std::string declaration = str_cat("CREATE TABLE x(", quote_identifier(table->settings_.column),
-                                    " BLOB, distance REAL HIDDEN, k INTEGER HIDDEN, ef_search INTEGER HIDDEN, ",
-                                    quote_identifier(name), " HIDDEN)");
+  // The declared columns with the types that give SQLite's comparisons the affinity vec0's
+  // columns have, then the hidden ones.
+  std::string declaration = "CREATE TABLE x(";
+  for (const TableColumn& column : table->settings_.columns) {
+    std::string_view type = "BLOB";
+    switch (column.type) {
+      case ColumnType::kInteger:
+      case ColumnType::kBoolean: type = "INTEGER"; break;
+      case ColumnType::kFloat: type = "FLOAT"; break;
+      case ColumnType::kText: type = "TEXT"; break;
+      case ColumnType::kBlob: type = "BLOB"; break;
+      case ColumnType::kAny: type = column.kind == ColumnKind::kVector ? "BLOB" : ""; break;
+    }
+    declaration += str_cat(quote_identifier(column.name), type.empty() ? "" : " ", type, ", ");
+  }
+  declaration += str_cat("distance REAL HIDDEN, k INTEGER HIDDEN, ef_search INTEGER HIDDEN, ", quote_identifier(name), " HIDDEN)");
   int rc = sqlite3_declare_vtab(db, declaration.c_str());
   if (rc != SQLITE_OK) return Status::error(str_cat("hnsw: declaring the table failed: ", sqlite3_errmsg(db)));
   sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
@@ -264,9 +547,17 @@ Status HnswTable::create_shadow_tables() {
                                               "CREATE TABLE ", shadow("vectors"), "(rowid INTEGER PRIMARY KEY, vector BLOB NOT NULL);",
                                               "CREATE TABLE ", shadow("links"),
                                               "(rowid INTEGER PRIMARY KEY, level INTEGER NOT NULL, links BLOB NOT NULL);")));
+  if (settings_.has_stored_columns()) {
+    std::string columns;
+    for (const TableColumn& column : settings_.columns) {
+      if (!column.stored()) continue;
+      columns += str_cat(", ", quote_identifier(column.name), column.kind == ColumnKind::kTextKey ? " UNIQUE" : "");
+    }
+    STRATA_RETURN_IF_ERROR(execute(db_, str_cat("CREATE TABLE ", shadow("columns"), "(rowid INTEGER PRIMARY KEY", columns, ");")));
+  }
   STRATA_ASSIGN_OR_RETURN(Statement insert, Statement::prepare(db_, str_cat("INSERT INTO ", shadow("config"), " VALUES (?1, ?2)")));
   const std::pair<std::string, std::string> values[] = {
-      {"format_version", std::to_string(kFormatVersion)},
+      {"format_version", std::to_string(settings_.format_version)},
       {"column", settings_.column},
       {"element", std::string(element_type_name(settings_.element))},
       {"dimensions", std::to_string(settings_.dimensions)},
@@ -277,6 +568,7 @@ Status HnswTable::create_shadow_tables() {
       {"quantization", std::string(quantization_name(settings_.quantization))},
       {"indexed_dimensions", std::to_string(settings_.indexed_dimensions)},
       {"generation", "0"},
+      {"columns", encode_columns(settings_.columns)},
   };
   for (const auto& [key, value] : values) {
     insert.reset();
@@ -290,13 +582,14 @@ Status HnswTable::create_shadow_tables() {
 Status HnswTable::destroy() {
   statements_.clear();
   return execute(db_, str_cat("DROP TABLE IF EXISTS ", shadow("config"), "; DROP TABLE IF EXISTS ", shadow("vectors"),
-                              "; DROP TABLE IF EXISTS ", shadow("links"), ";"));
+                              "; DROP TABLE IF EXISTS ", shadow("links"), "; DROP TABLE IF EXISTS ", shadow("columns"), ";"));
 }
 
 Status HnswTable::rename(const std::string& new_name) {
   STRATA_RETURN_IF_ERROR(flush());
   statements_.clear();
-  for (std::string_view suffix : {"config", "vectors", "links"}) {
+  for (std::string_view suffix : {"config", "vectors", "links", "columns"}) {
+    if (suffix == "columns" && !settings_.has_stored_columns()) continue;
     STRATA_RETURN_IF_ERROR(execute(db_, str_cat("ALTER TABLE ", shadow(suffix), " RENAME TO ",
                                                 quote_identifier(str_cat(new_name, "_", suffix)))));
   }
@@ -320,6 +613,8 @@ void HnswTable::discard() {
   node_of_.clear();
   free_nodes_.clear();
   max_rowid_.reset();
+  column_values_.clear();
+  rowid_of_text_key_.clear();
   changed_ = false;
   data_version_.reset();
 }
@@ -410,12 +705,39 @@ Status HnswTable::load() {
     }
     if (restored != rowid_of.size() || !graph->finish_restore()) return corrupt(name_, "vectors and links disagree");
   }
+  // The filterable columns, in memory beside the graph (the walk's filters read them).
+  std::vector<std::vector<Value>> column_values(settings_.columns.size());
+  std::unordered_map<std::string, int64_t> rowid_of_text_key;
+  std::string filterable;
+  std::vector<int> filterable_columns;
+  for (size_t c = 0; c < settings_.columns.size(); ++c) {
+    if (!settings_.columns[c].filterable()) continue;
+    column_values[c].resize(rowid_of.size());
+    filterable += str_cat(", ", quote_identifier(settings_.columns[c].name));
+    filterable_columns.push_back(static_cast<int>(c));
+  }
+  if (!filterable_columns.empty()) {
+    STRATA_ASSIGN_OR_RETURN(Statement rows, Statement::prepare(db_, str_cat("SELECT rowid", filterable, " FROM ", shadow("columns"))));
+    while (true) {
+      STRATA_ASSIGN_OR_RETURN(bool row, rows.step());
+      if (!row) break;
+      auto node = node_of.find(rows.column_int64(0));
+      if (node == node_of.end()) continue;  // columns of no vector: ignored, as a query would
+      for (size_t i = 0; i < filterable_columns.size(); ++i) {
+        const int c = filterable_columns[i];
+        column_values[c][node->second] = value_of(rows.column_value(static_cast<int>(i) + 1));
+        if (settings_.columns[c].kind == ColumnKind::kTextKey) rowid_of_text_key[column_values[c][node->second].bytes] = rows.column_int64(0);
+      }
+    }
+  }
   graph->take_dirty();
   if (sqlite3_file_control(db_, schema_.c_str(), SQLITE_FCNTL_DATA_VERSION, &version) == SQLITE_OK) data_version_ = version;
   space_ = std::move(space);
   graph_ = std::move(graph);
   rowid_of_ = std::move(rowid_of);
   node_of_ = std::move(node_of);
+  column_values_ = std::move(column_values);
+  rowid_of_text_key_ = std::move(rowid_of_text_key);
   generation_ = generation;
   stored_norm_bound_ = stored_norm_bound;
   loaded_ = true;
@@ -504,6 +826,18 @@ Status HnswTable::delete_row(int64_t rowid) {
   graph_->remove(node);
   node_of_.erase(found);
   free_nodes_.push_back(node);
+  for (size_t c = 0; c < column_values_.size(); ++c) {
+    if (node >= column_values_[c].size()) continue;
+    if (settings_.columns[c].kind == ColumnKind::kTextKey && column_values_[c][node].type == ValueType::kText) {
+      rowid_of_text_key_.erase(column_values_[c][node].bytes);
+    }
+    column_values_[c][node] = Value();
+  }
+  if (settings_.has_stored_columns()) {
+    STRATA_ASSIGN_OR_RETURN(Statement* erase, statement(32, str_cat("DELETE FROM ", shadow("columns"), " WHERE rowid = ?1")));
+    STRATA_RETURN_IF_ERROR(erase->bind_int64(1, rowid));
+    STRATA_RETURN_IF_ERROR(erase->run());
+  }
   if (max_rowid_ == rowid) max_rowid_.reset();
   changed_ = true;
   for (std::string_view suffix : {"vectors", "links"}) {
@@ -520,7 +854,8 @@ Status HnswTable::optimize() {
   // left) and renumbers nodes densely, so memory freed by deletions is given back. A table of
   // format 1 also gets every vector rewritten with its checksum (format 2).
   STRATA_RETURN_IF_ERROR(flush());
-  const bool upgrade = settings_.format_version < kFormatVersion;
+  // Format 1 has no checksums; 2 is what a table of the vector alone is (3 adds columns).
+  const bool upgrade = settings_.format_version < 2;
   std::vector<std::pair<int64_t, std::string>> upgraded;  // (rowid, stored form)
   STRATA_ASSIGN_OR_RETURN(Statement read, Statement::prepare(db_, str_cat("SELECT rowid, vector FROM ", shadow("vectors"), " ORDER BY rowid")));
   auto space = std::make_unique<VectorSpace>(settings_.space());
@@ -540,6 +875,16 @@ Status HnswTable::optimize() {
     rowid_of.push_back(read.column_int64(0));
     node_of[rowid_of.back()] = node;
   }
+  // The filterable values follow their rows to the new node numbers.
+  for (std::vector<Value>& column : column_values_) {
+    if (column.empty()) continue;
+    std::vector<Value> renumbered(rowid_of.size());
+    for (size_t node = 0; node < rowid_of.size(); ++node) {
+      auto old_node = node_of_.find(rowid_of[node]);
+      if (old_node != node_of_.end() && old_node->second < column.size()) renumbered[node] = std::move(column[old_node->second]);
+    }
+    column = std::move(renumbered);
+  }
   space_ = std::move(space);
   graph_ = std::move(graph);
   rowid_of_ = std::move(rowid_of);
@@ -555,9 +900,8 @@ Status HnswTable::optimize() {
       STRATA_RETURN_IF_ERROR(rewrite.bind_blob(2, std::as_bytes(std::span(stored.data(), stored.size()))));
       STRATA_RETURN_IF_ERROR(rewrite.run());
     }
-    STRATA_RETURN_IF_ERROR(execute(db_, str_cat("UPDATE ", shadow("config"), " SET value = '", std::to_string(kFormatVersion),
-                                                "' WHERE key = 'format_version'")));
-    settings_.format_version = kFormatVersion;
+    STRATA_RETURN_IF_ERROR(execute(db_, str_cat("UPDATE ", shadow("config"), " SET value = '2' WHERE key = 'format_version'")));
+    settings_.format_version = 2;
   }
   STRATA_RETURN_IF_ERROR(execute(db_, str_cat("DELETE FROM ", shadow("links"))));
   return flush();
@@ -567,24 +911,34 @@ Status HnswTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowid_ou
   STRATA_RETURN_IF_ERROR(ensure_loaded());
   PreserveLastInsertRowid preserve(db_);
   if (argc == 1) return delete_row(sqlite3_value_int64(argv[0]));
-  if (argc != 2 + 5) return Status::internal("hnsw: wrong xUpdate arity");
+  if (argc != 2 + settings_.command_column() + 1) return Status::internal("hnsw: wrong xUpdate arity");
   bool is_insert = sqlite3_value_type(argv[0]) == SQLITE_NULL;
-  sqlite3_value* command = argv[2 + kCommandColumn];
+  sqlite3_value** values = argv + 2;  // by declared column
+  sqlite3_value* command = values[settings_.command_column()];
   if (is_insert && sqlite3_value_type(command) != SQLITE_NULL) {
     std::string_view word = value_text(command);
     if (word == "optimize") return optimize();
     return Status::error(str_cat("hnsw: unknown command '", word, "'; the only command is 'optimize'"));
   }
-  for (int column : {kDistanceColumn, kKColumn, kEfSearchColumn}) {
-    if (sqlite3_value_type(argv[2 + column]) != SQLITE_NULL) {
+  for (int column : {settings_.distance_column(), settings_.k_column(), settings_.ef_search_column()}) {
+    if (sqlite3_value_type(values[column]) != SQLITE_NULL) {
       return Status::error("hnsw: distance, k and ef_search are query parameters and cannot be written");
     }
   }
-  STRATA_ASSIGN_OR_RETURN(FloatVector vector, parse_vector(argv[2 + kEmbeddingColumn]));
+  STRATA_ASSIGN_OR_RETURN(FloatVector vector, parse_vector(values[settings_.vector_column()]));
   std::string blob = elements_blob(settings_.element, vector);
+  STRATA_RETURN_IF_ERROR(check_column_values(values));
 
+  // The rowid: given, or the integer key's value (the same thing under another name), or the
+  // largest + 1.
+  sqlite3_value* given = argv[1];
+  const int integer_key = settings_.integer_key_column();
+  if (integer_key >= 0 && sqlite3_value_type(values[integer_key]) != SQLITE_NULL) {
+    if (is_insert || sqlite3_value_type(given) == SQLITE_NULL) given = values[integer_key];
+    else if (sqlite3_value_int64(values[integer_key]) != sqlite3_value_int64(given)) given = values[integer_key];
+  }
   int64_t rowid;
-  if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+  if (sqlite3_value_type(given) == SQLITE_NULL) {
     if (!max_rowid_) {
       max_rowid_ = 0;
       for (const auto& [existing, node] : node_of_) max_rowid_ = std::max(*max_rowid_, existing);
@@ -592,23 +946,106 @@ Status HnswTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowid_ou
     if (*max_rowid_ == INT64_MAX) return Status(StatusCode::kError, "database or disk is full").with_sqlite_code(SQLITE_FULL);
     rowid = *max_rowid_ + 1;
   } else {
-    if (sqlite3_value_numeric_type(argv[1]) != SQLITE_INTEGER) {
+    if (sqlite3_value_numeric_type(given) != SQLITE_INTEGER) {
       return Status(StatusCode::kError, "datatype mismatch").with_sqlite_code(SQLITE_MISMATCH);
     }
-    rowid = sqlite3_value_int64(argv[1]);
+    rowid = sqlite3_value_int64(given);
   }
   std::optional<int64_t> old_rowid;
   if (!is_insert) old_rowid = sqlite3_value_int64(argv[0]);
+  const bool replace = sqlite3_vtab_on_conflict(db_) == SQLITE_REPLACE;
   if (node_of_.contains(rowid) && rowid != old_rowid) {
-    if (sqlite3_vtab_on_conflict(db_) != SQLITE_REPLACE) {
-      return Status::constraint(str_cat("UNIQUE constraint failed: ", name_, ".rowid")).with_sqlite_code(SQLITE_CONSTRAINT);
+    if (!replace) {
+      const std::string key = integer_key >= 0 ? settings_.columns[static_cast<size_t>(integer_key)].name : "rowid";
+      return Status::constraint(str_cat("UNIQUE constraint failed: ", name_, ".", key)).with_sqlite_code(SQLITE_CONSTRAINT);
     }
     STRATA_RETURN_IF_ERROR(delete_row(rowid));
   }
+  for (size_t c = 0; c < settings_.columns.size(); ++c) {
+    if (settings_.columns[c].kind != ColumnKind::kTextKey) continue;
+    auto holder = rowid_of_text_key_.find(std::string(value_text(values[c])));
+    if (holder == rowid_of_text_key_.end() || holder->second == old_rowid) continue;
+    if (!replace) {
+      return Status::constraint(str_cat("UNIQUE constraint failed: ", name_, ".", settings_.columns[c].name)).with_sqlite_code(SQLITE_CONSTRAINT);
+    }
+    STRATA_RETURN_IF_ERROR(delete_row(holder->second));
+  }
+  // An UPDATE that keeps the row's vector and rowid changes its columns only: the graph stays.
+  if (old_rowid && *old_rowid == rowid && node_of_.contains(rowid)) {
+    STRATA_ASSIGN_OR_RETURN(std::optional<std::string> stored, stored_vector(rowid));
+    if (stored && *stored == blob) {
+      STRATA_RETURN_IF_ERROR(write_columns(rowid, values, true));
+      remember_columns(node_of_[rowid], values);
+      *rowid_out = rowid;
+      return Status::ok();
+    }
+  }
   if (old_rowid) STRATA_RETURN_IF_ERROR(delete_row(*old_rowid));
   STRATA_RETURN_IF_ERROR(insert_vector(rowid, vector, blob));
+  STRATA_RETURN_IF_ERROR(write_columns(rowid, values, false));
+  remember_columns(node_of_[rowid], values);
   *rowid_out = rowid;
   return Status::ok();
+}
+
+Status HnswTable::check_column_values(sqlite3_value** values) const {
+  for (size_t c = 0; c < settings_.columns.size(); ++c) {
+    const TableColumn& column = settings_.columns[c];
+    if (!column.stored()) continue;
+    const int given = sqlite3_value_type(values[c]);
+    int wanted = SQLITE_NULL;
+    switch (column.type) {
+      case ColumnType::kAny: continue;
+      case ColumnType::kInteger:
+      case ColumnType::kBoolean: wanted = SQLITE_INTEGER; break;
+      case ColumnType::kFloat: wanted = SQLITE_FLOAT; break;
+      case ColumnType::kText: wanted = SQLITE_TEXT; break;
+      case ColumnType::kBlob: wanted = SQLITE_BLOB; break;
+    }
+    const bool may_be_null = column.kind == ColumnKind::kPartitionKey || column.kind == ColumnKind::kAuxiliary;
+    if (given == SQLITE_NULL && may_be_null) continue;
+    if (given != wanted) {
+      return Status::error(str_cat("hnsw: ", kind_name(column.kind) == "metadata" ? "metadata column " : column.kind == ColumnKind::kPartitionKey ? "partition key " : column.kind == ColumnKind::kAuxiliary ? "auxiliary column " : "primary key ",
+                                   column.name, " holds ", type_name(column.type), " values",
+                                   may_be_null ? " (or NULL)" : "", ", got ", sql_class_name(given),
+                                   column.type == ColumnType::kFloat ? " (write 3.0 for 3)" : ""));
+    }
+    if (column.type == ColumnType::kBoolean && sqlite3_value_int64(values[c]) != 0 && sqlite3_value_int64(values[c]) != 1) {
+      return Status::error(str_cat("hnsw: metadata column ", column.name, " is BOOLEAN: 0 or 1, got ", value_text(values[c])));
+    }
+  }
+  return Status::ok();
+}
+
+Status HnswTable::write_columns(int64_t rowid, sqlite3_value** values, bool replace) {
+  if (!settings_.has_stored_columns()) return Status::ok();
+  std::string names, places;
+  std::vector<size_t> stored;
+  for (size_t c = 0; c < settings_.columns.size(); ++c) {
+    if (!settings_.columns[c].stored()) continue;
+    names += str_cat(", ", quote_identifier(settings_.columns[c].name));
+    places += str_cat(", ?", std::to_string(stored.size() + 2));
+    stored.push_back(c);
+  }
+  STRATA_ASSIGN_OR_RETURN(Statement* write, statement(replace ? 31 : 30, str_cat(replace ? "INSERT OR REPLACE INTO " : "INSERT INTO ",
+                                                                                 shadow("columns"), "(rowid", names, ") VALUES (?1", places, ")")));
+  STRATA_RETURN_IF_ERROR(write->bind_int64(1, rowid));
+  for (size_t i = 0; i < stored.size(); ++i) STRATA_RETURN_IF_ERROR(write->bind_value(static_cast<int>(i) + 2, values[stored[i]]));
+  return write->run();
+}
+
+void HnswTable::remember_columns(NodeId node, sqlite3_value** values) {
+  if (column_values_.size() != settings_.columns.size()) column_values_.resize(settings_.columns.size());
+  for (size_t c = 0; c < settings_.columns.size(); ++c) {
+    if (!settings_.columns[c].filterable()) continue;
+    std::vector<Value>& column = column_values_[c];
+    if (column.size() <= node) column.resize(std::max<size_t>(rowid_of_.size(), node + 1));
+    if (settings_.columns[c].kind == ColumnKind::kTextKey && column[node].type == ValueType::kText) {
+      rowid_of_text_key_.erase(column[node].bytes);
+    }
+    column[node] = value_of(values[c]);
+    if (settings_.columns[c].kind == ColumnKind::kTextKey) rowid_of_text_key_[column[node].bytes] = rowid_of_[node];
+  }
 }
 
 Result<std::vector<KnnResult>> HnswTable::nearest(const FloatVector& query, size_t k, size_t ef,
@@ -661,6 +1098,76 @@ Result<std::vector<KnnResult>> HnswTable::nearest(const FloatVector& query, size
   }
   if (found.size() > k) found.resize(k);
   return to_results(found);
+}
+
+Value HnswTable::filter_value(int column, sqlite3_value* value) const {
+  return with_affinity(value, settings_.columns.at(static_cast<size_t>(column)).type);
+}
+
+Result<std::vector<int64_t>> HnswTable::rows_matching(const std::vector<ColumnFilter>& filters, const std::vector<int64_t>* within) {
+  STRATA_RETURN_IF_ERROR(ensure_loaded());
+  struct Prepared {
+    const std::vector<Value>* column;
+    FilterOp op;
+    std::vector<Value> values;
+  };
+  std::vector<Prepared> prepared;
+  for (const ColumnFilter& filter : filters) {
+    const size_t c = static_cast<size_t>(filter.column);
+    if (c >= column_values_.size() || !settings_.columns[c].filterable()) return Status::internal("hnsw: a filter on a column kept on disk");
+    Prepared p{&column_values_[c], filter.op, {}};
+    for (const Value& value : filter.values) {
+      if (!value.is_null()) p.values.push_back(value);  // NULL matches nothing
+    }
+    if (p.values.empty()) return std::vector<int64_t>();
+    prepared.push_back(std::move(p));
+  }
+  auto passes = [&](NodeId node) {
+    for (const Prepared& p : prepared) {
+      const Value& value = node < p.column->size() ? (*p.column)[node] : Value();
+      if (value.is_null()) return false;
+      if (p.op == FilterOp::kIn) {
+        if (std::none_of(p.values.begin(), p.values.end(), [&](const Value& v) { return compare_sql(value, v) == 0; })) return false;
+        continue;
+      }
+      const int order = compare_sql(value, p.values[0]);
+      const bool ok = p.op == FilterOp::kEq   ? order == 0
+                      : p.op == FilterOp::kNe ? order != 0
+                      : p.op == FilterOp::kLt ? order < 0
+                      : p.op == FilterOp::kLe ? order <= 0
+                      : p.op == FilterOp::kGt ? order > 0
+                                              : order >= 0;
+      if (!ok) return false;
+    }
+    return true;
+  };
+  std::vector<int64_t> rowids;
+  if (within != nullptr) {
+    for (int64_t rowid : *within) {
+      auto node = node_of_.find(rowid);
+      if (node != node_of_.end() && passes(node->second)) rowids.push_back(rowid);
+    }
+  } else {
+    for (const auto& [rowid, node] : node_of_) {
+      if (passes(node)) rowids.push_back(rowid);
+    }
+  }
+  return rowids;
+}
+
+Status HnswTable::column_value(int64_t rowid, int column, sqlite3_context* context) {
+  const TableColumn& declared = settings_.columns.at(static_cast<size_t>(column));
+  if (declared.kind == ColumnKind::kIntegerKey) {
+    sqlite3_result_int64(context, rowid);
+    return Status::ok();
+  }
+  STRATA_ASSIGN_OR_RETURN(Statement* read, statement(40 + column, str_cat("SELECT ", quote_identifier(declared.name), " FROM ",
+                                                                          shadow("columns"), " WHERE rowid = ?1")));
+  STRATA_RETURN_IF_ERROR(read->bind_int64(1, rowid));
+  STRATA_ASSIGN_OR_RETURN(bool row, read->step());
+  if (row) sqlite3_result_value(context, read->column_value(0));
+  read->reset();
+  return Status::ok();
 }
 
 std::vector<KnnResult> HnswTable::to_results(const std::vector<Neighbor>& found) const {

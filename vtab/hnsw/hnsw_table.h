@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "codecs/column_vector.h"
 #include "ext/sqlite_api.h"
 #include "ext/sqlite_handles.h"
 #include "ext/status.h"
@@ -25,14 +26,35 @@
 
 namespace strata::hnsw {
 
-// 2: each stored vector ends with its checksum (docs/format-hnsw.md).
-inline constexpr int kFormatVersion = 2;
+// 2: each stored vector ends with its checksum; 3: the config table may list columns besides
+// the vector, kept in a columns table (docs/format-hnsw.md).
+inline constexpr int kFormatVersion = 3;
 // The largest k (and LIMIT) of a KNN query; sqlite-vec stops at 4,096.
 inline constexpr size_t kMaxK = 100000;
 
+// A declared column, as sqlite-vec's vec0 spells them: the vector; `id INTEGER PRIMARY KEY` (the
+// rowid under another name) or `id TEXT PRIMARY KEY`; metadata (`genre TEXT`, filterable in a
+// KNN query); `user_id INTEGER PARTITION KEY` (filterable too); `+contents TEXT` (auxiliary:
+// stored and returned, not filterable).
+enum class ColumnKind { kVector, kIntegerKey, kTextKey, kMetadata, kPartitionKey, kAuxiliary };
+// What a metadata, partition-key or auxiliary column holds (kAny: an auxiliary column without
+// a type). Values must be of exactly that class, as vec0 requires; partition keys and auxiliary
+// columns also take NULL.
+enum class ColumnType { kAny, kInteger, kFloat, kText, kBoolean, kBlob };
+
+struct TableColumn {
+  std::string name;
+  ColumnKind kind = ColumnKind::kVector;
+  ColumnType type = ColumnType::kAny;
+  // Filterable inside the KNN walk, and so kept in memory with the graph.
+  bool filterable() const { return kind == ColumnKind::kMetadata || kind == ColumnKind::kPartitionKey || kind == ColumnKind::kTextKey; }
+  // Stored in the columns table (the vector and an integer key, the rowid, are not).
+  bool stored() const { return kind != ColumnKind::kVector && kind != ColumnKind::kIntegerKey; }
+};
+
 // What CREATE VIRTUAL TABLE fixed, stored in the config table.
 struct IndexSettings {
-  std::string column = "embedding";
+  std::string column = "embedding";  // the vector column's name
   ElementType element = ElementType::kFloat32;
   size_t dimensions = 0;
   Metric metric = Metric::kL2;
@@ -42,12 +64,31 @@ struct IndexSettings {
   Quantization quantization = Quantization::kNone;
   size_t indexed_dimensions = 0;  // dims=K: the prefix the graph walks over (0: all)
   int format_version = kFormatVersion;  // of the shadow tables; 1 until 'optimize' upgrades them
+  // The declared columns in order, the vector among them; then come the hidden distance, k,
+  // ef_search and one named after the table (commands).
+  std::vector<TableColumn> columns = {TableColumn{"embedding"}};
 
   SpaceSettings space() const { return {metric, dimensions, indexed_dimensions, quantization}; }
+  int vector_column() const;
+  int distance_column() const { return static_cast<int>(columns.size()); }
+  int k_column() const { return distance_column() + 1; }
+  int ef_search_column() const { return distance_column() + 2; }
+  int command_column() const { return distance_column() + 3; }
+  // The integer key column (the rowid's other name), or -1.
+  int integer_key_column() const;
+  // Whether the table has a columns table.
+  bool has_stored_columns() const;
 };
 
-// Columns of the declared table, in order.
-enum HnswColumn { kEmbeddingColumn = 0, kDistanceColumn, kKColumn, kEfSearchColumn, kCommandColumn };
+// One comparison of a KNN query's filter on a filterable column: `column op value` or, for IN,
+// the column equal to any of `values` (each as SQLite compares it with the column:
+// HnswTable::filter_value).
+enum class FilterOp { kEq, kNe, kLt, kLe, kGt, kGe, kIn };
+struct ColumnFilter {
+  int column;
+  FilterOp op;
+  std::vector<Value> values;  // one, or the IN list
+};
 
 struct KnnResult {
   int64_t rowid;
@@ -86,6 +127,13 @@ class HnswTable {
   // The k nearest (by the table's metric) among all rows, or among `allowed` rowids.
   Result<std::vector<KnnResult>> nearest(const FloatVector& query, size_t k, size_t ef,
                                          const std::vector<int64_t>* allowed);
+  // A filter's value as SQLite compares it with column `column` (its affinity applied).
+  Value filter_value(int column, sqlite3_value* value) const;
+  // The rowids whose filterable columns pass every filter (and, with `within`, are in it).
+  Result<std::vector<int64_t>> rows_matching(const std::vector<ColumnFilter>& filters, const std::vector<int64_t>* within);
+  // Column `column` (a declared column other than the vector) of a row: the rowid for an
+  // integer key, the stored value otherwise (NULL when the row has none).
+  Status column_value(int64_t rowid, int column, sqlite3_context* context);
   // The stored vector BLOB of a row (nullopt when there is none).
   Result<std::optional<std::string>> stored_vector(int64_t rowid);
   // Every rowid, ascending (a full scan).
@@ -109,6 +157,11 @@ class HnswTable {
   Result<FloatVector> parse_vector(sqlite3_value* value) const;
   Status insert_vector(int64_t rowid, const FloatVector& vector, std::string_view blob);
   Status delete_row(int64_t rowid);
+  // The columns-table row of `rowid` from an INSERT's or UPDATE's values (checked against the
+  // declared types first), and the filterable values kept in memory.
+  Status check_column_values(sqlite3_value** values) const;
+  Status write_columns(int64_t rowid, sqlite3_value** values, bool replace);
+  void remember_columns(NodeId node, sqlite3_value** values);
   Status optimize();
   // The element bytes of a stored vector: its checksum verified and taken off (format 2), or
   // as they are (format 1).
@@ -135,6 +188,9 @@ class HnswTable {
   std::unordered_map<int64_t, NodeId> node_of_;   // by rowid
   std::vector<NodeId> free_nodes_;
   std::optional<int64_t> max_rowid_;              // the largest rowid, when known
+  // The filterable columns' values, by declared column, then by node (empty for the others).
+  std::vector<std::vector<Value>> column_values_;
+  std::unordered_map<std::string, int64_t> rowid_of_text_key_;
   int64_t generation_ = 0;                        // of the shadow tables the graph matches
   float stored_norm_bound_ = 0;                   // ip's norm bound as the config table holds it
   std::optional<unsigned> data_version_;
