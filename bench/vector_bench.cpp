@@ -3,10 +3,16 @@
 // over every row, as sqlite-vec's vec0 does). Prints a table plus JSON.
 //
 //   vector_bench [--quick] [--json PATH] [--rows N] [--queries N] [--dir DIR] [--extension PATH]
-//                [--quantization none|int8|binary] [--dims K]
+//                [--quantization none|int8|binary] [--dims K] [--data clustered|sift]
 //
 // Data: deterministic clustered synthetic vectors, 100,000 x 128 float32 (--quick: 10,000),
-// 1,000 queries from the same clusters (--quick: 100), exact ground truth by brute force.
+// 1,000 queries from the same clusters (--quick: 100), exact ground truth by brute force; or
+// (--data sift) SIFT-like descriptors: 4 x 4 cells of 8 orientation bins of non-negative
+// integers, mostly small, with many zeros and near-ties, normalised, clipped at 0.2 and scaled
+// to 0..255 as SIFT does (no network here to fetch the real set).
+// Deletes: 30% of the rows deleted (strata DELETE, hnswlib markDelete), then recall@10 of the
+// survivors and QPS at ef 64 and 200 for both, and for strata again after reopening and after
+// 'optimize' (a graph built again from the survivors), against hnswlib built on the survivors.
 // Reported: build time (one transaction of INSERTs vs hnswlib's single-threaded addPoint);
 // recall@10 and single-thread QPS (median of three alternating rounds) for ef_search 10 … 320
 // for both; database bytes per vector
@@ -20,6 +26,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -42,6 +49,7 @@ struct Options {
   std::string extension_path = STRATA_EXTENSION_PATH;
   std::string quantization = "none";
   size_t indexed_dimensions = 0;  // dims=K; 0: all
+  std::string data = "clustered";
 };
 
 using strata::bench::die;
@@ -72,6 +80,45 @@ float l2_squared(const float* a, const float* b) {
   float sum = 0;
   for (size_t d = 0; d < kDimensions; ++d) sum += (a[d] - b[d]) * (a[d] - b[d]);
   return sum;
+}
+
+// SIFT-like descriptors: per vector, a few dominant orientations per cell (a smooth patch has
+// one or two), gradient magnitudes with a heavy tail; then SIFT's normalisation: unit length,
+// each element clipped at 0.2, unit length again, times 512, rounded and capped at 255. The
+// result is integer-valued with many zeros, so many distances tie or nearly tie.
+std::vector<float> sift_like(size_t count, uint32_t seed) {
+  std::mt19937 random(seed);
+  std::gamma_distribution<float> magnitude(0.6f, 1.0f);
+  std::uniform_int_distribution<int> orientation(0, 7);
+  // Descriptors of the same kind of patch share their dominant orientations: 200 patch kinds.
+  constexpr size_t kKinds = 200;
+  std::vector<int> dominant(kKinds * 16);
+  for (int& o : dominant) o = orientation(random);
+  std::vector<float> points(count * kDimensions);
+  for (size_t i = 0; i < count; ++i) {
+    float* v = &points[i * kDimensions];
+    const size_t kind = random() % kKinds;
+    for (size_t cell = 0; cell < 16; ++cell) {
+      const int main = (random() % 4 == 0) ? orientation(random) : dominant[kind * 16 + cell];
+      for (int bin = 0; bin < 8; ++bin) {
+        const int distance = std::min((bin - main + 8) % 8, (main - bin + 8) % 8);
+        float value = magnitude(random) * (distance == 0 ? 6.0f : distance == 1 ? 2.0f : 0.5f);
+        if (random() % 3 == 0) value = 0;  // empty bins, as in real descriptors
+        v[cell * 8 + static_cast<size_t>(bin)] = value;
+      }
+    }
+    auto normalise = [&] {
+      float sum = 0;
+      for (size_t d = 0; d < kDimensions; ++d) sum += v[d] * v[d];
+      const float scale = sum > 0 ? 1.0f / std::sqrt(sum) : 0;
+      for (size_t d = 0; d < kDimensions; ++d) v[d] *= scale;
+    };
+    normalise();
+    for (size_t d = 0; d < kDimensions; ++d) v[d] = std::min(v[d], 0.2f);
+    normalise();
+    for (size_t d = 0; d < kDimensions; ++d) v[d] = std::min(255.0f, std::round(v[d] * 512.0f));
+  }
+  return points;
 }
 
 // The k nearest rowids (1-based, as stored) among `allowed` (all rows when empty).
@@ -131,8 +178,10 @@ Options parse(int argc, char** argv) {
     else if (argument == "--extension") options.extension_path = value();
     else if (argument == "--quantization") options.quantization = value();
     else if (argument == "--dims") options.indexed_dimensions = std::stoul(value());
+    else if (argument == "--data") options.data = value();
     else die("unknown argument " + argument + " (see the comment at the top of bench/vector_bench.cpp)");
   }
+  if (options.data != "clustered" && options.data != "sift") die("--data takes clustered or sift");
   if (options.rows == 0) options.rows = options.quick ? 10'000 : 100'000;
   if (options.queries == 0) options.queries = options.quick ? 100 : 1'000;
   return options;
@@ -143,7 +192,7 @@ Options parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   Options options = parse(argc, argv);
   const size_t rows = options.rows, query_count = options.queries;
-  std::vector<float> all = clustered(rows + query_count, 42, 100);
+  std::vector<float> all = options.data == "sift" ? sift_like(rows + query_count, 42) : clustered(rows + query_count, 42, 100);
   std::vector<float> data(all.begin(), all.begin() + static_cast<long>(rows * kDimensions));
   std::vector<float> queries(all.begin() + static_cast<long>(rows * kDimensions), all.end());
   std::vector<std::vector<int64_t>> truth(query_count);
@@ -283,9 +332,87 @@ int main(int argc, char** argv) {
     sqlite3_finalize(scan);
   }
 
+  // Deletes: 30% of the rows go, from both; recall of the survivors.
+  struct DeletePoint {
+    int ef;
+    double strata_recall, strata_qps, hnswlib_recall, hnswlib_qps, reopened_recall, optimized_recall, hnswlib_fresh_recall;
+  };
+  std::vector<DeletePoint> delete_points;
+  double delete_seconds = 0;
+  {
+    std::vector<bool> survives(rows, true);
+    std::mt19937 random(11);
+    for (size_t i = 0; i < rows; ++i) survives[i] = random() % 10 >= 3;
+    auto start = Clock::now();
+    db.exec("BEGIN");
+    sqlite3_stmt* erase = db.prepare("DELETE FROM v WHERE rowid = ?1");
+    for (size_t i = 0; i < rows; ++i) {
+      if (survives[i]) continue;
+      sqlite3_reset(erase);
+      sqlite3_bind_int64(erase, 1, static_cast<int64_t>(i + 1));
+      if (sqlite3_step(erase) != SQLITE_DONE) die(std::string("delete failed: ") + sqlite3_errmsg(db.get()));
+    }
+    sqlite3_finalize(erase);
+    db.exec("COMMIT");
+    delete_seconds = seconds_since(start);
+    for (size_t i = 0; i < rows; ++i) {
+      if (!survives[i]) reference.markDelete(i + 1);
+    }
+    std::vector<std::vector<int64_t>> survivors_truth(query_count), found(query_count);
+    for (size_t q = 0; q < query_count; ++q) survivors_truth[q] = exact_nearest(data, &queries[q * kDimensions], &survives);
+    auto strata_recall_at = [&](Database& on, int ef, double* qps) {
+      sqlite3_stmt* query = on.prepare("SELECT rowid FROM v WHERE embedding MATCH ?1 AND k = 10 AND ef_search = ?2");
+      auto begin = Clock::now();
+      for (size_t q = 0; q < query_count; ++q) found[q] = run_knn(query, &queries[q * kDimensions], ef);
+      if (qps != nullptr) *qps = static_cast<double>(query_count) / seconds_since(begin);
+      sqlite3_finalize(query);
+      return recall_of(found, survivors_truth);
+    };
+    for (int ef : {64, 200}) {
+      DeletePoint point{ef, 0, 0, 0, 0, 0, 0, 0};
+      point.strata_recall = strata_recall_at(db, ef, &point.strata_qps);
+      reference.setEf(static_cast<size_t>(ef));
+      auto begin = Clock::now();
+      for (size_t q = 0; q < query_count; ++q) {
+        auto result = reference.searchKnn(&queries[q * kDimensions], kK);
+        found[q].clear();
+        while (!result.empty()) {
+          found[q].push_back(static_cast<int64_t>(result.top().second));
+          result.pop();
+        }
+      }
+      point.hnswlib_qps = static_cast<double>(query_count) / seconds_since(begin);
+      point.hnswlib_recall = recall_of(found, survivors_truth);
+      delete_points.push_back(point);
+    }
+    {
+      Database reopened(path, options.extension_path);
+      for (DeletePoint& point : delete_points) point.reopened_recall = strata_recall_at(reopened, point.ef, nullptr);
+      reopened.exec("INSERT INTO v(v) VALUES ('optimize')");
+      for (DeletePoint& point : delete_points) point.optimized_recall = strata_recall_at(reopened, point.ef, nullptr);
+    }
+    // 'optimize' builds the graph again from the survivors: compare it with hnswlib built on them.
+    hnswlib::HierarchicalNSW<float> fresh(&space, rows, kM, kEfConstruction, 42);
+    for (size_t i = 0; i < rows; ++i) {
+      if (survives[i]) fresh.addPoint(&data[i * kDimensions], i + 1);
+    }
+    for (DeletePoint& point : delete_points) {
+      fresh.setEf(static_cast<size_t>(point.ef));
+      for (size_t q = 0; q < query_count; ++q) {
+        auto result = fresh.searchKnn(&queries[q * kDimensions], kK);
+        found[q].clear();
+        while (!result.empty()) {
+          found[q].push_back(static_cast<int64_t>(result.top().second));
+          result.pop();
+        }
+      }
+      point.hnswlib_fresh_recall = recall_of(found, survivors_truth);
+    }
+  }
+
   // Report.
-  std::printf("vectors: %zu x %zu float32, %zu queries, k = %zu, M = %zu, ef_construction = %zu, quantization = %s%s\n\n",
-              rows, kDimensions, query_count, kK, kM, kEfConstruction, options.quantization.c_str(),
+  std::printf("vectors: %zu x %zu float32 (%s), %zu queries, k = %zu, M = %zu, ef_construction = %zu, quantization = %s%s\n\n",
+              rows, kDimensions, options.data.c_str(), query_count, kK, kM, kEfConstruction, options.quantization.c_str(),
               options.indexed_dimensions ? (", dims = " + std::to_string(options.indexed_dimensions)).c_str() : "");
   std::printf("build            strata %8.2f s (%8.0f vectors/s)   hnswlib %8.2f s (%8.0f vectors/s)   ratio %.2f\n",
               strata_build_s, static_cast<double>(rows) / strata_build_s, hnswlib_build_s,
@@ -301,6 +428,14 @@ int main(int argc, char** argv) {
   std::printf("\nexact scan in SQLite (vec_distance_l2 over every row): %.1f QPS\n", scan_qps);
   std::printf("filtered (10%% allowed, ef 64): strata %.0f QPS, recall %.4f; exact scan of the allowed rows %.1f QPS\n",
               filtered_qps, filtered_recall, filtered_scan_qps);
+  std::printf("\nafter deleting 30%% (strata DELETE in %.2f s; hnswlib markDelete), recall@10 of the survivors:\n", delete_seconds);
+  std::printf("%6s  %14s %12s  %14s %12s  %10s  %13s %15s %22s\n", "ef", "strata recall", "strata QPS", "hnswlib recall", "hnswlib QPS",
+              "gap", "after reopen", "after optimize", "hnswlib on survivors");
+  for (const DeletePoint& point : delete_points) {
+    std::printf("%6d  %14.4f %12.0f  %14.4f %12.0f  %+10.4f  %13.4f %15.4f %22.4f\n", point.ef, point.strata_recall, point.strata_qps,
+                point.hnswlib_recall, point.hnswlib_qps, point.strata_recall - point.hnswlib_recall, point.reopened_recall,
+                point.optimized_recall, point.hnswlib_fresh_recall);
+  }
 
   rapidjson::StringBuffer buffer;
   rapidjson::PrettyWriter<rapidjson::StringBuffer> json(buffer);
@@ -337,6 +472,22 @@ int main(int argc, char** argv) {
   json.Key("strata_recall"); json.Double(filtered_recall);
   json.Key("exact_scan_qps"); json.Double(filtered_scan_qps);
   json.EndObject();
+  json.Key("data"); json.String(options.data.c_str());
+  json.Key("after_deleting_30_percent"); json.StartArray();
+  for (const DeletePoint& point : delete_points) {
+    json.StartObject();
+    json.Key("ef"); json.Int(point.ef);
+    json.Key("strata_recall"); json.Double(point.strata_recall);
+    json.Key("strata_qps"); json.Double(point.strata_qps);
+    json.Key("hnswlib_recall"); json.Double(point.hnswlib_recall);
+    json.Key("hnswlib_qps"); json.Double(point.hnswlib_qps);
+    json.Key("recall_gap"); json.Double(point.strata_recall - point.hnswlib_recall);
+    json.Key("strata_recall_after_reopen"); json.Double(point.reopened_recall);
+    json.Key("strata_recall_after_optimize"); json.Double(point.optimized_recall);
+    json.Key("hnswlib_built_on_survivors_recall"); json.Double(point.hnswlib_fresh_recall);
+    json.EndObject();
+  }
+  json.EndArray();
   json.EndObject();
   std::ofstream(options.json_path) << buffer.GetString() << "\n";
   std::printf("\nJSON written to %s\n", options.json_path.c_str());

@@ -417,6 +417,58 @@ TEST_F(HnswFile, Vec0ColumnsPersistRollBackAndFilter) {
   EXPECT_EQ(reopened.scalar("SELECT count(*) FROM sqlite_master WHERE name LIKE 'things_for_sale%'"), "0");
 }
 
+// Deleted rows stay in the graph as tombstones (walked through, never returned) until there are
+// more of them than live rows, a rowid is written again, or 'optimize'; through reopening and
+// rollbacks.
+TEST_F(HnswFile, DeletedRowsAreTombstonesUntilPurged) {
+  auto points = clustered(400, 8, 5);
+  TestDatabase db(path_);
+  db.exec("CREATE VIRTUAL TABLE v USING hnsw(embedding float[8], m=8)");
+  db.exec("BEGIN");
+  for (size_t i = 0; i < points.size(); ++i) {
+    sqlite3_stmt* insert = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db.get(), "INSERT INTO v(rowid, embedding) VALUES (?1, ?2)", -1, &insert, nullptr), SQLITE_OK);
+    sqlite3_bind_int64(insert, 1, static_cast<int64_t>(i + 1));
+    const std::string blob = blob_of(points[i]);
+    sqlite3_bind_blob(insert, 2, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(insert), SQLITE_DONE);
+    sqlite3_finalize(insert);
+  }
+  db.exec("COMMIT");
+  const std::string everything = "SELECT count(*) FROM v WHERE embedding MATCH zeroblob(32) AND k = 400";
+  db.exec("DELETE FROM v WHERE rowid % 10 < 3");
+  EXPECT_EQ(db.scalar("SELECT count(*) || ' ' || (SELECT count(*) FROM v_tombstones) || ' ' || (SELECT count(*) FROM v_links) FROM v"),
+            "280 120 400");
+  EXPECT_EQ(db.scalar(everything), "280");  // every live row, no tombstone
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM v WHERE embedding MATCH zeroblob(32) AND k = 400 AND rowid % 10 < 3"), "0");
+  EXPECT_EQ(db.scalar("SELECT hnsw_check('v')"), "ok");
+  db.exec("BEGIN; DELETE FROM v WHERE rowid % 10 = 5; ROLLBACK");
+  EXPECT_EQ(db.scalar(everything), "280");
+  // A deleted rowid written again: its tombstone goes first.
+  db.exec("INSERT INTO v(rowid, embedding) VALUES (10, zeroblob(32))");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM v_tombstones"), "119");
+  EXPECT_EQ(db.scalar("SELECT rowid FROM v WHERE embedding MATCH zeroblob(32) AND k = 1"), "10");
+  {
+    TestDatabase reopened(path_);
+    EXPECT_EQ(reopened.scalar(everything), "281");
+    EXPECT_EQ(reopened.scalar("SELECT hnsw_check('v')"), "ok");
+  }
+  // More tombstones than live rows: all are purged, relinking their neighbours. (The DELETE goes
+  // in rowid order: after 82 of its 160 rows, 201 tombstones outnumber 199 live rows; the 78
+  // rows after that are tombstones again.)
+  db.exec("DELETE FROM v WHERE rowid % 10 IN (3, 4, 5, 6)");
+  EXPECT_EQ(db.scalar("SELECT count(*) || ' ' || (SELECT count(*) FROM v_tombstones) FROM v"), "121 78");
+  EXPECT_EQ(db.scalar(everything), "121");
+  EXPECT_EQ(db.scalar("SELECT hnsw_check('v')"), "ok");
+  db.exec("DELETE FROM v WHERE rowid % 10 = 7");
+  EXPECT_EQ(db.scalar("SELECT count(*) || ' ' || (SELECT count(*) FROM v_tombstones) FROM v"), "81 18");
+  db.exec("INSERT INTO v(v) VALUES ('optimize')");
+  EXPECT_EQ(db.scalar("SELECT count(*) || ' ' || (SELECT count(*) FROM v_tombstones) || ' ' || (SELECT count(*) FROM v_links) FROM v"),
+            "81 0 81");
+  EXPECT_EQ(db.scalar(everything), "81");
+  EXPECT_EQ(db.scalar("SELECT hnsw_check('v')"), "ok");
+}
+
 TEST(HnswTable, Vec0ColumnDefinitionErrorsSayWhatIsSupported) {
   TestDatabase db;
   const std::string supported = "supported: one vector column ('embedding float[768]')";
@@ -438,9 +490,8 @@ TEST(HnswTable, Vec0ColumnDefinitionErrorsSayWhatIsSupported) {
   EXPECT_EQ(db.error_of("SELECT id FROM ok WHERE embedding MATCH '[1, 0]' AND k = 1 AND body = 'five'"),
             "hnsw: auxiliary column body cannot be filtered in a KNN query (it is stored, not indexed); declare it without '+' as a metadata column to filter on it");
   EXPECT_EQ(db.error_of("INSERT INTO ok(id, embedding, body) VALUES (6, '[1, 0]', 6)"), "hnsw: auxiliary column body holds text values (or NULL), got INTEGER");
-  // A table of the vector alone keeps format 2, readable by strata versions before columns.
   db.exec("CREATE VIRTUAL TABLE plain USING hnsw(embedding float[2])");
-  EXPECT_EQ(db.scalar("SELECT value FROM plain_config WHERE key = 'format_version'"), "2");
+  EXPECT_EQ(db.scalar("SELECT value FROM plain_config WHERE key = 'format_version'"), "3");
 }
 
 TEST_F(HnswFile, TwoConnectionsSeeEachOthersCommits) {
@@ -506,7 +557,7 @@ TEST_F(HnswFile, FormatOneTablesWorkAndOptimizeUpgradesThem) {
   EXPECT_EQ(db.rows(on(content, "v")), db.rows(on(content, "expected")));
 
   db.exec("INSERT INTO v(v) VALUES ('optimize')");
-  EXPECT_EQ(db.scalar("SELECT value FROM v_config WHERE key = 'format_version'"), "2");
+  EXPECT_EQ(db.scalar("SELECT value FROM v_config WHERE key = 'format_version'"), "3");
   EXPECT_EQ(db.scalar("SELECT count(*) FROM v_vectors WHERE length(vector) <> 20"), "0");
   EXPECT_EQ(db.rows(on(content, "v")), db.rows(on(content, "expected")));
   EXPECT_EQ(db.scalar(nearest), "5");

@@ -30,6 +30,7 @@
 //   docs_vec_config(key, value)                    format version, settings, generation
 //   docs_vec_vectors(rowid, vector)                the vectors as given, each + its checksum
 //   docs_vec_links(rowid, level, links)            each node's neighbours per level
+//   docs_vec_tombstones(rowid, vector)             deleted rows kept in the graph (format 3)
 //   docs_vec_columns(rowid, <declared columns>)    the other columns' values (format 3)
 //
 // xBestIndex PLAN
@@ -395,7 +396,7 @@ int x_rowid(sqlite3_vtab_cursor* vtab_cursor, sqlite3_int64* rowid) {
 
 int x_shadow_name(const char* suffix) {
   std::string_view name(suffix);
-  return name == "config" || name == "vectors" || name == "links" || name == "columns" ? 1 : 0;
+  return name == "config" || name == "vectors" || name == "links" || name == "columns" || name == "tombstones" ? 1 : 0;
 }
 
 const sqlite3_module kHnswModule = table_module<HnswTable>({

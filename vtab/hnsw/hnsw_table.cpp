@@ -270,9 +270,7 @@ Result<IndexSettings> settings_from_arguments(int argc, const char* const* argv)
     return Status::error(str_cat("hnsw: metric=", *parsed.text("metric"), " and distance_metric=", *column_metric, " disagree; give one"));
   }
   if (column_metric) settings.metric = *metric_from_name(*column_metric);
-  // Format 3 only where it is needed, so that a table of the vector alone stays readable by
-  // strata versions that read format 2.
-  settings.format_version = settings.columns.size() > 1 ? 3 : 2;
+  settings.format_version = kFormatVersion;
   if (auto metric = parsed.text("metric")) settings.metric = *metric_from_name(*metric);
   // Bit vectors are compared by the bits that differ, and only they.
   if (settings.element == ElementType::kBit && !parsed.has("metric") && !column_metric) settings.metric = Metric::kHamming;
@@ -547,6 +545,7 @@ Status HnswTable::create_shadow_tables() {
                                               "CREATE TABLE ", shadow("vectors"), "(rowid INTEGER PRIMARY KEY, vector BLOB NOT NULL);",
                                               "CREATE TABLE ", shadow("links"),
                                               "(rowid INTEGER PRIMARY KEY, level INTEGER NOT NULL, links BLOB NOT NULL);")));
+  STRATA_RETURN_IF_ERROR(execute(db_, str_cat("CREATE TABLE ", shadow("tombstones"), "(rowid INTEGER PRIMARY KEY, vector BLOB NOT NULL);")));
   if (settings_.has_stored_columns()) {
     std::string columns;
     for (const TableColumn& column : settings_.columns) {
@@ -582,14 +581,17 @@ Status HnswTable::create_shadow_tables() {
 Status HnswTable::destroy() {
   statements_.clear();
   return execute(db_, str_cat("DROP TABLE IF EXISTS ", shadow("config"), "; DROP TABLE IF EXISTS ", shadow("vectors"),
-                              "; DROP TABLE IF EXISTS ", shadow("links"), "; DROP TABLE IF EXISTS ", shadow("columns"), ";"));
+                              "; DROP TABLE IF EXISTS ", shadow("links"), "; DROP TABLE IF EXISTS ", shadow("columns"),
+                              "; DROP TABLE IF EXISTS ", shadow("tombstones"), ";"));
 }
 
 Status HnswTable::rename(const std::string& new_name) {
   STRATA_RETURN_IF_ERROR(flush());
   statements_.clear();
-  for (std::string_view suffix : {"config", "vectors", "links", "columns"}) {
+  STRATA_ASSIGN_OR_RETURN(int version, format_version());
+  for (std::string_view suffix : {"config", "vectors", "links", "columns", "tombstones"}) {
     if (suffix == "columns" && !settings_.has_stored_columns()) continue;
+    if (suffix == "tombstones" && version < 3) continue;
     STRATA_RETURN_IF_ERROR(execute(db_, str_cat("ALTER TABLE ", shadow(suffix), " RENAME TO ",
                                                 quote_identifier(str_cat(new_name, "_", suffix)))));
   }
@@ -613,6 +615,8 @@ void HnswTable::discard() {
   node_of_.clear();
   free_nodes_.clear();
   max_rowid_.reset();
+  tombstone_of_.clear();
+  dead_.clear();
   column_values_.clear();
   rowid_of_text_key_.clear();
   changed_ = false;
@@ -677,6 +681,29 @@ Status HnswTable::load() {
       node_of[rowid] = node;
     }
   }
+  // Tombstones: nodes for the walk, rows no more. Links name them by rowid like the others.
+  std::unordered_map<int64_t, NodeId> tombstone_of;
+  const size_t live = rowid_of.size();
+  if (settings_.format_version >= 3) {
+    STRATA_ASSIGN_OR_RETURN(Statement vectors, Statement::prepare(db_, str_cat("SELECT rowid, vector FROM ", shadow("tombstones"))));
+    while (true) {
+      STRATA_ASSIGN_OR_RETURN(bool row, vectors.step());
+      if (!row) break;
+      int64_t rowid = vectors.column_int64(0);
+      STRATA_ASSIGN_OR_RETURN(std::string_view blob, vector_bytes(rowid, as_view(vectors.column_blob(1))));
+      Result<FloatVector> values = elements_from_blob("hnsw", settings_.element, settings_.dimensions, blob);
+      if (!values.is_ok() || node_of.contains(rowid)) {
+        return corrupt(name_, str_cat("the tombstone of rowid ", std::to_string(rowid), " is damaged"));
+      }
+      auto node = static_cast<NodeId>(rowid_of.size());
+      space->set(node, values->data());
+      rowid_of.push_back(rowid);
+      node_of[rowid] = node;
+      tombstone_of[rowid] = node;
+    }
+  }
+  std::vector<bool> dead(rowid_of.size(), false);
+  for (size_t node = live; node < dead.size(); ++node) dead[node] = true;
   {
     STRATA_ASSIGN_OR_RETURN(Statement links, Statement::prepare(db_, str_cat("SELECT rowid, level, links FROM ", shadow("links"))));
     size_t restored = 0;
@@ -734,8 +761,11 @@ Status HnswTable::load() {
   if (sqlite3_file_control(db_, schema_.c_str(), SQLITE_FCNTL_DATA_VERSION, &version) == SQLITE_OK) data_version_ = version;
   space_ = std::move(space);
   graph_ = std::move(graph);
+  for (const auto& [rowid, node] : tombstone_of) node_of.erase(rowid);
   rowid_of_ = std::move(rowid_of);
   node_of_ = std::move(node_of);
+  tombstone_of_ = std::move(tombstone_of);
+  dead_ = std::move(dead);
   column_values_ = std::move(column_values);
   rowid_of_text_key_ = std::move(rowid_of_text_key);
   generation_ = generation;
@@ -808,6 +838,8 @@ Status HnswTable::insert_vector(int64_t rowid, const FloatVector& vector, std::s
     rowid_of_.push_back(rowid);
   }
   node_of_[rowid] = node;
+  if (dead_.size() < rowid_of_.size()) dead_.resize(rowid_of_.size(), false);
+  dead_[node] = false;
   if (max_rowid_) max_rowid_ = std::max(*max_rowid_, rowid);
   space_->set(node, vector.data());
   graph_->insert(node);
@@ -819,13 +851,25 @@ Status HnswTable::insert_vector(int64_t rowid, const FloatVector& vector, std::s
   return write->run();
 }
 
-Status HnswTable::delete_row(int64_t rowid) {
+Status HnswTable::delete_row(int64_t rowid, bool relink) {
   auto found = node_of_.find(rowid);
   if (found == node_of_.end()) return Status::ok();
   NodeId node = found->second;
-  graph_->remove(node);
+  STRATA_ASSIGN_OR_RETURN(int version, format_version());
+  const bool tombstone = version >= 3 && !relink;
+  if (tombstone) {
+    // The vector moves to the tombstones table; the links stay as they are.
+    dead_[node] = true;
+    tombstone_of_[rowid] = node;
+    STRATA_ASSIGN_OR_RETURN(Statement* keep, statement(33, str_cat("INSERT INTO ", shadow("tombstones"), "(rowid, vector) SELECT rowid, vector FROM ",
+                                                                   shadow("vectors"), " WHERE rowid = ?1")));
+    STRATA_RETURN_IF_ERROR(keep->bind_int64(1, rowid));
+    STRATA_RETURN_IF_ERROR(keep->run());
+  } else {
+    graph_->remove(node);
+    free_nodes_.push_back(node);
+  }
   node_of_.erase(found);
-  free_nodes_.push_back(node);
   for (size_t c = 0; c < column_values_.size(); ++c) {
     if (node >= column_values_[c].size()) continue;
     if (settings_.columns[c].kind == ColumnKind::kTextKey && column_values_[c][node].type == ValueType::kText) {
@@ -841,20 +885,48 @@ Status HnswTable::delete_row(int64_t rowid) {
   if (max_rowid_ == rowid) max_rowid_.reset();
   changed_ = true;
   for (std::string_view suffix : {"vectors", "links"}) {
+    if (tombstone && suffix == "links") continue;
     STRATA_ASSIGN_OR_RETURN(Statement* erase, statement(suffix == "vectors" ? 5 : 6,
                                                         str_cat("DELETE FROM ", shadow(suffix), " WHERE rowid = ?1")));
+    STRATA_RETURN_IF_ERROR(erase->bind_int64(1, rowid));
+    STRATA_RETURN_IF_ERROR(erase->run());
+  }
+  return tombstone ? purge_tombstones_if_many() : Status::ok();
+}
+
+Status HnswTable::purge_tombstone(int64_t rowid) {
+  auto found = tombstone_of_.find(rowid);
+  if (found == tombstone_of_.end()) return Status::ok();
+  const NodeId node = found->second;
+  graph_->remove(node);
+  dead_[node] = false;
+  free_nodes_.push_back(node);
+  tombstone_of_.erase(found);
+  changed_ = true;
+  for (std::string_view suffix : {"tombstones", "links"}) {
+    STRATA_ASSIGN_OR_RETURN(Statement* erase, statement(suffix == "links" ? 6 : 34, str_cat("DELETE FROM ", shadow(suffix), " WHERE rowid = ?1")));
     STRATA_RETURN_IF_ERROR(erase->bind_int64(1, rowid));
     STRATA_RETURN_IF_ERROR(erase->run());
   }
   return Status::ok();
 }
 
+Status HnswTable::purge_tombstones_if_many() {
+  if (tombstone_of_.size() <= std::max<size_t>(node_of_.size(), 16)) return Status::ok();
+  std::vector<int64_t> rowids;
+  rowids.reserve(tombstone_of_.size());
+  for (const auto& [rowid, node] : tombstone_of_) rowids.push_back(rowid);
+  std::sort(rowids.begin(), rowids.end());
+  for (int64_t rowid : rowids) STRATA_RETURN_IF_ERROR(purge_tombstone(rowid));
+  return Status::ok();
+}
+
 Status HnswTable::optimize() {
-  // Rewrites every node's links (after many deletions the graph may hold nodes with few links
-  // left) and renumbers nodes densely, so memory freed by deletions is given back. A table of
-  // format 1 also gets every vector rewritten with its checksum (format 2).
+  // Rewrites every node's links from the live rows (tombstones go) and renumbers nodes densely,
+  // so memory freed by deletions is given back. A table of format 1 also gets every vector
+  // rewritten with its checksum, and one of format 1 or 2 its tombstones table (format 3).
   STRATA_RETURN_IF_ERROR(flush());
-  // Format 1 has no checksums; 2 is what a table of the vector alone is (3 adds columns).
+  // Format 1 has no checksums; 2 no tombstones table.
   const bool upgrade = settings_.format_version < 2;
   std::vector<std::pair<int64_t, std::string>> upgraded;  // (rowid, stored form)
   STRATA_ASSIGN_OR_RETURN(Statement read, Statement::prepare(db_, str_cat("SELECT rowid, vector FROM ", shadow("vectors"), " ORDER BY rowid")));
@@ -875,6 +947,28 @@ Status HnswTable::optimize() {
     rowid_of.push_back(read.column_int64(0));
     node_of[rowid_of.back()] = node;
   }
+  if (upgrade) {
+    read.reset();
+    STRATA_ASSIGN_OR_RETURN(Statement rewrite, Statement::prepare(db_, str_cat("UPDATE ", shadow("vectors"), " SET vector = ?2 WHERE rowid = ?1")));
+    for (const auto& [rowid, stored] : upgraded) {
+      rewrite.reset();
+      STRATA_RETURN_IF_ERROR(rewrite.bind_int64(1, rowid));
+      STRATA_RETURN_IF_ERROR(rewrite.bind_blob(2, std::as_bytes(std::span(stored.data(), stored.size()))));
+      STRATA_RETURN_IF_ERROR(rewrite.run());
+    }
+  }
+  // Only the live rows were read: the tombstones go (their links with all the others below).
+  if (settings_.format_version < 3) {
+    STRATA_RETURN_IF_ERROR(execute(db_, str_cat("CREATE TABLE ", shadow("tombstones"), "(rowid INTEGER PRIMARY KEY, vector BLOB NOT NULL);",
+                                                "UPDATE ", shadow("config"), " SET value = '", std::to_string(kFormatVersion),
+                                                "' WHERE key = 'format_version'")));
+    settings_.format_version = kFormatVersion;
+  } else {
+    STRATA_RETURN_IF_ERROR(execute(db_, str_cat("DELETE FROM ", shadow("tombstones"))));
+  }
+  STRATA_RETURN_IF_ERROR(execute(db_, str_cat("DELETE FROM ", shadow("links"))));
+  // The new graph takes over only now: the statements above may make SQLite open savepoints,
+  // which flush the graph in place (links written then would be deleted just above).
   // The filterable values follow their rows to the new node numbers.
   for (std::vector<Value>& column : column_values_) {
     if (column.empty()) continue;
@@ -891,19 +985,8 @@ Status HnswTable::optimize() {
   node_of_ = std::move(node_of);
   free_nodes_.clear();
   changed_ = true;
-  if (upgrade) {
-    read.reset();
-    STRATA_ASSIGN_OR_RETURN(Statement rewrite, Statement::prepare(db_, str_cat("UPDATE ", shadow("vectors"), " SET vector = ?2 WHERE rowid = ?1")));
-    for (const auto& [rowid, stored] : upgraded) {
-      rewrite.reset();
-      STRATA_RETURN_IF_ERROR(rewrite.bind_int64(1, rowid));
-      STRATA_RETURN_IF_ERROR(rewrite.bind_blob(2, std::as_bytes(std::span(stored.data(), stored.size()))));
-      STRATA_RETURN_IF_ERROR(rewrite.run());
-    }
-    STRATA_RETURN_IF_ERROR(execute(db_, str_cat("UPDATE ", shadow("config"), " SET value = '2' WHERE key = 'format_version'")));
-    settings_.format_version = 2;
-  }
-  STRATA_RETURN_IF_ERROR(execute(db_, str_cat("DELETE FROM ", shadow("links"))));
+  tombstone_of_.clear();
+  dead_.assign(rowid_of_.size(), false);
   return flush();
 }
 
@@ -959,7 +1042,7 @@ Status HnswTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowid_ou
       const std::string key = integer_key >= 0 ? settings_.columns[static_cast<size_t>(integer_key)].name : "rowid";
       return Status::constraint(str_cat("UNIQUE constraint failed: ", name_, ".", key)).with_sqlite_code(SQLITE_CONSTRAINT);
     }
-    STRATA_RETURN_IF_ERROR(delete_row(rowid));
+    STRATA_RETURN_IF_ERROR(delete_row(rowid, /*relink=*/true));
   }
   for (size_t c = 0; c < settings_.columns.size(); ++c) {
     if (settings_.columns[c].kind != ColumnKind::kTextKey) continue;
@@ -980,7 +1063,9 @@ Status HnswTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowid_ou
       return Status::ok();
     }
   }
-  if (old_rowid) STRATA_RETURN_IF_ERROR(delete_row(*old_rowid));
+  if (old_rowid) STRATA_RETURN_IF_ERROR(delete_row(*old_rowid, /*relink=*/*old_rowid == rowid));
+  // A rowid written again: its tombstone goes first (links name rows by rowid).
+  STRATA_RETURN_IF_ERROR(purge_tombstone(rowid));
   STRATA_RETURN_IF_ERROR(insert_vector(rowid, vector, blob));
   STRATA_RETURN_IF_ERROR(write_columns(rowid, values, false));
   remember_columns(node_of_[rowid], values);
@@ -1088,6 +1173,15 @@ Result<std::vector<KnnResult>> HnswTable::nearest(const FloatVector& query, size
       std::sort(found.begin(), found.end());
       if (found.size() > k) found.resize(k);
       return to_results(found);
+    }
+  } else if (!tombstone_of_.empty()) {
+    // Tombstones are walked through, never returned, and take no place among the ef (as
+    // hnswlib's deleted nodes).
+    std::function<bool(NodeId)> alive = [this](NodeId node) { return !dead_[node]; };
+    const size_t wanted = std::min(k, total);
+    for (size_t widened = ef; ; widened *= 2) {
+      found = graph_->search(prepared, candidates, widened, &alive);
+      if (found.size() >= wanted || widened >= total + tombstone_of_.size()) break;
     }
   } else {
     found = graph_->search(prepared, candidates, ef);

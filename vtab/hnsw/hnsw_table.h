@@ -26,8 +26,9 @@
 
 namespace strata::hnsw {
 
-// 2: each stored vector ends with its checksum; 3: the config table may list columns besides
-// the vector, kept in a columns table (docs/format-hnsw.md).
+// 2: each stored vector ends with its checksum; 3: deleted rows stay as tombstones (their
+// vectors in a tombstones table, their links kept) until purged, and the config table may list
+// columns besides the vector, kept in a columns table (docs/format-hnsw.md).
 inline constexpr int kFormatVersion = 3;
 // The largest k (and LIMIT) of a KNN query; sqlite-vec stops at 4,096.
 inline constexpr size_t kMaxK = 100000;
@@ -156,7 +157,15 @@ class HnswTable {
   Status flush();
   Result<FloatVector> parse_vector(sqlite3_value* value) const;
   Status insert_vector(int64_t rowid, const FloatVector& vector, std::string_view blob);
-  Status delete_row(int64_t rowid);
+  // Deletes a row. From format 3 on, its node stays in the graph as a tombstone (walked through,
+  // never returned), as hnswlib's markDelete, so that the graph keeps the routes it was built
+  // with; `relink` removes the node and relinks its neighbours instead (a rowid about to be
+  // written again needs that: links name rows by rowid).
+  Status delete_row(int64_t rowid, bool relink = false);
+  // Removes a tombstone's node for good, relinking its neighbours.
+  Status purge_tombstone(int64_t rowid);
+  // More tombstones than live rows: all of them go (the table's size stays bounded).
+  Status purge_tombstones_if_many();
   // The columns-table row of `rowid` from an INSERT's or UPDATE's values (checked against the
   // declared types first), and the filterable values kept in memory.
   Status check_column_values(sqlite3_value** values) const;
@@ -187,6 +196,8 @@ class HnswTable {
   std::vector<int64_t> rowid_of_;                 // by node
   std::unordered_map<int64_t, NodeId> node_of_;   // by rowid
   std::vector<NodeId> free_nodes_;
+  std::unordered_map<int64_t, NodeId> tombstone_of_;  // deleted rows still in the graph, by rowid
+  std::vector<bool> dead_;                           // by node: a tombstone
   std::optional<int64_t> max_rowid_;              // the largest rowid, when known
   // The filterable columns' values, by declared column, then by node (empty for the others).
   std::vector<std::vector<Value>> column_values_;
