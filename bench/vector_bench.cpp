@@ -13,6 +13,8 @@
 // Deletes: 30% of the rows deleted (strata DELETE, hnswlib markDelete), then recall@10 of the
 // survivors and QPS at ef 64 and 200 for both, and for strata again after reopening and after
 // 'optimize' (a graph built again from the survivors), against hnswlib built on the survivors.
+// Churn: rounds of deleting 20% of the rows and inserting as many: database size, tombstones and
+// recall per round.
 // Reported: build time (one transaction of INSERTs vs hnswlib's single-threaded addPoint);
 // recall@10 and single-thread QPS (median of three alternating rounds) for ef_search 10 … 320
 // for both; database bytes per vector
@@ -410,6 +412,64 @@ int main(int argc, char** argv) {
     }
   }
 
+  // Churn: rounds of deleting 20% of the live rows and inserting as many (the deleted vectors
+  // again, under new rowids): the database must not grow round after round, and recall holds.
+  struct ChurnRound {
+    double megabytes, recall;
+    long long tombstones;
+  };
+  std::vector<ChurnRound> churn;
+  {
+    Database on(path, options.extension_path);
+    std::vector<std::pair<int64_t, size_t>> live;  // (rowid, index into data)
+    {
+      sqlite3_stmt* rows_now = on.prepare("SELECT rowid FROM v");
+      while (sqlite3_step(rows_now) == SQLITE_ROW) {
+        const int64_t rowid = sqlite3_column_int64(rows_now, 0);
+        live.emplace_back(rowid, static_cast<size_t>(rowid - 1));
+      }
+      sqlite3_finalize(rows_now);
+    }
+    int64_t next_rowid = static_cast<int64_t>(rows) + 1;
+    std::mt19937 random(5);
+    sqlite3_stmt* erase = on.prepare("DELETE FROM v WHERE rowid = ?1");
+    sqlite3_stmt* insert = on.prepare("INSERT INTO v(rowid, embedding) VALUES (?1, ?2)");
+    sqlite3_stmt* knn = on.prepare("SELECT rowid FROM v WHERE embedding MATCH ?1 AND k = 10 AND ef_search = ?2");
+    const int rounds = options.quick ? 3 : 6;
+    for (int round = 0; round < rounds; ++round) {
+      std::shuffle(live.begin(), live.end(), random);
+      const size_t replaced = live.size() / 5;
+      on.exec("BEGIN");
+      for (size_t i = 0; i < replaced; ++i) {
+        sqlite3_reset(erase);
+        sqlite3_bind_int64(erase, 1, live[i].first);
+        if (sqlite3_step(erase) != SQLITE_DONE) die(std::string("churn delete failed: ") + sqlite3_errmsg(on.get()));
+        live[i].first = next_rowid++;
+        sqlite3_reset(insert);
+        sqlite3_bind_int64(insert, 1, live[i].first);
+        sqlite3_bind_blob(insert, 2, &data[live[i].second * kDimensions], static_cast<int>(kDimensions * sizeof(float)), SQLITE_STATIC);
+        if (sqlite3_step(insert) != SQLITE_DONE) die(std::string("churn insert failed: ") + sqlite3_errmsg(on.get()));
+      }
+      on.exec("COMMIT");
+      on.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      // Exact truth over the live rows (rowids as they are now).
+      std::vector<std::vector<int64_t>> truth_now(query_count), found(query_count);
+      for (size_t q = 0; q < query_count; ++q) {
+        std::vector<std::pair<float, int64_t>> best;
+        best.reserve(live.size());
+        for (const auto& [rowid, index] : live) best.emplace_back(l2_squared(&data[index * kDimensions], &queries[q * kDimensions]), rowid);
+        std::partial_sort(best.begin(), best.begin() + static_cast<long>(kK), best.end());
+        for (size_t i = 0; i < kK; ++i) truth_now[q].push_back(best[i].second);
+        found[q] = run_knn(knn, &queries[q * kDimensions], 64);
+      }
+      churn.push_back({static_cast<double>(std::filesystem::file_size(path)) / (1024.0 * 1024.0), recall_of(found, truth_now),
+                       std::stoll(on.answer("SELECT count(*) FROM v_tombstones"))});
+    }
+    sqlite3_finalize(erase);
+    sqlite3_finalize(insert);
+    sqlite3_finalize(knn);
+  }
+
   // Report.
   std::printf("vectors: %zu x %zu float32 (%s), %zu queries, k = %zu, M = %zu, ef_construction = %zu, quantization = %s%s\n\n",
               rows, kDimensions, options.data.c_str(), query_count, kK, kM, kEfConstruction, options.quantization.c_str(),
@@ -435,6 +495,12 @@ int main(int argc, char** argv) {
     std::printf("%6d  %14.4f %12.0f  %14.4f %12.0f  %+10.4f  %13.4f %15.4f %22.4f\n", point.ef, point.strata_recall, point.strata_qps,
                 point.hnswlib_recall, point.hnswlib_qps, point.strata_recall - point.hnswlib_recall, point.reopened_recall,
                 point.optimized_recall, point.hnswlib_fresh_recall);
+  }
+
+  std::printf("\nchurn (each round: 20%% of the rows deleted and as many inserted, one transaction):\n");
+  for (size_t round = 0; round < churn.size(); ++round) {
+    std::printf("  round %zu: database %.1f MiB, %lld tombstones, recall@10 at ef 64 %.4f\n", round + 1, churn[round].megabytes,
+                churn[round].tombstones, churn[round].recall);
   }
 
   rapidjson::StringBuffer buffer;
@@ -473,6 +539,15 @@ int main(int argc, char** argv) {
   json.Key("exact_scan_qps"); json.Double(filtered_scan_qps);
   json.EndObject();
   json.Key("data"); json.String(options.data.c_str());
+  json.Key("churn"); json.StartArray();
+  for (const ChurnRound& round : churn) {
+    json.StartObject();
+    json.Key("database_mib"); json.Double(round.megabytes);
+    json.Key("tombstones"); json.Int64(round.tombstones);
+    json.Key("recall_at_ef_64"); json.Double(round.recall);
+    json.EndObject();
+  }
+  json.EndArray();
   json.Key("after_deleting_30_percent"); json.StartArray();
   for (const DeletePoint& point : delete_points) {
     json.StartObject();
