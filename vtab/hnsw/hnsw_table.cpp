@@ -1090,8 +1090,11 @@ Status HnswTable::check_column_values(sqlite3_value** values) const {
     const bool may_be_null = column.kind == ColumnKind::kPartitionKey || column.kind == ColumnKind::kAuxiliary;
     if (given == SQLITE_NULL && may_be_null) continue;
     if (given != wanted) {
-      return Status::error(str_cat("hnsw: ", kind_name(column.kind) == "metadata" ? "metadata column " : column.kind == ColumnKind::kPartitionKey ? "partition key " : column.kind == ColumnKind::kAuxiliary ? "auxiliary column " : "primary key ",
-                                   column.name, " holds ", type_name(column.type), " values",
+      const std::string_view what = column.kind == ColumnKind::kMetadata       ? "metadata column "
+                                    : column.kind == ColumnKind::kPartitionKey ? "partition key "
+                                    : column.kind == ColumnKind::kAuxiliary    ? "auxiliary column "
+                                                                               : "primary key ";
+      return Status::error(str_cat("hnsw: ", what, column.name, " holds ", type_name(column.type), " values",
                                    may_be_null ? " (or NULL)" : "", ", got ", sql_class_name(given),
                                    column.type == ColumnType::kFloat ? " (write 3.0 for 3)" : ""));
     }
