@@ -159,6 +159,17 @@ std::vector<int64_t> run_knn(sqlite3_stmt* stmt, const float* query, int ef) {
   return ids;
 }
 
+// hnswlib's k nearest labels (rowids), nearest last as its queue gives them.
+std::vector<int64_t> hnswlib_nearest(hnswlib::HierarchicalNSW<float>& index, const float* query) {
+  auto result = index.searchKnn(query, kK);
+  std::vector<int64_t> ids;
+  while (!result.empty()) {
+    ids.push_back(static_cast<int64_t>(result.top().second));
+    result.pop();
+  }
+  return ids;
+}
+
 struct EfPoint {
   int ef;
   double strata_recall, strata_qps, hnswlib_recall, hnswlib_qps;
@@ -269,12 +280,7 @@ int main(int argc, char** argv) {
       point.strata_recall = recall_of(found, truth);
       start = Clock::now();
       for (size_t q = 0; q < query_count; ++q) {
-        auto result = reference.searchKnn(&queries[q * kDimensions], kK);
-        found[q].clear();
-        while (!result.empty()) {
-          found[q].push_back(static_cast<int64_t>(result.top().second));
-          result.pop();
-        }
+        found[q] = hnswlib_nearest(reference, &queries[q * kDimensions]);
       }
       hnswlib_qps.push_back(static_cast<double>(query_count) / seconds_since(start));
       point.hnswlib_recall = recall_of(found, truth);
@@ -376,12 +382,7 @@ int main(int argc, char** argv) {
       reference.setEf(static_cast<size_t>(ef));
       auto begin = Clock::now();
       for (size_t q = 0; q < query_count; ++q) {
-        auto result = reference.searchKnn(&queries[q * kDimensions], kK);
-        found[q].clear();
-        while (!result.empty()) {
-          found[q].push_back(static_cast<int64_t>(result.top().second));
-          result.pop();
-        }
+        found[q] = hnswlib_nearest(reference, &queries[q * kDimensions]);
       }
       point.hnswlib_qps = static_cast<double>(query_count) / seconds_since(begin);
       point.hnswlib_recall = recall_of(found, survivors_truth);
@@ -401,12 +402,7 @@ int main(int argc, char** argv) {
     for (DeletePoint& point : delete_points) {
       fresh.setEf(static_cast<size_t>(point.ef));
       for (size_t q = 0; q < query_count; ++q) {
-        auto result = fresh.searchKnn(&queries[q * kDimensions], kK);
-        found[q].clear();
-        while (!result.empty()) {
-          found[q].push_back(static_cast<int64_t>(result.top().second));
-          result.pop();
-        }
+        found[q] = hnswlib_nearest(fresh, &queries[q * kDimensions]);
       }
       point.hnswlib_fresh_recall = recall_of(found, survivors_truth);
     }

@@ -181,6 +181,19 @@ sqlite3_module read_only_table_module(const TableModuleCallbacks& callbacks) {
   return module;
 }
 
+// An eponymous-only module (a table-valued function, no xCreate) whose table is a `Table`
+// allocated with new: xDisconnect and xDestroy delete it.
+template <class Table>
+sqlite3_module eponymous_module(const TableModuleCallbacks& callbacks) {
+  sqlite3_module module = module_with(callbacks);
+  module.xDisconnect = module.xDestroy = [](sqlite3_vtab* vtab) {
+    sqlite3_free(vtab->zErrMsg);
+    delete reinterpret_cast<Table*>(vtab);
+    return SQLITE_OK;
+  };
+  return module;
+}
+
 template <class Cursor>
 int open_cursor(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
   auto* cursor = new (std::nothrow) Cursor();

@@ -175,6 +175,18 @@ std::vector<std::string> answers_here(sqlite3* db, const std::vector<std::string
   return answers;
 }
 
+// What a shell command prints.
+std::string output_of(const std::string& command) {
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return output;
+  char buffer[65536];
+  size_t n = 0;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+  pclose(pipe);
+  return output;
+}
+
 // The same from a `sqlite3` shell with only vec0.so loaded: each case follows a marker line, and
 // a case that fails prints nothing on standard output.
 std::vector<std::string> answers_of_sqlite_vec(const std::vector<std::string>& cases, const std::string& script_path) {
@@ -186,13 +198,7 @@ std::vector<std::string> answers_of_sqlite_vec(const std::vector<std::string>& c
     }
   }
   std::vector<std::string> answers(cases.size(), std::string(kFailed));
-  FILE* pipe = popen(("sqlite3 :memory: < '" + script_path + "' 2>/dev/null").c_str(), "r");
-  if (pipe == nullptr) return {};
-  std::string output;
-  char buffer[65536];
-  size_t n = 0;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  pclose(pipe);
+  const std::string output = output_of("sqlite3 :memory: < '" + script_path + "' 2>/dev/null");
   long current = -1;
   size_t markers = 0;
   for (size_t at = 0; at < output.size();) {
@@ -296,13 +302,7 @@ std::vector<std::string> outputs_of_sqlite_vec(const std::vector<std::string>& s
     script << "SELECT 'statement " << statements.size() << "';\n";
   }
   std::vector<std::string> outputs(statements.size());
-  FILE* pipe = popen(("sqlite3 :memory: < '" + script_path + "' 2>&1").c_str(), "r");
-  if (pipe == nullptr) return {};
-  std::string output;
-  char buffer[65536];
-  size_t n = 0;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  pclose(pipe);
+  const std::string output = output_of("sqlite3 :memory: < '" + script_path + "' 2>&1");
   long current = -1;
   for (size_t at = 0; at < output.size();) {
     size_t end = output.find('\n', at);

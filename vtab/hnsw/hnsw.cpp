@@ -304,19 +304,6 @@ Status filter(Cursor* cursor, int plan, const char* plan_text, int argc, sqlite3
     return Status::ok();
   }
 
-  // Any integral value, a REAL such as 3.0 included (every JavaScript number binds as one).
-  auto positive = [](sqlite3_value* value, std::string_view what, int64_t most) -> Result<int64_t> {
-    const int type = sqlite3_value_numeric_type(value);
-    const double real = sqlite3_value_double(value);
-    const bool integral = type == SQLITE_INTEGER || (type == SQLITE_FLOAT && real == std::floor(real) && std::fabs(real) < 9e15);
-    const int64_t number = type == SQLITE_INTEGER ? sqlite3_value_int64(value) : static_cast<int64_t>(real);
-    if (!integral || number < 1 || number > most) {
-      const char* shown = reinterpret_cast<const char*>(sqlite3_value_text(value));
-      return Status::error(str_cat("hnsw: ", what, " must be an integer from 1 to ", std::to_string(most), ", got ",
-                                   shown == nullptr ? std::string("NULL") : str_cat("'", std::string(shown).substr(0, 40), "'")));
-    }
-    return number;
-  };
   if (k_value == nullptr && limit_value == nullptr) {
     // SQLite hands a virtual table the LIMIT of such a query only from version 3.41 on.
     return Status::error(str_cat("hnsw: a KNN query needs 'k = ?' (e.g. WHERE embedding MATCH ? AND k = 10), or a LIMIT on SQLite 3.41 or later; this is SQLite ",
@@ -324,7 +311,7 @@ Status filter(Cursor* cursor, int plan, const char* plan_text, int argc, sqlite3
   }
   int64_t k = INT64_MAX;
   if (k_value != nullptr) {
-    STRATA_ASSIGN_OR_RETURN(k, positive(k_value, "k", static_cast<int64_t>(kMaxK)));
+    STRATA_ASSIGN_OR_RETURN(k, integral_argument(k_value, "hnsw", "k", static_cast<int64_t>(kMaxK)));
   }
   if (limit_value != nullptr) {
     int64_t limit = sqlite3_value_int64(limit_value);
@@ -338,7 +325,7 @@ Status filter(Cursor* cursor, int plan, const char* plan_text, int argc, sqlite3
   if (k == 0) return Status::ok();
   int64_t ef = table->settings().ef_search;
   if (ef_value != nullptr) {
-    STRATA_ASSIGN_OR_RETURN(ef, positive(ef_value, "ef_search", 4096));
+    STRATA_ASSIGN_OR_RETURN(ef, integral_argument(ef_value, "hnsw", "ef_search", 4096));
   }
   if (sqlite3_value_type(query) == SQLITE_NULL) return Status::ok();  // MATCH NULL matches nothing
   STRATA_ASSIGN_OR_RETURN(FloatVector vector, table->query_vector(query));
@@ -430,6 +417,19 @@ void hnsw_check_function(sqlite3_context* context, int, sqlite3_value** argv) {
 }
 
 }  // namespace
+
+Result<int64_t> integral_argument(sqlite3_value* value, std::string_view who, std::string_view what, int64_t most) {
+  const int type = sqlite3_value_numeric_type(value);
+  const double real = sqlite3_value_double(value);
+  const bool integral = type == SQLITE_INTEGER || (type == SQLITE_FLOAT && real == std::floor(real) && std::fabs(real) < 9e15);
+  const int64_t number = type == SQLITE_INTEGER ? sqlite3_value_int64(value) : static_cast<int64_t>(real);
+  if (!integral || number < 1 || number > most) {
+    const char* shown = reinterpret_cast<const char*>(sqlite3_value_text(value));
+    return Status::error(str_cat(who, ": ", what, " must be an integer from 1 to ", std::to_string(most), ", got ",
+                                 shown == nullptr ? std::string("NULL") : str_cat("'", std::string(shown).substr(0, 40), "'")));
+  }
+  return number;
+}
 
 Status register_hnsw(sqlite3* db) {
   int rc = sqlite3_create_module_v2(db, "hnsw", &kHnswModule, nullptr, nullptr);

@@ -664,28 +664,12 @@ Status HnswTable::load() {
     if (row) stored_norm_bound = static_cast<float>(bound.column_double(0));
     space->set_norm_bound(stored_norm_bound);
   }
-  {
-    STRATA_ASSIGN_OR_RETURN(Statement vectors, Statement::prepare(db_, str_cat("SELECT rowid, vector FROM ", shadow("vectors"))));
-    while (true) {
-      STRATA_ASSIGN_OR_RETURN(bool row, vectors.step());
-      if (!row) break;
-      int64_t rowid = vectors.column_int64(0);
-      STRATA_ASSIGN_OR_RETURN(std::string_view blob, vector_bytes(rowid, as_view(vectors.column_blob(1))));
-      Result<FloatVector> values = elements_from_blob("hnsw", settings_.element, settings_.dimensions, blob);
-      if (!values.is_ok()) {
-        return corrupt(name_, str_cat("the vector of rowid ", std::to_string(rowid), ": ", values.status().message()));
-      }
-      auto node = static_cast<NodeId>(rowid_of.size());
-      space->set(node, values->data());
-      rowid_of.push_back(rowid);
-      node_of[rowid] = node;
-    }
-  }
   // Tombstones: nodes for the walk, rows no more. Links name them by rowid like the others.
+  // Each stored vector becomes a node: the rows', then the tombstones' (nodes for the walk, rows
+  // no more; links name them by rowid like the others).
   std::unordered_map<int64_t, NodeId> tombstone_of;
-  const size_t live = rowid_of.size();
-  if (settings_.format_version >= 3) {
-    STRATA_ASSIGN_OR_RETURN(Statement vectors, Statement::prepare(db_, str_cat("SELECT rowid, vector FROM ", shadow("tombstones"))));
+  auto read_vectors = [&](std::string_view table, bool tombstones) -> Status {
+    STRATA_ASSIGN_OR_RETURN(Statement vectors, Statement::prepare(db_, str_cat("SELECT rowid, vector FROM ", shadow(table))));
     while (true) {
       STRATA_ASSIGN_OR_RETURN(bool row, vectors.step());
       if (!row) break;
@@ -693,15 +677,20 @@ Status HnswTable::load() {
       STRATA_ASSIGN_OR_RETURN(std::string_view blob, vector_bytes(rowid, as_view(vectors.column_blob(1))));
       Result<FloatVector> values = elements_from_blob("hnsw", settings_.element, settings_.dimensions, blob);
       if (!values.is_ok() || node_of.contains(rowid)) {
-        return corrupt(name_, str_cat("the tombstone of rowid ", std::to_string(rowid), " is damaged"));
+        return corrupt(name_, str_cat(tombstones ? "the tombstone of rowid " : "the vector of rowid ", std::to_string(rowid), ": ",
+                                      values.is_ok() ? std::string_view("stored twice") : values.status().message()));
       }
       auto node = static_cast<NodeId>(rowid_of.size());
       space->set(node, values->data());
       rowid_of.push_back(rowid);
       node_of[rowid] = node;
-      tombstone_of[rowid] = node;
+      if (tombstones) tombstone_of[rowid] = node;
     }
-  }
+    return Status::ok();
+  };
+  STRATA_RETURN_IF_ERROR(read_vectors("vectors", false));
+  const size_t live = rowid_of.size();
+  if (settings_.format_version >= 3) STRATA_RETURN_IF_ERROR(read_vectors("tombstones", true));
   std::vector<bool> dead(rowid_of.size(), false);
   for (size_t node = live; node < dead.size(); ++node) dead[node] = true;
   {

@@ -18,7 +18,6 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
-#include <new>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -27,6 +26,7 @@
 #include "ext/sqlite_shim.h"
 #include "ext/str_cat.h"
 #include "ext/table_registry.h"
+#include "ext/vtab_module.h"
 #include "vtab/hnsw/hnsw.h"
 
 namespace strata::hnsw {
@@ -71,19 +71,6 @@ struct HybridCursor {
 Status usage(std::string_view problem) {
   return Status::error(str_cat(kWho, ": ", problem,
                                "; call it as hybrid_search('fts_table', 'vector_table', 'query text', query_vector, k [, '{options}'])"));
-}
-
-Result<int64_t> count_argument(sqlite3_value* value, std::string_view what) {
-  const int type = sqlite3_value_numeric_type(value);
-  const double real = sqlite3_value_double(value);
-  const bool integral = type == SQLITE_INTEGER || (type == SQLITE_FLOAT && real == std::floor(real) && std::fabs(real) < 9e15);
-  const int64_t number = type == SQLITE_INTEGER ? sqlite3_value_int64(value) : static_cast<int64_t>(real);
-  if (!integral || number < 1 || number > kMostResults) {
-    const char* shown = reinterpret_cast<const char*>(sqlite3_value_text(value));
-    return Status::error(str_cat(kWho, ": ", what, " must be an integer from 1 to ", std::to_string(kMostResults), ", got ",
-                                 shown == nullptr ? std::string("NULL") : str_cat("'", std::string(shown).substr(0, 40), "'")));
-  }
-  return number;
 }
 
 Result<Options> parse_options(std::string_view json) {
@@ -176,7 +163,7 @@ Status run_search(sqlite3* db, sqlite3_value** arguments, int given, HybridCurso
   const QualifiedName vec = split_qualified_name(value_text(arguments[1]));
   sqlite3_value* text = arguments[2];
   sqlite3_value* vector = arguments[3];
-  STRATA_ASSIGN_OR_RETURN(int64_t k, count_argument(arguments[4], "k"));
+  STRATA_ASSIGN_OR_RETURN(int64_t k, integral_argument(arguments[4], kWho, "k", kMostResults));
   Options options;
   if (given > kRequiredArguments && arguments[5] != nullptr && sqlite3_value_type(arguments[5]) != SQLITE_NULL) {
     STRATA_ASSIGN_OR_RETURN(options, parse_options(value_text(arguments[5])));
@@ -247,12 +234,6 @@ int x_connect(sqlite3* db, void*, int, const char* const*, sqlite3_vtab** out, c
   });
 }
 
-int x_disconnect(sqlite3_vtab* vtab) {
-  sqlite3_free(vtab->zErrMsg);
-  delete reinterpret_cast<HybridTable*>(vtab);
-  return SQLITE_OK;
-}
-
 int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
   int constraint_of[kArguments];
   std::fill(std::begin(constraint_of), std::end(constraint_of), -1);
@@ -273,18 +254,6 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
   info->idxNum = given;
   info->estimatedCost = 1000;
   info->estimatedRows = 10;
-  return SQLITE_OK;
-}
-
-int x_open(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
-  auto* cursor = new (std::nothrow) HybridCursor();
-  if (cursor == nullptr) return SQLITE_NOMEM;
-  *out = &cursor->base;
-  return SQLITE_OK;
-}
-
-int x_close(sqlite3_vtab_cursor* cursor) {
-  delete reinterpret_cast<HybridCursor*>(cursor);
   return SQLITE_OK;
 }
 
@@ -332,23 +301,17 @@ int x_rowid(sqlite3_vtab_cursor* vtab_cursor, sqlite3_int64* rowid) {
   return SQLITE_OK;
 }
 
-sqlite3_module make_module() {
-  sqlite3_module module{};
-  module.xConnect = x_connect;  // no xCreate: eponymous only
-  module.xBestIndex = x_best_index;
-  module.xDisconnect = x_disconnect;
-  module.xDestroy = x_disconnect;
-  module.xOpen = x_open;
-  module.xClose = x_close;
-  module.xFilter = x_filter;
-  module.xNext = x_next;
-  module.xEof = x_eof;
-  module.xColumn = x_column;
-  module.xRowid = x_rowid;
-  return module;
-}
-
-const sqlite3_module kHybridModule = make_module();
+const sqlite3_module kHybridModule = eponymous_module<HybridTable>({
+    .connect = x_connect,  // no xCreate: eponymous only
+    .best_index = x_best_index,
+    .open = open_cursor<HybridCursor>,
+    .close = close_cursor<HybridCursor>,
+    .filter = x_filter,
+    .next = x_next,
+    .eof = x_eof,
+    .column = x_column,
+    .rowid = x_rowid,
+});
 
 }  // namespace
 

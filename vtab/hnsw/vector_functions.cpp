@@ -12,12 +12,13 @@
 
 #include <bit>
 #include <cmath>
-#include <cstring>
 #include <memory>
+#include <new>
 
 #include "ext/sqlite_handles.h"
 #include "ext/sqlite_shim.h"
 #include "ext/str_cat.h"
+#include "ext/vtab_module.h"
 #include "vtab/hnsw/vector.h"
 
 namespace strata::hnsw {
@@ -447,6 +448,10 @@ void vec_distance_ip(sqlite3_context* context, int, sqlite3_value** argv) {
 // vec_each(vector): one row per element, `value` (REAL for float32, the int8 value, or 0/1 for a
 // bit, each byte's bits from the most significant), the rowid counting from 0; the vector is the
 // hidden column `vector`.
+struct EachTable {
+  sqlite3_vtab base{};
+};
+
 struct EachCursor {
   sqlite3_vtab_cursor base{};
   TypedVector vector;
@@ -458,17 +463,11 @@ int each_connect(sqlite3* db, void*, int, const char* const*, sqlite3_vtab** out
     if (sqlite3_declare_vtab(db, "CREATE TABLE x(value, vector HIDDEN)") != SQLITE_OK) {
       return Status::error(str_cat("vec_each: declaring the function failed: ", sqlite3_errmsg(db)));
     }
-    *out = static_cast<sqlite3_vtab*>(sqlite3_malloc(sizeof(sqlite3_vtab)));
-    if (*out == nullptr) return Status::error("vec_each: out of memory");
-    std::memset(*out, 0, sizeof(sqlite3_vtab));
+    auto* table = new (std::nothrow) EachTable();
+    if (table == nullptr) return Status::error("vec_each: out of memory");
+    *out = &table->base;
     return Status::ok();
   });
-}
-
-int each_disconnect(sqlite3_vtab* vtab) {
-  sqlite3_free(vtab->zErrMsg);
-  sqlite3_free(vtab);
-  return SQLITE_OK;
 }
 
 int each_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
@@ -483,18 +482,6 @@ int each_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
     return SQLITE_OK;
   }
   return report_to_vtab(vtab, Status::error("vec_each: needs a vector, as in SELECT value FROM vec_each('[1, 2]')"));
-}
-
-int each_open(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
-  auto* cursor = new (std::nothrow) EachCursor();
-  if (cursor == nullptr) return SQLITE_NOMEM;
-  *out = &cursor->base;
-  return SQLITE_OK;
-}
-
-int each_close(sqlite3_vtab_cursor* cursor) {
-  delete reinterpret_cast<EachCursor*>(cursor);
-  return SQLITE_OK;
 }
 
 int each_filter(sqlite3_vtab_cursor* vtab_cursor, int, const char*, int argc, sqlite3_value** argv) {
@@ -541,23 +528,17 @@ int each_rowid(sqlite3_vtab_cursor* cursor, sqlite3_int64* rowid) {
   return SQLITE_OK;
 }
 
-sqlite3_module make_each_module() {
-  sqlite3_module module{};
-  module.xConnect = each_connect;  // no xCreate: eponymous only
-  module.xBestIndex = each_best_index;
-  module.xDisconnect = each_disconnect;
-  module.xDestroy = each_disconnect;
-  module.xOpen = each_open;
-  module.xClose = each_close;
-  module.xFilter = each_filter;
-  module.xNext = each_next;
-  module.xEof = each_eof;
-  module.xColumn = each_column;
-  module.xRowid = each_rowid;
-  return module;
-}
-
-const sqlite3_module kEachModule = make_each_module();
+const sqlite3_module kEachModule = eponymous_module<EachTable>({
+    .connect = each_connect,  // no xCreate: eponymous only
+    .best_index = each_best_index,
+    .open = open_cursor<EachCursor>,
+    .close = close_cursor<EachCursor>,
+    .filter = each_filter,
+    .next = each_next,
+    .eof = each_eof,
+    .column = each_column,
+    .rowid = each_rowid,
+});
 
 }  // namespace
 
