@@ -7,8 +7,10 @@
 
 #include "codecs/byte_io.h"
 #include "codecs/checksum.h"
+#include "codecs/value_compare.h"
 #include "ext/module_arguments.h"
 #include "ext/str_cat.h"
+#include "vtab/columnar/values.h"
 
 namespace strata::hnsw {
 
@@ -270,7 +272,6 @@ Result<IndexSettings> settings_from_arguments(int argc, const char* const* argv)
     return Status::error(str_cat("hnsw: metric=", *parsed.text("metric"), " and distance_metric=", *column_metric, " disagree; give one"));
   }
   if (column_metric) settings.metric = *metric_from_name(*column_metric);
-  settings.format_version = kFormatVersion;
   if (auto metric = parsed.text("metric")) settings.metric = *metric_from_name(*metric);
   // Bit vectors are compared by the bits that differ, and only they.
   if (settings.element == ElementType::kBit && !parsed.has("metric") && !column_metric) settings.metric = Metric::kHamming;
@@ -337,48 +338,17 @@ Status corrupt(const std::string& table, std::string_view what) {
   return Status::corruption(str_cat("hnsw: table ", table, ": ", what));
 }
 
-// An SQL value as an owning Value.
-Value value_of(sqlite3_value* value) {
-  switch (sqlite3_value_type(value)) {
-    case SQLITE_INTEGER: return Value(ValueView::of_integer(sqlite3_value_int64(value)));
-    case SQLITE_FLOAT: return Value(ValueView::of_real(sqlite3_value_double(value)));
-    case SQLITE_TEXT: return Value(ValueView::of_text(value_text(value)));
-    case SQLITE_BLOB: return Value(ValueView::of_blob(value_blob(value)));
-    default: return Value();
+// The affinity SQLite gives a column declared with `type` (docs: the declaration in open()).
+columnar::Affinity affinity_of(ColumnType type) {
+  switch (type) {
+    case ColumnType::kInteger:
+    case ColumnType::kBoolean: return columnar::Affinity::kInteger;
+    case ColumnType::kFloat: return columnar::Affinity::kReal;
+    case ColumnType::kText: return columnar::Affinity::kText;
+    case ColumnType::kAny:
+    case ColumnType::kBlob: return columnar::Affinity::kBlob;
   }
-}
-
-// SQLite's order of two non-NULL values (numbers before text before blobs; text by bytes, as
-// the BINARY collation).
-int compare_sql(const Value& a, const Value& b) {
-  auto rank = [](ValueType type) { return type == ValueType::kInteger || type == ValueType::kReal ? 0 : type == ValueType::kText ? 1 : 2; };
-  if (rank(a.type) != rank(b.type)) return rank(a.type) < rank(b.type) ? -1 : 1;
-  if (rank(a.type) == 0) {
-    if (a.type == ValueType::kInteger && b.type == ValueType::kInteger) return a.integer < b.integer ? -1 : a.integer > b.integer;
-    const double x = a.type == ValueType::kInteger ? static_cast<double>(a.integer) : a.real;
-    const double y = b.type == ValueType::kInteger ? static_cast<double>(b.integer) : b.real;
-    return x < y ? -1 : x > y;
-  }
-  const int order = a.bytes.compare(b.bytes);
-  return order < 0 ? -1 : order > 0;
-}
-
-// A filter's value as SQLite compares it with a column of `type`: numeric affinity for INTEGER,
-// FLOAT and BOOLEAN columns (text that reads as a number becomes one), text affinity for TEXT
-// columns (a number becomes its text).
-Value with_affinity(sqlite3_value* value, ColumnType type) {
-  Value converted = value_of(value);
-  if ((type == ColumnType::kInteger || type == ColumnType::kBoolean || type == ColumnType::kFloat) && converted.type == ValueType::kText) {
-    sqlite3_value* copy = sqlite3_value_dup(value);
-    if (copy != nullptr) {
-      const int numeric = sqlite3_value_numeric_type(copy);
-      if (numeric == SQLITE_INTEGER || numeric == SQLITE_FLOAT) converted = value_of(copy);
-      sqlite3_value_free(copy);
-    }
-  } else if (type == ColumnType::kText && (converted.type == ValueType::kInteger || converted.type == ValueType::kReal)) {
-    converted = Value(ValueView::of_text(value_text(value)));
-  }
-  return converted;
+  return columnar::Affinity::kBlob;
 }
 
 std::string_view sql_class_name(int type) {
@@ -741,7 +711,7 @@ Status HnswTable::load() {
       if (node == node_of.end()) continue;  // columns of no vector: ignored, as a query would
       for (size_t i = 0; i < filterable_columns.size(); ++i) {
         const int c = filterable_columns[i];
-        column_values[c][node->second] = value_of(rows.column_value(static_cast<int>(i) + 1));
+        column_values[c][node->second] = columnar::value_from_sqlite(rows.column_value(static_cast<int>(i) + 1));
         if (settings_.columns[c].kind == ColumnKind::kTextKey) rowid_of_text_key[column_values[c][node->second].bytes] = rows.column_int64(0);
       }
     }
@@ -1003,12 +973,9 @@ Status HnswTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowid_ou
 
   // The rowid: given, or the integer key's value (the same thing under another name), or the
   // largest + 1.
-  sqlite3_value* given = argv[1];
   const int integer_key = settings_.integer_key_column();
-  if (integer_key >= 0 && sqlite3_value_type(values[integer_key]) != SQLITE_NULL) {
-    if (is_insert || sqlite3_value_type(given) == SQLITE_NULL) given = values[integer_key];
-    else if (sqlite3_value_int64(values[integer_key]) != sqlite3_value_int64(given)) given = values[integer_key];
-  }
+  sqlite3_value* given =
+      integer_key >= 0 && sqlite3_value_type(values[integer_key]) != SQLITE_NULL ? values[integer_key] : argv[1];
   int64_t rowid;
   if (sqlite3_value_type(given) == SQLITE_NULL) {
     if (!max_rowid_) {
@@ -1120,7 +1087,7 @@ void HnswTable::remember_columns(NodeId node, sqlite3_value** values) {
     if (settings_.columns[c].kind == ColumnKind::kTextKey && column[node].type == ValueType::kText) {
       rowid_of_text_key_.erase(column[node].bytes);
     }
-    column[node] = value_of(values[c]);
+    column[node] = columnar::value_from_sqlite(values[c]);
     if (settings_.columns[c].kind == ColumnKind::kTextKey) rowid_of_text_key_[column[node].bytes] = rowid_of_[node];
   }
 }
@@ -1135,6 +1102,23 @@ Result<std::vector<KnnResult>> HnswTable::nearest(const FloatVector& query, size
   const size_t candidates = rerank ? std::max(k, ef) : k;
   std::vector<Neighbor> found;
   const size_t total = node_of_.size();
+  // Walks with `keep` (the nodes it rejects are passed through, never returned), widening ef
+  // until `wanted` nodes come back; false when even a walk as wide as the graph finds fewer.
+  auto walk = [&](const std::function<bool(NodeId)>& keep, size_t wanted) {
+    for (size_t widened = ef; ; widened *= 2) {
+      found = graph_->search(prepared, candidates, widened, &keep);
+      if (found.size() >= wanted) return true;
+      if (widened >= graph_->size()) return false;
+    }
+  };
+  // The k nearest of `nodes` by measuring each.
+  auto exactly = [&](const std::vector<NodeId>& nodes) {
+    found.clear();
+    for (NodeId node : nodes) found.push_back({space_->exact_distance(prepared, node), node});
+    std::sort(found.begin(), found.end());
+    if (found.size() > k) found.resize(k);
+    return to_results(found);
+  };
   if (allowed != nullptr) {
     // The allowed nodes, each once (an IN list may repeat a value), as a list and a bitmap.
     std::vector<bool> accepted(rowid_of_.size(), false);
@@ -1150,30 +1134,15 @@ Result<std::vector<KnnResult>> HnswTable::nearest(const FloatVector& query, size
     double allowed_rows = static_cast<double>(nodes.size());
     bool exact = allowed_rows * allowed_rows < static_cast<double>(ef) * settings_.m * static_cast<double>(total) / 2 ||
                  nodes.size() <= k;
-    if (!exact) {
-      std::function<bool(NodeId)> filter = [&accepted](NodeId node) { return accepted[node]; };
-      size_t wanted = std::min(k, nodes.size());
-      for (size_t widened = ef; ; widened *= 2) {
-        found = graph_->search(prepared, candidates, widened, &filter);
-        if (found.size() >= wanted || widened >= total) break;
-      }
-      exact = found.size() < wanted;
-    }
-    if (exact) {
-      found.clear();
-      for (NodeId node : nodes) found.push_back({space_->exact_distance(prepared, node), node});
-      std::sort(found.begin(), found.end());
-      if (found.size() > k) found.resize(k);
-      return to_results(found);
-    }
+    if (exact || !walk([&accepted](NodeId node) { return accepted[node]; }, std::min(k, nodes.size()))) return exactly(nodes);
   } else if (!tombstone_of_.empty()) {
     // Tombstones are walked through, never returned, and take no place among the ef (as
     // hnswlib's deleted nodes).
-    std::function<bool(NodeId)> alive = [this](NodeId node) { return !dead_[node]; };
-    const size_t wanted = std::min(k, total);
-    for (size_t widened = ef; ; widened *= 2) {
-      found = graph_->search(prepared, candidates, widened, &alive);
-      if (found.size() >= wanted || widened >= total + tombstone_of_.size()) break;
+    if (!walk([this](NodeId node) { return !dead_[node]; }, std::min(k, total))) {
+      std::vector<NodeId> live;
+      live.reserve(total);
+      for (const auto& [rowid, node] : node_of_) live.push_back(node);
+      return exactly(live);
     }
   } else {
     found = graph_->search(prepared, candidates, ef);
@@ -1187,7 +1156,7 @@ Result<std::vector<KnnResult>> HnswTable::nearest(const FloatVector& query, size
 }
 
 Value HnswTable::filter_value(int column, sqlite3_value* value) const {
-  return with_affinity(value, settings_.columns.at(static_cast<size_t>(column)).type);
+  return columnar::value_with_affinity(value, affinity_of(settings_.columns.at(static_cast<size_t>(column)).type));
 }
 
 Result<std::vector<int64_t>> HnswTable::rows_matching(const std::vector<ColumnFilter>& filters, const std::vector<int64_t>* within) {
@@ -1213,10 +1182,12 @@ Result<std::vector<int64_t>> HnswTable::rows_matching(const std::vector<ColumnFi
       const Value& value = node < p.column->size() ? (*p.column)[node] : Value();
       if (value.is_null()) return false;
       if (p.op == FilterOp::kIn) {
-        if (std::none_of(p.values.begin(), p.values.end(), [&](const Value& v) { return compare_sql(value, v) == 0; })) return false;
+        if (std::none_of(p.values.begin(), p.values.end(), [&](const Value& v) { return compare_values(value.view(), v.view(), Collation::kBinary) == 0; })) {
+          return false;
+        }
         continue;
       }
-      const int order = compare_sql(value, p.values[0]);
+      const int order = compare_values(value.view(), p.values[0].view(), Collation::kBinary);
       const bool ok = p.op == FilterOp::kEq   ? order == 0
                       : p.op == FilterOp::kNe ? order != 0
                       : p.op == FilterOp::kLt ? order < 0
@@ -1245,6 +1216,13 @@ Status HnswTable::column_value(int64_t rowid, int column, sqlite3_context* conte
   const TableColumn& declared = settings_.columns.at(static_cast<size_t>(column));
   if (declared.kind == ColumnKind::kIntegerKey) {
     sqlite3_result_int64(context, rowid);
+    return Status::ok();
+  }
+  // Filterable values are in memory once the graph is (kept current as it is): no query for them.
+  if (loaded_ && declared.filterable()) STRATA_RETURN_IF_ERROR(ensure_loaded());
+  if (auto node = node_of_.find(rowid); loaded_ && declared.filterable() && node != node_of_.end() &&
+                                        node->second < column_values_[static_cast<size_t>(column)].size()) {
+    columnar::set_result(context, column_values_[static_cast<size_t>(column)][node->second].view());
     return Status::ok();
   }
   STRATA_ASSIGN_OR_RETURN(Statement* read, statement(40 + column, str_cat("SELECT ", quote_identifier(declared.name), " FROM ",

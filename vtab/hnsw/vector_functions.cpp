@@ -62,10 +62,18 @@ std::string_view vec_type_name(ElementType type) {
 // A vector argument as sqlite-vec reads it: its element type and its elements.
 struct TypedVector {
   ElementType type = ElementType::kFloat32;
-  size_t dimensions = 0;
   FloatVector floats;          // float32
   std::vector<int8_t> ints;    // int8
-  std::string bits;            // bit: dimensions / 8 bytes, element i is bit i % 8 of byte i / 8
+  std::string bits;            // bit: dimensions() / 8 bytes, element i is bit i % 8 of byte i / 8
+
+  size_t dimensions() const {
+    switch (type) {
+      case ElementType::kFloat32: return floats.size();
+      case ElementType::kInt8: return ints.size();
+      case ElementType::kBit: return bits.size() * 8;
+    }
+    return 0;
+  }
 
   std::string blob() const {
     switch (type) {
@@ -100,7 +108,6 @@ Result<TypedVector> float32_argument(std::string_view who, sqlite3_value* value)
     default:
       return not_a_vector(who, "a float32 vector (a BLOB of little-endian float32 or a JSON array such as '[0.1, 0.2]')", value);
   }
-  vector.dimensions = vector.floats.size();
   return vector;
 }
 
@@ -120,7 +127,6 @@ Result<TypedVector> int8_argument(std::string_view who, sqlite3_value* value) {
     }
     default: return not_a_vector(who, "an int8 vector (a BLOB of one signed byte per element or a JSON array such as '[1, -2]')", value);
   }
-  vector.dimensions = vector.ints.size();
   return vector;
 }
 
@@ -130,7 +136,6 @@ Result<TypedVector> bit_argument(std::string_view who, sqlite3_value* value) {
   vector.type = ElementType::kBit;
   vector.bits = std::string(value_blob(value));
   if (vector.bits.empty()) return empty_vector(who);
-  vector.dimensions = vector.bits.size() * 8;
   return vector;
 }
 
@@ -157,9 +162,9 @@ Result<std::pair<TypedVector, TypedVector>> vector_pair(std::string_view who, sq
     return Status::error(str_cat(who, ": the vectors have different types, ", vec_type_name(a.type), " and ",
                                  vec_type_name(b.type), "; convert one with vec_f32, vec_int8 or vec_bit"));
   }
-  if (a.dimensions != b.dimensions) {
-    return Status::error(str_cat(who, ": the vectors have different dimensions, ", std::to_string(a.dimensions), " and ",
-                                 std::to_string(b.dimensions)));
+  if (a.dimensions() != b.dimensions()) {
+    return Status::error(str_cat(who, ": the vectors have different dimensions, ", std::to_string(a.dimensions()), " and ",
+                                 std::to_string(b.dimensions())));
   }
   return std::pair<TypedVector, TypedVector>(std::move(a), std::move(b));
 }
@@ -185,7 +190,7 @@ void vec_version(sqlite3_context* context, int, sqlite3_value**) {
 void vec_length(sqlite3_context* context, int, sqlite3_value** argv) {
   function_call(context, [&]() -> Status {
     STRATA_ASSIGN_OR_RETURN(TypedVector vector, vector_argument("vec_length", argv[0]));
-    sqlite3_result_int64(context, static_cast<sqlite3_int64>(vector.dimensions));
+    sqlite3_result_int64(context, static_cast<sqlite3_int64>(vector.dimensions()));
     return Status::ok();
   });
 }
@@ -220,7 +225,7 @@ void vec_to_json(sqlite3_context* context, int, sqlite3_value** argv) {
     auto discard = [](sqlite3_str* unfinished) { sqlite3_free(sqlite3_str_finish(unfinished)); };
     std::unique_ptr<sqlite3_str, decltype(discard)> text(sqlite3_str_new(sqlite3_context_db_handle(context)), discard);
     sqlite3_str_appendchar(text.get(), 1, '[');
-    for (size_t i = 0; i < vector.dimensions; ++i) {
+    for (size_t i = 0; i < vector.dimensions(); ++i) {
       if (i > 0) sqlite3_str_appendchar(text.get(), 1, ',');
       switch (vector.type) {
         case ElementType::kFloat32:
@@ -253,7 +258,7 @@ void vec_arithmetic(sqlite3_context* context, int, sqlite3_value** argv) {
     STRATA_ASSIGN_OR_RETURN(auto pair, vector_pair(who, argv));
     auto& [a, b] = pair;
     if (a.type == ElementType::kBit) return not_for(who, a, "float32 and int8 vectors");
-    for (size_t i = 0; i < a.dimensions; ++i) {
+    for (size_t i = 0; i < a.dimensions(); ++i) {
       if (a.type == ElementType::kFloat32) {
         a.floats[i] = add ? a.floats[i] + b.floats[i] : a.floats[i] - b.floats[i];
       } else {
@@ -288,7 +293,7 @@ void vec_slice(sqlite3_context* context, int, sqlite3_value** argv) {
     // sqlite3_value_int, as sqlite-vec reads them: '2' is 2.
     const int start = sqlite3_value_int(argv[1]);
     const int end = sqlite3_value_int(argv[2]);
-    const auto size = static_cast<int64_t>(vector.dimensions);
+    const auto size = static_cast<int64_t>(vector.dimensions());
     if (start < 0 || end < 0 || start > size || end > size || start >= end) {
       return Status::error(str_cat("vec_slice: bad range [", std::to_string(start), ", ", std::to_string(end),
                                    ") for a vector of ", std::to_string(size), " elements; need 0 <= start < end <= ",
@@ -309,7 +314,6 @@ void vec_slice(sqlite3_context* context, int, sqlite3_value** argv) {
         vector.bits = vector.bits.substr(static_cast<size_t>(start / 8), static_cast<size_t>((end - start) / 8));
         break;
     }
-    vector.dimensions = static_cast<size_t>(end - start);
     result_vector(context, vector);
     return Status::ok();
   });
@@ -326,7 +330,6 @@ void vec_quantize_int8(sqlite3_context* context, int argc, sqlite3_value** argv)
     TypedVector quantized;
     quantized.type = ElementType::kInt8;
     quantized.ints = quantize_int8_unit(vector.floats.data(), vector.floats.size());
-    quantized.dimensions = quantized.ints.size();
     result_vector(context, quantized);
     return Status::ok();
   });
@@ -336,15 +339,14 @@ void vec_quantize_binary(sqlite3_context* context, int, sqlite3_value** argv) {
   function_call(context, [&]() -> Status {
     STRATA_ASSIGN_OR_RETURN(TypedVector vector, vector_argument("vec_quantize_binary", argv[0]));
     if (vector.type == ElementType::kBit) return not_for("vec_quantize_binary", vector, "float32 and int8 vectors");
-    if (vector.dimensions % 8 != 0) {
-      return Status::error(str_cat("vec_quantize_binary: the vector has ", std::to_string(vector.dimensions),
+    if (vector.dimensions() % 8 != 0) {
+      return Status::error(str_cat("vec_quantize_binary: the vector has ", std::to_string(vector.dimensions()),
                                    " elements; binary quantization takes a multiple of 8"));
     }
     TypedVector bits;
     bits.type = ElementType::kBit;
-    bits.dimensions = vector.dimensions;
-    bits.bits.assign(vector.dimensions / 8, '\0');
-    for (size_t i = 0; i < vector.dimensions; ++i) {
+    bits.bits.assign(vector.dimensions() / 8, '\0');
+    for (size_t i = 0; i < vector.dimensions(); ++i) {
       const bool positive = vector.type == ElementType::kFloat32 ? vector.floats[i] > 0 : vector.ints[i] > 0;
       if (positive) bits.bits[i / 8] = static_cast<char>(static_cast<unsigned char>(bits.bits[i / 8]) | (1u << (i % 8)));
     }
@@ -357,7 +359,7 @@ void vec_quantize_binary(sqlite3_context* context, int, sqlite3_value** argv) {
 // double).
 float l2_distance(const TypedVector& a, const TypedVector& b) {
   float sum = 0;
-  for (size_t i = 0; i < a.dimensions; ++i) {
+  for (size_t i = 0; i < a.dimensions(); ++i) {
     const float difference = a.type == ElementType::kFloat32 ? a.floats[i] - b.floats[i]
                                                              : static_cast<float>(a.ints[i] - b.ints[i]);
     sum += difference * difference;
@@ -367,7 +369,7 @@ float l2_distance(const TypedVector& a, const TypedVector& b) {
 
 float cosine_distance(const TypedVector& a, const TypedVector& b) {
   float dot = 0, a_squares = 0, b_squares = 0;
-  for (size_t i = 0; i < a.dimensions; ++i) {
+  for (size_t i = 0; i < a.dimensions(); ++i) {
     const float x = a.type == ElementType::kFloat32 ? a.floats[i] : static_cast<float>(a.ints[i]);
     const float y = b.type == ElementType::kFloat32 ? b.floats[i] : static_cast<float>(b.ints[i]);
     dot += x * y;
@@ -404,13 +406,13 @@ void vec_distance_l1(sqlite3_context* context, int, sqlite3_value** argv) {
     if (a.type == ElementType::kInt8) {
       // An integer for int8 vectors, as in sqlite-vec.
       int64_t sum = 0;
-      for (size_t i = 0; i < a.dimensions; ++i) sum += std::abs(a.ints[i] - b.ints[i]);
+      for (size_t i = 0; i < a.dimensions(); ++i) sum += std::abs(a.ints[i] - b.ints[i]);
       sqlite3_result_int64(context, sum);
       return Status::ok();
     }
     // In double, unlike sqlite-vec's other float32 distances.
     double sum = 0;
-    for (size_t i = 0; i < a.dimensions; ++i) sum += std::fabs(static_cast<double>(a.floats[i]) - static_cast<double>(b.floats[i]));
+    for (size_t i = 0; i < a.dimensions(); ++i) sum += std::fabs(static_cast<double>(a.floats[i]) - static_cast<double>(b.floats[i]));
     sqlite3_result_double(context, sum);
     return Status::ok();
   });
@@ -437,7 +439,7 @@ void vec_distance_ip(sqlite3_context* context, int, sqlite3_value** argv) {
     const auto& [a, b] = pair;
     if (a.type == ElementType::kBit) return not_for("vec_distance_ip", a, "float32 and int8 vectors");
     double dot = 0;
-    for (size_t i = 0; i < a.dimensions; ++i) {
+    for (size_t i = 0; i < a.dimensions(); ++i) {
       dot += a.type == ElementType::kFloat32 ? static_cast<double>(a.floats[i]) * b.floats[i] : double(a.ints[i]) * b.ints[i];
     }
     sqlite3_result_double(context, -dot);
@@ -502,7 +504,7 @@ int each_next(sqlite3_vtab_cursor* cursor) {
 
 int each_eof(sqlite3_vtab_cursor* vtab_cursor) {
   auto* cursor = reinterpret_cast<EachCursor*>(vtab_cursor);
-  return cursor->position >= cursor->vector.dimensions ? 1 : 0;
+  return cursor->position >= cursor->vector.dimensions() ? 1 : 0;
 }
 
 int each_column(sqlite3_vtab_cursor* vtab_cursor, sqlite3_context* context, int column) {
