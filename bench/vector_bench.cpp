@@ -4,6 +4,7 @@
 //
 //   vector_bench [--quick] [--json PATH] [--rows N] [--queries N] [--dir DIR] [--extension PATH]
 //                [--quantization none|int8|binary] [--dims K] [--data clustered|sift]
+//                [--vec0 PATH] [--skip deletes,churn,vec0]
 //
 // Data: deterministic clustered synthetic vectors, 100,000 x 128 float32 (--quick: 10,000),
 // 1,000 queries from the same clusters (--quick: 100), exact ground truth by brute force; or
@@ -18,12 +19,18 @@
 // Reported: build time (one transaction of INSERTs vs hnswlib's single-threaded addPoint);
 // recall@10 and single-thread QPS (median of three alternating rounds) for ef_search 10 … 320
 // for both; database bytes per vector
-// against the raw 512 bytes; time to the first query after reopening; filtered-query QPS (10% of
-// the rows allowed through rowid IN) against an exact scan of the allowed rows.
+// against the raw 512 bytes; time to the first query after reopening and the memory the loaded
+// index takes; filtered-query QPS (10% of the rows allowed through rowid IN) against an exact
+// scan of the allowed rows.
+// Against vec0 (sqlite-vec 0.1.9's vec0.so, loaded into its own connection of this process):
+// the same table (the vector and a `category integer` metadata column, 0..99 uniform) and the
+// same KNN query filtered by category at 50, 10 and 1% selectivity: recall, QPS, short answers.
+// The 1M x 128 point: --rows 1000000 --skip churn (docs in bench/README.md).
 #include <hnswlib/hnswlib.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -52,7 +59,20 @@ struct Options {
   std::string quantization = "none";
   size_t indexed_dimensions = 0;  // dims=K; 0: all
   std::string data = "clustered";
+  // sqlite-vec 0.1.9's vec0.so (npm sqlite-vec-linux-x64, installed by scripts/install-test-peers.sh).
+  std::string vec0_path = std::string(STRATA_SOURCE_DIR) + "/tests/peers/node_modules/sqlite-vec-linux-x64/vec0.so";
+  std::set<std::string> skip;  // sections left out: deletes, churn, vec0
+
+  bool skipped(const std::string& section) const { return skip.count(section) != 0; }
 };
+
+// This process's resident memory, MiB.
+double resident_mib() {
+  std::ifstream statm("/proc/self/statm");
+  long long total_pages = 0, resident_pages = 0;
+  statm >> total_pages >> resident_pages;
+  return static_cast<double>(resident_pages) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
 
 using strata::bench::die;
 using Database = strata::bench::BenchDatabase;
@@ -192,6 +212,17 @@ Options parse(int argc, char** argv) {
     else if (argument == "--quantization") options.quantization = value();
     else if (argument == "--dims") options.indexed_dimensions = std::stoul(value());
     else if (argument == "--data") options.data = value();
+    else if (argument == "--vec0") options.vec0_path = value();
+    else if (argument == "--skip") {
+      std::string list = value();
+      for (size_t start = 0; start <= list.size();) {
+        size_t comma = std::min(list.find(',', start), list.size());
+        std::string section = list.substr(start, comma - start);
+        if (section != "deletes" && section != "churn" && section != "vec0") die("--skip takes a list of deletes, churn, vec0");
+        options.skip.insert(section);
+        start = comma + 1;
+      }
+    }
     else die("unknown argument " + argument + " (see the comment at the top of bench/vector_bench.cpp)");
   }
   if (options.data != "clustered" && options.data != "sift") die("--data takes clustered or sift");
@@ -216,6 +247,12 @@ int main(int argc, char** argv) {
                               : options.directory;
   std::filesystem::create_directories(directory);
   std::string path = directory + "/vectors.db";
+  // A metadata column for the filtered queries: 0..99, uniform, independent of the vector.
+  std::vector<int> category(rows);
+  {
+    std::mt19937 random(13);
+    for (int& c : category) c = static_cast<int>(random() % 100);
+  }
   std::filesystem::remove(path);
 
   // Build: strata (one transaction of INSERTs) and hnswlib (single-threaded addPoint).
@@ -223,16 +260,17 @@ int main(int argc, char** argv) {
   {
     Database db(path, options.extension_path);
     db.exec("PRAGMA journal_mode=WAL");
-    db.exec("CREATE VIRTUAL TABLE v USING hnsw(embedding float[128], metric=l2, m=16, ef_construction=200, quantization=" +
+    db.exec("CREATE VIRTUAL TABLE v USING hnsw(embedding float[128], category integer, metric=l2, m=16, ef_construction=200, quantization=" +
             options.quantization +
             (options.indexed_dimensions ? ", dims=" + std::to_string(options.indexed_dimensions) : std::string()) + ")");
-    sqlite3_stmt* insert = db.prepare("INSERT INTO v(rowid, embedding) VALUES (?1, ?2)");
+    sqlite3_stmt* insert = db.prepare("INSERT INTO v(rowid, embedding, category) VALUES (?1, ?2, ?3)");
     auto start = Clock::now();
     db.exec("BEGIN");
     for (size_t i = 0; i < rows; ++i) {
       sqlite3_reset(insert);
       sqlite3_bind_int64(insert, 1, static_cast<int64_t>(i + 1));
       sqlite3_bind_blob(insert, 2, &data[i * kDimensions], static_cast<int>(kDimensions * sizeof(float)), SQLITE_STATIC);
+      sqlite3_bind_int(insert, 3, category[i]);
       if (sqlite3_step(insert) != SQLITE_DONE) die(std::string("insert failed: ") + sqlite3_errmsg(db.get()));
     }
     db.exec("COMMIT");
@@ -248,9 +286,11 @@ int main(int argc, char** argv) {
     hnswlib_build_s = seconds_since(start);
   }
 
-  // Time to the first query after reopening, then recall and QPS per ef.
+  // Time to the first query after reopening (which loads the graph: the memory it takes is
+  // the resident growth across it), then recall and QPS per ef.
+  const double resident_before_open = resident_mib();
   Database db(path, options.extension_path);
-  double first_query_ms;
+  double first_query_ms, loaded_mib;
   {
     sqlite3_stmt* knn = db.prepare("SELECT rowid FROM v WHERE embedding MATCH ?1 AND k = 10");
     auto start = Clock::now();
@@ -258,6 +298,7 @@ int main(int argc, char** argv) {
     first_query_ms = seconds_since(start) * 1000;
     sqlite3_finalize(knn);
   }
+  loaded_mib = resident_mib() - resident_before_open;
   double bytes_per_vector = static_cast<double>(std::filesystem::file_size(path)) / static_cast<double>(rows);
 
   std::vector<EfPoint> points;
@@ -340,6 +381,85 @@ int main(int argc, char** argv) {
     sqlite3_finalize(scan);
   }
 
+  // Metadata-filtered KNN against sqlite-vec's vec0: the same declaration (the vector and the
+  // category column), the same rows and the same query text in both. vec0 answers exactly (a scan
+  // of the rows whose metadata match); hnsw filters inside the walk, or measures the allowed rows
+  // when there are few. Three rounds each, alternating, median QPS.
+  struct StrataFiltered {
+    int ef = 0;  // 0: the table's default (64), the query text exactly as vec0's
+    double qps = 0, recall = 0;
+    size_t short_answers = 0;  // queries that returned fewer than k rows
+  };
+  struct FilteredPoint {
+    std::string condition;
+    double selectivity = 0, vec0_qps = 0, vec0_recall = 0;
+    size_t vec0_short = 0;
+    std::vector<StrataFiltered> strata;  // the same text, then with ef_search = 200
+  };
+  std::vector<FilteredPoint> vec0_points;
+  double vec0_insert_s = 0;
+  const bool with_vec0 = !options.skipped("vec0") && std::filesystem::exists(options.vec0_path);
+  if (with_vec0) {
+    const std::string vec0_db_path = directory + "/vec0.db";
+    std::filesystem::remove(vec0_db_path);
+    Database vec0(vec0_db_path, options.vec0_path);
+    vec0.exec("PRAGMA journal_mode=WAL");
+    vec0.exec("CREATE VIRTUAL TABLE v USING vec0(embedding float[128], category integer)");
+    sqlite3_stmt* insert = vec0.prepare("INSERT INTO v(rowid, embedding, category) VALUES (?1, ?2, ?3)");
+    vec0_insert_s = strata::bench::seconds_of([&] {
+      vec0.exec("BEGIN");
+      for (size_t i = 0; i < rows; ++i) {
+        sqlite3_reset(insert);
+        sqlite3_bind_int64(insert, 1, static_cast<int64_t>(i + 1));
+        sqlite3_bind_blob(insert, 2, &data[i * kDimensions], static_cast<int>(kDimensions * sizeof(float)), SQLITE_STATIC);
+        sqlite3_bind_int(insert, 3, category[i]);
+        if (sqlite3_step(insert) != SQLITE_DONE) die(std::string("vec0 insert failed: ") + sqlite3_errmsg(vec0.get()));
+      }
+      vec0.exec("COMMIT");
+    });
+    sqlite3_finalize(insert);
+    const size_t vec0_queries = std::min<size_t>(query_count, options.quick ? 30 : 100);
+    for (auto [condition, low, high] : {std::tuple<const char*, int, int>{"category < 50", 0, 50}, {"category < 10", 0, 10}, {"category = 0", 0, 1}}) {
+      FilteredPoint point;
+      point.condition = condition;
+      std::vector<bool> passes(rows);
+      size_t passing = 0;
+      for (size_t i = 0; i < rows; ++i) passing += (passes[i] = category[i] >= low && category[i] < high);
+      point.selectivity = static_cast<double>(passing) / static_cast<double>(rows);
+      std::vector<std::vector<int64_t>> expected(query_count), found(query_count);
+      for (size_t q = 0; q < query_count; ++q) expected[q] = exact_nearest(data, &queries[q * kDimensions], &passes);
+      auto measure = [&](sqlite3_stmt* query, size_t count, int ef, double* recall, size_t* short_answers) {
+        const double qps = static_cast<double>(count) / strata::bench::seconds_of([&] {
+          for (size_t q = 0; q < count; ++q) found[q] = run_knn(query, &queries[q * kDimensions], ef);
+        });
+        found.resize(count);
+        *recall = recall_of(found, std::vector<std::vector<int64_t>>(expected.begin(), expected.begin() + static_cast<long>(count)));
+        *short_answers = 0;
+        for (size_t q = 0; q < count; ++q) *short_answers += found[q].size() < expected[q].size();
+        found.resize(query_count);
+        return qps;
+      };
+      const std::string sql = std::string("SELECT rowid FROM v WHERE embedding MATCH ?1 AND k = 10 AND ") + condition;
+      sqlite3_stmt* vec0_query = vec0.prepare(sql);
+      for (int ef : {0, 200}) {
+        StrataFiltered run;
+        run.ef = ef;
+        sqlite3_stmt* strata_query = db.prepare(ef == 0 ? sql : sql + " AND ef_search = ?2");
+        std::vector<double> strata_qps, vec0_qps;
+        for (int round = 0; round < 3; ++round) {
+          strata_qps.push_back(measure(strata_query, query_count, ef, &run.recall, &run.short_answers));
+          if (ef == 0) vec0_qps.push_back(measure(vec0_query, vec0_queries, 0, &point.vec0_recall, &point.vec0_short));
+        }
+        sqlite3_finalize(strata_query);
+        run.qps = strata::bench::median(strata_qps);
+        if (ef == 0) point.vec0_qps = strata::bench::median(vec0_qps);
+        point.strata.push_back(run);
+      }
+      sqlite3_finalize(vec0_query);
+      vec0_points.push_back(point);
+    }
+  }
+
   // Deletes: 30% of the rows go, from both; recall of the survivors.
   struct DeletePoint {
     int ef;
@@ -347,7 +467,7 @@ int main(int argc, char** argv) {
   };
   std::vector<DeletePoint> delete_points;
   double delete_seconds = 0;
-  {
+  if (!options.skipped("deletes")) {
     std::vector<bool> survives(rows, true);
     std::mt19937 random(11);
     for (size_t i = 0; i < rows; ++i) survives[i] = random() % 10 >= 3;
@@ -415,7 +535,7 @@ int main(int argc, char** argv) {
     long long tombstones;
   };
   std::vector<ChurnRound> churn;
-  {
+  if (!options.skipped("churn")) {
     Database on(path, options.extension_path);
     std::vector<std::pair<int64_t, size_t>> live;  // (rowid, index into data)
     {
@@ -429,7 +549,7 @@ int main(int argc, char** argv) {
     int64_t next_rowid = static_cast<int64_t>(rows) + 1;
     std::mt19937 random(5);
     sqlite3_stmt* erase = on.prepare("DELETE FROM v WHERE rowid = ?1");
-    sqlite3_stmt* insert = on.prepare("INSERT INTO v(rowid, embedding) VALUES (?1, ?2)");
+    sqlite3_stmt* insert = on.prepare("INSERT INTO v(rowid, embedding, category) VALUES (?1, ?2, ?3)");
     sqlite3_stmt* knn = on.prepare("SELECT rowid FROM v WHERE embedding MATCH ?1 AND k = 10 AND ef_search = ?2");
     const int rounds = options.quick ? 3 : 6;
     for (int round = 0; round < rounds; ++round) {
@@ -444,6 +564,7 @@ int main(int argc, char** argv) {
         sqlite3_reset(insert);
         sqlite3_bind_int64(insert, 1, live[i].first);
         sqlite3_bind_blob(insert, 2, &data[live[i].second * kDimensions], static_cast<int>(kDimensions * sizeof(float)), SQLITE_STATIC);
+        sqlite3_bind_int(insert, 3, category[live[i].second]);
         if (sqlite3_step(insert) != SQLITE_DONE) die(std::string("churn insert failed: ") + sqlite3_errmsg(on.get()));
       }
       on.exec("COMMIT");
@@ -467,6 +588,9 @@ int main(int argc, char** argv) {
   }
 
   // Report.
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const double peak_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;
   std::printf("vectors: %zu x %zu float32 (%s), %zu queries, k = %zu, M = %zu, ef_construction = %zu, quantization = %s%s\n\n",
               rows, kDimensions, options.data.c_str(), query_count, kK, kM, kEfConstruction, options.quantization.c_str(),
               options.indexed_dimensions ? (", dims = " + std::to_string(options.indexed_dimensions)).c_str() : "");
@@ -475,7 +599,8 @@ int main(int argc, char** argv) {
               static_cast<double>(rows) / hnswlib_build_s, hnswlib_build_s / strata_build_s);
   std::printf("database         %.0f bytes per vector (raw vector: %zu bytes; ratio %.2f)\n", bytes_per_vector,
               kDimensions * sizeof(float), bytes_per_vector / static_cast<double>(kDimensions * sizeof(float)));
-  std::printf("first query after reopen: %.1f ms\n\n", first_query_ms);
+  std::printf("first query after reopen: %.1f ms; memory of the loaded index %.0f MiB (%.0f bytes per vector); peak resident %.0f MiB (hnswlib's index included)\n\n",
+              first_query_ms, loaded_mib, loaded_mib * 1024 * 1024 / static_cast<double>(rows), peak_mib);
   std::printf("%6s  %14s %12s  %14s %12s  %9s\n", "ef", "strata recall", "strata QPS", "hnswlib recall", "hnswlib QPS", "QPS ratio");
   for (const EfPoint& point : points) {
     std::printf("%6d  %14.4f %12.0f  %14.4f %12.0f  %9.2f\n", point.ef, point.strata_recall, point.strata_qps,
@@ -484,6 +609,23 @@ int main(int argc, char** argv) {
   std::printf("\nexact scan in SQLite (vec_distance_l2 over every row): %.1f QPS\n", scan_qps);
   std::printf("filtered (10%% allowed, ef 64): strata %.0f QPS, recall %.4f; exact scan of the allowed rows %.1f QPS\n",
               filtered_qps, filtered_recall, filtered_scan_qps);
+  if (!with_vec0) {
+    std::printf("\nfiltered KNN against vec0: skipped, %s is missing (run scripts/install-test-peers.sh)\n", options.vec0_path.c_str());
+  } else {
+    std::printf("\nfiltered KNN against sqlite-vec 0.1.9 vec0 (the same table and query; vec0 INSERTs %.2f s):\n", vec0_insert_s);
+    std::printf("%-15s %11s  %12s %10s %6s", "condition", "selectivity", "vec0 recall", "vec0 QPS", "short");
+    for (const char* ef : {"ef 64", "ef 200"}) std::printf("  %7s recall %10s %6s %6s", ef, "QPS", "short", "ratio");
+    std::printf("\n");
+    for (const FilteredPoint& point : vec0_points) {
+      std::printf("%-15s %11.3f  %12.4f %10.1f %6zu", point.condition.c_str(), point.selectivity, point.vec0_recall, point.vec0_qps,
+                  point.vec0_short);
+      for (const StrataFiltered& run : point.strata) {
+        std::printf("  %14.4f %10.0f %6zu %6.1f", run.recall, run.qps, run.short_answers, run.qps / point.vec0_qps);
+      }
+      std::printf("\n");
+    }
+    std::printf("(ef 64: strata given vec0's query text exactly; ef 200: with AND ef_search = 200)\n");
+  }
   std::printf("\nafter deleting 30%% (strata DELETE in %.2f s; hnswlib markDelete), recall@10 of the survivors:\n", delete_seconds);
   std::printf("%6s  %14s %12s  %14s %12s  %10s  %13s %15s %22s\n", "ef", "strata recall", "strata QPS", "hnswlib recall", "hnswlib QPS",
               "gap", "after reopen", "after optimize", "hnswlib on survivors");
@@ -515,6 +657,8 @@ int main(int argc, char** argv) {
   json.Key("bytes_per_vector"); json.Double(bytes_per_vector);
   json.Key("bytes_ratio_to_raw"); json.Double(bytes_per_vector / static_cast<double>(kDimensions * sizeof(float)));
   json.Key("first_query_after_reopen_ms"); json.Double(first_query_ms);
+  json.Key("loaded_index_mib"); json.Double(loaded_mib);
+  json.Key("peak_resident_mib"); json.Double(peak_mib);
   json.Key("ef"); json.StartArray();
   for (const EfPoint& point : points) {
     json.StartObject();
@@ -535,6 +679,29 @@ int main(int argc, char** argv) {
   json.Key("exact_scan_qps"); json.Double(filtered_scan_qps);
   json.EndObject();
   json.Key("data"); json.String(options.data.c_str());
+  json.Key("filtered_against_vec0"); json.StartArray();
+  for (const FilteredPoint& point : vec0_points) {
+    json.StartObject();
+    json.Key("condition"); json.String(point.condition.c_str());
+    json.Key("selectivity"); json.Double(point.selectivity);
+    json.Key("vec0_recall"); json.Double(point.vec0_recall);
+    json.Key("vec0_qps"); json.Double(point.vec0_qps);
+    json.Key("vec0_short_answers"); json.Uint64(point.vec0_short);
+    json.Key("strata"); json.StartArray();
+    for (const StrataFiltered& run : point.strata) {
+      json.StartObject();
+      json.Key("ef_search"); json.Int(run.ef == 0 ? 64 : run.ef);
+      json.Key("recall"); json.Double(run.recall);
+      json.Key("qps"); json.Double(run.qps);
+      json.Key("short_answers"); json.Uint64(run.short_answers);
+      json.Key("qps_ratio_to_vec0"); json.Double(run.qps / point.vec0_qps);
+      json.EndObject();
+    }
+    json.EndArray();
+    json.EndObject();
+  }
+  json.EndArray();
+  json.Key("vec0_insert_seconds"); json.Double(vec0_insert_s);
   json.Key("churn"); json.StartArray();
   for (const ChurnRound& round : churn) {
     json.StartObject();

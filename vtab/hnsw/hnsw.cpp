@@ -23,7 +23,7 @@
 //
 // Columns: the declared ones in order, then HIDDEN distance, k, ef_search and one named after
 // the table (for commands). A query without MATCH scans rows in rowid order. A KNN query's
-// conditions on metadata, partition keys and a text key filter the walk (HnswTable::rows_matching).
+// conditions on metadata, partition keys and a text key filter the walk (HnswTable::nodes_matching).
 //
 // SHADOW TABLES (docs/format-hnsw.md)
 //
@@ -329,14 +329,10 @@ Status filter(Cursor* cursor, int plan, const char* plan_text, int argc, sqlite3
   }
   if (sqlite3_value_type(query) == SQLITE_NULL) return Status::ok();  // MATCH NULL matches nothing
   STRATA_ASSIGN_OR_RETURN(FloatVector vector, table->query_vector(query));
-  if (!column_filters.empty()) {
-    // The rows the metadata and partition filters allow (within the rowid filter's, if any):
-    // the walk passes through the others but returns only these.
-    STRATA_ASSIGN_OR_RETURN(std::vector<int64_t> matching, table->rows_matching(column_filters, allowed ? &*allowed : nullptr));
-    allowed = std::move(matching);
-  }
+  // The rows the rowid, metadata and partition filters allow: the walk passes through the
+  // others but returns only these.
   STRATA_ASSIGN_OR_RETURN(cursor->rows, table->nearest(vector, static_cast<size_t>(k), static_cast<size_t>(ef),
-                                                       allowed ? &*allowed : nullptr));
+                                                       allowed ? &*allowed : nullptr, column_filters));
   return Status::ok();
 }
 

@@ -1092,8 +1092,8 @@ void HnswTable::remember_columns(NodeId node, sqlite3_value** values) {
   }
 }
 
-Result<std::vector<KnnResult>> HnswTable::nearest(const FloatVector& query, size_t k, size_t ef,
-                                                  const std::vector<int64_t>* allowed) {
+Result<std::vector<KnnResult>> HnswTable::nearest(const FloatVector& query, size_t k, size_t ef, const std::vector<int64_t>* allowed,
+                                                  const std::vector<ColumnFilter>& filters) {
   STRATA_RETURN_IF_ERROR(ensure_loaded());
   PreparedQuery prepared = space_->prepare(query.data());
   // With quantization or a prefix the walk ranks approximately: it returns ef candidates,
@@ -1119,16 +1119,9 @@ Result<std::vector<KnnResult>> HnswTable::nearest(const FloatVector& query, size
     if (found.size() > k) found.resize(k);
     return to_results(found);
   };
-  if (allowed != nullptr) {
-    // The allowed nodes, each once (an IN list may repeat a value), as a list and a bitmap.
-    std::vector<bool> accepted(rowid_of_.size(), false);
-    std::vector<NodeId> nodes;
-    for (int64_t rowid : *allowed) {
-      auto node = node_of_.find(rowid);
-      if (node == node_of_.end() || accepted[node->second]) continue;
-      accepted[node->second] = true;
-      nodes.push_back(node->second);
-    }
+  if (allowed != nullptr || !filters.empty()) {
+    std::vector<bool> accepted;
+    STRATA_ASSIGN_OR_RETURN(std::vector<NodeId> nodes, nodes_matching(allowed, filters, accepted));
     // A walk at selectivity s visits about ef / s nodes, measuring about m distances at each;
     // an exact search measures one per allowed row. Exact wins while allowed^2 < ef * m * total / 2.
     double allowed_rows = static_cast<double>(nodes.size());
@@ -1159,57 +1152,83 @@ Value HnswTable::filter_value(int column, sqlite3_value* value) const {
   return columnar::value_with_affinity(value, affinity_of(settings_.columns.at(static_cast<size_t>(column)).type));
 }
 
-Result<std::vector<int64_t>> HnswTable::rows_matching(const std::vector<ColumnFilter>& filters, const std::vector<int64_t>* within) {
-  STRATA_RETURN_IF_ERROR(ensure_loaded());
-  struct Prepared {
-    const std::vector<Value>* column;
-    FilterOp op;
-    std::vector<Value> values;
-  };
-  std::vector<Prepared> prepared;
+namespace {
+
+// One filter over a column's in-memory values (by node). Integer comparisons with an integer
+// value, the common case, skip the general comparison.
+class NodeFilter {
+ public:
+  NodeFilter(const std::vector<Value>& column, FilterOp op, std::vector<Value> values)
+      : column_(column), op_(op), values_(std::move(values)) {
+    integer_ = op_ != FilterOp::kIn && values_[0].type == ValueType::kInteger;
+  }
+
+  bool passes(NodeId node) const {
+    if (node >= column_.size()) return false;
+    const Value& value = column_[node];
+    if (value.is_null()) return false;  // deleted rows' values are NULL; NULL matches nothing
+    if (op_ == FilterOp::kIn) {
+      return std::any_of(values_.begin(), values_.end(),
+                         [&](const Value& v) { return compare_values(value.view(), v.view(), Collation::kBinary) == 0; });
+    }
+    const int order = integer_ && value.type == ValueType::kInteger
+                          ? (value.integer < values_[0].integer ? -1 : value.integer > values_[0].integer ? 1 : 0)
+                          : compare_values(value.view(), values_[0].view(), Collation::kBinary);
+    switch (op_) {
+      case FilterOp::kEq: return order == 0;
+      case FilterOp::kNe: return order != 0;
+      case FilterOp::kLt: return order < 0;
+      case FilterOp::kLe: return order <= 0;
+      case FilterOp::kGt: return order > 0;
+      default: return order >= 0;
+    }
+  }
+
+ private:
+  const std::vector<Value>& column_;
+  FilterOp op_;
+  std::vector<Value> values_;
+  bool integer_ = false;
+};
+
+}  // namespace
+
+Result<std::vector<NodeId>> HnswTable::nodes_matching(const std::vector<int64_t>* allowed, const std::vector<ColumnFilter>& filters,
+                                                      std::vector<bool>& accepted) {
+  std::vector<NodeFilter> node_filters;
   for (const ColumnFilter& filter : filters) {
     const size_t c = static_cast<size_t>(filter.column);
     if (c >= column_values_.size() || !settings_.columns[c].filterable()) return Status::internal("hnsw: a filter on a column kept on disk");
-    Prepared p{&column_values_[c], filter.op, {}};
+    std::vector<Value> values;
     for (const Value& value : filter.values) {
-      if (!value.is_null()) p.values.push_back(value);  // NULL matches nothing
+      if (!value.is_null()) values.push_back(value);  // NULL matches nothing
     }
-    if (p.values.empty()) return std::vector<int64_t>();
-    prepared.push_back(std::move(p));
+    if (values.empty()) return std::vector<NodeId>();
+    node_filters.emplace_back(column_values_[c], filter.op, std::move(values));
   }
   auto passes = [&](NodeId node) {
-    for (const Prepared& p : prepared) {
-      const Value& value = node < p.column->size() ? (*p.column)[node] : Value();
-      if (value.is_null()) return false;
-      if (p.op == FilterOp::kIn) {
-        if (std::none_of(p.values.begin(), p.values.end(), [&](const Value& v) { return compare_values(value.view(), v.view(), Collation::kBinary) == 0; })) {
-          return false;
-        }
-        continue;
-      }
-      const int order = compare_values(value.view(), p.values[0].view(), Collation::kBinary);
-      const bool ok = p.op == FilterOp::kEq   ? order == 0
-                      : p.op == FilterOp::kNe ? order != 0
-                      : p.op == FilterOp::kLt ? order < 0
-                      : p.op == FilterOp::kLe ? order <= 0
-                      : p.op == FilterOp::kGt ? order > 0
-                                              : order >= 0;
-      if (!ok) return false;
-    }
-    return true;
+    return std::all_of(node_filters.begin(), node_filters.end(), [node](const NodeFilter& f) { return f.passes(node); });
   };
-  std::vector<int64_t> rowids;
-  if (within != nullptr) {
-    for (int64_t rowid : *within) {
+  accepted.assign(rowid_of_.size(), false);
+  std::vector<NodeId> nodes;
+  if (allowed != nullptr) {
+    for (int64_t rowid : *allowed) {
       auto node = node_of_.find(rowid);
-      if (node != node_of_.end() && passes(node->second)) rowids.push_back(rowid);
+      // Each once: an IN list may repeat a value.
+      if (node == node_of_.end() || accepted[node->second] || !passes(node->second)) continue;
+      accepted[node->second] = true;
+      nodes.push_back(node->second);
     }
   } else {
-    for (const auto& [rowid, node] : node_of_) {
-      if (passes(node)) rowids.push_back(rowid);
+    // Every node a filter passes is a live row: tombstones and free nodes hold NULL values.
+    for (NodeId node = 0; node < rowid_of_.size(); ++node) {
+      if (passes(node) && !dead_[node]) {
+        accepted[node] = true;
+        nodes.push_back(node);
+      }
     }
   }
-  return rowids;
+  return nodes;
 }
 
 Status HnswTable::column_value(int64_t rowid, int column, sqlite3_context* context) {

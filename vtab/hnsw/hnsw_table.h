@@ -125,13 +125,12 @@ class HnswTable {
 
   // The query vector from a MATCH argument, checked against the table's dimensions.
   Result<FloatVector> query_vector(sqlite3_value* value) const;
-  // The k nearest (by the table's metric) among all rows, or among `allowed` rowids.
-  Result<std::vector<KnnResult>> nearest(const FloatVector& query, size_t k, size_t ef,
-                                         const std::vector<int64_t>* allowed);
+  // The k nearest (by the table's metric) among the rows that are in `allowed` (when given)
+  // and whose filterable columns pass every filter.
+  Result<std::vector<KnnResult>> nearest(const FloatVector& query, size_t k, size_t ef, const std::vector<int64_t>* allowed,
+                                         const std::vector<ColumnFilter>& filters);
   // A filter's value as SQLite compares it with column `column` (its affinity applied).
   Value filter_value(int column, sqlite3_value* value) const;
-  // The rowids whose filterable columns pass every filter (and, with `within`, are in it).
-  Result<std::vector<int64_t>> rows_matching(const std::vector<ColumnFilter>& filters, const std::vector<int64_t>* within);
   // Column `column` (a declared column other than the vector) of a row: the rowid for an
   // integer key, the stored value otherwise (NULL when the row has none).
   Status column_value(int64_t rowid, int column, sqlite3_context* context);
@@ -182,6 +181,10 @@ class HnswTable {
   Result<int> format_version();
   Result<int64_t> stored_generation();
   std::vector<KnnResult> to_results(const std::vector<Neighbor>& found) const;
+  // The live nodes in `allowed` (rowids; all when null) that pass every filter, each once, as
+  // a list and as a bitmap by node (`accepted`). Filters read the in-memory column values.
+  Result<std::vector<NodeId>> nodes_matching(const std::vector<int64_t>* allowed, const std::vector<ColumnFilter>& filters,
+                                             std::vector<bool>& accepted);
 
   sqlite3* db_;
   std::string schema_;
