@@ -41,10 +41,13 @@
 
 #include "ext/str_cat.h"
 #include "tests/unit/test_database.h"
+#include "vtab/columnar/partition.h"
+#include "vtab/columnar/values.h"
 
 namespace {
 
 using strata::str_cat;
+using strata::Value;
 using strata::testing::ScratchDirectory;
 using strata::testing::TestDatabase;
 
@@ -125,6 +128,45 @@ const char* wide_columns() {
     return text;
   }();
   return columns.c_str();
+}
+
+// The column a shape's partition_by= reads ("" when it has none) and how.
+struct ShapePartition {
+  std::string column;
+  strata::columnar::PartitionSpec spec;
+};
+ShapePartition partition_of(const TableShape& shape) {
+  ShapePartition result;
+  const std::string_view options = shape.columnar_options;
+  const size_t at = options.find("partition_by='");
+  if (at == std::string_view::npos) return result;
+  std::string_view text = options.substr(at + 14);
+  text = text.substr(0, text.find('\''));
+  if (const size_t open = text.find('('); open != std::string_view::npos) {
+    const std::string_view unit = text.substr(0, open);
+    result.spec.unit = unit.starts_with("hour") ? strata::columnar::PartitionUnit::kHour
+                       : unit.starts_with("day") ? strata::columnar::PartitionUnit::kDay
+                       : unit.starts_with("month") ? strata::columnar::PartitionUnit::kMonth
+                                                   : strata::columnar::PartitionUnit::kYear;
+    result.spec.milliseconds = unit.ends_with("_ms");
+    text = text.substr(open + 1, text.find(')') - open - 1);
+  }
+  result.column = std::string(text);
+  return result;
+}
+
+// partition_of(v): the partition a row whose partition column holds v belongs to (the table's own
+// rule, vtab/columnar/partition.h), on both connections, so that the ordinary table can delete
+// exactly the rows tier_expire drops.
+void register_partition_of(sqlite3* db, const strata::columnar::PartitionSpec* spec) {
+  sqlite3_create_function_v2(
+      db, "partition_of", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, const_cast<strata::columnar::PartitionSpec*>(spec),
+      [](sqlite3_context* context, int, sqlite3_value** argv) {
+        const auto* spec = static_cast<const strata::columnar::PartitionSpec*>(sqlite3_user_data(context));
+        const Value value = strata::columnar::value_from_sqlite(argv[0]);
+        strata::columnar::set_result(context, strata::columnar::partition_key(*spec, value.view()).view());
+      },
+      nullptr, nullptr, nullptr);
 }
 
 const std::vector<TableShape>& shapes() {
@@ -400,8 +442,7 @@ class StatementGenerator {
     // between transactions; the ordinary table does nothing then.
     if (std::string_view(shape_.columnar_options).find("tier=") != std::string_view::npos && choice >= 35 && choice < 45 &&
         !in_transaction) {
-      ordinary = "SELECT 1";
-      columnar = tier_operation();
+      columnar = tier_operation(ordinary);
       return StepKind::kTier;
     }
     if (choice < 45) {
@@ -450,10 +491,22 @@ class StatementGenerator {
  private:
   size_t pick(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(random_); }
 
-  std::string tier_operation() {
+  // The columnar side of a tiering step; the ordinary side does nothing, or for tier_expire
+  // deletes the rows of the partition expired.
+  std::string tier_operation(std::string& ordinary) {
+    ordinary = "SELECT 1";
     // A partition the table has (NULL when the offset is past the last chunk).
     const std::string partition = "(SELECT partition_key FROM t_chunks ORDER BY chunk_id LIMIT 1 OFFSET " +
                                   std::to_string(pick(6)) + ")";
+    if (pick(8) == 0) {
+      // The partition of some row (NULL past the last one) goes, hot or cold. It is picked by a
+      // statement of its own: tier_expire refuses to run while a scan of t is open.
+      const std::string column = partition_of(shape_).column;
+      const std::string picked = "DELETE FROM picked; INSERT INTO picked SELECT partition_of(" + column +
+                                 ") FROM t ORDER BY rowid LIMIT 1 OFFSET " + std::to_string(pick(40)) + "; ";
+      ordinary = picked + "DELETE FROM t WHERE partition_of(" + column + ") IS (SELECT v FROM picked)";
+      return picked + "SELECT tier_expire('t', (SELECT v FROM picked))";
+    }
     switch (pick(6)) {
       case 0:
       case 1: return "SELECT tier_flush('t')";
@@ -485,9 +538,10 @@ struct Setup {
     return str_cat("CREATE VIRTUAL TABLE t USING columnar(", shape->columns, ", chunk_rows=", std::to_string(chunk_rows),
                    shape->columnar_options, ")");
   }
-  // The ordinary helper table both databases have, for joins and IN (SELECT …).
+  // The ordinary helper tables both databases have: o for joins and IN (SELECT …), picked for
+  // the partition a tier_expire step drops.
   static const char* helper() {
-    return "CREATE TABLE o(x, y TEXT COLLATE NOCASE);"
+    return "CREATE TABLE picked(v); CREATE TABLE o(x, y TEXT COLLATE NOCASE);"
            "INSERT INTO o VALUES (1, 'abc'), ('1', 'ABC'), (2.0, 'x'), ('a', 'b'), ('A', 'a'), (NULL, NULL),"
            " (5, '5'), ('abc', 'abc '), (x'01', 'é'), (1699920000, '3'), (3, 'y'), ('c', 'B')";
   }
@@ -639,10 +693,13 @@ class DifferentialRun {
     columnar_.reset();
     ordinary_ = std::make_unique<TestDatabase>(scratch_.path("ordinary.db"));
     columnar_ = std::make_unique<TestDatabase>(scratch_.path("columnar.db"));
+    register_partition_of(ordinary_->get(), &partition_.spec);
+    register_partition_of(columnar_->get(), &partition_.spec);
   }
 
   const Setup& setup_;
   const ScratchDirectory& scratch_;
+  const ShapePartition partition_ = partition_of(*setup_.shape);
   std::unique_ptr<TestDatabase> ordinary_;
   std::unique_ptr<TestDatabase> columnar_;
 };

@@ -116,7 +116,7 @@ TEST(TableSchema, MalformedDefinitions) {
 TEST(TableSchema, OptionErrorsNameTheOptionAndWhatIsAllowed) {
   EXPECT_EQ(error_of({"a", "chunk_row=5"}),
             "columnar: unknown option 'chunk_row', expected one of: chunk_rows, partition_by, bloom, "
-            "index, compression, tier, hot_partitions");
+            "index, compression, tier, hot_partitions, retention");
   EXPECT_EQ(error_of({"a", "chunk_rows=0"}),
             "columnar: option 'chunk_rows' must be an integer from 1 to 4194304, got '0'");
   EXPECT_EQ(error_of({"a", "partition_by=b"}), "columnar: option 'partition_by' names no such column: b");

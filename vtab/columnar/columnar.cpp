@@ -7,7 +7,7 @@
 //     ts INTEGER NOT NULL,        --   NOT NULL, DEFAULT, COLLATE, UNIQUE, PRIMARY KEY,
 //     kind TEXT COLLATE NOCASE,   --   table constraints PRIMARY KEY(…) / UNIQUE(…)
 //     chunk_rows=65536,           -- options: chunk_rows, partition_by, bloom, index,
-//     partition_by='day(ts)',     --   compression, tier, hot_partitions (docs/columnar.md)
+//     partition_by='day(ts)',     --   compression, tier, hot_partitions, retention (docs/columnar.md)
 //     tier='file:lake'
 //   );
 //   INSERT / UPDATE / DELETE / REPLACE / INSERT OR IGNORE … as on any table.
@@ -16,6 +16,7 @@
 //   SELECT columnar_scan_stats('events');     -- what the last scan read and skipped (JSON)
 //   SELECT * FROM columnar_chunks WHERE tbl = 'events';
 //   SELECT tier_flush('events'), tier_restore('events', '2026-01-02'), tier_gc('events');
+//   SELECT tier_expire('events', '2025-01-02');   -- or retention='400 days' and tier_flush
 //   SELECT * FROM tier_partitions WHERE tbl = 'events';   -- (tier.cpp, docs/tiering.md)
 //
 // SHADOW TABLES (docs/format-columnar.md)
@@ -242,6 +243,19 @@ void tier_restore_function(sqlite3_context* context, int, sqlite3_value** argv) 
     STRATA_ASSIGN_OR_RETURN(ColumnarTable * table, find_table(sqlite3_context_db_handle(context), state, "tier_restore", argv[0]));
     STRATA_ASSIGN_OR_RETURN(int64_t moved, table->tier_restore(value_from_sqlite(argv[1])));
     sqlite3_result_int64(context, moved);
+    return Status::ok();
+  });
+}
+
+// tier_expire('t', partition) / tier_expire('t'): retention applied now.
+void tier_expire_function(sqlite3_context* context, int argc, sqlite3_value** argv) {
+  function_call(context, [&]() -> Status {
+    auto* state = static_cast<ModuleState*>(sqlite3_user_data(context));
+    STRATA_ASSIGN_OR_RETURN(ColumnarTable * table, find_table(sqlite3_context_db_handle(context), state, "tier_expire", argv[0]));
+    std::optional<Value> partition;
+    if (argc > 1) partition = value_from_sqlite(argv[1]);
+    STRATA_ASSIGN_OR_RETURN(int64_t expired, table->tier_expire(partition));
+    sqlite3_result_int64(context, expired);
     return Status::ok();
   });
 }
@@ -642,6 +656,8 @@ Status register_columnar(sqlite3* db) {
   for (const TierFunction& function : {TierFunction{"tier_flush", 1, tier_flush_function},
                                        TierFunction{"tier_flush", 2, tier_flush_function},
                                        TierFunction{"tier_restore", 2, tier_restore_function},
+                                       TierFunction{"tier_expire", 1, tier_expire_function},
+                                       TierFunction{"tier_expire", 2, tier_expire_function},
                                        TierFunction{"tier_gc", 1, tier_gc_function},
                                        TierFunction{"tier_cache", 1, tier_cache_function},
                                        TierFunction{"tier_cache", 2, tier_cache_function}}) {

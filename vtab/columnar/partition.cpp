@@ -1,5 +1,6 @@
 #include "vtab/columnar/partition.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -34,6 +35,22 @@ CivilTime civil_from_seconds(int64_t seconds) {
   int month = static_cast<int>(month_index < 10 ? month_index + 3 : month_index - 9);
   int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
   return {year, month, day, static_cast<int>(second_of_day / 3600)};
+}
+
+// The inverse: days since 1970-01-01 of a proleptic Gregorian date.
+int64_t days_from_civil(int64_t year, int month, int day) {
+  year -= month <= 2 ? 1 : 0;
+  const int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const int64_t year_of_era = year - era * 400;
+  const int64_t day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+  const int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + day_of_era - 719468;
+}
+
+int days_in_month(int64_t year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
 }
 
 bool digits(std::string_view text, size_t at, size_t count, int& out) {
@@ -93,6 +110,51 @@ Value partition_key(const PartitionSpec& spec, const ValueView& value) {
     default: std::snprintf(buffer, sizeof buffer, "%04lld", year); break;
   }
   return Value(ValueView::of_text(buffer));
+}
+
+std::optional<int64_t> partition_end(const PartitionSpec& spec, const Value& partition) {
+  if (spec.unit == PartitionUnit::kValue || partition.type != ValueType::kText) return std::nullopt;
+  // The year as partition_key writes it: at least four digits, with a sign when negative.
+  std::string_view text = partition.bytes;
+  size_t at = text.starts_with('-') ? 1 : 0;
+  int64_t year = 0;
+  const size_t year_start = at;
+  while (at < text.size() && text[at] >= '0' && text[at] <= '9' && at - year_start < 12) year = year * 10 + (text[at++] - '0');
+  if (at - year_start < 4) return std::nullopt;
+  if (year_start == 1) year = -year;
+  int month = 1, day = 1, hour = 0;
+  std::string_view rest = text.substr(at);
+  const bool parsed = spec.unit == PartitionUnit::kYear    ? rest.empty()
+                      : spec.unit == PartitionUnit::kMonth ? rest.size() == 3 && rest[0] == '-' && digits(rest, 1, 2, month)
+                      : spec.unit == PartitionUnit::kDay   ? rest.size() == 6 && rest[0] == '-' && digits(rest, 1, 2, month) &&
+                                                               rest[3] == '-' && digits(rest, 4, 2, day)
+                                                             : rest.size() == 9 && rest[0] == '-' && digits(rest, 1, 2, month) &&
+                                                               rest[3] == '-' && digits(rest, 4, 2, day) && rest[6] == 'T' &&
+                                                               digits(rest, 7, 2, hour);
+  if (!parsed || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23) return std::nullopt;
+  const int64_t start = days_from_civil(year, month, day) * 86400 + hour * 3600;
+  switch (spec.unit) {
+    case PartitionUnit::kHour: return start + 3600;
+    case PartitionUnit::kDay: return start + 86400;
+    case PartitionUnit::kMonth: return days_from_civil(month == 12 ? year + 1 : year, month == 12 ? 1 : month + 1, 1) * 86400;
+    default: return days_from_civil(year + 1, 1, 1) * 86400;
+  }
+}
+
+int64_t retention_cutoff(const Retention& retention, int64_t now) {
+  switch (retention.unit) {
+    case PartitionUnit::kHour: return now - retention.count * 3600;
+    case PartitionUnit::kDay: return now - retention.count * 86400;
+    default: break;
+  }
+  const CivilTime time = civil_from_seconds(now);
+  const int64_t second_of_day = now - days_from_civil(time.year, time.month, time.day) * 86400;
+  const int64_t months = retention.unit == PartitionUnit::kYear ? retention.count * 12 : retention.count;
+  const int64_t month_index = time.year * 12 + (time.month - 1) - months;
+  const int64_t year = month_index >= 0 ? month_index / 12 : (month_index - 11) / 12;
+  const int month = static_cast<int>(month_index - year * 12) + 1;
+  const int day = std::min(time.day, days_in_month(year, month));
+  return days_from_civil(year, month, day) * 86400 + second_of_day;
 }
 
 // A partition value as an ordered map key: the type, then the value's bytes.

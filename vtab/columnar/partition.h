@@ -3,6 +3,8 @@
 // held as unix seconds, unix milliseconds (the _ms variants) or ISO-8601 text.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "codecs/column_vector.h"
@@ -13,6 +15,14 @@ namespace strata::columnar {
 // For kValue the value itself; otherwise 'YYYY-MM-DDTHH', 'YYYY-MM-DD', 'YYYY-MM' or 'YYYY',
 // or NULL when the value is NULL or not a time.
 Value partition_key(const PartitionSpec& spec, const ValueView& value);
+
+// The first unix second after the time partition `partition` (as partition_key writes it);
+// nullopt for a value partition, NULL or anything else.
+std::optional<int64_t> partition_end(const PartitionSpec& spec, const Value& partition);
+
+// Unix seconds `now` minus `retention`: whole hours or days, or calendar months or years (the
+// day of the month clamped to the month's length).
+int64_t retention_cutoff(const Retention& retention, int64_t now);
 
 // A partition value as an ordered map key: the type, then the value's bytes.
 std::string partition_map_key(const Value& value);

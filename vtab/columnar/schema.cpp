@@ -22,6 +22,7 @@ const std::vector<OptionSpec>& option_specs() {
       {"compression", OptionKind::kText},
       {"tier", OptionKind::kText},
       {"hot_partitions", OptionKind::kInteger, 0, 1000000},
+      {"retention", OptionKind::kText},
   };
   return specs;
 }
@@ -35,6 +36,43 @@ bool contains_ignore_case(std::string_view haystack, std::string_view needle) {
 }
 
 Status error(std::string_view message) { return Status::error(str_cat(kModule, ": ", message)); }
+
+// '400 days', '36 hours', '1 month', '2 years' (any case, singular or plural).
+Result<Retention> parse_retention(std::string_view text) {
+  const auto fail = [&] {
+    return error(str_cat("option 'retention' must be a whole number and a unit, e.g. '400 days' (units: hours, days,"
+                         " months, years), got '", text, "'"));
+  };
+  size_t at = 0;
+  auto skip_spaces = [&] {
+    while (at < text.size() && (text[at] == ' ' || text[at] == '\t')) ++at;
+  };
+  skip_spaces();
+  const size_t digits_start = at;
+  int64_t count = 0;
+  while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
+    if (count > 1'000'000) return fail();
+    count = count * 10 + (text[at++] - '0');
+  }
+  if (at == digits_start || count < 1 || count > 1'000'000) return fail();
+  skip_spaces();
+  size_t word_end = at;
+  while (word_end < text.size() && text[word_end] != ' ' && text[word_end] != '\t') ++word_end;
+  std::string_view word = text.substr(at, word_end - at);
+  at = word_end;
+  skip_spaces();
+  if (at != text.size()) return fail();
+  if (word.size() > 1 && (word.back() == 's' || word.back() == 'S')) word.remove_suffix(1);
+  Retention retention;
+  retention.count = count;
+  retention.text = std::string(text);
+  if (equals_ignore_case(word, "hour")) retention.unit = PartitionUnit::kHour;
+  else if (equals_ignore_case(word, "day")) retention.unit = PartitionUnit::kDay;
+  else if (equals_ignore_case(word, "month")) retention.unit = PartitionUnit::kMonth;
+  else if (equals_ignore_case(word, "year")) retention.unit = PartitionUnit::kYear;
+  else return fail();
+  return retention;
+}
 
 // Walks the tokens of one argument (a column definition or a table constraint).
 class DefinitionParser {
@@ -517,6 +555,13 @@ Result<TableSchema> parse_table_schema(std::span<const char* const> arguments) {
       return error("option 'hot_partitions' needs both 'partition_by' and 'tier' (it says how many of the newest partitions tier_flush keeps hot)");
     }
     schema.hot_partitions = *count;
+  }
+  if (std::optional<std::string> text = parsed.text("retention")) {
+    if (!schema.partition || schema.partition->unit == PartitionUnit::kValue) {
+      return error("option 'retention' needs partition_by on a time (hour(ts), day(ts), month(ts), year(ts) or their _ms"
+                   " forms): it drops the partitions older than the retention");
+    }
+    STRATA_ASSIGN_OR_RETURN(schema.retention, parse_retention(*text));
   }
   return schema;
 }

@@ -63,6 +63,14 @@ struct PartitionSpec {
   std::string text;           // as written, e.g. "day(ts)"
 };
 
+// retention='400 days': time partitions wholly older than now minus this are expired (dropped,
+// hot or cold) by tier_flush('t') and tier_expire('t').
+struct Retention {
+  int64_t count = 0;
+  PartitionUnit unit = PartitionUnit::kDay;  // kHour, kDay, kMonth or kYear
+  std::string text;                          // as written, e.g. "400 days"
+};
+
 inline constexpr int64_t kDefaultChunkRows = 65536;
 inline constexpr int64_t kMaxChunkRows = 1 << 22;
 
@@ -82,6 +90,7 @@ struct TableSchema {
   std::string compression_text = "zstd:3";
   std::string tier;            // where cold partitions go ("file:DIR" or "s3://…"); empty: nowhere
   int64_t hot_partitions = 1;  // the newest partitions tier_flush('t') keeps hot
+  std::optional<Retention> retention;
 
   // CREATE TABLE x(…) for sqlite3_declare_vtab: names, types, NOT NULL, DEFAULT, COLLATE.
   std::string declaration_sql() const;

