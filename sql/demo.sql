@@ -126,6 +126,20 @@ SELECT substr(name, length('build/demo/objects/tier/') + 1) AS "object", length(
 SELECT tier_restore('clicks', '2026-01-02') AS "restored", columnar_check('clicks') AS "check";
 SELECT partition, tier, rows FROM tier_partitions WHERE tbl = 'clicks';
 
+-- Retention: partitions wholly older than now minus retention= are dropped, hot or cold.
+-- tier_flush applies the whole policy: expire, then move all but the newest hot_partitions.
+CREATE VIRTUAL TABLE metrics USING columnar(
+  ts INTEGER NOT NULL, host TEXT, value REAL,
+  partition_by='day(ts)', tier='file:objects/tier', hot_partitions=7, retention='30 days');
+WITH RECURSIVE d(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM d WHERE n < 59)
+INSERT INTO metrics SELECT unixepoch() - n * 86400, 'host' || h, n * 10 + h
+  FROM d, (SELECT 1 AS h UNION ALL SELECT 2 UNION ALL SELECT 3);
+SELECT count(*) AS "days of metrics", min(date(ts, 'unixepoch')) AS oldest FROM (SELECT DISTINCT ts FROM metrics);
+SELECT tier_flush('metrics') AS "partitions moved (after expiring)";
+SELECT tier, count(*) AS partitions, sum(rows) AS rows FROM tier_partitions WHERE tbl = 'metrics' GROUP BY tier;
+SELECT count(*) AS "days kept", min(date(ts, 'unixepoch')) AS oldest FROM (SELECT DISTINCT ts FROM metrics);
+SELECT tier_expire('metrics', date('now')) AS "today's partition dropped by name";
+
 -- The roadmap, from docs/: what works today and what comes next.
 WITH modules(area, sql_surface, status) AS (VALUES
   ('column store', 'CREATE VIRTUAL TABLE … USING columnar(…)', 'works'),
@@ -134,5 +148,7 @@ WITH modules(area, sql_surface, status) AS (VALUES
   ('graph', 'things / relationships / graph_traverse', 'works'),
   ('parquet', 'parquet_export / USING parquet(…)', 'works'),
   ('tiering', 'tier_flush / tier_restore / tier_partitions', 'works'),
-  ('retention', 'retention= / tier_expire, things tiering', 'not yet'))
+  ('retention', 'retention= / tier_expire', 'works'),
+  ('things tiering', 'things(tier=, hot_months=)', 'not yet'),
+  ('time series', 'time_bucket / USING rollup(…)', 'not yet'))
 SELECT area, sql_surface AS "SQL", status FROM modules;
