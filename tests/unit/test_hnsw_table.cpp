@@ -229,7 +229,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(IndexCase{"l2", "none", 0}, IndexCase{"cosine", "none", 0}, IndexCase{"ip", "none", 0},
                       IndexCase{"l2", "int8", 0}, IndexCase{"cosine", "int8", 0}, IndexCase{"ip", "int8", 0},
                       IndexCase{"l2", "binary", 0}, IndexCase{"cosine", "binary", 0}, IndexCase{"cosine", "none", 16},
-                      IndexCase{"l2", "int8", 16}, IndexCase{"ip", "none", 16}),
+                      IndexCase{"l2", "int8", 16}, IndexCase{"ip", "none", 16}, IndexCase{"l1", "none", 0},
+                      IndexCase{"l1", "none", 16}),
     [](const auto& info) {
       return info.param.metric + "_" + info.param.quantization +
              (info.param.indexed_dimensions ? "_dims" + std::to_string(info.param.indexed_dimensions) : std::string());
@@ -247,7 +248,7 @@ TEST(HnswTable, Int8AndBitVectors) {
             "hnsw: element 3 is 200; int8 vectors hold integers from -128 to 127");
   EXPECT_EQ(db.error_of("INSERT INTO small(embedding) VALUES (x'0102')"), "hnsw: expected 4 int8 values (4 bytes), got 2 bytes");
   EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE b2 USING hnsw(embedding bit[16], metric=cosine)"),
-            "hnsw: metric=cosine does not apply to bit[N] vectors; bit[N] takes metric=hamming, float[N] and int8[N] take l2, cosine or ip");
+            "hnsw: metric=cosine does not apply to bit[N] vectors; bit[N] takes metric=hamming, float[N] and int8[N] take l2, cosine, ip or l1");
   EXPECT_NE(db.error_of("CREATE VIRTUAL TABLE b3 USING hnsw(embedding float[16], metric=hamming)").find("does not apply"),
             std::string::npos);
 
@@ -478,8 +479,10 @@ TEST(HnswTable, Vec0ColumnDefinitionErrorsSayWhatIsSupported) {
   }
   EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding float[2], k INTEGER)"),
             "hnsw: a column cannot be named 'k': distance, k and ef_search are the table's hidden columns, and rowid is the key");
-  EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding float[2] distance_metric=l1)"),
-            "hnsw: distance_metric=l1 is not supported; supported: l2, cosine, ip, hamming");
+  EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding float[2] distance_metric=manhattan)"),
+            "hnsw: distance_metric=manhattan is not supported; supported: l2, cosine, ip, l1, hamming");
+  EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding float[2] distance_metric=L1, quantization=int8)"),
+            "hnsw: quantization=int8 works with metric l2, cosine or ip; metric=l1 walks the float vectors (quantization=none)");
   EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding float[2] distance_metric=cosine, metric=l2)"),
             "hnsw: metric=l2 and distance_metric=cosine disagree; give one");
   EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding float[2], a TEXT, A INTEGER)"), "hnsw: two columns are named 'A'");

@@ -39,6 +39,10 @@ TEST(DistanceKernels, Avx2AndPortableAgree) {
     float dot = portable.dot(a.data(), b.data(), n);
     float scale = std::sqrt(portable.dot(a.data(), a.data(), n) * portable.dot(b.data(), b.data(), n));
     EXPECT_NEAR(avx2->dot(a.data(), b.data(), n), dot, 1e-5f * scale + 1e-5f) << n;
+    double l1 = 0;  // in double, as the reference both are checked against
+    for (size_t i = 0; i < n; ++i) l1 += std::fabs(static_cast<double>(a[i]) - b[i]);
+    EXPECT_NEAR(portable.l1(a.data(), b.data(), n), l1, 1e-5 * l1 + 1e-5) << n;
+    EXPECT_NEAR(avx2->l1(a.data(), b.data(), n), l1, 1e-5 * l1 + 1e-5) << n;
     EXPECT_EQ(avx2->l2_squared_int8(ia.data(), ib.data(), n), portable.l2_squared_int8(ia.data(), ib.data(), n)) << n;
     EXPECT_EQ(avx2->dot_int8(ia.data(), ib.data(), n), portable.dot_int8(ia.data(), ib.data(), n)) << n;
     std::vector<uint64_t> wa((n + 63) / 64), wb(wa.size());

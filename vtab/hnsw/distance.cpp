@@ -2,6 +2,7 @@
 #include "vtab/hnsw/distance.h"
 
 #include <bit>
+#include <cmath>
 
 namespace strata::hnsw {
 
@@ -34,6 +35,16 @@ float portable_dot(const float* a, const float* b, size_t n) {
   return (sums[0] + sums[1]) + (sums[2] + sums[3]);
 }
 
+float portable_l1(const float* a, const float* b, size_t n) {
+  float sums[4] = {0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    for (size_t j = 0; j < 4; ++j) sums[j] += std::fabs(a[i + j] - b[i + j]);
+  }
+  for (; i < n; ++i) sums[0] += std::fabs(a[i] - b[i]);
+  return (sums[0] + sums[1]) + (sums[2] + sums[3]);
+}
+
 int32_t portable_l2_squared_int8(const int8_t* a, const int8_t* b, size_t n) {
   int32_t sum = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -55,7 +66,7 @@ uint32_t portable_hamming(const uint64_t* a, const uint64_t* b, size_t words) {
   return bits;
 }
 
-constexpr DistanceKernels kPortable = {portable_l2_squared, portable_dot, portable_l2_squared_int8,
+constexpr DistanceKernels kPortable = {portable_l2_squared, portable_dot, portable_l1, portable_l2_squared_int8,
                                        portable_dot_int8, portable_hamming, "portable"};
 
 }  // namespace

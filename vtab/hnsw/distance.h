@@ -7,7 +7,7 @@
 //
 // Conventions (docs/hnsw.md): l2 is the Euclidean distance; cosine is 1 - cos(a, b) (1 when a
 // vector is all zeros); ip is the negative inner product (smaller is closer, as pgvector's
-// `<#>`); hamming counts differing bits.
+// `<#>`); l1 is the sum of absolute differences; hamming counts differing bits.
 #pragma once
 
 #include <cstddef>
@@ -19,6 +19,7 @@ namespace strata::hnsw {
 struct DistanceKernels {
   float (*l2_squared)(const float* a, const float* b, size_t n);
   float (*dot)(const float* a, const float* b, size_t n);
+  float (*l1)(const float* a, const float* b, size_t n);
   // For int8 vectors (quantized or declared int8[N]): exact integer results.
   int32_t (*l2_squared_int8)(const int8_t* a, const int8_t* b, size_t n);
   int32_t (*dot_int8)(const int8_t* a, const int8_t* b, size_t n);

@@ -61,6 +61,22 @@ float avx2_dot(const float* a, const float* b, size_t n) {
   return sum;
 }
 
+float avx2_l1(const float* a, const float* b, size_t n) {
+  const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));  // clears the sign bit
+  __m256 sum0 = _mm256_setzero_ps(), sum1 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    sum0 = _mm256_add_ps(sum0, _mm256_and_ps(magnitude, _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i))));
+    sum1 = _mm256_add_ps(sum1, _mm256_and_ps(magnitude, _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8))));
+  }
+  for (; i + 8 <= n; i += 8) {
+    sum0 = _mm256_add_ps(sum0, _mm256_and_ps(magnitude, _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i))));
+  }
+  float sum = horizontal_sum(_mm256_add_ps(sum0, sum1));
+  for (; i < n; ++i) sum += a[i] > b[i] ? a[i] - b[i] : b[i] - a[i];
+  return sum;
+}
+
 // int8 products widened to 16 bits (at most 2 * 128 * 128, which fits in int32 after madd).
 __m256i widen(const int8_t* p) { return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
 
@@ -99,7 +115,7 @@ uint32_t avx2_hamming(const uint64_t* a, const uint64_t* b, size_t words) {
   return static_cast<uint32_t>(sums[0] + sums[1] + sums[2] + sums[3]);
 }
 
-constexpr DistanceKernels kAvx2 = {avx2_l2_squared, avx2_dot, avx2_l2_squared_int8, avx2_dot_int8, avx2_hamming,
+constexpr DistanceKernels kAvx2 = {avx2_l2_squared, avx2_dot, avx2_l1, avx2_l2_squared_int8, avx2_dot_int8, avx2_hamming,
                                    "avx2"};
 
 }  // namespace

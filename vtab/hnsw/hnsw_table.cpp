@@ -20,7 +20,7 @@ constexpr std::string_view kModule = "hnsw";
 
 const std::vector<OptionSpec>& option_specs() {
   static const std::vector<OptionSpec> specs = {
-      {"metric", OptionKind::kChoice, 0, 0, {"l2", "cosine", "ip", "hamming"}},
+      {"metric", OptionKind::kChoice, 0, 0, {"l2", "cosine", "ip", "l1", "hamming"}},
       {"m", OptionKind::kInteger, 2, 128},
       {"ef_construction", OptionKind::kInteger, 4, 4096},
       {"ef_search", OptionKind::kInteger, 1, 4096},
@@ -42,7 +42,7 @@ Result<std::optional<std::string>> parse_column(std::string_view definition, Ind
   auto usage = [&](std::string_view problem) {
     return Status::error(str_cat("hnsw: ", problem, " in '", definition,
                                  "'; expected one vector column such as 'embedding float[768]' (float[N], int8[N] or bit[N], N from 1 to ",
-                                 std::to_string(kMaxDimensions), "), optionally followed by distance_metric=l2|cosine|ip|hamming"));
+                                 std::to_string(kMaxDimensions), "), optionally followed by distance_metric=l2|cosine|ip|l1|hamming"));
   };
   size_t space = definition.find_first_of(" \t");
   if (space == std::string_view::npos) return usage("no vector type");
@@ -56,7 +56,7 @@ Result<std::optional<std::string>> parse_column(std::string_view definition, Ind
     if (setting.empty() || setting[0] != '=' || setting.size() == 1) return usage("distance_metric without a value");
     metric = setting.substr(1);
     if (!metric_from_name(*metric)) {
-      return Status::error(str_cat("hnsw: distance_metric=", *metric, " is not supported; supported: l2, cosine, ip, hamming"));
+      return Status::error(str_cat("hnsw: distance_metric=", *metric, " is not supported; supported: l2, cosine, ip, l1, hamming"));
     }
   }
   type.erase(std::remove_if(type.begin(), type.end(), [](char c) { return c == ' ' || c == '\t'; }), type.end());
@@ -278,12 +278,16 @@ Result<IndexSettings> settings_from_arguments(int argc, const char* const* argv)
   if ((settings.element == ElementType::kBit) != (settings.metric == Metric::kHamming)) {
     return Status::error(str_cat("hnsw: metric=", metric_name(settings.metric), " does not apply to ",
                                  element_type_name(settings.element), "[N] vectors; bit[N] takes metric=hamming, ",
-                                 "float[N] and int8[N] take l2, cosine or ip"));
+                                 "float[N] and int8[N] take l2, cosine, ip or l1"));
   }
   if (auto m = parsed.integer("m")) settings.m = static_cast<uint32_t>(*m);
   if (auto ef = parsed.integer("ef_construction")) settings.ef_construction = static_cast<uint32_t>(*ef);
   if (auto ef = parsed.integer("ef_search")) settings.ef_search = static_cast<uint32_t>(*ef);
   if (auto quantization = parsed.text("quantization")) settings.quantization = *quantization_from_name(*quantization);
+  if (settings.metric == Metric::kL1 && settings.quantization != Quantization::kNone) {
+    return Status::error(str_cat("hnsw: quantization=", quantization_name(settings.quantization),
+                                 " works with metric l2, cosine or ip; metric=l1 walks the float vectors (quantization=none)"));
+  }
   if (auto dims = parsed.integer("dims")) {
     if (static_cast<size_t>(*dims) > settings.dimensions) {
       return Status::error(str_cat("hnsw: dims (the prefix to index) must be from 1 to the vector's ",

@@ -13,6 +13,7 @@ std::optional<Metric> metric_from_name(std::string_view name) {
   if (name == "cosine") return Metric::kCosine;
   if (name == "ip") return Metric::kInnerProduct;
   if (name == "hamming") return Metric::kHamming;
+  if (name == "l1") return Metric::kL1;
   return std::nullopt;
 }
 
@@ -22,6 +23,7 @@ std::string_view metric_name(Metric metric) {
     case Metric::kCosine: return "cosine";
     case Metric::kInnerProduct: return "ip";
     case Metric::kHamming: return "hamming";
+    case Metric::kL1: return "l1";
   }
   return "l2";
 }
@@ -66,6 +68,7 @@ VectorSpace::VectorSpace(SpaceSettings settings) : settings_(settings) {
       float_kernel_ = kernels_->dot;
       float_sign_ = -1;
       break;
+    case Metric::kL1: float_kernel_ = kernels_->l1; break;
   }
   walk_kernel_ = float_kernel_;
   walk_offset_ = float_offset_;
@@ -237,6 +240,7 @@ float VectorSpace::int8_distance(const int8_t* a, float a_scale, float a_norm, c
     case Metric::kHamming: return a_norm + b_norm - 2 * dot;
     case Metric::kCosine: return 1.0f - dot;
     case Metric::kInnerProduct: return -dot;
+    case Metric::kL1: break;  // never quantized (the table refuses it)
   }
   return 0;
 }
@@ -276,7 +280,9 @@ float VectorSpace::exact_distance(const PreparedQuery& query, NodeId node) const
 }
 
 double VectorSpace::user_distance(float exact) const {
-  if (settings_.metric == Metric::kL2) return std::sqrt(std::max(0.0, static_cast<double>(exact)));
+  // float32 throughout, as sqlite-vec's distances (its vec0 returns the root of a float sum as a
+  // float, and the same query should show the same distance in both).
+  if (settings_.metric == Metric::kL2) return std::sqrt(std::max(0.0f, exact));
   return exact;
 }
 

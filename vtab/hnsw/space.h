@@ -14,7 +14,8 @@
 //     by a quarter past the largest norm seen, which changes every node's extra element (and
 //     its int8 codes, when quantized: those then code the extended vector).
 // Traversal distances only need to rank like the user's distance: squared Euclidean for l2,
-// 1 - dot of unit vectors for cosine, the negative dot product for ip (Hamming for binary).
+// 1 - dot of unit vectors for cosine, the negative dot product for ip, the sum of absolute
+// differences for l1 (Hamming for binary).
 // Whenever the traversal form is not the full vector, the search's candidates are re-ranked by
 // exact_distance(). user_distance() turns an exact distance into what `distance` shows.
 #pragma once
@@ -32,11 +33,11 @@ namespace strata::hnsw {
 using NodeId = uint32_t;
 
 // kHamming is for bit vectors (elements 0 and 1): the squared Euclidean distance, which counts
-// the bits that differ.
-enum class Metric { kL2, kCosine, kInnerProduct, kHamming };
+// the bits that differ. kL1 (Manhattan) walks the float vectors only: no quantization.
+enum class Metric { kL2, kCosine, kInnerProduct, kHamming, kL1 };
 enum class Quantization { kNone, kInt8, kBinary };
 
-std::optional<Metric> metric_from_name(std::string_view name);  // "l2", "cosine", "ip", "hamming"
+std::optional<Metric> metric_from_name(std::string_view name);  // "l2", "cosine", "ip", "hamming", "l1"
 std::string_view metric_name(Metric metric);
 std::optional<Quantization> quantization_from_name(std::string_view name);  // "none", "int8", "binary"
 std::string_view quantization_name(Quantization quantization);
