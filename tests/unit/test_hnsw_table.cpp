@@ -479,6 +479,8 @@ TEST(HnswTable, Vec0ColumnDefinitionErrorsSayWhatIsSupported) {
   }
   EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding float[2], k INTEGER)"),
             "hnsw: a column cannot be named 'k': distance, k and ef_search are the table's hidden columns, and rowid is the key");
+  EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding float[2], chunk_size=7)"),
+            "hnsw: chunk_size (vec0's storage setting, accepted and ignored) must be a multiple of 8, as vec0 requires; got 7");
   EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding float[2] distance_metric=manhattan)"),
             "hnsw: distance_metric=manhattan is not supported; supported: l2, cosine, ip, l1, hamming");
   EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE a USING hnsw(embedding float[2] distance_metric=L1, quantization=int8)"),

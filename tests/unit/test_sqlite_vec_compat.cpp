@@ -340,7 +340,7 @@ TEST_P(SqliteVecTableSyntax, WritesAndFilteredKnnAgree) {
   const std::string rounding = metric == "l2" ? "%.2f" : "%.4f";
   std::vector<std::string> statements = {
       "CREATE VIRTUAL TABLE docs USING MODULE(id INTEGER PRIMARY KEY, embedding float[8] distance_metric=" + metric + ", genre TEXT, "
-      "year INTEGER, rating FLOAT, flag BOOLEAN, user_id INTEGER PARTITION KEY, +contents TEXT)"};
+      "year INTEGER, rating FLOAT, flag BOOLEAN, user_id INTEGER PARTITION KEY, +contents TEXT, chunk_size=64)"};
   std::mt19937 random(42);
   const char* genres[] = {"drama", "comedy", "horror", "news", "sport"};
   auto vector = [&] {

@@ -26,6 +26,9 @@ const std::vector<OptionSpec>& option_specs() {
       {"ef_search", OptionKind::kInteger, 1, 4096},
       {"quantization", OptionKind::kChoice, 0, 0, {"none", "int8", "binary"}},
       {"dims", OptionKind::kInteger, 1, static_cast<int64_t>(kMaxDimensions)},
+      // vec0's storage setting (rows per chunk of its shadow tables): accepted so that a vec0
+      // declaration works unchanged, and ignored (an hnsw table has no chunks).
+      {"chunk_size", OptionKind::kInteger, 1, 1 << 20},
   };
   return specs;
 }
@@ -287,6 +290,10 @@ Result<IndexSettings> settings_from_arguments(int argc, const char* const* argv)
   if (settings.metric == Metric::kL1 && settings.quantization != Quantization::kNone) {
     return Status::error(str_cat("hnsw: quantization=", quantization_name(settings.quantization),
                                  " works with metric l2, cosine or ip; metric=l1 walks the float vectors (quantization=none)"));
+  }
+  if (auto chunk = parsed.integer("chunk_size"); chunk && *chunk % 8 != 0) {
+    return Status::error(str_cat("hnsw: chunk_size (vec0's storage setting, accepted and ignored) must be a multiple of 8, as vec0 requires; got ",
+                                 std::to_string(*chunk)));
   }
   if (auto dims = parsed.integer("dims")) {
     if (static_cast<size_t>(*dims) > settings.dimensions) {
