@@ -325,11 +325,21 @@ class ChunkDecoder {
     return LeveledValues{std::move(repetitions_), std::move(definitions_), std::move(values)};
   }
 
+  // Only rows `rows` (ascending, each below the chunk's row count) of a flat leaf: data pages
+  // holding none of them are skipped without being decompressed, and the result has one value
+  // per listed row.
+  Result<ColumnVector> decode_rows(std::string_view chunk, std::span<const uint32_t> rows) {
+    if (leveled_ || leaf_.max_repetition_level > 0) return Status::internal("parquet: decode_rows of a nested leaf");
+    selected_ = rows;
+    coding_ = false;  // a few values: plain ones
+    return decode(chunk);
+  }
+
   Result<ColumnVector> decode(std::string_view chunk) {
     if (!leveled_ && meta_.num_values != rows_) {
       return corrupt(str_cat("has ", std::to_string(meta_.num_values), " values for ", std::to_string(rows_), " rows"));
     }
-    out_.reserve(static_cast<size_t>(std::min<int64_t>(rows_, 1 << 20)));
+    if (!selected_) out_.reserve(static_cast<size_t>(std::min<int64_t>(rows_, 1 << 20)));
     size_t position = 0;
     while (values_read_ < meta_.num_values) {
       if (position >= chunk.size()) return corrupt("ends before all its values");
@@ -342,12 +352,38 @@ class ChunkDecoder {
       }
       const std::string_view page = chunk.substr(position, static_cast<size_t>(header.compressed_page_size));
       position += page.size();
+      if (selected_) {
+        // A flat leaf has one value per row: the page's rows are the next `count` ones.
+        const PageType type = static_cast<PageType>(header.type);
+        const int32_t count = type == PageType::kDataPage && header.data_page_header     ? header.data_page_header->num_values
+                              : type == PageType::kDataPageV2 && header.data_page_header_v2 ? header.data_page_header_v2->num_values
+                                                                                          : -1;
+        if (count >= 0) {
+          STRATA_RETURN_IF_ERROR(check_value_count(count));
+          const int64_t first = values_read_, end = values_read_ + count;
+          if (next_selected_ == selected_->size() || (*selected_)[next_selected_] >= end) {
+            values_read_ = end;
+            continue;
+          }
+          out_.clear();
+          STRATA_RETURN_IF_ERROR(type == PageType::kDataPage ? data_page_v1(header, page) : data_page_v2(header, page));
+          if (out_.size() != static_cast<size_t>(count)) return corrupt("decoded a page into the wrong number of rows");
+          for (; next_selected_ < selected_->size() && (*selected_)[next_selected_] < end; ++next_selected_) {
+            picked_.append(out_.get(static_cast<size_t>((*selected_)[next_selected_] - first)));
+          }
+          continue;
+        }
+      }
       switch (static_cast<PageType>(header.type)) {
         case PageType::kDictionaryPage: STRATA_RETURN_IF_ERROR(dictionary_page(header, page)); break;
         case PageType::kDataPage: STRATA_RETURN_IF_ERROR(data_page_v1(header, page)); break;
         case PageType::kDataPageV2: STRATA_RETURN_IF_ERROR(data_page_v2(header, page)); break;
         default: break;  // index pages and unknown pages carry no values
       }
+    }
+    if (selected_) {
+      if (picked_.size() != selected_->size()) return corrupt("ends before a row asked for");
+      return std::move(picked_);
     }
     if (coding_ && !codes_.empty()) return coded_result();
     return std::move(out_);
@@ -595,6 +631,9 @@ class ChunkDecoder {
   std::vector<uint32_t> levels_;
   std::string buffer_;
   ColumnVector out_;
+  std::optional<std::span<const uint32_t>> selected_;  // decode_rows(): the rows asked for
+  size_t next_selected_ = 0;
+  ColumnVector picked_;  // decode_rows(): their values
 };
 
 }  // namespace
@@ -646,6 +685,49 @@ Result<ColumnVector> FileReader::read_column(const RangeReader& read, size_t row
   const size_t rows = static_cast<size_t>(row_group_rows(row_group));
   merged.reserve(rows);
   for (size_t row = 0; row < rows; ++row) {
+    ValueView value;
+    for (const ColumnVector& part : parts) {
+      if (part.type(row) != ValueType::kNull) {
+        value = part.get(row);
+        break;
+      }
+    }
+    merged.append(value);
+  }
+  return merged;
+}
+
+Result<ColumnVector> FileReader::read_column_rows(const RangeReader& read, size_t row_group, size_t column,
+                                                 std::span<const uint32_t> rows) const {
+  const int64_t group_rows = row_group_rows(row_group);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] >= group_rows || (i > 0 && rows[i] <= rows[i - 1])) {
+      return Status::internal("parquet: read_column_rows needs ascending rows of the row group");
+    }
+  }
+  auto gather = [&](const ColumnVector& all) {
+    ColumnVector some;
+    some.reserve(rows.size());
+    for (uint32_t row : rows) some.append(all.get(row));
+    return some;
+  };
+  if (columns_[column].nested_root) {
+    STRATA_ASSIGN_OR_RETURN(ColumnVector all, read_column(read, row_group, column));
+    return gather(all);
+  }
+  std::vector<ColumnVector> parts;
+  for (size_t leaf : columns_[column].leaves) {
+    STRATA_ASSIGN_OR_RETURN(std::string bytes, fetch_chunk(read, row_group, leaf));
+    const RowGroup& group = metadata_.row_groups[row_group];
+    ChunkDecoder decoder(leaves_[leaf], *group.columns[leaf].meta_data, group.num_rows);
+    STRATA_ASSIGN_OR_RETURN(ColumnVector values, decoder.decode_rows(bytes, rows));
+    parts.push_back(std::move(values));
+  }
+  if (parts.size() == 1) return std::move(parts[0]);
+  // A mixed-class column, as read_column merges it.
+  ColumnVector merged;
+  merged.reserve(rows.size());
+  for (size_t row = 0; row < rows.size(); ++row) {
     ValueView value;
     for (const ColumnVector& part : parts) {
       if (part.type(row) != ValueType::kNull) {

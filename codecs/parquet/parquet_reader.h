@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -105,6 +106,10 @@ class FileReader {
   Result<std::string> fetch_chunk(const RangeReader& read, size_t row_group, size_t leaf) const;
   // Fetches and decodes one column (all its leaves) of one row group.
   Result<ColumnVector> read_column(const RangeReader& read, size_t row_group, size_t column) const;
+  // The same for rows `rows` only (ascending): one value per listed row. The column chunks are
+  // fetched whole; data pages holding none of the rows are not decompressed or decoded.
+  Result<ColumnVector> read_column_rows(const RangeReader& read, size_t row_group, size_t column,
+                                        std::span<const uint32_t> rows) const;
 
   ChunkStatistics chunk_statistics(size_t row_group, size_t leaf) const;
   // The chunk's bloom filter, nullopt when it has none.

@@ -69,6 +69,45 @@ bool same_value(const Value& a, const Value& b) {
   return false;
 }
 
+// read_column_rows of every column of every row group, for row sets from none to all, against
+// the same rows of read_column. Returns the row sets checked.
+int expect_some_rows_read_as_all(const FileReader& reader, const std::string& file, uint32_t seed) {
+  std::mt19937 random(seed);
+  int checked = 0;
+  for (size_t g = 0; g < reader.row_groups(); ++g) {
+    const auto rows = static_cast<uint32_t>(reader.row_group_rows(g));
+    std::vector<std::vector<uint32_t>> sets = {{}};
+    if (rows > 0) sets.push_back({0}), sets.push_back({rows - 1});
+    if (rows > 1) sets.push_back({0, rows - 1});
+    for (int s = 0; s < 4 && rows > 0; ++s) {
+      std::vector<uint32_t> some;
+      for (uint32_t r = 0; r < rows; ++r) {
+        if (random() % (1 + rows / (1 + random() % 20)) == 0) some.push_back(r);
+      }
+      sets.push_back(std::move(some));
+    }
+    std::vector<uint32_t> all(rows);
+    for (uint32_t r = 0; r < rows; ++r) all[r] = r;
+    sets.push_back(std::move(all));
+    for (size_t c = 0; c < reader.columns().size(); ++c) {
+      Result<ColumnVector> whole = reader.read_column(reader_of(file), g, c);
+      if (!whole.is_ok()) continue;  // what this reader refuses (read_all reports it)
+      for (const std::vector<uint32_t>& set : sets) {
+        Result<ColumnVector> some = reader.read_column_rows(reader_of(file), g, c, set);
+        EXPECT_TRUE(some.is_ok()) << "column " << reader.columns()[c].name << ": " << some.status().message();
+        if (!some.is_ok()) continue;
+        EXPECT_EQ(some->size(), set.size());
+        for (size_t i = 0; i < set.size() && i < some->size(); ++i) {
+          const Value expected(whole->get(set[i])), got(some->get(i));
+          EXPECT_TRUE(same_value(got, expected)) << "column " << reader.columns()[c].name << " row " << set[i];
+        }
+        ++checked;
+      }
+    }
+  }
+  return checked;
+}
+
 std::string describe(const Value& v) {
   std::ostringstream out;
   switch (v.type) {
@@ -355,6 +394,69 @@ TEST(ParquetRoundTrip, MixedClassColumnsKeepEveryValueAcrossRowGroups) {
   EXPECT_EQ(leaf_names, (std::vector<std::string>{"a", "a__real", "a__text_2", "a__blob", "b", "c", "c__real", "a__text"}));
 }
 
+TEST(ParquetRoundTrip, SomeRowsReadAsTheyDoAmongAll) {
+  std::mt19937_64 random(5);
+  std::vector<std::vector<Value>> rows;
+  for (int r = 0; r < 6000; ++r) {
+    Value a;  // a mixed-class column
+    if (random() % 2) a = integer(static_cast<int64_t>(random() % 50));
+    else if (random() % 3 == 0) a = text(std::to_string(random() % 50));
+    else if (random() % 2) a = real(static_cast<double>(random() % 100) / 8);
+    else a = r % 11 == 0 ? null() : blob(std::string(random() % 5, 'z'));
+    Value b = r % 5 == 0 ? null() : text("kind" + std::to_string(random() % 7));   // a dictionary
+    Value c = integer(static_cast<int64_t>(random()));                             // plain
+    Value d = r % 3 == 0 ? null() : real(static_cast<double>(r) / 3);
+    rows.push_back({a, b, c, d});
+  }
+  for (uint64_t page_bytes : {uint64_t{300}, uint64_t{4096}, uint64_t{1} << 20}) {
+    WriterOptions options;
+    options.row_group_rows = 2500;
+    options.page_bytes = page_bytes;
+    const std::string file = write_rows({{"a"}, {"b"}, {"c"}, {"d"}}, rows, options);
+    auto reader = open_bytes(file);
+    ASSERT_TRUE(reader.is_ok());
+    EXPECT_GT(expect_some_rows_read_as_all(*reader, file, static_cast<uint32_t>(page_bytes)), 50);
+  }
+  // Pages without a row asked for are not even decompressed: with the last page of a chunk
+  // damaged, reading all fails, reading rows of the first page does not.
+  {
+    std::vector<std::vector<Value>> numbers;
+    for (int r = 0; r < 3000; ++r) numbers.push_back({integer(r * 7919)});
+    WriterOptions options;
+    options.page_bytes = 4096;
+    std::string file = write_rows({{"n"}}, numbers, options);
+    auto reader = open_bytes(file);
+    ASSERT_TRUE(reader.is_ok());
+    Result<ByteRange> range = reader->chunk_range(0, 0);
+    ASSERT_TRUE(range.is_ok());
+    size_t at = range->offset, last_page_data = 0;
+    int pages = 0;
+    while (at < range->offset + range->length) {
+      size_t header_size = 0;
+      Result<PageHeader> header = parse_page_header(std::string_view(file).substr(at), header_size);
+      ASSERT_TRUE(header.is_ok());
+      last_page_data = at + header_size;
+      at += header_size + static_cast<size_t>(header->compressed_page_size);
+      ++pages;
+    }
+    ASSERT_GT(pages, 3);
+    file[last_page_data] = static_cast<char>(file[last_page_data] ^ 0xff);  // the zstd frame's magic number
+    auto damaged = open_bytes(file);
+    ASSERT_TRUE(damaged.is_ok());
+    EXPECT_FALSE(damaged->read_column(reader_of(file), 0, 0).is_ok());
+    Result<ColumnVector> first = damaged->read_column_rows(reader_of(file), 0, 0, std::vector<uint32_t>{0, 5, 100});
+    ASSERT_TRUE(first.is_ok()) << first.status().message();
+    EXPECT_EQ(first->get(2).integer, 100 * 7919);
+    EXPECT_FALSE(damaged->read_column_rows(reader_of(file), 0, 0, std::vector<uint32_t>{2999}).is_ok());
+  }
+  // Rows must be ascending and inside the row group.
+  const std::string file = write_rows({{"a"}}, {{integer(1)}, {integer(2)}});
+  auto reader = open_bytes(file);
+  ASSERT_TRUE(reader.is_ok());
+  EXPECT_FALSE(reader->read_column_rows(reader_of(file), 0, 0, std::vector<uint32_t>{1, 0}).is_ok());
+  EXPECT_FALSE(reader->read_column_rows(reader_of(file), 0, 0, std::vector<uint32_t>{2}).is_ok());
+}
+
 TEST(ParquetRoundTrip, EmptyFileAndAllNullColumnsHaveTypes) {
   const std::string empty = write_rows({{"x", ValueType::kText}, {"y"}}, {});
   auto reader = open_bytes(empty);
@@ -578,8 +680,29 @@ TEST(ParquetOtherWriters, ReadsEveryFileInParquetTestingData) {
     if (rows.is_ok()) {
       EXPECT_EQ(static_cast<int64_t>(rows->size()), reader->metadata().num_rows) << entry.path();
     }
+    // Other writers' pages (V2, every encoding here): some rows read as among all.
+    SCOPED_TRACE(entry.path().filename().string());
+    expect_some_rows_read_as_all(*reader, file, static_cast<uint32_t>(files));
   }
   EXPECT_GE(files, 10);
+}
+
+// Every file of the whole corpus this reader opens: some rows of each column read as they do
+// among all (V1 and V2 pages, every encoding and codec there, nested columns).
+TEST(ParquetOtherWriters, SomeRowsReadAsAmongAllInTheWholeCorpus) {
+  int files = 0, checked = 0;
+  const std::filesystem::path corpus = std::filesystem::path(STRATA_PARQUET_TESTING) / "corpus" / "data";
+  for (const auto& entry : std::filesystem::directory_iterator(corpus)) {
+    if (entry.path().extension() != ".parquet") continue;
+    const std::string file = read_file(entry.path());
+    auto reader = open_bytes(file);
+    if (!reader.is_ok()) continue;
+    ++files;
+    SCOPED_TRACE(entry.path().filename().string());
+    checked += expect_some_rows_read_as_all(*reader, file, static_cast<uint32_t>(files));
+  }
+  EXPECT_GE(files, 50);
+  EXPECT_GT(checked, 1000);
 }
 
 TEST(ParquetOtherWriters, AlltypesPlainHasTheKnownValues) {

@@ -221,6 +221,89 @@ TEST_F(Tiering, RequestsAreCountedExactly) {
   EXPECT_EQ(calls.count(StoreCall::kGetRange), 2 * chunks_per_day);
 }
 
+// Rowid and key lookups of cold rows read only the rows asked for (the column chunks are fetched
+// whole, but only the pages holding the rows are decoded); a chunk looked into again and again
+// is then decoded whole into the chunk cache. Answers are the ordinary table's throughout.
+TEST_F(Tiering, PointLookupsOfColdRowsDecodeOnlyTheirRows) {
+  TestDatabase db(path_);
+  db.exec(std::string(kCreate).replace(std::string(kCreate).find("chunk_rows=300"), 14, "chunk_rows=1000"));
+  db.exec(fill_sql("t", 3000));
+  db.exec(std::string("CREATE TABLE twin(") + kColumns + ")");
+  db.exec(fill_sql("twin", 3000));
+  db.exec("DELETE FROM t WHERE id IN (101, 102, 1500)");
+  db.exec("DELETE FROM twin WHERE id IN (101, 102, 1500)");
+  ASSERT_EQ(db.scalar("SELECT tier_flush('t')"), "3");
+  db.exec("DELETE FROM t WHERE id IN (103, 1501)");  // deleted after the flush: hot bitmaps of cold chunks
+  db.exec("DELETE FROM twin WHERE id IN (103, 1501)");
+  auto stats = [&](const char* field) {
+    return std::stoll(db.scalar(std::string("SELECT json_extract(columnar_scan_stats('t'), '$.") + field + "')"));
+  };
+  const std::vector<std::string> lookups = {
+      "SELECT * FROM # WHERE id = 100", "SELECT * FROM # WHERE id = 101", "SELECT * FROM # WHERE id = 103",
+      "SELECT * FROM # WHERE rowid IN (99, 100, 101, 104, 1499, 1500, 1502, 2999) ORDER BY id",
+      "SELECT id, s, m FROM # WHERE id BETWEEN 1495 AND 1505 ORDER BY id", "SELECT * FROM # WHERE u = 'u900'",
+      "SELECT id, b FROM # WHERE u IN ('u3', 'u1503', 'u102', 'nope') ORDER BY id",
+      "SELECT * FROM # WHERE id = 1200 AND s IS NOT NULL", "SELECT count(*), sum(v) FROM # WHERE id IN (5, 6, 7)"};
+  auto on = [](std::string sql, const std::string& table) {
+    for (size_t at = sql.find('#'); at != std::string::npos; at = sql.find('#', at)) sql.replace(at, 1, table);
+    return sql;
+  };
+  for (const std::string& lookup : lookups) {
+    TestDatabase fresh(path_);  // an empty chunk cache each time
+    EXPECT_EQ(fresh.exact_rows(on(lookup, "t")), fresh.exact_rows(on(lookup, "twin"))) << lookup;
+  }
+  // Random lookups of every kind, some connections fresh, some not.
+  std::mt19937 random(17);
+  for (int round = 0; round < 8; ++round) {
+    TestDatabase fresh(path_);
+    for (int i = 0; i < 40; ++i) {
+      const int id = static_cast<int>(random() % 3100);
+      std::string lookup;
+      switch (random() % 5) {
+        case 0: lookup = "SELECT * FROM # WHERE id = " + std::to_string(id); break;
+        case 1: lookup = "SELECT * FROM # WHERE id BETWEEN " + std::to_string(id) + " AND " + std::to_string(id + random() % 70) + " ORDER BY id"; break;
+        case 2:
+          lookup = "SELECT id, m, s FROM # WHERE rowid IN (" + std::to_string(id) + ", " + std::to_string(id + 1) + ", " +
+                   std::to_string((id * 7) % 3000) + ") ORDER BY id";
+          break;
+        case 3: lookup = "SELECT * FROM # WHERE u = 'u" + std::to_string(id) + "'"; break;
+        default: lookup = "SELECT id, v FROM # WHERE k = " + std::to_string(id % 23) + " AND id > " + std::to_string(id) + " ORDER BY id"; break;
+      }
+      EXPECT_EQ(fresh.exact_rows(on(lookup, "t")), fresh.exact_rows(on(lookup, "twin"))) << lookup;
+    }
+  }
+
+  // The first lookups into a chunk read only their rows.
+  EXPECT_EQ(db.exact_rows("SELECT * FROM t WHERE id = 2100"), db.exact_rows("SELECT * FROM twin WHERE id = 2100"));
+  EXPECT_EQ(stats("columns_read_in_part"), 7);  // every column but the rowid alias
+  EXPECT_EQ(stats("columns_decoded"), 0);
+  for (int id : {2101, 2102}) EXPECT_EQ(db.exact_rows("SELECT * FROM t WHERE id = " + std::to_string(id)).size(), 1u);
+  EXPECT_EQ(stats("columns_read_in_part"), 7);
+  // The fourth decodes the chunk whole into the cache, and the fifth finds it there.
+  EXPECT_EQ(db.exact_rows("SELECT * FROM t WHERE id = 2103"), db.exact_rows("SELECT * FROM twin WHERE id = 2103"));
+  EXPECT_EQ(stats("columns_read_in_part"), 0);
+  EXPECT_EQ(stats("columns_decoded"), 7);
+  EXPECT_EQ(db.exact_rows("SELECT * FROM t WHERE id = 2104"), db.exact_rows("SELECT * FROM twin WHERE id = 2104"));
+  EXPECT_EQ(stats("columns_read_in_part") + stats("columns_decoded"), 0);
+  // A scan reads chunks whole, as before.
+  EXPECT_EQ(db.exact_rows("SELECT * FROM t ORDER BY id"), db.exact_rows("SELECT * FROM twin ORDER BY id"));
+  EXPECT_EQ(stats("columns_read_in_part"), 0);
+
+  // Columns from 63 on (read when first asked for) of a point read's rows.
+  std::string columns = "ts INTEGER", values = "1767225600 + i * 50";
+  for (int c = 1; c < 70; ++c) {
+    columns += ", c" + std::to_string(c);
+    values += ", i * " + std::to_string(c);
+  }
+  db.exec("CREATE VIRTUAL TABLE w USING columnar(" + columns + ", partition_by='day(ts)', tier='file:lake', chunk_rows=1000)");
+  db.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO w SELECT " + values + " FROM n");
+  ASSERT_EQ(db.scalar("SELECT tier_flush('w')"), "1");
+  TestDatabase fresh(path_);
+  EXPECT_EQ(fresh.exact_rows("SELECT c69, c2, c64 FROM w WHERE rowid IN (7, 900)"),
+            fresh.exact_rows("SELECT 7 * 69, 7 * 2, 7 * 64 UNION ALL SELECT 900 * 69, 900 * 2, 900 * 64"));
+  EXPECT_GT(std::stoll(fresh.scalar("SELECT json_extract(columnar_scan_stats('w'), '$.columns_read_in_part')")), 0);
+}
+
 TEST_F(Tiering, WritesIntoColdPartitionsAndTheNextFlushRewritesThem) {
   TestDatabase db(path_);
   create(db);

@@ -147,12 +147,73 @@ Result<ChunkRows> ColumnarTable::read_chunk_rows(const ChunkInfo& chunk, uint64_
   }
   result.columns.resize(schema_.columns.size());
   for (size_t c = 0; c < schema_.columns.size(); ++c) {
-    bool used = c < 63 ? (column_mask >> c) & 1
-                       : ((column_mask >> 63) & 1) != 0 &&
-                             (eager_columns == nullptr ||
-                              std::find(eager_columns->begin(), eager_columns->end(), static_cast<int>(c)) != eager_columns->end());
-    if (!used || static_cast<int>(c) == schema_.rowid_alias) continue;
+    if (!reads_column(c, column_mask, eager_columns)) continue;
     STRATA_ASSIGN_OR_RETURN(result.columns[c], chunk_column(chunk, static_cast<int>(c)));
+  }
+  return result;
+}
+
+bool ColumnarTable::reads_column(size_t c, uint64_t column_mask, const std::vector<int>* eager_columns) const {
+  const bool used = c < 63 ? (column_mask >> c) & 1
+                           : ((column_mask >> 63) & 1) != 0 &&
+                                 (eager_columns == nullptr ||
+                                  std::find(eager_columns->begin(), eager_columns->end(), static_cast<int>(c)) != eager_columns->end());
+  return used && static_cast<int>(c) != schema_.rowid_alias;
+}
+
+Result<ChunkRows> ColumnarTable::read_chunk_points(const ChunkInfo& chunk, uint64_t column_mask, const std::vector<int>* eager_columns,
+                                                   const std::vector<int64_t>& wanted) {
+  ChunkRows result;
+  STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const ChunkRowids> rowids, chunk_rowids(chunk));
+  // The visible rows among those wanted, in rowid order (so in position order).
+  std::vector<uint32_t> positions;
+  std::vector<int64_t> selected;
+  for (int64_t rowid : wanted) {
+    std::optional<size_t> position = rowids->find(rowid);
+    if (!position || chunk.is_deleted(*position) || deletes_->contains(rowid)) continue;
+    positions.push_back(static_cast<uint32_t>(*position));
+    selected.push_back(rowid);
+  }
+  if (positions.empty()) return result;
+  result.all_rowids = std::make_shared<const ChunkRowids>(ChunkRowids::list(std::move(selected)));
+  result.visible = positions.size();
+  result.chunk_positions = positions;
+  result.columns.resize(schema_.columns.size());
+  auto gather = [&](const ColumnVector& all) {
+    ColumnVector some;
+    some.reserve(positions.size());
+    for (uint32_t position : positions) some.append(all.get(position));
+    return std::make_shared<const ColumnVector>(std::move(some));
+  };
+  ChunkCache::Entry& entry = cache_.entry(chunk.chunk_id);
+  // A chunk looked into again and again (a join probing it row by row) is decoded whole into the
+  // cache after a few point reads, as a scan would.
+  if (point_reads_.size() > 4096) point_reads_.clear();
+  const bool whole = ++point_reads_[chunk.chunk_id] > kPointReadsBeforeCaching;
+  for (size_t c = 0; c < schema_.columns.size(); ++c) {
+    if (!reads_column(c, column_mask, eager_columns)) continue;
+    const int column = static_cast<int>(c);
+    if (auto cached = entry.columns.find(column); cached != entry.columns.end()) {
+      result.columns[c] = gather(*cached->second);
+      continue;
+    }
+    std::optional<ColumnVector> some;
+    if (!whole) {
+      STRATA_ASSIGN_OR_RETURN(some, source_of(chunk).read_rows(chunk, column, positions));
+    }
+    if (!some) {
+      STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const ColumnVector> all, chunk_column(chunk, column));
+      result.columns[c] = gather(*all);
+      continue;
+    }
+    if (some->size() != positions.size()) {
+      return Status::corruption(str_cat("columnar: table ", name(), ": chunk ", std::to_string(chunk.chunk_id), " column ",
+                                        std::to_string(column), " gave ", std::to_string(some->size()), " values for ",
+                                        std::to_string(positions.size()), " rows"));
+    }
+    ++last_scan_.columns_read_in_part;
+    last_scan_.bytes_decoded += some->memory_bytes();
+    result.columns[c] = std::make_shared<const ColumnVector>(std::move(*some));
   }
   return result;
 }

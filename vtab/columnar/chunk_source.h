@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "codecs/bloom_filter.h"
@@ -30,6 +31,13 @@ class ChunkSource {
   virtual Result<std::optional<BloomFilter>> read_bloom(const ChunkInfo& chunk, int column) = 0;
   // Every row's value (deleted rows included).
   virtual Result<ColumnVector> read_column(const ChunkInfo& chunk, int column) = 0;
+  // The values of rows `rows` only (ascending positions in the chunk), one per listed row, when
+  // the source can read them for less than the whole column; nullopt when it cannot (the caller
+  // then reads the whole column, which the chunk cache keeps).
+  virtual Result<std::optional<ColumnVector>> read_rows(const ChunkInfo& /*chunk*/, int /*column*/,
+                                                        std::span<const uint32_t> /*rows*/) {
+    return std::optional<ColumnVector>();
+  }
   // Whether the column's values in this chunk are stored as few distinct ones (a constant, runs
   // or a dictionary), judged from stored metadata without reading the values: the planner's hint
   // that grouping by the column makes few groups.

@@ -118,6 +118,15 @@ Result<bool> ColdChunks::looks_low_cardinality(const ChunkInfo& chunk, int colum
 }
 
 Result<ColumnVector> ColdChunks::read_column(const ChunkInfo& chunk, int column) {
+  return read_values(chunk, column, std::nullopt);
+}
+
+Result<std::optional<ColumnVector>> ColdChunks::read_rows(const ChunkInfo& chunk, int column, std::span<const uint32_t> rows) {
+  STRATA_ASSIGN_OR_RETURN(ColumnVector values, read_values(chunk, column, rows));
+  return std::optional<ColumnVector>(std::move(values));
+}
+
+Result<ColumnVector> ColdChunks::read_values(const ChunkInfo& chunk, int column, std::optional<std::span<const uint32_t>> rows) {
   STRATA_ASSIGN_OR_RETURN(const ColdPlace place, place_of(chunk));
   STRATA_ASSIGN_OR_RETURN(const OpenObject* object, open_object(place.object_id));
   const std::string& key = object->record.key;
@@ -157,8 +166,10 @@ Result<ColumnVector> ColdChunks::read_column(const ChunkInfo& chunk, int column)
     if (cache != nullptr) cache->put(name, bytes);
     return bytes;
   };
-  Result<ColumnVector> values = object->reader.read_column(read, static_cast<size_t>(place.row_group),
-                                                           static_cast<size_t>(object->parquet_column[column]));
+  const auto row_group = static_cast<size_t>(place.row_group);
+  const auto parquet_column = static_cast<size_t>(object->parquet_column[column]);
+  Result<ColumnVector> values = rows ? object->reader.read_column_rows(read, row_group, parquet_column, *rows)
+                                     : object->reader.read_column(read, row_group, parquet_column);
   if (!values.is_ok()) return cold_error(chunk, key, values.status());
   return values;
 }

@@ -52,6 +52,9 @@ class ColdChunks : public ChunkSource {
 
   // Column `column` of a cold chunk: every row, deleted ones included (as a hot chunk's).
   Result<ColumnVector> read_column(const ChunkInfo& chunk, int column) override;
+  // A few rows of it: the same requests (each column chunk fetched whole, through the cache), but
+  // only the data pages holding the rows are decompressed and decoded (a point lookup).
+  Result<std::optional<ColumnVector>> read_rows(const ChunkInfo& chunk, int column, std::span<const uint32_t> rows) override;
 
   // From the object's footer (no request): the row group's column chunk holds text or blobs in
   // a dictionary (the writer makes one only for at most half as many distinct values as rows),
@@ -80,6 +83,8 @@ class ColdChunks : public ChunkSource {
   // Where a cold chunk's data lies (t_cold, remembered until forget()).
   Result<ColdPlace> place_of(const ChunkInfo& chunk);
   // A store error while reading a cold chunk, with the table, partition and object key.
+  // read_column (rows nullopt) and read_rows.
+  Result<ColumnVector> read_values(const ChunkInfo& chunk, int column, std::optional<std::span<const uint32_t>> rows);
   Status cold_error(const ChunkInfo& chunk, const std::string& key, const Status& cause) const;
 
   sqlite3* db_;

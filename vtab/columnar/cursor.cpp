@@ -162,6 +162,9 @@ Status ColumnarCursor::filter(int idx_num, const char* idx_str, int argc, sqlite
   eof_ = false;
   grouped_ = false;
   sorted_rows_.reset();
+  // Grouped and sorted delivery note rows by their position in the whole chunk and read the
+  // chunk again later: they read chunks whole.
+  point_reads_ = grouping_column < 0;
   if (grouping_column >= 0) {
     // Grouped delivery numbers rows in 32 bits.
     if (plan.grouped_by_sort || candidate_rows() >= UINT32_MAX) return sort_rows_by(grouping_column, plan.grouped_descending);
@@ -445,7 +448,12 @@ Status ColumnarCursor::load_chunks_up_to(int64_t rowid_bound) {
     ++stats.chunks_read;
     auto loaded = std::make_unique<LoadedChunk>();
     loaded->chunk_index = next_chunk_ - 1;
-    STRATA_ASSIGN_OR_RETURN(loaded->rows, table_->read_chunk_rows(info, column_mask_, &eager_columns_));
+    if (std::optional<std::vector<int64_t>> points = point_rowids(info)) {
+      STRATA_ASSIGN_OR_RETURN(loaded->rows, table_->read_chunk_points(info, column_mask_, &eager_columns_, *points));
+      if (loaded->rows.size() == 0) continue;
+    } else {
+      STRATA_ASSIGN_OR_RETURN(loaded->rows, table_->read_chunk_rows(info, column_mask_, &eager_columns_));
+    }
     if (key_rowids_) {
       // Keep only the looked-up rows (binary search for each in the chunk's visible rows).
       ChunkRows& narrowed = loaded->rows;
@@ -508,6 +516,32 @@ Status ColumnarCursor::load_chunks_up_to(int64_t rowid_bound) {
     if (loaded->position < loaded->end) active_.push_back(std::move(loaded));
   }
   return Status::ok();
+}
+
+std::optional<std::vector<int64_t>> ColumnarCursor::point_rowids(const ChunkInfo& info) const {
+  // Worth it where a chunk's whole columns cost a fetch and a decode that a few rows do not
+  // need: cold chunks (whose pages can be skipped); a hot chunk is decoded whole into the cache.
+  constexpr int64_t kMaxPointRows = 64;
+  if (!point_reads_ || !info.tier) return std::nullopt;
+  const int64_t low = std::max(low_, info.min_rowid), high = std::min(high_, info.max_rowid);
+  std::vector<int64_t> rowids;
+  if (key_rowids_) {
+    for (auto it = std::lower_bound(key_rowids_->begin(), key_rowids_->end(), low); it != key_rowids_->end() && *it <= high; ++it) {
+      if (static_cast<int64_t>(rowids.size()) == kMaxPointRows) return std::nullopt;
+      if (rowids.empty() || rowids.back() != *it) rowids.push_back(*it);
+    }
+    return 8 * static_cast<int64_t>(rowids.size()) <= info.row_count ? std::optional(std::move(rowids)) : std::nullopt;
+  }
+  if (high < low) return rowids;
+  if (static_cast<uint64_t>(high) - static_cast<uint64_t>(low) >= static_cast<uint64_t>(kMaxPointRows) ||
+      8 * (high - low + 1) > info.row_count) {
+    return std::nullopt;
+  }
+  for (int64_t rowid = low;; ++rowid) {
+    rowids.push_back(rowid);
+    if (rowid == high) break;
+  }
+  return rowids;
 }
 
 Status ColumnarCursor::advance() {
@@ -682,7 +716,16 @@ Result<const ColumnVector*> ColumnarCursor::loaded_column(ChunkRows& rows, size_
   }
   if (!rows.columns[column]) {
     // Columns from 63 on are left to now (and, to be safe, one colUsed did not name).
-    STRATA_ASSIGN_OR_RETURN(rows.columns[column], table_->chunk_column(chunks_[chunk_index], column));
+    STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const ColumnVector> all, table_->chunk_column(chunks_[chunk_index], column));
+    if (rows.chunk_positions.empty()) {
+      rows.columns[column] = std::move(all);
+    } else {
+      // A point read's rows: their values only.
+      ColumnVector some;
+      some.reserve(rows.chunk_positions.size());
+      for (uint32_t position : rows.chunk_positions) some.append(all->get(position));
+      rows.columns[column] = std::make_shared<const ColumnVector>(std::move(some));
+    }
   }
   return rows.columns[column].get();
 }

@@ -85,6 +85,10 @@ class ColumnarCursor {
   // Every looked-up rowid outside the chunks' ranges is a buffered row; otherwise the key index
   // is damaged (SQLITE_CORRUPT_VTAB) and the row it names would silently be missing.
   Status check_key_rowids_exist();
+  // The rowids a scan can want of a cold chunk when they are few (a rowid or key lookup): read
+  // as a point read (ColumnarTable::read_chunk_points). nullopt: read the chunk whole.
+  std::optional<std::vector<int64_t>> point_rowids(const ChunkInfo& info) const;
+  bool point_reads_ = true;  // false while grouped or sorted delivery notes rows by chunk position
   void skip_filtered_pending();
 
   ColumnarTable* table_;

@@ -90,6 +90,9 @@ class ChunkRowids {
 struct ChunkRows {
   std::shared_ptr<const ChunkRowids> all_rowids;  // every row of the chunk, ascending
   std::vector<uint32_t> positions;
+  // A point read (ColumnarTable::read_chunk_points) holds only some rows of the chunk: their
+  // positions in it (all_rowids and the columns hold just those rows). Empty otherwise.
+  std::vector<uint32_t> chunk_positions;
   size_t visible = 0;
   std::vector<std::shared_ptr<const ColumnVector>> columns;  // per table column; null if not read
 
@@ -306,6 +309,8 @@ Value value_from_column(const Statement& statement, int column);
 
 // Chunk bloom filters are sized for this false-positive rate (1%, as DESIGN.md says).
 inline constexpr double kBloomFalsePositiveRate = 0.01;
+// The data page size of cold objects, in encoded bytes before compression (docs/tiering.md).
+inline constexpr uint64_t kColdPageBytes = uint64_t{64} << 10;
 std::string build_bloom(const ColumnVector& values);
 
 inline int64_t column_cell(int64_t chunk_id, int column) { return chunk_id * 4096 + column + 1; }

@@ -22,7 +22,8 @@ std::string ScanStats::to_json() const {
                  ",\"skipped_by_zone_map\":", std::to_string(skipped_by_zone_map),
                  ",\"skipped_by_bloom_filter\":", std::to_string(skipped_by_bloom_filter), ",\"cold\":", std::to_string(cold),
                  ",\"chunks_read\":", std::to_string(chunks_read), ",\"columns_decoded\":", std::to_string(columns_decoded),
-                 ",\"bytes_decoded\":", std::to_string(bytes_decoded), ",\"rows_matched\":", std::to_string(rows_matched), "}");
+                 ",\"bytes_decoded\":", std::to_string(bytes_decoded), ",\"columns_read_in_part\":", std::to_string(columns_read_in_part),
+                 ",\"rows_matched\":", std::to_string(rows_matched), "}");
 }
 
 ColumnarTable::ColumnarTable(sqlite3* db, TableRegistry* registry, std::string schema_name,

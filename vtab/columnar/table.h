@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ext/sqlite_api.h"
@@ -79,6 +80,7 @@ struct ScanStats {
   uint64_t chunks_read = 0;              // whose rows were looked at
   uint64_t columns_decoded = 0;          // column chunks decoded from the shadow table (cache misses)
   uint64_t bytes_decoded = 0;            // their size decoded, in memory
+  uint64_t columns_read_in_part = 0;     // cold column chunks of which only the pages holding a few rows were decoded
   uint64_t rows_matched = 0;             // rows the pushed filters let through
 
   std::string to_json() const;
@@ -183,6 +185,16 @@ class ColumnarTable {
                                     const std::vector<int>* eager_columns = nullptr);
   // One decoded column of a chunk (every row, deleted ones included), from the cache.
   Result<std::shared_ptr<const ColumnVector>> chunk_column(const ChunkInfo& chunk, int column);
+  // The visible rows of a chunk among `wanted` (ascending rowids) with the requested columns, as
+  // the ChunkRows of just those rows (a point lookup). A column the chunk cache holds is taken
+  // from it; another is read for those rows alone when the chunk's source can (a cold chunk:
+  // only the Parquet pages holding them are decoded), else decoded whole into the cache.
+  Result<ChunkRows> read_chunk_points(const ChunkInfo& chunk, uint64_t column_mask, const std::vector<int>* eager_columns,
+                                      const std::vector<int64_t>& wanted);
+  static constexpr int kPointReadsBeforeCaching = 3;
+  // Whether a chunk read for `column_mask` (and, for columns from 63 on, `eager_columns`) decodes
+  // column c (never the rowid alias: the rowids are its values).
+  bool reads_column(size_t c, uint64_t column_mask, const std::vector<int>* eager_columns) const;
   // The bloom filter of a column of a chunk (nullopt: none stored), from the cache.
   Result<std::optional<BloomFilter>> chunk_bloom(const ChunkInfo& chunk, int column);
   // The zone map of a column of a chunk (nullopt: none stored), from the cache.
@@ -303,6 +315,7 @@ class ColumnarTable {
   std::optional<WriterRun> replaced_by_;
   std::map<int, Statement> default_statements_;
   ChunkCache cache_;
+  std::unordered_map<int64_t, int> point_reads_;  // per chunk id: point reads since it was last read whole
   HotChunks hot_;
   ColdChunks cold_;
   ChunkSource& source_of(const ChunkInfo& chunk) { return chunk.tier ? static_cast<ChunkSource&>(cold_) : hot_; }
