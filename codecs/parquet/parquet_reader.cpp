@@ -661,6 +661,29 @@ Result<std::string> FileReader::fetch_chunk(const RangeReader& read, size_t row_
   return bytes;
 }
 
+namespace {
+
+// A column's values from its leaves: the one leaf itself, or for a mixed-class column (a leaf
+// per storage class) each row's value from the one leaf where it is not NULL.
+ColumnVector merge_class_leaves(std::vector<ColumnVector> parts, size_t rows) {
+  if (parts.size() == 1) return std::move(parts[0]);
+  ColumnVector merged;
+  merged.reserve(rows);
+  for (size_t row = 0; row < rows; ++row) {
+    ValueView value;
+    for (const ColumnVector& part : parts) {
+      if (part.type(row) != ValueType::kNull) {
+        value = part.get(row);
+        break;
+      }
+    }
+    merged.append(value);
+  }
+  return merged;
+}
+
+}  // namespace
+
 Result<ColumnVector> FileReader::read_column(const RangeReader& read, size_t row_group, size_t column) const {
   const std::vector<size_t>& leaves = columns_[column].leaves;
   if (columns_[column].nested_root) {
@@ -679,22 +702,7 @@ Result<ColumnVector> FileReader::read_column(const RangeReader& read, size_t row
     STRATA_ASSIGN_OR_RETURN(ColumnVector values, decode_chunk(row_group, leaf, bytes));
     parts.push_back(std::move(values));
   }
-  if (parts.size() == 1) return std::move(parts[0]);
-  // A mixed-class column: each row's value is in the one leaf where it is not NULL.
-  ColumnVector merged;
-  const size_t rows = static_cast<size_t>(row_group_rows(row_group));
-  merged.reserve(rows);
-  for (size_t row = 0; row < rows; ++row) {
-    ValueView value;
-    for (const ColumnVector& part : parts) {
-      if (part.type(row) != ValueType::kNull) {
-        value = part.get(row);
-        break;
-      }
-    }
-    merged.append(value);
-  }
-  return merged;
+  return merge_class_leaves(std::move(parts), static_cast<size_t>(row_group_rows(row_group)));
 }
 
 Result<ColumnVector> FileReader::read_column_rows(const RangeReader& read, size_t row_group, size_t column,
@@ -723,21 +731,7 @@ Result<ColumnVector> FileReader::read_column_rows(const RangeReader& read, size_
     STRATA_ASSIGN_OR_RETURN(ColumnVector values, decoder.decode_rows(bytes, rows));
     parts.push_back(std::move(values));
   }
-  if (parts.size() == 1) return std::move(parts[0]);
-  // A mixed-class column, as read_column merges it.
-  ColumnVector merged;
-  merged.reserve(rows.size());
-  for (size_t row = 0; row < rows.size(); ++row) {
-    ValueView value;
-    for (const ColumnVector& part : parts) {
-      if (part.type(row) != ValueType::kNull) {
-        value = part.get(row);
-        break;
-      }
-    }
-    merged.append(value);
-  }
-  return merged;
+  return merge_class_leaves(std::move(parts), rows.size());
 }
 
 ChunkStatistics FileReader::chunk_statistics(size_t row_group, size_t leaf) const {

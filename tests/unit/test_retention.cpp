@@ -33,16 +33,6 @@ PartitionSpec spec_of(PartitionUnit unit) {
   return spec;
 }
 
-std::vector<std::string> lake_files(const std::string& root) {
-  std::vector<std::string> files;
-  if (!fs::exists(root)) return files;
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    if (entry.is_regular_file()) files.push_back(fs::relative(entry.path(), root).string());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 TEST(RetentionTime, PartitionsEndWhereTheNextOneStarts) {
   using columnar::partition_end;
   EXPECT_EQ(partition_end(spec_of(PartitionUnit::kDay), text("2026-01-01")), kJan1 + kDay);

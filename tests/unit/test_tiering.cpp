@@ -98,16 +98,6 @@ int64_t total_cache_hits(const TestDatabase& db) {
   return std::stoll(db.scalar("SELECT coalesce(sum(cache_hits), 0) FROM tier_partitions WHERE tbl = 't'"));
 }
 
-std::vector<std::string> lake_files(const std::string& root) {
-  std::vector<std::string> files;
-  if (!fs::exists(root)) return files;
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    if (entry.is_regular_file()) files.push_back(fs::relative(entry.path(), root).string());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 class Tiering : public ::testing::Test {
  protected:
   Tiering() : scratch_("tiering"), path_(scratch_.path("t.db")), lake_(scratch_.path("lake")) {}

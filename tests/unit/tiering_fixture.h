@@ -1,8 +1,10 @@
 // Shared by the tiering tests: a store interposer that counts and fails chosen object-store
-// calls of every store strata opens (tiering/store_url.h), and the table the tests tier.
+// calls of every store strata opens (tiering/store_url.h), and a listing of a file: tier.
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <filesystem>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -109,5 +111,16 @@ class StoreCalls {
   bool down_ = false;
   bool paused_ = false;
 };
+
+// The files under `root` (a file: tier), relative to it, sorted.
+inline std::vector<std::string> lake_files(const std::string& root) {
+  std::vector<std::string> files;
+  if (!std::filesystem::exists(root)) return files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    if (entry.is_regular_file()) files.push_back(std::filesystem::relative(entry.path(), root).string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
 
 }  // namespace strata::testing
