@@ -10,6 +10,7 @@
 #include "vtab/hnsw/hnsw.h"
 #include "vtab/parquet/parquet_sql.h"
 #include "vtab/skip_index/bloom_functions.h"
+#include "vtab/timeseries/time_bucket.h"
 
 namespace strata {
 
@@ -59,6 +60,7 @@ Status register_strata(sqlite3* db) {
   STRATA_RETURN_IF_ERROR(hnsw::register_hnsw(db));
   STRATA_RETURN_IF_ERROR(graph::register_graph(db));
   STRATA_RETURN_IF_ERROR(parquet_sql::register_parquet(db));
+  STRATA_RETURN_IF_ERROR(timeseries::register_time_bucket(db));
   if (!strata_is_registered(db)) {
     return Status::internal("strata: registration did not take effect: " +
                             std::string(sqlite3_errmsg(db)));

@@ -140,6 +140,10 @@ SELECT tier, count(*) AS partitions, sum(rows) AS rows FROM tier_partitions WHER
 SELECT count(*) AS "days kept", min(date(ts, 'unixepoch')) AS oldest FROM (SELECT DISTINCT ts FROM metrics);
 SELECT tier_expire('metrics', date('now')) AS "today's partition dropped by name";
 
+-- Time buckets (docs/timeseries.md): the clicks per 6 hours of the newest day, by bucket start.
+SELECT datetime(time_bucket('6 hours', ts), 'unixepoch') AS bucket, count(*) AS clicks
+  FROM clicks WHERE ts >= 1767225600 + 6 * 86400 GROUP BY 1 ORDER BY 1;
+
 -- The roadmap, from docs/: what works today and what comes next.
 WITH modules(area, sql_surface, status) AS (VALUES
   ('column store', 'CREATE VIRTUAL TABLE … USING columnar(…)', 'works'),
@@ -150,5 +154,6 @@ WITH modules(area, sql_surface, status) AS (VALUES
   ('tiering', 'tier_flush / tier_restore / tier_partitions', 'works'),
   ('retention', 'retention= / tier_expire', 'works'),
   ('things tiering', 'things(tier=, hot_months=)', 'not yet'),
-  ('time series', 'time_bucket / USING rollup(…)', 'not yet'))
+  ('time buckets', 'time_bucket / time_bucket_ms', 'works'),
+  ('rollups', 'CREATE VIRTUAL TABLE … USING rollup(…)', 'not yet'))
 SELECT area, sql_surface AS "SQL", status FROM modules;

@@ -1,10 +1,11 @@
 #include "vtab/columnar/partition.h"
 
-#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <optional>
+
+#include "ext/civil_time.h"
 
 namespace strata::columnar {
 
@@ -17,40 +18,14 @@ struct CivilTime {
   int hour;
 };
 
-// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
 CivilTime civil_from_seconds(int64_t seconds) {
-  int64_t days = seconds / 86400;
-  int64_t second_of_day = seconds % 86400;
+  int64_t days = seconds / 86400, second_of_day = seconds % 86400;  // no overflow at INT64_MIN
   if (second_of_day < 0) {
     second_of_day += 86400;
     days -= 1;
   }
-  days += 719468;
-  int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  int64_t day_of_era = days - era * 146097;
-  int64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-  int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  int64_t month_index = (5 * day_of_year + 2) / 153;
-  int day = static_cast<int>(day_of_year - (153 * month_index + 2) / 5 + 1);
-  int month = static_cast<int>(month_index < 10 ? month_index + 3 : month_index - 9);
-  int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
-  return {year, month, day, static_cast<int>(second_of_day / 3600)};
-}
-
-// The inverse: days since 1970-01-01 of a proleptic Gregorian date.
-int64_t days_from_civil(int64_t year, int month, int day) {
-  year -= month <= 2 ? 1 : 0;
-  const int64_t era = (year >= 0 ? year : year - 399) / 400;
-  const int64_t year_of_era = year - era * 400;
-  const int64_t day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
-  const int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  return era * 146097 + day_of_era - 719468;
-}
-
-int days_in_month(int64_t year, int month) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  return month == 2 && leap ? 29 : kDays[month - 1];
+  const CivilDate date = civil_from_days(days);
+  return {date.year, date.month, date.day, static_cast<int>(second_of_day / 3600)};
 }
 
 bool digits(std::string_view text, size_t at, size_t count, int& out) {
@@ -147,14 +122,10 @@ int64_t retention_cutoff(const Retention& retention, int64_t now) {
     case PartitionUnit::kDay: return now - retention.count * 86400;
     default: break;
   }
-  const CivilTime time = civil_from_seconds(now);
-  const int64_t second_of_day = now - days_from_civil(time.year, time.month, time.day) * 86400;
+  const int64_t days = floor_div(now, 86400);
   const int64_t months = retention.unit == PartitionUnit::kYear ? retention.count * 12 : retention.count;
-  const int64_t month_index = time.year * 12 + (time.month - 1) - months;
-  const int64_t year = month_index >= 0 ? month_index / 12 : (month_index - 11) / 12;
-  const int month = static_cast<int>(month_index - year * 12) + 1;
-  const int day = std::min(time.day, days_in_month(year, month));
-  return days_from_civil(year, month, day) * 86400 + second_of_day;
+  const CivilDate date = add_months(civil_from_days(days), -months);
+  return days_from_civil(date.year, date.month, date.day) * 86400 + (now - days * 86400);
 }
 
 // A partition value as an ordered map key: the type, then the value's bytes.
