@@ -42,10 +42,14 @@ std::vector<std::vector<float>> clustered(size_t count, size_t dims, uint32_t se
   return strata::testing::clustered_vectors(count, dims, seed);
 }
 
-void insert_all(const TestDatabase& db, const std::vector<std::vector<float>>& points, int64_t first_rowid = 1) {
+// Rows rowid, embedding (and, with `with_category`, category = rowid % 10).
+void insert_all(const TestDatabase& db, const std::vector<std::vector<float>>& points, int64_t first_rowid = 1,
+                bool with_category = false) {
   db.exec("BEGIN");
   sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db.get(), "INSERT INTO v(rowid, embedding) VALUES (?1, ?2)", -1, &stmt, nullptr), SQLITE_OK);
+  const char* sql = with_category ? "INSERT INTO v(rowid, embedding, category) VALUES (?1, ?2, ?1 % 10)"
+                                  : "INSERT INTO v(rowid, embedding) VALUES (?1, ?2)";
+  ASSERT_EQ(sqlite3_prepare_v2(db.get(), sql, -1, &stmt, nullptr), SQLITE_OK);
   for (size_t i = 0; i < points.size(); ++i) {
     std::string blob = blob_of(points[i]);
     sqlite3_bind_int64(stmt, 1, first_rowid + static_cast<int64_t>(i));
@@ -235,6 +239,40 @@ INSTANTIATE_TEST_SUITE_P(
       return info.param.metric + "_" + info.param.quantization +
              (info.param.indexed_dimensions ? "_dims" + std::to_string(info.param.indexed_dimensions) : std::string());
     });
+
+// Metadata filters on a table large enough that the walk, not an exact search of the matching
+// rows, answers (from ~45% of the rows at ef 64 here): k rows whenever k match, and the recall of
+// an unfiltered search; through deletes (tombstones never pass) and reopening.
+TEST(HnswTable, MetadataFiltersWalkTheGraphWhenManyRowsMatch) {
+  strata::testing::ScratchDirectory directory("hnsw_metadata");
+  const std::string path = directory.path("test.db");
+  auto points = clustered(6000 + 40, 32, 9);
+  std::vector<std::vector<float>> data(points.begin(), points.begin() + 6000);
+  std::vector<std::vector<float>> queries(points.begin() + 6000, points.end());
+  {
+    TestDatabase db(path);
+    db.exec("CREATE VIRTUAL TABLE v USING hnsw(embedding float[32], category INTEGER, m=12, ef_construction=100)");
+    insert_all(db, data, 1, true);
+    for (const char* filter : {"AND category != 3", "AND category < 9", "AND category IN (1, 2, 3, 4, 5, 6, 7, 8)"}) {
+      EXPECT_GE(recall(db, "l2", queries, filter, 64), 0.97) << filter;  // the walk (90% pass)
+    }
+    EXPECT_GE(recall(db, "l2", queries, "AND category < 5", 24), 0.9);  // the walk at ef 24 (50% pass)
+    EXPECT_GE(recall(db, "l2", queries, "AND category < 5", 64), 0.99);  // exact at ef 64
+    EXPECT_GE(recall(db, "l2", queries, "AND category = 3", 64), 0.99);  // exact (10%)
+    EXPECT_EQ(recall(db, "l2", queries, "AND category = 11", 64), 1.0);  // none match: no rows
+    db.exec("DELETE FROM v WHERE rowid % 7 = 0");
+    EXPECT_GE(recall(db, "l2", queries, "AND category != 3", 64), 0.97);
+    // With a rowid list too (both filters apply).
+    EXPECT_GE(recall(db, "l2", queries,
+                     "AND category != 3 AND rowid IN (SELECT value FROM json_each((SELECT json_group_array(rowid) FROM v_vectors "
+                     "WHERE rowid % 2 = 0)))",
+                     64),
+              0.97);
+  }
+  TestDatabase reopened(path);
+  EXPECT_GE(recall(reopened, "l2", queries, "AND category != 3", 64), 0.97);
+  EXPECT_EQ(reopened.scalar("SELECT hnsw_check('v')"), "ok");
+}
 
 // int8[N] and bit[N] columns: stored as given, compared exactly (l2 over the integers; Hamming
 // over the bits), the k nearest by distance (ties make rowids ambiguous, so distances are compared).

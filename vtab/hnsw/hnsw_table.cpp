@@ -1103,68 +1103,6 @@ void HnswTable::remember_columns(NodeId node, sqlite3_value** values) {
   }
 }
 
-Result<std::vector<KnnResult>> HnswTable::nearest(const FloatVector& query, size_t k, size_t ef, const std::vector<int64_t>* allowed,
-                                                  const std::vector<ColumnFilter>& filters) {
-  STRATA_RETURN_IF_ERROR(ensure_loaded());
-  PreparedQuery prepared = space_->prepare(query.data());
-  // With quantization or a prefix the walk ranks approximately: it returns ef candidates,
-  // which are re-ranked by their exact distances.
-  const bool rerank = space_->approximate();
-  const size_t candidates = rerank ? std::max(k, ef) : k;
-  std::vector<Neighbor> found;
-  const size_t total = node_of_.size();
-  // Walks with `keep` (the nodes it rejects are passed through, never returned), widening ef
-  // until `wanted` nodes come back; false when even a walk as wide as the graph finds fewer.
-  auto walk = [&](const std::function<bool(NodeId)>& keep, size_t wanted) {
-    for (size_t widened = ef; ; widened *= 2) {
-      found = graph_->search(prepared, candidates, widened, &keep);
-      if (found.size() >= wanted) return true;
-      if (widened >= graph_->size()) return false;
-    }
-  };
-  // The k nearest of `nodes` by measuring each.
-  auto exactly = [&](const std::vector<NodeId>& nodes) {
-    found.clear();
-    for (NodeId node : nodes) found.push_back({space_->exact_distance(prepared, node), node});
-    std::sort(found.begin(), found.end());
-    if (found.size() > k) found.resize(k);
-    return to_results(found);
-  };
-  if (allowed != nullptr || !filters.empty()) {
-    std::vector<bool> accepted;
-    STRATA_ASSIGN_OR_RETURN(std::vector<NodeId> nodes, nodes_matching(allowed, filters, accepted));
-    // A walk at selectivity s visits about ef / s nodes, measuring up to 2m distances at each
-    // (layer 0's links), each a random access; an exact search measures one per allowed row. Exact
-    // wins while allowed^2 < ef * 2m * total (measured on 100k SIFT-like vectors: at 10%
-    // selectivity and ef 64 the exact search takes 1.5 ms, the walk 2.4 ms; at 50% the walk 1.4 ms).
-    double allowed_rows = static_cast<double>(nodes.size());
-    bool exact = allowed_rows * allowed_rows < static_cast<double>(ef) * 2 * settings_.m * static_cast<double>(total) ||
-                 nodes.size() <= k;
-    if (exact || !walk([&accepted](NodeId node) { return accepted[node]; }, std::min(k, nodes.size()))) return exactly(nodes);
-  } else if (!tombstone_of_.empty()) {
-    // Tombstones are walked through, never returned, and take no place among the ef (as
-    // hnswlib's deleted nodes).
-    if (!walk([this](NodeId node) { return !dead_[node]; }, std::min(k, total))) {
-      std::vector<NodeId> live;
-      live.reserve(total);
-      for (const auto& [rowid, node] : node_of_) live.push_back(node);
-      return exactly(live);
-    }
-  } else {
-    found = graph_->search(prepared, candidates, ef);
-  }
-  if (rerank) {
-    for (Neighbor& n : found) n.distance = space_->exact_distance(prepared, n.node);
-    std::sort(found.begin(), found.end());
-  }
-  if (found.size() > k) found.resize(k);
-  return to_results(found);
-}
-
-Value HnswTable::filter_value(int column, sqlite3_value* value) const {
-  return columnar::value_with_affinity(value, affinity_of(settings_.columns.at(static_cast<size_t>(column)).type));
-}
-
 namespace {
 
 // One filter over a column's in-memory values (by node). Integer comparisons with an integer
@@ -1204,24 +1142,124 @@ class NodeFilter {
   bool integer_ = false;
 };
 
-}  // namespace
-
-Result<std::vector<NodeId>> HnswTable::nodes_matching(const std::vector<int64_t>* allowed, const std::vector<ColumnFilter>& filters,
-                                                      std::vector<bool>& accepted) {
+// The filters of a KNN query over the in-memory values; nullopt when one of them can match
+// nothing (a NULL value, an empty IN list).
+Result<std::optional<std::vector<NodeFilter>>> node_filters_of(const std::vector<ColumnFilter>& filters,
+                                                               const std::vector<std::vector<Value>>& column_values,
+                                                               const std::vector<TableColumn>& columns) {
   std::vector<NodeFilter> node_filters;
   for (const ColumnFilter& filter : filters) {
     const size_t c = static_cast<size_t>(filter.column);
-    if (c >= column_values_.size() || !settings_.columns[c].filterable()) return Status::internal("hnsw: a filter on a column kept on disk");
+    if (c >= column_values.size() || !columns[c].filterable()) return Status::internal("hnsw: a filter on a column kept on disk");
     std::vector<Value> values;
     for (const Value& value : filter.values) {
       if (!value.is_null()) values.push_back(value);  // NULL matches nothing
     }
-    if (values.empty()) return std::vector<NodeId>();
-    node_filters.emplace_back(column_values_[c], filter.op, std::move(values));
+    if (values.empty()) return std::optional<std::vector<NodeFilter>>();
+    node_filters.emplace_back(column_values[c], filter.op, std::move(values));
   }
-  auto passes = [&](NodeId node) {
-    return std::all_of(node_filters.begin(), node_filters.end(), [node](const NodeFilter& f) { return f.passes(node); });
+  return std::optional<std::vector<NodeFilter>>(std::move(node_filters));
+}
+
+}  // namespace
+
+Result<std::vector<KnnResult>> HnswTable::nearest(const FloatVector& query, size_t k, size_t ef, const std::vector<int64_t>* allowed,
+                                                  const std::vector<ColumnFilter>& filters) {
+  STRATA_RETURN_IF_ERROR(ensure_loaded());
+  PreparedQuery prepared = space_->prepare(query.data());
+  // With quantization or a prefix the walk ranks approximately: it returns ef candidates,
+  // which are re-ranked by their exact distances.
+  const bool rerank = space_->approximate();
+  const size_t candidates = rerank ? std::max(k, ef) : k;
+  std::vector<Neighbor> found;
+  const size_t total = node_of_.size();
+  // Walks with `keep` (the nodes it rejects are passed through, never returned), widening ef
+  // until `wanted` nodes come back; false when even a walk as wide as the graph finds fewer.
+  auto walk = [&](const std::function<bool(NodeId)>& keep, size_t wanted) {
+    for (size_t widened = ef; ; widened *= 2) {
+      found = graph_->search(prepared, candidates, widened, &keep);
+      if (found.size() >= wanted) return true;
+      if (widened >= graph_->size()) return false;
+    }
   };
+  // The k nearest of `nodes` by measuring each.
+  auto exactly = [&](const std::vector<NodeId>& nodes) {
+    found.clear();
+    for (NodeId node : nodes) found.push_back({space_->exact_distance(prepared, node), node});
+    std::sort(found.begin(), found.end());
+    if (found.size() > k) found.resize(k);
+    return to_results(found);
+  };
+  // The walk's candidates, re-ranked by exact distances when it ranked approximately.
+  auto finish = [&] {
+    if (rerank) {
+      for (Neighbor& n : found) n.distance = space_->exact_distance(prepared, n.node);
+      std::sort(found.begin(), found.end());
+    }
+    if (found.size() > k) found.resize(k);
+    return to_results(found);
+  };
+  // A walk at selectivity s visits about ef / s nodes, measuring up to 2m distances at each
+  // (layer 0's links), each a random access; an exact search measures one per allowed row. Exact
+  // wins while allowed^2 < ef * 2m * total (measured on 100k SIFT-like vectors: at 10%
+  // selectivity and ef 64 the exact search takes 1.5 ms, the walk 2.4 ms; at 50% the walk 1.4 ms).
+  auto exact_wins = [&](double allowed_rows) {
+    return allowed_rows * allowed_rows < static_cast<double>(ef) * 2 * settings_.m * static_cast<double>(total);
+  };
+  std::optional<std::vector<NodeFilter>> node_filters;
+  if (!filters.empty()) {
+    STRATA_ASSIGN_OR_RETURN(node_filters, node_filters_of(filters, column_values_, settings_.columns));
+    if (!node_filters) return std::vector<KnnResult>();
+  }
+  // Every node a filter passes is a live row: tombstones and free nodes hold NULL values.
+  auto passes = [&](NodeId node) {
+    return !dead_[node] && std::all_of(node_filters->begin(), node_filters->end(), [node](const NodeFilter& f) { return f.passes(node); });
+  };
+  if (allowed == nullptr && node_filters) {
+    // Column filters alone: how many rows pass is estimated from a sample of the nodes, so that a
+    // walk evaluates the filters only on the nodes it visits, not on every row first.
+    // The sample is spread by a multiplicative hash, not a stride, so that values following the
+    // insertion order (rowid % 10) do not bias it.
+    const size_t slots = rowid_of_.size();
+    const size_t sampled = std::min<size_t>(slots, 2048);
+    size_t passed = 0;
+    for (size_t i = 0; i < sampled; ++i) {
+      passed += passes(static_cast<NodeId>(sampled == slots ? i : (i * uint64_t{2654435761}) % slots));
+    }
+    const double estimate = sampled == 0 ? 0 : static_cast<double>(passed) * static_cast<double>(slots) / static_cast<double>(sampled);
+    // A walk as wide as the graph that finds fewer than k (fewer match) ends in the exact search.
+    if (!exact_wins(estimate) && walk(passes, std::min(k, total))) return finish();
+    std::vector<bool> accepted;
+    return exactly(nodes_matching(nullptr, passes, accepted));
+  }
+  if (allowed != nullptr) {
+    std::vector<bool> accepted;
+    std::vector<NodeId> nodes = node_filters ? nodes_matching(allowed, passes, accepted)
+                                             : nodes_matching(allowed, [this](NodeId node) { return !dead_[node]; }, accepted);
+    const bool exact = exact_wins(static_cast<double>(nodes.size())) || nodes.size() <= k;
+    if (exact || !walk([&accepted](NodeId node) { return accepted[node]; }, std::min(k, nodes.size()))) return exactly(nodes);
+  } else if (!tombstone_of_.empty()) {
+    // Tombstones are walked through, never returned, and take no place among the ef (as
+    // hnswlib's deleted nodes).
+    if (!walk([this](NodeId node) { return !dead_[node]; }, std::min(k, total))) {
+      std::vector<NodeId> live;
+      live.reserve(total);
+      for (const auto& [rowid, node] : node_of_) live.push_back(node);
+      return exactly(live);
+    }
+  } else {
+    found = graph_->search(prepared, candidates, ef);
+  }
+  return finish();
+}
+
+Value HnswTable::filter_value(int column, sqlite3_value* value) const {
+  return columnar::value_with_affinity(value, affinity_of(settings_.columns.at(static_cast<size_t>(column)).type));
+}
+
+
+std::vector<NodeId> HnswTable::nodes_matching(const std::vector<int64_t>* allowed, const std::function<bool(NodeId)>& passes,
+                                              std::vector<bool>& accepted) const {
   accepted.assign(rowid_of_.size(), false);
   std::vector<NodeId> nodes;
   if (allowed != nullptr) {
@@ -1233,9 +1271,8 @@ Result<std::vector<NodeId>> HnswTable::nodes_matching(const std::vector<int64_t>
       nodes.push_back(node->second);
     }
   } else {
-    // Every node a filter passes is a live row: tombstones and free nodes hold NULL values.
     for (NodeId node = 0; node < rowid_of_.size(); ++node) {
-      if (passes(node) && !dead_[node]) {
+      if (passes(node)) {
         accepted[node] = true;
         nodes.push_back(node);
       }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -181,10 +182,10 @@ class HnswTable {
   Result<int> format_version();
   Result<int64_t> stored_generation();
   std::vector<KnnResult> to_results(const std::vector<Neighbor>& found) const;
-  // The live nodes in `allowed` (rowids; all when null) that pass every filter, each once, as
-  // a list and as a bitmap by node (`accepted`). Filters read the in-memory column values.
-  Result<std::vector<NodeId>> nodes_matching(const std::vector<int64_t>* allowed, const std::vector<ColumnFilter>& filters,
-                                             std::vector<bool>& accepted);
+  // The nodes in `allowed` (rowids; every node when null) that `passes` keeps, each once, as a
+  // list and as a bitmap by node (`accepted`).
+  std::vector<NodeId> nodes_matching(const std::vector<int64_t>* allowed, const std::function<bool(NodeId)>& passes,
+                                     std::vector<bool>& accepted) const;
 
   sqlite3* db_;
   std::string schema_;
