@@ -3,7 +3,9 @@
 // (vtab/timeseries/time_bucket.cpp). No SQLite header: codecs/ and tiering/ may use it too.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace strata {
 
@@ -51,6 +53,17 @@ inline CivilDate add_months(const CivilDate& date, int64_t months) {
   const int month = static_cast<int>(index - year * 12) + 1;
   const int day = date.day < days_in_month(year, month) ? date.day : days_in_month(year, month);
   return {year, month, day};
+}
+
+// The `count` decimal digits of `text` at `at` as a number; false when they are not all there.
+inline bool parse_digits(std::string_view text, size_t at, size_t count, int& out) {
+  if (at + count > text.size()) return false;
+  out = 0;
+  for (size_t i = at; i < at + count; ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+    out = out * 10 + (text[i] - '0');
+  }
+  return true;
 }
 
 }  // namespace strata

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "codecs/json_text.h"
+#include "ext/civil_time.h"
 #include "ext/str_cat.h"
 
 namespace strata::parquet {
@@ -101,15 +102,9 @@ TimeForm time_form(const SchemaElement& element) {
 
 // The civil date of a day count from 1970-01-01 (proleptic Gregorian).
 void append_date(std::string& out, int64_t days) {
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const int64_t day_of_era = days - era * 146097;
-  const int64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-  const int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  const int64_t shifted_month = (5 * day_of_year + 2) / 153;
-  const int64_t day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-  const int64_t month = shifted_month < 10 ? shifted_month + 3 : shifted_month - 9;
-  int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
+  const CivilDate date = civil_from_days(days);
+  const int64_t month = date.month, day = date.day;
+  int64_t year = date.year;
   const bool before_christ = year <= 0;
   if (before_christ) year = 1 - year;
   char buffer[96];

@@ -171,7 +171,9 @@ TEST(TimeBucket, ParsersTakeAnyTextAndTimesRoundTrip) {
     std::string text(random() % 24, ' ');
     for (char& c : text) c = alphabet[random() % alphabet.size()];
     Result<BucketWidth> width = parse_width(text, "time_bucket");
-    if (width.is_ok()) EXPECT_TRUE((width->millis > 0) != (width->months > 0)) << text;
+    if (width.is_ok()) {
+      EXPECT_TRUE((width->millis > 0) != (width->months > 0)) << text;
+    }
     (void)parse_text_time(text);
   }
   for (int i = 0; i < 5000; ++i) {

@@ -28,27 +28,17 @@ CivilTime civil_from_seconds(int64_t seconds) {
   return {date.year, date.month, date.day, static_cast<int>(second_of_day / 3600)};
 }
 
-bool digits(std::string_view text, size_t at, size_t count, int& out) {
-  if (at + count > text.size()) return false;
-  out = 0;
-  for (size_t i = at; i < at + count; ++i) {
-    if (text[i] < '0' || text[i] > '9') return false;
-    out = out * 10 + (text[i] - '0');
-  }
-  return true;
-}
-
 // 'YYYY-MM-DD', optionally followed by 'T' or ' ' and 'HH…'. Time zones are not converted: the
 // partition is that of the wall-clock time written.
 std::optional<CivilTime> parse_iso8601(std::string_view text) {
   CivilTime time{0, 0, 0, 0};
   int year = 0;
-  if (!digits(text, 0, 4, year) || text.size() < 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
-  if (!digits(text, 5, 2, time.month) || !digits(text, 8, 2, time.day)) return std::nullopt;
+  if (!parse_digits(text, 0, 4, year) || text.size() < 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  if (!parse_digits(text, 5, 2, time.month) || !parse_digits(text, 8, 2, time.day)) return std::nullopt;
   if (time.month < 1 || time.month > 12 || time.day < 1 || time.day > 31) return std::nullopt;
   time.year = year;
   if (text.size() > 10) {
-    if ((text[10] != 'T' && text[10] != ' ') || !digits(text, 11, 2, time.hour) || time.hour > 23) {
+    if ((text[10] != 'T' && text[10] != ' ') || !parse_digits(text, 11, 2, time.hour) || time.hour > 23) {
       return std::nullopt;
     }
   }
@@ -100,12 +90,12 @@ std::optional<int64_t> partition_end(const PartitionSpec& spec, const Value& par
   int month = 1, day = 1, hour = 0;
   std::string_view rest = text.substr(at);
   const bool parsed = spec.unit == PartitionUnit::kYear    ? rest.empty()
-                      : spec.unit == PartitionUnit::kMonth ? rest.size() == 3 && rest[0] == '-' && digits(rest, 1, 2, month)
-                      : spec.unit == PartitionUnit::kDay   ? rest.size() == 6 && rest[0] == '-' && digits(rest, 1, 2, month) &&
-                                                               rest[3] == '-' && digits(rest, 4, 2, day)
-                                                             : rest.size() == 9 && rest[0] == '-' && digits(rest, 1, 2, month) &&
-                                                               rest[3] == '-' && digits(rest, 4, 2, day) && rest[6] == 'T' &&
-                                                               digits(rest, 7, 2, hour);
+                      : spec.unit == PartitionUnit::kMonth ? rest.size() == 3 && rest[0] == '-' && parse_digits(rest, 1, 2, month)
+                      : spec.unit == PartitionUnit::kDay   ? rest.size() == 6 && rest[0] == '-' && parse_digits(rest, 1, 2, month) &&
+                                                               rest[3] == '-' && parse_digits(rest, 4, 2, day)
+                                                             : rest.size() == 9 && rest[0] == '-' && parse_digits(rest, 1, 2, month) &&
+                                                               rest[3] == '-' && parse_digits(rest, 4, 2, day) && rest[6] == 'T' &&
+                                                               parse_digits(rest, 7, 2, hour);
   if (!parsed || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23) return std::nullopt;
   const int64_t start = days_from_civil(year, month, day) * 86400 + hour * 3600;
   switch (spec.unit) {

@@ -162,16 +162,6 @@ bool parse_words(std::string_view text, BucketWidth& width) {
   }
 }
 
-bool digits_at(std::string_view text, size_t at, size_t count, int& out) {
-  if (at + count > text.size()) return false;
-  out = 0;
-  for (size_t i = at; i < at + count; ++i) {
-    if (text[i] < '0' || text[i] > '9') return false;
-    out = out * 10 + (text[i] - '0');
-  }
-  return true;
-}
-
 }  // namespace
 
 Result<BucketWidth> parse_width(std::string_view text, std::string_view function) {
@@ -216,8 +206,8 @@ std::optional<int64_t> bucket_start(const BucketWidth& width, int64_t t, int64_t
 
 std::optional<TextTime> parse_text_time(std::string_view text) {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!digits_at(text, 0, 4, year) || text.size() < 10 || text[4] != '-' || text[7] != '-' || !digits_at(text, 5, 2, month) ||
-      !digits_at(text, 8, 2, day)) {
+  if (!parse_digits(text, 0, 4, year) || text.size() < 10 || text[4] != '-' || text[7] != '-' || !parse_digits(text, 5, 2, month) ||
+      !parse_digits(text, 8, 2, day)) {
     return std::nullopt;
   }
   if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) return std::nullopt;
@@ -227,13 +217,13 @@ std::optional<TextTime> parse_text_time(std::string_view text) {
   if (at < text.size()) {
     if (text[at] != ' ' && text[at] != 'T') return std::nullopt;
     shape.separator = text[at];
-    if (!digits_at(text, at + 1, 2, hour) || at + 3 >= text.size() || text[at + 3] != ':' || !digits_at(text, at + 4, 2, minute)) {
+    if (!parse_digits(text, at + 1, 2, hour) || at + 3 >= text.size() || text[at + 3] != ':' || !parse_digits(text, at + 4, 2, minute)) {
       return std::nullopt;
     }
     shape.precision = 1;
     at += 6;
     if (at < text.size() && text[at] == ':') {
-      if (!digits_at(text, at + 1, 2, second)) return std::nullopt;
+      if (!parse_digits(text, at + 1, 2, second)) return std::nullopt;
       shape.precision = 2;
       at += 3;
       if (at < text.size() && text[at] == '.') {
@@ -256,8 +246,8 @@ std::optional<TextTime> parse_text_time(std::string_view text) {
       ++at;
     } else if (at < text.size() && (text[at] == '+' || text[at] == '-')) {
       int offset_hours = 0, offset_mins = 0;
-      if (!digits_at(text, at + 1, 2, offset_hours) || at + 3 >= text.size() || text[at + 3] != ':' ||
-          !digits_at(text, at + 4, 2, offset_mins) || offset_hours > 14 || offset_mins > 59) {
+      if (!parse_digits(text, at + 1, 2, offset_hours) || at + 3 >= text.size() || text[at + 3] != ':' ||
+          !parse_digits(text, at + 4, 2, offset_mins) || offset_hours > 14 || offset_mins > 59) {
         return std::nullopt;
       }
       offset_minutes = (offset_hours * 60 + offset_mins) * (text[at] == '-' ? -1 : 1);
