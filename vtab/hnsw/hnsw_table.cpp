@@ -1163,6 +1163,29 @@ Result<std::optional<std::vector<NodeFilter>>> node_filters_of(const std::vector
 
 }  // namespace
 
+template <typename Passes>
+std::vector<NodeId> HnswTable::nodes_matching(const std::vector<int64_t>* allowed, const Passes& passes, std::vector<bool>& accepted) const {
+  accepted.assign(rowid_of_.size(), false);
+  std::vector<NodeId> nodes;
+  if (allowed != nullptr) {
+    for (int64_t rowid : *allowed) {
+      auto node = node_of_.find(rowid);
+      // Each once: an IN list may repeat a value.
+      if (node == node_of_.end() || accepted[node->second] || !passes(node->second)) continue;
+      accepted[node->second] = true;
+      nodes.push_back(node->second);
+    }
+  } else {
+    for (NodeId node = 0; node < rowid_of_.size(); ++node) {
+      if (passes(node)) {
+        accepted[node] = true;
+        nodes.push_back(node);
+      }
+    }
+  }
+  return nodes;
+}
+
 Result<std::vector<KnnResult>> HnswTable::nearest(const FloatVector& query, size_t k, size_t ef, const std::vector<int64_t>* allowed,
                                                   const std::vector<ColumnFilter>& filters) {
   STRATA_RETURN_IF_ERROR(ensure_loaded());
@@ -1258,28 +1281,6 @@ Value HnswTable::filter_value(int column, sqlite3_value* value) const {
 }
 
 
-std::vector<NodeId> HnswTable::nodes_matching(const std::vector<int64_t>* allowed, const std::function<bool(NodeId)>& passes,
-                                              std::vector<bool>& accepted) const {
-  accepted.assign(rowid_of_.size(), false);
-  std::vector<NodeId> nodes;
-  if (allowed != nullptr) {
-    for (int64_t rowid : *allowed) {
-      auto node = node_of_.find(rowid);
-      // Each once: an IN list may repeat a value.
-      if (node == node_of_.end() || accepted[node->second] || !passes(node->second)) continue;
-      accepted[node->second] = true;
-      nodes.push_back(node->second);
-    }
-  } else {
-    for (NodeId node = 0; node < rowid_of_.size(); ++node) {
-      if (passes(node)) {
-        accepted[node] = true;
-        nodes.push_back(node);
-      }
-    }
-  }
-  return nodes;
-}
 
 Status HnswTable::column_value(int64_t rowid, int column, sqlite3_context* context) {
   const TableColumn& declared = settings_.columns.at(static_cast<size_t>(column));

@@ -184,8 +184,9 @@ class HnswTable {
   std::vector<KnnResult> to_results(const std::vector<Neighbor>& found) const;
   // The nodes in `allowed` (rowids; every node when null) that `passes` keeps, each once, as a
   // list and as a bitmap by node (`accepted`).
-  std::vector<NodeId> nodes_matching(const std::vector<int64_t>* allowed, const std::function<bool(NodeId)>& passes,
-                                     std::vector<bool>& accepted) const;
+  // (A template, defined and used in hnsw_table.cpp only: the predicate runs once per row.)
+  template <typename Passes>
+  std::vector<NodeId> nodes_matching(const std::vector<int64_t>* allowed, const Passes& passes, std::vector<bool>& accepted) const;
 
   sqlite3* db_;
   std::string schema_;
