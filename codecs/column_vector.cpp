@@ -85,6 +85,13 @@ void ColumnVector::push_bytes(ValueType type, std::string_view value) {
   bytes_.append(value);
 }
 
+ColumnVector ColumnVector::gather(std::span<const uint32_t> rows) const {
+  ColumnVector some;
+  some.reserve(rows.size());
+  for (uint32_t row : rows) some.append(get(row));
+  return some;
+}
+
 void ColumnVector::append(const ValueView& value) {
   switch (value.type) {
     case ValueType::kNull: append_null(); break;

@@ -79,6 +79,8 @@ class ColumnVector {
   void append_text(std::string_view value) { push_bytes(ValueType::kText, value); }
   void append_blob(std::string_view value) { push_bytes(ValueType::kBlob, value); }
   void append(const ValueView& value);
+  // The values of rows `rows` (each below size()), in that order, as a plain vector.
+  ColumnVector gather(std::span<const uint32_t> rows) const;
   // Appends many integers (or reals) at once; where `nulls` is given, rows with a set bit
   // (bit i % 8 of byte i / 8, as the codecs' NULL bitmaps) are NULL and take no value.
   void append_integers(const int64_t* values, size_t rows, const unsigned char* nulls = nullptr);

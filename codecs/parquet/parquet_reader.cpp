@@ -685,24 +685,7 @@ ColumnVector merge_class_leaves(std::vector<ColumnVector> parts, size_t rows) {
 }  // namespace
 
 Result<ColumnVector> FileReader::read_column(const RangeReader& read, size_t row_group, size_t column) const {
-  const std::vector<size_t>& leaves = columns_[column].leaves;
-  if (columns_[column].nested_root) {
-    std::vector<LeveledValues> decoded;
-    decoded.reserve(leaves.size());
-    for (size_t leaf : leaves) {
-      STRATA_ASSIGN_OR_RETURN(std::string bytes, fetch_chunk(read, row_group, leaf));
-      STRATA_ASSIGN_OR_RETURN(LeveledValues values, decode_leveled(row_group, leaf, bytes));
-      decoded.push_back(std::move(values));
-    }
-    return assemble_json(metadata_.schema, nodes_, *columns_[column].nested_root, decoded, row_group_rows(row_group));
-  }
-  std::vector<ColumnVector> parts;
-  for (size_t leaf : leaves) {
-    STRATA_ASSIGN_OR_RETURN(std::string bytes, fetch_chunk(read, row_group, leaf));
-    STRATA_ASSIGN_OR_RETURN(ColumnVector values, decode_chunk(row_group, leaf, bytes));
-    parts.push_back(std::move(values));
-  }
-  return merge_class_leaves(std::move(parts), static_cast<size_t>(row_group_rows(row_group)));
+  return read_values(read, row_group, column, std::nullopt);
 }
 
 Result<ColumnVector> FileReader::read_column_rows(const RangeReader& read, size_t row_group, size_t column,
@@ -713,25 +696,34 @@ Result<ColumnVector> FileReader::read_column_rows(const RangeReader& read, size_
       return Status::internal("parquet: read_column_rows needs ascending rows of the row group");
     }
   }
-  auto gather = [&](const ColumnVector& all) {
-    ColumnVector some;
-    some.reserve(rows.size());
-    for (uint32_t row : rows) some.append(all.get(row));
-    return some;
-  };
+  return read_values(read, row_group, column, rows);
+}
+
+Result<ColumnVector> FileReader::read_values(const RangeReader& read, size_t row_group, size_t column,
+                                             std::optional<std::span<const uint32_t>> rows) const {
+  const std::vector<size_t>& leaves = columns_[column].leaves;
   if (columns_[column].nested_root) {
-    STRATA_ASSIGN_OR_RETURN(ColumnVector all, read_column(read, row_group, column));
-    return gather(all);
+    std::vector<LeveledValues> decoded;
+    decoded.reserve(leaves.size());
+    for (size_t leaf : leaves) {
+      STRATA_ASSIGN_OR_RETURN(std::string bytes, fetch_chunk(read, row_group, leaf));
+      STRATA_ASSIGN_OR_RETURN(LeveledValues values, decode_leveled(row_group, leaf, bytes));
+      decoded.push_back(std::move(values));
+    }
+    STRATA_ASSIGN_OR_RETURN(ColumnVector all, assemble_json(metadata_.schema, nodes_, *columns_[column].nested_root, decoded,
+                                                            row_group_rows(row_group)));
+    if (rows) return all.gather(*rows);  // nested values are assembled whole
+    return all;
   }
   std::vector<ColumnVector> parts;
-  for (size_t leaf : columns_[column].leaves) {
+  for (size_t leaf : leaves) {
     STRATA_ASSIGN_OR_RETURN(std::string bytes, fetch_chunk(read, row_group, leaf));
     const RowGroup& group = metadata_.row_groups[row_group];
     ChunkDecoder decoder(leaves_[leaf], *group.columns[leaf].meta_data, group.num_rows);
-    STRATA_ASSIGN_OR_RETURN(ColumnVector values, decoder.decode_rows(bytes, rows));
+    STRATA_ASSIGN_OR_RETURN(ColumnVector values, rows ? decoder.decode_rows(bytes, *rows) : decoder.decode(bytes));
     parts.push_back(std::move(values));
   }
-  return merge_class_leaves(std::move(parts), rows.size());
+  return merge_class_leaves(std::move(parts), rows ? rows->size() : static_cast<size_t>(row_group_rows(row_group)));
 }
 
 ChunkStatistics FileReader::chunk_statistics(size_t row_group, size_t leaf) const {

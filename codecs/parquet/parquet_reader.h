@@ -117,6 +117,9 @@ class FileReader {
                                                        size_t leaf) const;
 
  private:
+  // read_column (rows nullopt) and read_column_rows.
+  Result<ColumnVector> read_values(const RangeReader& read, size_t row_group, size_t column,
+                                   std::optional<std::span<const uint32_t>> rows) const;
   Status resolve_schema();
   Status check_row_groups();
   void group_columns();

@@ -179,12 +179,6 @@ Result<ChunkRows> ColumnarTable::read_chunk_points(const ChunkInfo& chunk, uint6
   result.visible = positions.size();
   result.chunk_positions = positions;
   result.columns.resize(schema_.columns.size());
-  auto gather = [&](const ColumnVector& all) {
-    ColumnVector some;
-    some.reserve(positions.size());
-    for (uint32_t position : positions) some.append(all.get(position));
-    return std::make_shared<const ColumnVector>(std::move(some));
-  };
   ChunkCache::Entry& entry = cache_.entry(chunk.chunk_id);
   // A chunk looked into again and again (a join probing it row by row) is decoded whole into the
   // cache after a few point reads, as a scan would.
@@ -194,7 +188,7 @@ Result<ChunkRows> ColumnarTable::read_chunk_points(const ChunkInfo& chunk, uint6
     if (!reads_column(c, column_mask, eager_columns)) continue;
     const int column = static_cast<int>(c);
     if (auto cached = entry.columns.find(column); cached != entry.columns.end()) {
-      result.columns[c] = gather(*cached->second);
+      result.columns[c] = std::make_shared<const ColumnVector>(cached->second->gather(positions));
       continue;
     }
     std::optional<ColumnVector> some;
@@ -203,7 +197,7 @@ Result<ChunkRows> ColumnarTable::read_chunk_points(const ChunkInfo& chunk, uint6
     }
     if (!some) {
       STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const ColumnVector> all, chunk_column(chunk, column));
-      result.columns[c] = gather(*all);
+      result.columns[c] = std::make_shared<const ColumnVector>(all->gather(positions));
       continue;
     }
     if (some->size() != positions.size()) {

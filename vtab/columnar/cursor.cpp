@@ -717,15 +717,9 @@ Result<const ColumnVector*> ColumnarCursor::loaded_column(ChunkRows& rows, size_
   if (!rows.columns[column]) {
     // Columns from 63 on are left to now (and, to be safe, one colUsed did not name).
     STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const ColumnVector> all, table_->chunk_column(chunks_[chunk_index], column));
-    if (rows.chunk_positions.empty()) {
-      rows.columns[column] = std::move(all);
-    } else {
-      // A point read's rows: their values only.
-      ColumnVector some;
-      some.reserve(rows.chunk_positions.size());
-      for (uint32_t position : rows.chunk_positions) some.append(all->get(position));
-      rows.columns[column] = std::make_shared<const ColumnVector>(std::move(some));
-    }
+    // A point read's rows: their values only.
+    rows.columns[column] =
+        rows.chunk_positions.empty() ? std::move(all) : std::make_shared<const ColumnVector>(all->gather(rows.chunk_positions));
   }
   return rows.columns[column].get();
 }

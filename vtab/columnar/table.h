@@ -259,6 +259,9 @@ class ColumnarTable {
   // own transaction, their objects removed after it.
   Result<int64_t> expire_partitions(const std::optional<Value>& only);
   Result<bool> expire_partition(const Value& partition);
+  // Inside a write transaction: of `objects`, those no cold chunk points to any more become
+  // 'retired' (removed from the store after the commit, or by tier_gc).
+  Status retire_unused_objects(const std::set<int64_t>& objects);
   Result<bool> flush_partition(const Value& partition, const std::string& owner);
   Result<bool> restore_partition(const Value& partition);
   // Removes retired objects from the store and forgets them; the first failure (the objects

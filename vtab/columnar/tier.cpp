@@ -451,10 +451,7 @@ Result<bool> ColumnarTable::restore_partition(const Value& named) {
       if (place) objects.insert(place->object_id);
       STRATA_RETURN_IF_ERROR(store_.make_chunk_hot(hot.chunk.chunk_id, hot.columns));
     }
-    STRATA_ASSIGN_OR_RETURN(auto still_used, store_.cold_chunks_per_object());
-    for (int64_t object_id : objects) {
-      if (!still_used.contains(object_id)) STRATA_RETURN_IF_ERROR(store_.set_object_state(object_id, ObjectState::kRetired));
-    }
+    STRATA_RETURN_IF_ERROR(retire_unused_objects(objects));
     STRATA_RETURN_IF_ERROR(commit.commit());
   }
   // 3. The object.
@@ -527,18 +524,22 @@ Result<bool> ColumnarTable::expire_partition(const Value& partition) {
       }
       STRATA_RETURN_IF_ERROR(drop_chunk(chunk));
     }
-    if (!objects.empty()) {
-      STRATA_ASSIGN_OR_RETURN(auto still_used, store_.cold_chunks_per_object());
-      for (int64_t object_id : objects) {
-        if (!still_used.contains(object_id)) STRATA_RETURN_IF_ERROR(store_.set_object_state(object_id, ObjectState::kRetired));
-      }
-    }
+    STRATA_RETURN_IF_ERROR(retire_unused_objects(objects));
     STRATA_RETURN_IF_ERROR(commit.commit());
     if (objects.empty()) return true;
   }
   // 2. The objects, after the commit (a failure leaves them retired, for tier_gc).
   (void)remove_retired_objects(partition);
   return true;
+}
+
+Status ColumnarTable::retire_unused_objects(const std::set<int64_t>& objects) {
+  if (objects.empty()) return Status::ok();
+  STRATA_ASSIGN_OR_RETURN(auto still_used, store_.cold_chunks_per_object());
+  for (int64_t object_id : objects) {
+    if (!still_used.contains(object_id)) STRATA_RETURN_IF_ERROR(store_.set_object_state(object_id, ObjectState::kRetired));
+  }
+  return Status::ok();
 }
 
 Result<int64_t> ColumnarTable::tier_gc() {

@@ -100,6 +100,18 @@ bool read_number(std::string_view text, size_t& at, int64_t& value) {
   return at > start;
 }
 
+// The digits of a fraction of a second at `at` (after its '.'): how many there are, and the
+// milliseconds they make (digits past the third do not count).
+int read_fraction(std::string_view text, size_t& at, int64_t& millis) {
+  int digits = 0;
+  millis = 0;
+  for (; at < text.size() && text[at] >= '0' && text[at] <= '9'; ++at, ++digits) {
+    if (digits < 3) millis = millis * 10 + (text[at] - '0');
+  }
+  for (int d = digits; d < 3; ++d) millis *= 10;
+  return digits;
+}
+
 // ISO-8601: P[nY][nM][nW][nD][T[nH][nM][n[.fff]S]].
 bool parse_iso_duration(std::string_view text, BucketWidth& width) {
   size_t at = 1;  // after the P
@@ -115,16 +127,10 @@ bool parse_iso_duration(std::string_view text, BucketWidth& width) {
     if (!read_number(text, at, count)) return false;
     int64_t fraction_millis = 0;
     if (at < text.size() && (text[at] == '.' || text[at] == ',')) {
-      // Only seconds take a fraction (milliseconds: three digits at most count).
+      // Only seconds take a fraction.
       ++at;
-      int digits = 0;
-      while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
-        if (digits < 3) fraction_millis = fraction_millis * 10 + (text[at] - '0');
-        ++digits;
-        ++at;
-      }
+      const int digits = read_fraction(text, at, fraction_millis);
       if (digits == 0 || !in_time || at >= text.size() || (text[at] != 'S' && text[at] != 's')) return false;
-      for (; digits < 3; ++digits) fraction_millis *= 10;
     }
     if (at >= text.size()) return false;
     const char designator = static_cast<char>(text[at] >= 'a' && text[at] <= 'z' ? text[at] - 'a' + 'A' : text[at]);
@@ -228,14 +234,8 @@ std::optional<TextTime> parse_text_time(std::string_view text) {
       at += 3;
       if (at < text.size() && text[at] == '.') {
         ++at;
-        int digits = 0;
-        while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
-          if (digits < 3) millis = millis * 10 + (text[at] - '0');
-          ++digits;
-          ++at;
-        }
+        const int digits = read_fraction(text, at, millis);
         if (digits == 0 || digits > 9) return std::nullopt;
-        for (int d = digits; d < 3; ++d) millis *= 10;
         shape.precision = 2 + digits;
       }
     }
