@@ -55,10 +55,11 @@ Status register_strata(sqlite3* db) {
   }
   if (strata_is_registered(db)) return Status::ok();
   STRATA_RETURN_IF_ERROR(register_core_functions(db));
-  STRATA_RETURN_IF_ERROR(columnar::register_columnar(db));
+  std::shared_ptr<OtherTieredTables> tiered_things;
+  STRATA_RETURN_IF_ERROR(graph::register_graph(db, &tiered_things));
+  STRATA_RETURN_IF_ERROR(columnar::register_columnar(db, std::move(tiered_things)));
   STRATA_RETURN_IF_ERROR(skip_index::register_bloom_functions(db));
   STRATA_RETURN_IF_ERROR(hnsw::register_hnsw(db));
-  STRATA_RETURN_IF_ERROR(graph::register_graph(db));
   STRATA_RETURN_IF_ERROR(parquet_sql::register_parquet(db));
   STRATA_RETURN_IF_ERROR(timeseries::register_time_bucket(db));
   if (!strata_is_registered(db)) {

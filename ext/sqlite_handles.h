@@ -122,6 +122,33 @@ std::string_view value_blob(sqlite3_value* value);
 // it (tiering::resolve_file_location).
 std::string database_directory(sqlite3* db, const char* schema);
 
+// A transaction of a connection in autocommit mode (the tier functions commit their own steps),
+// rolled back unless committed.
+class SqlTransaction {
+ public:
+  explicit SqlTransaction(sqlite3* db) : db_(db) {}
+  ~SqlTransaction() {
+    if (open_) (void)execute(db_, "ROLLBACK");
+  }
+  SqlTransaction(const SqlTransaction&) = delete;
+  SqlTransaction& operator=(const SqlTransaction&) = delete;
+  // BEGIN IMMEDIATE when `write`, else a deferred BEGIN (a read transaction).
+  Status begin(bool write) {
+    STRATA_RETURN_IF_ERROR(execute(db_, write ? "BEGIN IMMEDIATE" : "BEGIN"));
+    open_ = true;
+    return Status::ok();
+  }
+  Status commit() {
+    STRATA_RETURN_IF_ERROR(execute(db_, "COMMIT"));
+    open_ = false;
+    return Status::ok();
+  }
+
+ private:
+  sqlite3* db_;
+  bool open_ = false;
+};
+
 // Shadow-table INSERTs set the connection's last_insert_rowid(); the user's must survive them.
 class PreserveLastInsertRowid {
  public:

@@ -202,4 +202,28 @@ std::optional<uint64_t> parse_byte_size(std::string_view text) {
   return number * found->second;
 }
 
+parquet::RangeReader cached_range_reader(ObjectStore& store, ReadCache* cache, std::string key, std::string etag,
+                                         ReadCounters& counters) {
+  return [&store, cache, key = std::move(key), etag = std::move(etag), &counters](uint64_t offset,
+                                                                               uint64_t length) -> Result<std::string> {
+    std::string name;
+    if (cache != nullptr) {
+      name = ReadCache::entry_name(store.location(), key, etag, offset, length);
+      if (std::optional<std::string> hit = cache->get(name); hit && hit->size() == length) {
+        ++counters.cache_hits;
+        return std::move(*hit);
+      }
+    }
+    ++counters.requests;
+    STRATA_ASSIGN_OR_RETURN(std::string bytes, store.get_range(key, offset, length));
+    counters.bytes_fetched += bytes.size();
+    if (bytes.size() != length) {
+      return Status::corruption("it ends before byte " + std::to_string(offset + length) +
+                                ", which its recorded footer names (replaced or truncated?)");
+    }
+    if (cache != nullptr) cache->put(name, bytes);
+    return bytes;
+  };
+}
+
 }  // namespace strata::tiering

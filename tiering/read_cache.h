@@ -22,6 +22,9 @@
 #include <string>
 #include <string_view>
 
+#include "codecs/parquet/parquet_reader.h"
+#include "tiering/object_store.h"
+
 namespace strata::tiering {
 
 class ReadCache {
@@ -58,6 +61,19 @@ class ReadCache {
   uint64_t capacity_ = kDefaultCapacityBytes;
   std::optional<uint64_t> stored_;  // as last scanned plus what was put since
 };
+
+// Requests made for cold data (of one partition, on one connection).
+struct ReadCounters {
+  uint64_t requests = 0;
+  uint64_t bytes_fetched = 0;
+  uint64_t cache_hits = 0;
+};
+
+// Reads byte ranges of the object `key` (version `etag`) through `cache` (nullptr: none) and
+// then `store`, counting them. A range the store returns short is an error (the object was
+// replaced or truncated). The reader refers to store, cache and counters: they must outlive it.
+parquet::RangeReader cached_range_reader(ObjectStore& store, ReadCache* cache, std::string key, std::string etag,
+                                         ReadCounters& counters);
 
 // "2 GiB", "512MB", "1000000": a size in bytes (KB/MB/GB are powers of 1000, KiB/MiB/GiB of
 // 1024); nullopt when it is not one.

@@ -95,4 +95,11 @@ std::string store_settings_fingerprint(std::string_view location) {
   return hex(sha256(settings));
 }
 
+bool is_tier_location(std::string_view text) {
+  if (text.starts_with("file:")) return text.size() > 5;
+  if (!text.starts_with("s3://")) return false;
+  const std::string_view rest = text.substr(5);
+  return !rest.substr(0, rest.find('/')).empty();
+}
+
 }  // namespace strata::tiering

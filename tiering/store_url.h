@@ -35,6 +35,9 @@ enum class StoreAccess {
   kRead,       // a missing DIR is kNotFound
 };
 
+// Whether `text` can be a table's tier= location: "file:DIR" or "s3://bucket[/prefix]".
+bool is_tier_location(std::string_view text);
+
 // Opens the store at a location ("file:DIR"; "s3://…" reads the AWS_* settings).
 Result<std::unique_ptr<ObjectStore>> open_object_store(std::string_view location,
                                                        StoreAccess access = StoreAccess::kReadWrite);

@@ -384,7 +384,7 @@ TEST_F(GraphTables, BadInputIsAClearError) {
       {"CREATE VIRTUAL TABLE r2 USING relationships", "relationships: needs things=<the things table its ends belong to>"},
       {"CREATE VIRTUAL TABLE r2 USING relationships(things=nope)", "relationships: things=nope must name a things table"},
       {"CREATE VIRTUAL TABLE r2 USING relationships(things=kb, colour=red)", "relationships: unknown option 'colour'"},
-      {"CREATE VIRTUAL TABLE t2 USING things(name TEXT)", "things: takes no arguments"},
+      {"CREATE VIRTUAL TABLE t2 USING things(name TEXT)", "things: takes no column definitions"},
       {"SELECT * FROM graph_traverse('kb_rel', 'ghost', 2)", "graph_traverse: no thing with id 'ghost' in kb"},
       {"SELECT * FROM graph_traverse('kb_rel', 'u1', -1)", "graph_traverse: max_depth must be an integer from 0"},
       {"SELECT * FROM graph_traverse('kb_rel', 'u1', 'deep')", "graph_traverse: max_depth must be an integer"},

@@ -1,16 +1,26 @@
 // Shared by the tiering tests: a store interposer that counts and fails chosen object-store
-// calls of every store strata opens (tiering/store_url.h), and a listing of a file: tier.
+// calls of every store strata opens (tiering/store_url.h), a listing of a file: tier, and the
+// check that DuckDB reads from the lake what strata answers.
 #pragma once
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <sqlite3.h>
+
+#include <fstream>
 
 #include <algorithm>
 #include <array>
 #include <filesystem>
 #include <atomic>
+#include <functional>
+#include <utility>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "ext/str_cat.h"
+#include "tests/unit/duckdb_peer.h"
 #include "tiering/object_store.h"
 #include "tiering/store_url.h"
 
@@ -50,6 +60,9 @@ class StoreCalls {
   // While paused, calls are neither counted nor failed (a test's own checks).
   void pause() { paused_ = true; }
   void resume() { paused_ = false; }
+  // Runs `action` (once) when the next put begins: another writer acting while an upload is on
+  // its way.
+  void before_next_put(std::function<void()> action) { before_put_ = std::move(action); }
   // Fails every call of every kind (a store that is down).
   void go_down() { down_ = true; }
   void come_back() { down_ = false; }
@@ -72,6 +85,7 @@ class StoreCalls {
     std::string location() const override { return inner_->location(); }
     Result<tiering::ObjectInfo> put(std::string_view key, const tiering::ByteSource& body, tiering::WriteMode mode) override {
       STRATA_RETURN_IF_ERROR(calls_->note(StoreCall::kPut, key));
+      if (calls_->before_put_) std::exchange(calls_->before_put_, {})();
       return inner_->put(key, body, mode);
     }
     Result<std::string> get(std::string_view key) override {
@@ -110,6 +124,7 @@ class StoreCalls {
   std::vector<Rule> rules_;
   bool down_ = false;
   bool paused_ = false;
+  std::function<void()> before_put_;
 };
 
 // The files under `root` (a file: tier), relative to it, sorted.
@@ -121,6 +136,35 @@ inline std::vector<std::string> lake_files(const std::string& root) {
   }
   std::sort(files.begin(), files.end());
   return files;
+}
+
+// DuckDB (the peer, @duckdb/node-api) running `duckdb_sql` over the lake gives, column by column,
+// the values strata's `strata_sql` gives (each column's canonical digest, and the row count).
+// `request_file`: where the peer's request is written.
+inline void expect_duckdb_reads(sqlite3* db, const std::string& strata_sql, const std::string& duckdb_sql,
+                                const std::string& request_file, const std::string& when) {
+  const std::vector<std::string> expected = column_digests(db, strata_sql);
+  int64_t rows = -1;
+  {
+    sqlite3_stmt* count = nullptr;
+    if (sqlite3_prepare_v2(db, ("SELECT count(*) FROM (" + strata_sql + ")").c_str(), -1, &count, nullptr) == SQLITE_OK &&
+        sqlite3_step(count) == SQLITE_ROW) {
+      rows = sqlite3_column_int64(count, 0);
+    }
+    sqlite3_finalize(count);
+  }
+  std::ofstream(request_file) << "{\"sql\": \"" << duckdb_sql << "\"}";
+  const PeerRun run = run_duckdb_peer("query", request_file);
+  ASSERT_TRUE(run.succeeded) << "the DuckDB peer failed (scripts/install-test-peers.sh installs it): " << run.output;
+  rapidjson::Document document;
+  document.Parse(run.output.c_str());
+  ASSERT_TRUE(document.IsObject() && document.HasMember("columns")) << run.output.substr(0, 500);
+  const auto& columns = document["columns"];
+  ASSERT_EQ(columns.Size(), expected.size()) << when;
+  EXPECT_EQ(columns[0]["rows"].GetInt64(), rows) << when;
+  for (rapidjson::SizeType c = 0; c < columns.Size(); ++c) {
+    EXPECT_EQ(std::string(columns[c]["sha256"].GetString()), expected[c]) << when << ": column " << columns[c]["name"].GetString();
+  }
 }
 
 }  // namespace strata::testing

@@ -1,51 +1,17 @@
 #include "vtab/columnar/cold_chunks.h"
 
-#include <filesystem>
 #include <optional>
 
 #include "codecs/value_encoding.h"
-#include "ext/interrupt.h"
 #include "ext/str_cat.h"
 #include "tiering/read_cache.h"
-#include "tiering/store_url.h"
 #include "vtab/columnar/partition.h"
 
 namespace strata::columnar {
 
-namespace {
-
-// The database file of a schema; empty for an in-memory or temporary database.
-std::string database_path(sqlite3* db, const std::string& schema_name) {
-  const char* path = sqlite3_db_filename(db, schema_name.c_str());
-  return path == nullptr ? std::string() : std::string(path);
-}
-
-}  // namespace
-
 Result<tiering::ObjectStore*> ColdChunks::object_store() {
-  if (schema_->tier.empty()) {
-    return Status::error(str_cat("columnar: table ", store_->table_name(), " has no tier= option, so no cold partitions"));
-  }
-  if (location_.empty()) {
-    // Fixed for the table's life: where its tier is, and its database file's default cache.
-    const std::string path = database_path(db_, schema_name_);
-    const std::string directory = path.empty() ? std::string() : std::filesystem::path(path).parent_path().string();
-    location_ = tiering::resolve_file_location(schema_->tier, directory);
-    if (!path.empty()) default_cache_directory_ = path + "-tiercache";
-  }
-  const std::string& location = location_;
-  std::string fingerprint = tiering::store_settings_fingerprint(location);
-  if (!object_store_ || fingerprint != store_fingerprint_) {
-    Result<std::unique_ptr<tiering::ObjectStore>> opened = tiering::open_object_store(location);
-    if (!opened.is_ok()) {
-      return Status(opened.status().code(), str_cat("columnar: table ", store_->table_name(), ": tier ",
-                                                    schema_->tier, ": ", opened.status().message()));
-    }
-    object_store_ = std::move(opened).value();
-    object_store_->set_cancellation(interrupt_check(db_));  // Ctrl-C ends a wait on the store
-    store_fingerprint_ = std::move(fingerprint);
-  }
-  return object_store_.get();
+  tier_.set_who(str_cat("columnar: table ", store_->table_name()));
+  return tier_.store();
 }
 
 Result<const ColdChunks::OpenObject*> ColdChunks::open_object(int64_t object_id) {
@@ -141,31 +107,8 @@ Result<ColumnVector> ColdChunks::read_values(const ChunkInfo& chunk, int column,
                                                                                        ? schema_->columns[column].name
                                                                                        : std::to_string(column))));
   }
-  STRATA_ASSIGN_OR_RETURN(tiering::ObjectStore * store, object_store());
-  std::optional<std::string> cache_directory = tiering::ReadCache::configured_directory();
-  if (!cache_directory && !default_cache_directory_.empty()) cache_directory = default_cache_directory_;
-  tiering::ReadCache* cache = cache_directory ? &tiering::ReadCache::at(*cache_directory) : nullptr;
-  ColdCounters& counters = counters_[partition_map_key(chunk.partition)];
-  const std::string location = store->location();
-  parquet::RangeReader read = [&](uint64_t offset, uint64_t length) -> Result<std::string> {
-    std::string name;
-    if (cache != nullptr) {
-      name = tiering::ReadCache::entry_name(location, key, object->record.etag, offset, length);
-      if (std::optional<std::string> hit = cache->get(name); hit && hit->size() == length) {
-        ++counters.cache_hits;
-        return std::move(*hit);
-      }
-    }
-    ++counters.requests;
-    STRATA_ASSIGN_OR_RETURN(std::string bytes, store->get_range(key, offset, length));
-    counters.bytes_fetched += bytes.size();
-    if (bytes.size() != length) {
-      return Status::corruption(str_cat("it ends before byte ", std::to_string(offset + length),
-                                        ", which its recorded footer names (replaced or truncated?)"));
-    }
-    if (cache != nullptr) cache->put(name, bytes);
-    return bytes;
-  };
+  tier_.set_who(str_cat("columnar: table ", store_->table_name()));
+  STRATA_ASSIGN_OR_RETURN(parquet::RangeReader read, tier_.reader(key, object->record.etag, counters_[partition_map_key(chunk.partition)]));
   const auto row_group = static_cast<size_t>(place.row_group);
   const auto parquet_column = static_cast<size_t>(object->parquet_column[column]);
   Result<ColumnVector> values = rows ? object->reader.read_column_rows(read, row_group, parquet_column, *rows)

@@ -19,6 +19,8 @@
 #include "ext/sqlite_api.h"
 #include "ext/status.h"
 #include "tiering/object_store.h"
+#include "tiering/read_cache.h"
+#include "vtab/tier_store.h"
 #include "vtab/columnar/chunk_source.h"
 #include "vtab/columnar/schema.h"
 #include "vtab/columnar/storage.h"
@@ -26,16 +28,12 @@
 namespace strata::columnar {
 
 // Requests made for cold data of one partition, on this connection since it opened.
-struct ColdCounters {
-  uint64_t requests = 0;
-  uint64_t bytes_fetched = 0;
-  uint64_t cache_hits = 0;
-};
+using ColdCounters = tiering::ReadCounters;
 
 class ColdChunks : public ChunkSource {
  public:
   ColdChunks(sqlite3* db, std::string schema_name, ChunkStore* store, const TableSchema* schema)
-      : db_(db), schema_name_(std::move(schema_name)), store_(store), schema_(schema), hot_side_(store) {}
+      : store_(store), schema_(schema), hot_side_(store), tier_(db, std::move(schema_name), schema->tier, "") {}
 
   // The pruning metadata and rowids of a cold chunk stay hot.
   Result<ChunkRowids> read_rowids(const ChunkInfo& chunk) override { return hot_side_.read_rowids(chunk); }
@@ -87,15 +85,10 @@ class ColdChunks : public ChunkSource {
   Result<ColumnVector> read_values(const ChunkInfo& chunk, int column, std::optional<std::span<const uint32_t>> rows);
   Status cold_error(const ChunkInfo& chunk, const std::string& key, const Status& cause) const;
 
-  sqlite3* db_;
-  std::string schema_name_;
   ChunkStore* store_;
   const TableSchema* schema_;
   HotChunks hot_side_;
-  std::string location_;                 // the tier, resolved (relative file: against the database's directory)
-  std::string default_cache_directory_;  // <database file>-tiercache; empty for an in-memory database
-  std::unique_ptr<tiering::ObjectStore> object_store_;
-  std::string store_fingerprint_;  // of the settings the store was opened with
+  TierStore tier_;
   std::map<int64_t, std::unique_ptr<OpenObject>> objects_;
   std::map<int64_t, ColdPlace> places_;  // chunk id → where its data lies
   std::map<std::string, ColdCounters> counters_;

@@ -79,6 +79,7 @@ namespace {
 // The module's client data, one per connection.
 struct ModuleState {
   TableRegistry registry;
+  std::shared_ptr<OtherTieredTables> others;  // things tables, for the tier functions
 };
 
 Result<std::unique_ptr<ColumnarTable>> open_table(sqlite3* db, void* state, int argc, const char* const* argv, bool create) {
@@ -224,50 +225,58 @@ void columnar_scan_stats_function(sqlite3_context* context, int, sqlite3_value**
 
 // ---- tiering functions (docs/tiering.md) ------------------------------------------------------
 
-// tier_flush('t') / tier_flush('t', partition)
-void tier_flush_function(sqlite3_context* context, int argc, sqlite3_value** argv) {
+// tier_flush('t') / tier_flush('t', partition), tier_restore('t', partition), tier_expire('t' [,
+// partition]), tier_gc('t'): a columnar table's own, or another module's table (things) through
+// ModuleState::others.
+void tier_function(sqlite3_context* context, int argc, sqlite3_value** argv, std::string_view function,
+                   const std::function<Result<int64_t>(ColumnarTable&)>& on_columnar) {
   function_call(context, [&]() -> Status {
     auto* state = static_cast<ModuleState*>(sqlite3_user_data(context));
-    STRATA_ASSIGN_OR_RETURN(ColumnarTable * table, find_table(sqlite3_context_db_handle(context), state, "tier_flush", argv[0]));
-    std::optional<Value> partition;
-    if (argc > 1) partition = value_from_sqlite(argv[1]);
-    STRATA_ASSIGN_OR_RETURN(int64_t moved, table->tier_flush(partition));
-    sqlite3_result_int64(context, moved);
+    sqlite3* db = sqlite3_context_db_handle(context);
+    if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) return Status::error(str_cat(function, ": expects a table name as text"));
+    QualifiedName name = split_qualified_name(value_text(argv[0]));
+    bool exists = false;
+    ColumnarTable* table = find_connected(db, state->registry, name, &exists);
+    if (!exists) return Status::error(str_cat(function, ": no such table: ", name.quoted()));
+    int64_t answer = 0;
+    if (table != nullptr) {
+      STRATA_ASSIGN_OR_RETURN(answer, on_columnar(*table));
+    } else {
+      std::optional<int64_t> answered;
+      if (state->others) {
+        STRATA_ASSIGN_OR_RETURN(answered, state->others->call(db, function, name, std::span<sqlite3_value* const>(argv + 1, static_cast<size_t>(argc - 1))));
+      }
+      if (!answered) return Status::error(str_cat(function, ": ", name.quoted(), " is not a columnar or things table"));
+      answer = *answered;
+    }
+    sqlite3_result_int64(context, answer);
     return Status::ok();
   });
 }
 
-void tier_restore_function(sqlite3_context* context, int, sqlite3_value** argv) {
-  function_call(context, [&]() -> Status {
-    auto* state = static_cast<ModuleState*>(sqlite3_user_data(context));
-    STRATA_ASSIGN_OR_RETURN(ColumnarTable * table, find_table(sqlite3_context_db_handle(context), state, "tier_restore", argv[0]));
-    STRATA_ASSIGN_OR_RETURN(int64_t moved, table->tier_restore(value_from_sqlite(argv[1])));
-    sqlite3_result_int64(context, moved);
-    return Status::ok();
+void tier_flush_function(sqlite3_context* context, int argc, sqlite3_value** argv) {
+  tier_function(context, argc, argv, "tier_flush", [&](ColumnarTable& table) {
+    std::optional<Value> partition;
+    if (argc > 1) partition = value_from_sqlite(argv[1]);
+    return table.tier_flush(partition);
   });
+}
+
+void tier_restore_function(sqlite3_context* context, int argc, sqlite3_value** argv) {
+  tier_function(context, argc, argv, "tier_restore", [&](ColumnarTable& table) { return table.tier_restore(value_from_sqlite(argv[1])); });
 }
 
 // tier_expire('t', partition) / tier_expire('t'): retention applied now.
 void tier_expire_function(sqlite3_context* context, int argc, sqlite3_value** argv) {
-  function_call(context, [&]() -> Status {
-    auto* state = static_cast<ModuleState*>(sqlite3_user_data(context));
-    STRATA_ASSIGN_OR_RETURN(ColumnarTable * table, find_table(sqlite3_context_db_handle(context), state, "tier_expire", argv[0]));
+  tier_function(context, argc, argv, "tier_expire", [&](ColumnarTable& table) {
     std::optional<Value> partition;
     if (argc > 1) partition = value_from_sqlite(argv[1]);
-    STRATA_ASSIGN_OR_RETURN(int64_t expired, table->tier_expire(partition));
-    sqlite3_result_int64(context, expired);
-    return Status::ok();
+    return table.tier_expire(partition);
   });
 }
 
-void tier_gc_function(sqlite3_context* context, int, sqlite3_value** argv) {
-  function_call(context, [&]() -> Status {
-    auto* state = static_cast<ModuleState*>(sqlite3_user_data(context));
-    STRATA_ASSIGN_OR_RETURN(ColumnarTable * table, find_table(sqlite3_context_db_handle(context), state, "tier_gc", argv[0]));
-    STRATA_ASSIGN_OR_RETURN(int64_t removed, table->tier_gc());
-    sqlite3_result_int64(context, removed);
-    return Status::ok();
-  });
+void tier_gc_function(sqlite3_context* context, int argc, sqlite3_value** argv) {
+  tier_function(context, argc, argv, "tier_gc", [&](ColumnarTable& table) { return table.tier_gc(); });
 }
 
 // tier_cache(dir, size): where every table of the process caches cold reads, and how much.
@@ -538,12 +547,32 @@ int tier_partitions_filter(sqlite3_vtab_cursor* base, int plan, const char*, int
     auto* vtab = reinterpret_cast<ChunksTable*>(base->pVtab);
     cursor->rows.clear();
     cursor->position = 0;
-    return for_listed_tables(vtab->db, vtab->state, "tier_partitions", plan == 1 && argc == 1 ? argv[0] : nullptr,
-                             [&](ColumnarTable* table) -> Status {
-                               STRATA_ASSIGN_OR_RETURN(auto rows, table->tier_partitions());
-                               for (auto& row : rows) cursor->rows.push_back({table->name(), std::move(row)});
-                               return Status::ok();
-                             });
+    sqlite3_value* only = plan == 1 && argc == 1 ? argv[0] : nullptr;
+    if (only != nullptr && sqlite3_value_type(only) == SQLITE_NULL) return Status::ok();
+    std::optional<QualifiedName> only_name;
+    if (only != nullptr && sqlite3_value_type(only) == SQLITE_TEXT) {
+      only_name = split_qualified_name(value_text(only));
+      bool exists = false;
+      if (find_connected(vtab->db, vtab->state->registry, *only_name, &exists) == nullptr && exists && vtab->state->others) {
+        STRATA_ASSIGN_OR_RETURN(auto rows, vtab->state->others->partitions(vtab->db, only_name));
+        if (rows) {  // a things table
+          for (auto& [table, row] : *rows) cursor->rows.push_back({std::move(table), std::move(row)});
+          return Status::ok();
+        }
+      }
+    }
+    STRATA_RETURN_IF_ERROR(for_listed_tables(vtab->db, vtab->state, "tier_partitions", only, [&](ColumnarTable* table) -> Status {
+      STRATA_ASSIGN_OR_RETURN(auto rows, table->tier_partitions());
+      for (auto& row : rows) cursor->rows.push_back({table->name(), std::move(row)});
+      return Status::ok();
+    }));
+    if (only == nullptr && vtab->state->others) {
+      STRATA_ASSIGN_OR_RETURN(auto rows, vtab->state->others->partitions(vtab->db, std::nullopt));
+      if (rows) {
+        for (auto& [table, row] : *rows) cursor->rows.push_back({std::move(table), std::move(row)});
+      }
+    }
+    return Status::ok();
   });
 }
 
@@ -628,8 +657,9 @@ void destroy_state(void* state) { delete static_cast<ModuleState*>(state); }
 
 }  // namespace
 
-Status register_columnar(sqlite3* db) {
+Status register_columnar(sqlite3* db, std::shared_ptr<OtherTieredTables> others) {
   auto* state = new ModuleState();
+  state->others = std::move(others);
   // The module owns the state; functions and columnar_chunks borrow it (the connection drops
   // them all together when it closes).
   int rc = sqlite3_create_module_v2(db, "columnar", &kColumnarModule, state, destroy_state);

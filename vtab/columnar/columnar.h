@@ -3,11 +3,15 @@
 
 #include "ext/sqlite_api.h"
 #include "ext/status.h"
+#include "vtab/tier_targets.h"
+
+#include <memory>
 
 namespace strata::columnar {
 
 // Registers the `columnar` module, the `columnar_chunks` table and the functions
-// columnar_check() and columnar_compact().
-Status register_columnar(sqlite3* db);
+// columnar_check() and columnar_compact(), and the tier functions and tier_partitions for its
+// tables and `others`' (things).
+Status register_columnar(sqlite3* db, std::shared_ptr<OtherTieredTables> others = nullptr);
 
 }  // namespace strata::columnar

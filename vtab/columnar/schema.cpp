@@ -6,6 +6,7 @@
 #include "ext/sqlite_handles.h"
 #include "ext/sql_tokenizer.h"
 #include "ext/str_cat.h"
+#include "tiering/store_url.h"
 
 namespace strata::columnar {
 
@@ -427,13 +428,7 @@ Result<Compression> parse_compression(std::string_view text) {
 }
 
 Status validate_tier(std::string_view text) {
-  if (text.starts_with("file:") && text.size() > 5) return Status::ok();
-  if (text.starts_with("s3://")) {
-    std::string_view rest = text.substr(5);
-    size_t slash = rest.find('/');
-    std::string_view bucket = rest.substr(0, slash);
-    if (!bucket.empty()) return Status::ok();
-  }
+  if (tiering::is_tier_location(text)) return Status::ok();
   return error(str_cat("option 'tier' must be 'file:DIR' or 's3://bucket/prefix', got '", text, "'"));
 }
 

@@ -21,6 +21,7 @@
 #include "ext/sqlite_api.h"
 #include "ext/table_registry.h"
 #include "vtab/columnar/cold_chunks.h"
+#include "vtab/tier_targets.h"
 #include "vtab/columnar/schema.h"
 #include "vtab/columnar/storage.h"
 #include "vtab/columnar/write_buffer.h"
@@ -148,17 +149,7 @@ class ColumnarTable {
   // every time partition that retention= expires. Returns the partitions dropped.
   Result<int64_t> tier_expire(const std::optional<Value>& partition);
   // One row per partition for tier_partitions.
-  struct PartitionTierRow {
-    Value partition;
-    std::string tier;  // hot, cold or mixed
-    int64_t rows = 0;
-    int64_t hot_bytes = 0;
-    int64_t cold_bytes = 0;
-    std::string object_keys;  // of its live objects, ", "-separated
-    std::string etags;
-    std::optional<int64_t> flushed_at;
-    ColdCounters counters;
-  };
+  using PartitionTierRow = TierPartitionRow;
   Result<std::vector<PartitionTierRow>> tier_partitions();
 
   // Verifies every chunk and constraint index; "ok" or a description of what is wrong.

@@ -17,20 +17,15 @@
 // orphan); after 4, retired objects that tier_gc removes. Restore is the mirror image: read the
 // cold chunks' columns, then one transaction stores them hot and retires the object, then the
 // object is removed.
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <cerrno>
-#include <csignal>
-#include <mutex>
 #include <set>
 
 #include "codecs/checksum.h"
 #include "codecs/column_codec.h"
 #include "codecs/value_compare.h"
 #include "ext/str_cat.h"
+#include "tiering/flush_owner.h"
 #include "tiering/partition_mover.h"
 #include "tiering/partition_object.h"
 #include "vtab/columnar/partition.h"
@@ -39,74 +34,6 @@
 namespace strata::columnar {
 
 namespace {
-
-// A transaction of the table's connection, rolled back unless committed.
-class SqlTransaction {
- public:
-  explicit SqlTransaction(sqlite3* db) : db_(db) {}
-  ~SqlTransaction() {
-    if (open_) (void)execute(db_, "ROLLBACK");
-  }
-  SqlTransaction(const SqlTransaction&) = delete;
-  SqlTransaction& operator=(const SqlTransaction&) = delete;
-  Status begin(bool write) {
-    STRATA_RETURN_IF_ERROR(execute(db_, write ? "BEGIN IMMEDIATE" : "BEGIN"));
-    open_ = true;
-    return Status::ok();
-  }
-  Status commit() {
-    STRATA_RETURN_IF_ERROR(execute(db_, "COMMIT"));
-    open_ = false;
-    return Status::ok();
-  }
-
- private:
-  sqlite3* db_;
-  bool open_ = false;
-};
-
-// The flushes running in this process: a 'writing' intent whose owner is one of them is not an
-// orphan (tier_gc on another connection must leave it alone).
-std::mutex active_flushes_mutex;
-std::set<std::string>& active_flushes() {
-  static auto* owners = new std::set<std::string>();
-  return *owners;
-}
-
-class ActiveFlush {
- public:
-  ActiveFlush() {
-    static std::atomic<uint64_t> counter{0};
-    owner_ = str_cat(std::to_string(::getpid()), ":", std::to_string(++counter), ":",
-                     std::to_string(reinterpret_cast<uintptr_t>(this)));
-    std::lock_guard lock(active_flushes_mutex);
-    active_flushes().insert(owner_);
-  }
-  ~ActiveFlush() {
-    std::lock_guard lock(active_flushes_mutex);
-    active_flushes().erase(owner_);
-  }
-  ActiveFlush(const ActiveFlush&) = delete;
-  ActiveFlush& operator=(const ActiveFlush&) = delete;
-  const std::string& owner() const { return owner_; }
-
- private:
-  std::string owner_;
-};
-
-// Whether the flush that recorded a 'writing' intent is gone: its process has ended, or it is
-// this process and no flush of it has that owner any more.
-bool intent_abandoned(const std::string& owner) {
-  const size_t colon = owner.find(':');
-  if (colon == std::string::npos) return true;
-  const long pid = std::strtol(owner.substr(0, colon).c_str(), nullptr, 10);
-  if (pid <= 0) return true;
-  if (pid == static_cast<long>(::getpid())) {
-    std::lock_guard lock(active_flushes_mutex);
-    return !active_flushes().contains(owner);
-  }
-  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
-}
 
 std::string_view unit_name(PartitionUnit unit) {
   switch (unit) {
@@ -212,7 +139,7 @@ Result<int64_t> ColumnarTable::tier_flush(const std::optional<Value>& only) {
   PreserveLastInsertRowid preserve(db_);
   STRATA_RETURN_IF_ERROR(settle());
   STRATA_RETURN_IF_ERROR(flush());
-  ActiveFlush active;
+  tiering::FlushOwner active;
   if (!only) {
     // The whole policy: orphans of earlier failures first, then what retention= expires (no
     // point moving it), then the moves.
@@ -238,7 +165,7 @@ Result<int64_t> ColumnarTable::tier_flush(const std::optional<Value>& only) {
   }
   int64_t moved = 0;
   for (const Value& partition : targets) {
-    Result<bool> flushed = flush_partition(partition, active.owner());
+    Result<bool> flushed = flush_partition(partition, active.name());
     forget_stored_state();
     STRATA_RETURN_IF_ERROR(flushed.status());
     if (*flushed) ++moved;
@@ -561,7 +488,7 @@ Result<int64_t> ColumnarTable::tier_gc() {
     for (const ColdObject& object : objects) {
       bool orphan = false;
       switch (object.state) {
-        case ObjectState::kWriting: orphan = intent_abandoned(object.owner); break;
+        case ObjectState::kWriting: orphan = tiering::flush_owner_gone(object.owner); break;
         case ObjectState::kLive: orphan = !used.contains(object.object_id); break;
         case ObjectState::kRetired: break;
       }

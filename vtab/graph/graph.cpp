@@ -50,6 +50,7 @@
 #include "vtab/graph/graph_modules.h"
 #include "vtab/graph/relationships_table.h"
 #include "vtab/graph/things_table.h"
+#include "vtab/graph/things_tier.h"
 
 namespace strata::graph {
 
@@ -68,8 +69,11 @@ void things_index_function(sqlite3_context* context, int, sqlite3_value** argv) 
     if (sqlite3_value_type(argv[1]) != SQLITE_TEXT) {
       return Status::error("things_index: the second argument must be a JSON path as text, e.g. '$.email'");
     }
-    STRATA_ASSIGN_OR_RETURN(std::string index, ThingsTable::create_path_index(sqlite3_context_db_handle(context), name.schema, name.table,
-                                                                             std::string(value_text(argv[1]))));
+    sqlite3* db = sqlite3_context_db_handle(context);
+    // A tiered table's cold things get their entries from their objects (the table does that).
+    auto* things = static_cast<std::shared_ptr<ThingsRegistry>*>(sqlite3_user_data(context));
+    ThingsTable* table = find_connected(db, **things, name);
+    STRATA_ASSIGN_OR_RETURN(std::string index, ThingsTable::create_path_index(db, name.schema, name.table, std::string(value_text(argv[1])), table));
     sqlite3_result_text64(context, index.data(), index.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
     return Status::ok();
   });
@@ -96,18 +100,21 @@ void things_check_function(sqlite3_context* context, int, sqlite3_value** argv) 
 }
 
 void delete_registry(void* registry) { delete static_cast<std::shared_ptr<GraphRegistry>*>(registry); }
+void delete_things_registry(void* registry) { delete static_cast<std::shared_ptr<ThingsRegistry>*>(registry); }
 
 }  // namespace
 
-Status register_graph(sqlite3* db) {
+Status register_graph(sqlite3* db, std::shared_ptr<OtherTieredTables>* tiered_things) {
   auto registry = std::make_shared<GraphRegistry>();
-  int rc = sqlite3_create_module_v2(db, "things", &things_module(), nullptr, nullptr);
+  auto things = std::make_shared<ThingsRegistry>();
+  *tiered_things = make_tiered_things(things);
+  int rc = sqlite3_create_module_v2(db, "things", &things_module(), new std::shared_ptr<ThingsRegistry>(things), delete_things_registry);
   if (rc != SQLITE_OK) return Status::error("graph: registering the things module failed");
   rc = sqlite3_create_module_v2(db, "relationships", &relationships_module(), new std::shared_ptr<GraphRegistry>(registry), delete_registry);
   if (rc != SQLITE_OK) return Status::error("graph: registering the relationships module failed");
   STRATA_RETURN_IF_ERROR(register_graph_functions(db, registry));
-  rc = sqlite3_create_function_v2(db, "things_index", 2, SQLITE_UTF8 | SQLITE_DIRECTONLY, nullptr, things_index_function, nullptr, nullptr,
-                                  nullptr);
+  rc = sqlite3_create_function_v2(db, "things_index", 2, SQLITE_UTF8 | SQLITE_DIRECTONLY, new std::shared_ptr<ThingsRegistry>(things),
+                                  things_index_function, nullptr, nullptr, delete_things_registry);
   if (rc != SQLITE_OK) return Status::error("graph: registering things_index failed");
   rc = sqlite3_create_function_v2(db, "things_check", 1, SQLITE_UTF8, new std::shared_ptr<GraphRegistry>(registry), things_check_function,
                                   nullptr, nullptr, delete_registry);

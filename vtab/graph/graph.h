@@ -4,9 +4,13 @@
 
 #include "ext/sqlite_api.h"
 #include "ext/status.h"
+#include "vtab/tier_targets.h"
+
+#include <memory>
 
 namespace strata::graph {
 
-Status register_graph(sqlite3* db);
+// `tiered_things` gets what the tier functions (registered by columnar) use for things tables.
+Status register_graph(sqlite3* db, std::shared_ptr<OtherTieredTables>* tiered_things);
 
 }  // namespace strata::graph

@@ -14,7 +14,11 @@
 
 namespace strata::graph {
 
-inline constexpr int kFormatVersion = 1;
+// The newest format this strata reads; relationships tables and things tables without tier= are
+// written as version 1, tiered things tables as version 2 (docs/format-graph.md).
+inline constexpr int kFormatVersion = 2;
+inline constexpr int kBaseFormatVersion = 1;
+inline constexpr int kTieredThingsFormatVersion = 2;
 
 inline int64_t now_unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();

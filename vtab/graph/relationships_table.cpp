@@ -117,7 +117,7 @@ Status RelationshipsTable::create_shadow_tables() {
   // is unique because (from, type, to) is; it serves lookups by to_id and the cascade.
   return execute(db_, str_cat("CREATE TABLE ", shadow("config"), "(key TEXT PRIMARY KEY, value) WITHOUT ROWID;",
                               "INSERT INTO ", shadow("config"), " VALUES ('module', 'relationships'), ('format_version', ",
-                              std::to_string(kFormatVersion), "), ('things', ", quote_literal(things_), "), ('generation', 0);",
+                              std::to_string(kBaseFormatVersion), "), ('things', ", quote_literal(things_), "), ('generation', 0);",
                               "CREATE TABLE ", shadow("types"), "(code INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);",
                               "CREATE TABLE ", shadow("edges"),
                               "(edge INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, from_node INTEGER NOT NULL,"

@@ -6,6 +6,8 @@
 #include "ext/sqlite_shim.h"
 #include "ext/str_cat.h"
 #include "ext/vtab_module.h"
+#include "vtab/columnar/storage.h"
+#include "vtab/columnar/values.h"
 #include "vtab/graph/things_table.h"
 
 namespace strata::graph {
@@ -16,16 +18,35 @@ namespace {
 enum ThingsPlan { kScan = 0, kById = 1, kByRowid = 2, kByJsonPath = 3, kByType = 4 };
 enum JsonOperator { kJsonAny = 0, kJsonEq, kJsonGt, kJsonGe, kJsonLt, kJsonLe };
 
+// The columns every plan selects from the shadow table, in this order; a JSON path plan adds the
+// path's value after them.
+enum SelectedColumn { kSelNode = 0, kSelColdObject = 7, kSelColdRow = 8, kSelPathValue = 9 };
+
 struct ThingsCursor {
   StatementCursor rows;  // must stay the first member (its first member is the sqlite3_vtab_cursor)
   bool has_path = false;
   std::string path;
+  // A JSON path plan over a tiered table reads hot things first (`rows`), then cold ones: from
+  // kb_cold_paths when the path is indexed and compared, else every cold thing, whose value is
+  // extracted from its data here (`cold_filter`) and compared with `path_operand`.
+  int path_operator = 0;
+  bool cold_phase_pending = false;
+  bool cold_filter = false;
+  std::string cold_sql;
+  Statement evaluate;                       // json_extract(?data, ?path) and its comparison
+  sqlite3_value* path_operand = nullptr;    // owned (sqlite3_value_dup)
+  sqlite3_value* cold_path_value = nullptr; // owned: the current cold thing's value
+  ~ThingsCursor() {
+    sqlite3_value_free(path_operand);
+    sqlite3_value_free(cold_path_value);
+  }
+  bool cold_row() const { return !rows.eof && !rows.statement.column_is_null(kSelColdObject); }
 };
 
 ThingsTable* table_of(ThingsCursor* cursor) { return ThingsTable::from(cursor->rows.base.pVtab); }
 
-Result<std::unique_ptr<ThingsTable>> open_table(sqlite3* db, void*, int argc, const char* const* argv, bool create) {
-  return ThingsTable::open(db, argc, argv, create);
+Result<std::unique_ptr<ThingsTable>> open_table(sqlite3* db, void* registry, int argc, const char* const* argv, bool create) {
+  return ThingsTable::open(db, static_cast<std::shared_ptr<ThingsRegistry>*>(registry)->get(), argc, argv, create);
 }
 
 JsonOperator json_operator(unsigned char op) {
@@ -109,13 +130,70 @@ int x_close(sqlite3_vtab_cursor* vtab_cursor) {
   return SQLITE_OK;
 }
 
+// Moves to the next row of the cold phase that passes the path comparison (cold_filter), or to
+// its end.
+Status next_cold_match(ThingsCursor* cursor) {
+  ThingsTable* table = table_of(cursor);
+  while (!cursor->rows.eof) {
+    sqlite3_value_free(cursor->cold_path_value);
+    cursor->cold_path_value = nullptr;
+    STRATA_ASSIGN_OR_RETURN(ThingsTable::ColdValues values, table->read_cold({cursor->rows.statement.column_int64(kSelColdObject),
+                                                                              cursor->rows.statement.column_int64(kSelColdRow)}));
+    Statement& evaluate = cursor->evaluate;
+    evaluate.reset();
+    STRATA_RETURN_IF_ERROR(columnar::bind_value_view(evaluate, 1, values.data));
+    STRATA_RETURN_IF_ERROR(evaluate.bind_text(2, cursor->path));
+    if (cursor->path_operator != kJsonAny) {
+      if (cursor->path_operand != nullptr) {
+        STRATA_RETURN_IF_ERROR(evaluate.bind_value(3, cursor->path_operand));
+      } else {
+        STRATA_RETURN_IF_ERROR(evaluate.bind_null(3));
+      }
+    }
+    STRATA_ASSIGN_OR_RETURN(bool row, evaluate.step());
+    if (row && (cursor->path_operator == kJsonAny || (!evaluate.column_is_null(1) && evaluate.column_int64(1) != 0))) {
+      cursor->cold_path_value = sqlite3_value_dup(evaluate.column_value(0));
+      evaluate.reset();
+      return Status::ok();
+    }
+    evaluate.reset();
+    STRATA_RETURN_IF_ERROR(cursor->rows.advance());
+  }
+  return Status::ok();
+}
+
+// The next row: of the current phase, else the first of the cold phase.
+Status advance(ThingsCursor* cursor) {
+  STRATA_RETURN_IF_ERROR(cursor->rows.advance());
+  if (!cursor->rows.eof) return cursor->cold_filter && !cursor->cold_phase_pending ? next_cold_match(cursor) : Status::ok();
+  if (!cursor->cold_phase_pending) return Status::ok();
+  cursor->cold_phase_pending = false;
+  ThingsTable* table = table_of(cursor);
+  cursor->rows.release<ThingsTable>();
+  cursor->rows.sql = cursor->cold_sql;
+  STRATA_ASSIGN_OR_RETURN(cursor->rows.statement, table->statements().take(cursor->rows.sql));
+  if (!cursor->cold_filter) {
+    STRATA_RETURN_IF_ERROR(cursor->rows.statement.bind_text(1, cursor->path));
+    STRATA_RETURN_IF_ERROR(cursor->rows.statement.bind_value(2, cursor->path_operand));
+  }
+  STRATA_RETURN_IF_ERROR(cursor->rows.advance());
+  return cursor->cold_filter ? next_cold_match(cursor) : Status::ok();
+}
+
 Status filter(ThingsCursor* cursor, int plan, int argc, sqlite3_value** argv) {
   ThingsTable* table = table_of(cursor);
   cursor->rows.release<ThingsTable>();
   cursor->rows.eof = true;
   cursor->has_path = false;
+  cursor->cold_phase_pending = false;
+  cursor->cold_filter = false;
+  sqlite3_value_free(cursor->path_operand);
+  cursor->path_operand = nullptr;
+  sqlite3_value_free(cursor->cold_path_value);
+  cursor->cold_path_value = nullptr;
   const int kind = plan & 15;
-  std::string select = "SELECT node, id, type, data, embedding, created_at, updated_at";
+  std::string select = str_cat("SELECT node, id, type, data, embedding, created_at, updated_at, ",
+                               table->tiered() ? "cold_object, cold_row" : "NULL, NULL");
   std::string where;
   if (kind == kByJsonPath) {
     if (argc < 1 || sqlite3_value_type(argv[0]) != SQLITE_TEXT) return Status::ok();  // json_path = NULL/number: no rows
@@ -125,8 +203,30 @@ Status filter(ThingsCursor* cursor, int plan, int argc, sqlite3_value** argv) {
     std::string extract = str_cat("json_extract(data, ", quote_literal(cursor->path), ")");
     select += str_cat(", ", extract);
     static constexpr std::string_view kOperators[] = {"", " = ?1", " > ?1", " >= ?1", " < ?1", " <= ?1"};
+    static constexpr std::string_view kColdOperators[] = {"", " = ?2", " > ?2", " >= ?2", " < ?2", " <= ?2"};
     int op = (plan >> 4) & 15;
-    if (op != kJsonAny && op < 6) where = str_cat(" WHERE ", extract, kOperators[op]);
+    if (op >= 6) op = kJsonAny;
+    cursor->path_operator = op;
+    if (op != kJsonAny) where = str_cat(" WHERE ", extract, kOperators[op]);
+    if (table->tiered()) {
+      where += where.empty() ? " WHERE cold_object IS NULL" : " AND cold_object IS NULL";
+      if (argc >= 2) cursor->path_operand = sqlite3_value_dup(argv[1]);
+      STRATA_ASSIGN_OR_RETURN(bool indexed, table->has_path_index(cursor->path));
+      cursor->cold_phase_pending = true;
+      if (indexed && op != kJsonAny) {
+        // Cold things' values of an indexed path are kept hot in kb_cold_paths.
+        cursor->cold_sql = str_cat("SELECT t.node, t.id, t.type, t.data, t.embedding, t.created_at, t.updated_at, t.cold_object,"
+                                   " t.cold_row, c.value FROM ", table->shadow("cold_paths"), " c JOIN ", table->shadow("things"),
+                                   " t ON t.node = c.node WHERE c.path = ?1 AND c.value", kColdOperators[op]);
+      } else {
+        cursor->cold_filter = true;
+        cursor->cold_sql = str_cat("SELECT node, id, type, data, embedding, created_at, updated_at, cold_object, cold_row, NULL FROM ",
+                                   table->shadow("things"), " WHERE cold_object IS NOT NULL ORDER BY node");
+        static constexpr std::string_view kComparisons[] = {"NULL", "v = ?3", "v > ?3", "v >= ?3", "v < ?3", "v <= ?3"};
+        STRATA_ASSIGN_OR_RETURN(cursor->evaluate, Statement::prepare(table->db(), str_cat("SELECT v, ", kComparisons[op],
+                                                                                          " FROM (SELECT json_extract(?1, ?2) AS v)")));
+      }
+    }
   } else if (kind == kById) {
     if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[0]) == SQLITE_BLOB) return Status::ok();
     where = " WHERE id = ?1";
@@ -148,14 +248,14 @@ Status filter(ThingsCursor* cursor, int plan, int argc, sqlite3_value** argv) {
   } else if (kind == kByJsonPath && argc >= 2) {
     STRATA_RETURN_IF_ERROR(cursor->rows.statement.bind_value(1, argv[1]));
   }
-  return cursor->rows.advance();
+  return advance(cursor);
 }
 
 int x_filter(sqlite3_vtab_cursor* cursor, int plan, const char*, int argc, sqlite3_value** argv) {
   return cursor_call(cursor, [&] { return filter(reinterpret_cast<ThingsCursor*>(cursor), plan, argc, argv); });
 }
 int x_next(sqlite3_vtab_cursor* cursor) {
-  return cursor_call(cursor, [&] { return reinterpret_cast<ThingsCursor*>(cursor)->rows.advance(); });
+  return cursor_call(cursor, [&] { return advance(reinterpret_cast<ThingsCursor*>(cursor)); });
 }
 int x_eof(sqlite3_vtab_cursor* cursor) { return reinterpret_cast<ThingsCursor*>(cursor)->rows.eof ? 1 : 0; }
 
@@ -171,8 +271,22 @@ int x_column(sqlite3_vtab_cursor* vtab_cursor, sqlite3_context* context, int col
     return SQLITE_OK;
   }
   if (column == kThingJsonValue) {
-    if (cursor->has_path) sqlite3_result_value(context, cursor->rows.statement.column_value(kThingColumnCount - 1));
+    if (!cursor->has_path) return SQLITE_OK;
+    if (cursor->cold_filter && !cursor->cold_phase_pending) {
+      if (cursor->cold_path_value != nullptr) sqlite3_result_value(context, cursor->cold_path_value);
+    } else {
+      sqlite3_result_value(context, cursor->rows.statement.column_value(kSelPathValue));
+    }
     return SQLITE_OK;
+  }
+  if ((column == kThingData || column == kThingEmbedding) && cursor->cold_row()) {
+    return cursor_call(vtab_cursor, [&]() -> Status {
+      const Statement& row = cursor->rows.statement;
+      STRATA_ASSIGN_OR_RETURN(ThingsTable::ColdValues values,
+                              table_of(cursor)->read_cold({row.column_int64(kSelColdObject), row.column_int64(kSelColdRow)}));
+      columnar::set_result(context, column == kThingData ? values.data : values.embedding);
+      return Status::ok();
+    });
   }
   sqlite3_result_value(context, cursor->rows.statement.column_value(column + 1));
   return SQLITE_OK;
@@ -185,7 +299,7 @@ int x_rowid(sqlite3_vtab_cursor* vtab_cursor, sqlite3_int64* rowid) {
 
 int x_shadow_name(const char* suffix) {
   std::string_view name(suffix);
-  return name == "things" || name == "config" ? 1 : 0;
+  return name == "things" || name == "config" || name == "objects" || name == "cold_paths" ? 1 : 0;
 }
 
 }  // namespace

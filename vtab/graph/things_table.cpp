@@ -2,9 +2,12 @@
 
 #include <random>
 
+#include "ext/module_arguments.h"
 #include "ext/str_cat.h"
 #include "vtab/graph/generated_id.h"
 #include "vtab/graph/graph_common.h"
+#include "vtab/columnar/storage.h"
+#include "vtab/graph/things_tier.h"
 
 namespace strata::graph {
 
@@ -12,41 +15,100 @@ namespace {
 
 constexpr std::string_view kModule = "things";
 
-enum StatementKey { kInsert = 1, kUpsert, kUpdate, kDelete, kIdOfNode, kNodeOfId, kRelationshipList };
+enum StatementKey {
+  kInsert = 1, kUpsert, kUpdate, kDelete, kIdOfNode, kNodeOfId, kRelationshipList, kColdOfId, kStaleRow, kForgetColdPaths, kHasPath
+};
+
+const OptionSpec kOptions[] = {
+    {.name = "tier"},
+    {.name = "hot_months", .kind = OptionKind::kInteger, .min_integer = 0, .max_integer = 12000},
+};
 
 }  // namespace
 
+ThingsTable::ThingsTable(sqlite3* db, ThingsRegistry* registry, std::string schema, std::string name)
+    : db_(db), registry_(registry), schema_(std::move(schema)), name_(std::move(name)), statements_(db) {}
+
+ThingsTable::~ThingsTable() {
+  if (registry_ != nullptr) registry_->remove(schema_, name_, this);
+}
+
 std::string ThingsTable::shadow(std::string_view suffix) const { return shadow_name(schema_, name_, suffix); }
 
-Result<std::unique_ptr<ThingsTable>> ThingsTable::open(sqlite3* db, int argc, const char* const* argv, bool create) {
-  if (argc > 3) {
-    return Status::error(str_cat("things: takes no arguments (columns are id, type, data, embedding, created_at, updated_at); got '",
-                                 argv[3], "'"));
+Result<std::unique_ptr<ThingsTable>> ThingsTable::open(sqlite3* db, ThingsRegistry* registry, int argc, const char* const* argv,
+                                                      bool create) {
+  STRATA_ASSIGN_OR_RETURN(ModuleArguments arguments,
+                          parse_module_arguments(kModule, kOptions, std::span<const char* const>(argv + 3, static_cast<size_t>(argc - 3))));
+  if (!arguments.column_definitions().empty()) {
+    return Status::error(str_cat("things: takes no column definitions (columns are id, type, data, embedding, created_at, updated_at)"
+                                 " and only the options tier= and hot_months=; got '",
+                                 arguments.column_definitions().front(), "'"));
   }
-  std::unique_ptr<ThingsTable> table(new ThingsTable(db, argv[1], argv[2]));
+  std::unique_ptr<ThingsTable> table(new ThingsTable(db, registry, argv[1], argv[2]));
   if (create) {
+    if (arguments.has("tier")) {
+      table->tier_ = *arguments.text("tier");
+      STRATA_RETURN_IF_ERROR(check_tier_location(table->tier_));
+    } else if (arguments.has("hot_months")) {
+      return Status::error("things: hot_months= needs tier= (where cold things go), e.g. USING things(tier='file:lake', hot_months=3)");
+    }
+    if (arguments.has("hot_months")) table->hot_months_ = *arguments.integer("hot_months");
     STRATA_RETURN_IF_ERROR(table->create_shadow_tables());
   } else {
     STRATA_RETURN_IF_ERROR(check_stored_format(db, table->schema_, table->name_, kModule));
+    STRATA_RETURN_IF_ERROR(table->read_options());
   }
   int rc = sqlite3_declare_vtab(db,
                                 "CREATE TABLE x(id TEXT, type TEXT, data JSON, embedding BLOB, created_at INTEGER, "
                                 "updated_at INTEGER, json_path HIDDEN, json_value HIDDEN)");
   if (rc != SQLITE_OK) return Status::error(str_cat("things: declaring the table failed: ", sqlite3_errmsg(db)));
   sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
+  if (table->tiered()) table->cold_ = std::make_unique<ThingsCold>(*table);
+  if (registry != nullptr) registry->add(table->schema_, table->name_, table.get());
   return table;
+}
+
+Status ThingsTable::read_options() {
+  STRATA_ASSIGN_OR_RETURN(Statement read, Statement::prepare(db_, str_cat("SELECT key, value FROM ", shadow("config"),
+                                                                          " WHERE key IN ('tier', 'hot_months')")));
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(bool row, read.step());
+    if (!row) break;
+    if (read.column_text(0) == "tier") tier_ = std::string(read.column_text(1));
+    if (read.column_text(0) == "hot_months") hot_months_ = read.column_int64(1);
+  }
+  return Status::ok();
 }
 
 Status ThingsTable::create_shadow_tables() {
   // Every index is a UNIQUE constraint, so SQLite names it after the table and renames it with
   // the table; (type, node) is unique because node is.
-  return execute(db_, str_cat("CREATE TABLE ", shadow("config"), "(key TEXT PRIMARY KEY, value) WITHOUT ROWID;",
-                              "INSERT INTO ", shadow("config"), " VALUES ('module', 'things'), ('format_version', ",
-                              std::to_string(kFormatVersion), ");",
+  const std::string config = str_cat("CREATE TABLE ", shadow("config"), "(key TEXT PRIMARY KEY, value) WITHOUT ROWID;",
+                                     "INSERT INTO ", shadow("config"), " VALUES ('module', 'things'), ('format_version', ",
+                                     std::to_string(tiered() ? kTieredThingsFormatVersion : kBaseFormatVersion), ");");
+  if (!tiered()) {
+    return execute(db_, str_cat(config, "CREATE TABLE ", shadow("things"),
+                                "(node INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
+                                " data TEXT CHECK (data IS NULL OR json_valid(data)), embedding BLOB,"
+                                " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE (type, node));"));
+  }
+  // Format 2 (docs/format-graph.md): a cold thing keeps its row (id, type, timestamps) with data
+  // and embedding NULL and cold_object/cold_row saying where they are; (type, created_at, node)
+  // finds a (type, month) partition's things.
+  return execute(db_, str_cat(config, "INSERT INTO ", shadow("config"), " VALUES ('tier', ", quote_literal(tier_),
+                              "), ('hot_months', ", std::to_string(hot_months_), ");",
                               "CREATE TABLE ", shadow("things"),
                               "(node INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
                               " data TEXT CHECK (data IS NULL OR json_valid(data)), embedding BLOB,"
-                              " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE (type, node));"));
+                              " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, cold_object INTEGER, cold_row INTEGER,"
+                              " UNIQUE (type, node), UNIQUE (type, created_at, node));",
+                              "CREATE TABLE ", shadow("objects"),
+                              "(object_id INTEGER PRIMARY KEY AUTOINCREMENT, object_key TEXT NOT NULL UNIQUE, partition TEXT NOT NULL,"
+                              " state TEXT NOT NULL, owner TEXT, size INTEGER, etag TEXT, footer BLOB, row_count INTEGER,"
+                              " stale_rows INTEGER NOT NULL DEFAULT 0, flushed_at INTEGER);",
+                              "CREATE TABLE ", shadow("cold_paths"),
+                              "(path TEXT NOT NULL, value NOT NULL, node INTEGER NOT NULL, PRIMARY KEY (path, value, node),"
+                              " UNIQUE (node, path)) WITHOUT ROWID;"));
 }
 
 Status ThingsTable::update(int argc, sqlite3_value** argv, sqlite3_int64* rowid_out) {
@@ -96,9 +158,21 @@ Status ThingsTable::insert_row(sqlite3_value** columns, sqlite3_int64* rowid_out
     if (replace) {
       text += " ON CONFLICT(id) DO UPDATE SET type = excluded.type, data = excluded.data, embedding = excluded.embedding,"
               " created_at = excluded.created_at, updated_at = excluded.updated_at";
+      if (tiered()) text += ", cold_object = NULL, cold_row = NULL";  // the new version is hot
     }
     return text;
   };
+  // A replaced cold thing stops being its object's.
+  std::optional<std::pair<int64_t, ColdThing>> replaced_cold;
+  if (replace && tiered()) {
+    STRATA_ASSIGN_OR_RETURN(Statement* find, statements_.keyed(kColdOfId, [&] {
+      return str_cat("SELECT node, cold_object, cold_row FROM ", shadow("things"), " WHERE id = ?1 AND cold_object IS NOT NULL");
+    }));
+    STRATA_RETURN_IF_ERROR(find->bind_text(1, id));
+    STRATA_ASSIGN_OR_RETURN(bool cold, find->step());
+    if (cold) replaced_cold = {find->column_int64(0), ColdThing{find->column_int64(1), find->column_int64(2)}};
+    find->reset();
+  }
   STRATA_ASSIGN_OR_RETURN(Statement* insert, statements_.keyed(replace ? kUpsert : kInsert, sql));
   STRATA_RETURN_IF_ERROR(insert->bind_text(1, id));
   STRATA_RETURN_IF_ERROR(insert->bind_value(2, columns[kThingType]));
@@ -119,6 +193,7 @@ Status ThingsTable::insert_row(sqlite3_value** columns, sqlite3_int64* rowid_out
     }
     return inserted;
   }
+  if (replaced_cold) STRATA_RETURN_IF_ERROR(forget_cold(replaced_cold->first, replaced_cold->second));
   if (!replace) {
     *rowid_out = sqlite3_last_insert_rowid(db_);
     return Status::ok();
@@ -134,9 +209,9 @@ Status ThingsTable::insert_row(sqlite3_value** columns, sqlite3_int64* rowid_out
 }
 
 Status ThingsTable::update_row(int64_t node, sqlite3_value** columns) {
-  STRATA_ASSIGN_OR_RETURN(std::optional<std::string> stored, stored_id(node));
+  STRATA_ASSIGN_OR_RETURN(std::optional<StoredThing> stored, stored_thing(node));
   if (!stored) return Status::ok();
-  const std::string& old_id = *stored;
+  const std::string& old_id = stored->id;
   if (!sqlite3_value_nochange(columns[kThingId])) {
     STRATA_ASSIGN_OR_RETURN(std::string_view new_id, id_text(kModule, "id", columns[kThingId]));
     if (new_id != old_id) {
@@ -147,8 +222,18 @@ Status ThingsTable::update_row(int64_t node, sqlite3_value** columns) {
   if (sqlite3_value_type(columns[kThingType]) == SQLITE_NULL) {
     return Status::constraint(str_cat("things: NOT NULL constraint failed: ", name_, ".type (id '", old_id, "')"));
   }
-  const bool keep_data = sqlite3_value_nochange(columns[kThingData]);
-  const bool keep_embedding = sqlite3_value_nochange(columns[kThingEmbedding]);
+  bool keep_data = sqlite3_value_nochange(columns[kThingData]);
+  bool keep_embedding = sqlite3_value_nochange(columns[kThingEmbedding]);
+  // The new version of a cold thing is written hot: what the UPDATE leaves unchanged comes from
+  // its object.
+  std::optional<ColdValues> cold_values;
+  bool cold_data = false, cold_embedding = false;
+  if (stored->cold && (keep_data || keep_embedding)) {
+    STRATA_ASSIGN_OR_RETURN(cold_values, read_cold(*stored->cold));
+    cold_data = keep_data;
+    cold_embedding = keep_embedding;
+    keep_data = keep_embedding = false;
+  }
   const bool keep_created = sqlite3_value_nochange(columns[kThingCreatedAt]);
   if (!keep_data) STRATA_RETURN_IF_ERROR(check_json_data(kModule, columns[kThingData]));
   int64_t created_at = 0;
@@ -161,18 +246,20 @@ Status ThingsTable::update_row(int64_t node, sqlite3_value** columns) {
   STRATA_ASSIGN_OR_RETURN(Statement* update,
                           statements_.keyed(kUpdate, [&] { return str_cat("UPDATE OR FAIL ", shadow("things"),
                                                      " SET type = ?2, data = iif(?6, data, ?3), embedding = iif(?7, embedding, ?4),"
-                                                     " created_at = iif(?8, created_at, ?5), updated_at = ?9 WHERE node = ?1"); }));
+                                                     " created_at = iif(?8, created_at, ?5), updated_at = ?9",
+                                                     tiered() ? ", cold_object = NULL, cold_row = NULL" : "", " WHERE node = ?1"); }));
   STRATA_RETURN_IF_ERROR(update->bind_int64(1, node));
   STRATA_RETURN_IF_ERROR(update->bind_value(2, columns[kThingType]));
   if (keep_data) {
     STRATA_RETURN_IF_ERROR(update->bind_null(3));
   } else {
-    STRATA_RETURN_IF_ERROR(update->bind_value(3, columns[kThingData]));
+    STRATA_RETURN_IF_ERROR(cold_data ? columnar::bind_value_view(*update, 3, cold_values->data) : update->bind_value(3, columns[kThingData]));
   }
   if (keep_embedding) {
     STRATA_RETURN_IF_ERROR(update->bind_null(4));
   } else {
-    STRATA_RETURN_IF_ERROR(update->bind_value(4, columns[kThingEmbedding]));
+    STRATA_RETURN_IF_ERROR(cold_embedding ? columnar::bind_value_view(*update, 4, cold_values->embedding)
+                                          : update->bind_value(4, columns[kThingEmbedding]));
   }
   STRATA_RETURN_IF_ERROR(update->bind_int64(5, created_at));
   STRATA_RETURN_IF_ERROR(update->bind_int64(6, keep_data ? 1 : 0));
@@ -184,17 +271,43 @@ Status ThingsTable::update_row(int64_t node, sqlite3_value** columns) {
     update->reset();
     return Status::constraint(str_cat("things: data is not valid JSON (id '", old_id, "')")).with_sqlite_code(SQLITE_CONSTRAINT_CHECK);
   }
-  return status;
+  STRATA_RETURN_IF_ERROR(status);
+  if (stored->cold) STRATA_RETURN_IF_ERROR(forget_cold(node, *stored->cold));
+  return Status::ok();
 }
 
-Result<std::optional<std::string>> ThingsTable::stored_id(int64_t node) {
-  STRATA_ASSIGN_OR_RETURN(Statement* read, statements_.keyed(kIdOfNode, [&] { return str_cat("SELECT id FROM ", shadow("things"), " WHERE node = ?1"); }));
+Status ThingsTable::forget_cold(int64_t node, const ColdThing& cold) {
+  STRATA_ASSIGN_OR_RETURN(Statement* stale, statements_.keyed(kStaleRow, [&] {
+    return str_cat("UPDATE ", shadow("objects"), " SET stale_rows = stale_rows + 1 WHERE object_id = ?1");
+  }));
+  STRATA_RETURN_IF_ERROR(stale->bind_int64(1, cold.object_id));
+  STRATA_RETURN_IF_ERROR(stale->run());
+  STRATA_ASSIGN_OR_RETURN(Statement* paths, statements_.keyed(kForgetColdPaths, [&] {
+    return str_cat("DELETE FROM ", shadow("cold_paths"), " WHERE node = ?1");
+  }));
+  STRATA_RETURN_IF_ERROR(paths->bind_int64(1, node));
+  return paths->run();
+}
+
+Result<std::optional<StoredThing>> ThingsTable::stored_thing(int64_t node) {
+  STRATA_ASSIGN_OR_RETURN(Statement* read, statements_.keyed(kIdOfNode, [&] {
+    return str_cat("SELECT id, ", tiered() ? "cold_object, cold_row" : "NULL, NULL", " FROM ", shadow("things"), " WHERE node = ?1");
+  }));
   STRATA_RETURN_IF_ERROR(read->bind_int64(1, node));
   STRATA_ASSIGN_OR_RETURN(bool exists, read->step());
-  if (!exists) return std::optional<std::string>();
-  std::optional<std::string> id(std::string(read->column_text(0)));
+  if (!exists) return std::optional<StoredThing>();
+  StoredThing thing{std::string(read->column_text(0)), std::nullopt};
+  if (!read->column_is_null(1)) thing.cold = ColdThing{read->column_int64(1), read->column_int64(2)};
   read->reset();
-  return id;
+  return std::optional<StoredThing>(std::move(thing));
+}
+
+Result<bool> ThingsTable::has_path_index(const std::string& path) {
+  STRATA_ASSIGN_OR_RETURN(Statement* find, statements_.keyed(kHasPath, [&] { return str_cat("SELECT 1 FROM ", shadow("config"), " WHERE key = ?1"); }));
+  STRATA_RETURN_IF_ERROR(find->bind_text(1, str_cat("path:", path)));
+  STRATA_ASSIGN_OR_RETURN(bool found, find->step());
+  find->reset();
+  return found;
 }
 
 Result<std::vector<std::string>> ThingsTable::relationship_tables(sqlite3* db, const std::string& schema, const std::string& table) {
@@ -204,9 +317,9 @@ Result<std::vector<std::string>> ThingsTable::relationship_tables(sqlite3* db, c
 }
 
 Status ThingsTable::delete_row(int64_t node) {
-  STRATA_ASSIGN_OR_RETURN(std::optional<std::string> stored, stored_id(node));
+  STRATA_ASSIGN_OR_RETURN(std::optional<StoredThing> stored, stored_thing(node));
   if (!stored) return Status::ok();
-  const std::string& id = *stored;
+  const std::string& id = stored->id;
   // Relationships go first, through their own table (which keeps its adjacency in step), while
   // the thing still exists to be looked up by id.
   STRATA_ASSIGN_OR_RETURN(Statement* list, statements_.keyed(kRelationshipList, [&] { return str_cat("SELECT value FROM ", shadow("config"),
@@ -224,7 +337,9 @@ Status ThingsTable::delete_row(int64_t node) {
   }
   STRATA_ASSIGN_OR_RETURN(Statement* remove, statements_.keyed(kDelete, [&] { return str_cat("DELETE FROM ", shadow("things"), " WHERE node = ?1"); }));
   STRATA_RETURN_IF_ERROR(remove->bind_int64(1, node));
-  return remove->run();
+  STRATA_RETURN_IF_ERROR(remove->run());
+  if (stored->cold) STRATA_RETURN_IF_ERROR(forget_cold(node, *stored->cold));
+  return Status::ok();
 }
 
 Status ThingsTable::destroy() {
@@ -234,25 +349,31 @@ Status ThingsTable::destroy() {
                                       " refers to it; drop that first"));
   }
   statements_.clear();
-  return execute(db_, str_cat("DROP TABLE IF EXISTS ", shadow("things"), "; DROP TABLE IF EXISTS ", shadow("config"), ";"));
+  if (cold_) cold_->forget();
+  // The objects of a tiered table stay in the store (as a columnar table's do): docs/tiering.md.
+  return execute(db_, str_cat("DROP TABLE IF EXISTS ", shadow("things"), "; DROP TABLE IF EXISTS ", shadow("config"),
+                              "; DROP TABLE IF EXISTS ", shadow("objects"), "; DROP TABLE IF EXISTS ", shadow("cold_paths"), ";"));
 }
 
 Status ThingsTable::rename(const std::string& new_name) {
   STRATA_ASSIGN_OR_RETURN(std::vector<std::string> relationships, relationship_tables(db_, schema_, name_));
   statements_.clear();
-  for (std::string_view suffix : {"things", "config"}) {
+  std::vector<std::string_view> suffixes = {"things", "config"};
+  if (tiered()) suffixes.insert(suffixes.end(), {"objects", "cold_paths"});
+  for (std::string_view suffix : suffixes) {
     STRATA_RETURN_IF_ERROR(execute(db_, str_cat("ALTER TABLE ", shadow(suffix), " RENAME TO ", quote_identifier(str_cat(new_name, "_", suffix)))));
   }
   for (const std::string& relationship : relationships) {
     STRATA_RETURN_IF_ERROR(execute(db_, str_cat("UPDATE ", shadow_name(schema_, relationship, "config"), " SET value = ",
                                                 quote_literal(new_name), " WHERE key = 'things'")));
   }
+  if (registry_ != nullptr) registry_->rename(schema_, name_, new_name, this);
   name_ = new_name;
   return Status::ok();
 }
 
 Result<std::string> ThingsTable::create_path_index(sqlite3* db, const std::string& schema, const std::string& table,
-                                                   const std::string& path) {
+                                                   const std::string& path, ThingsTable* connected) {
   STRATA_RETURN_IF_ERROR(check_stored_format(db, schema, table, kModule));
   {
     // A path json_extract rejects is an error now rather than at every later query.
@@ -281,6 +402,7 @@ Result<std::string> ThingsTable::create_path_index(sqlite3* db, const std::strin
   STRATA_RETURN_IF_ERROR(record.bind_text(1, str_cat("path:", path)));
   STRATA_RETURN_IF_ERROR(record.bind_text(2, index));
   STRATA_RETURN_IF_ERROR(record.run());
+  if (connected != nullptr && connected->tiered()) STRATA_RETURN_IF_ERROR(connected->add_cold_path_entries(path));
   return index;
 }
 
@@ -304,6 +426,7 @@ Result<std::string> ThingsTable::check(sqlite3* db, const std::string& schema, c
   }
   STRATA_ASSIGN_OR_RETURN(int64_t bad_json, count(str_cat("SELECT count(*) FROM ", things, " WHERE data IS NOT NULL AND NOT json_valid(data)")));
   if (bad_json > 0) problems.push_back(str_cat(std::to_string(bad_json), " things hold data that is not valid JSON"));
+  STRATA_RETURN_IF_ERROR(check_tiered_things(db, schema, table, problems));
   STRATA_ASSIGN_OR_RETURN(std::vector<std::string> relationships, relationship_tables(db, schema, table));
   for (const std::string& relationship : relationships) {
     Status format = check_stored_format(db, schema, relationship, "relationships");
