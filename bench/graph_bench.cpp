@@ -29,11 +29,13 @@
 #include <vector>
 
 #include "bench/bench_database.h"
+#include "bench/graph_data.h"
 
 namespace {
 
 using strata::bench::die;
 using Database = strata::bench::BenchDatabase;
+using namespace strata::bench::graph;
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
@@ -72,103 +74,8 @@ Options parse(int argc, char** argv) {
   return options;
 }
 
-struct Edge {
-  uint32_t from, to, type;
-};
-
-const char* kTypes[] = {"follows", "likes", "mentions"};
-
-// Preferential attachment: `targets` holds both ends of every edge so far, so a uniform pick
-// from it chooses a node with probability proportional to its degree.
-std::vector<Edge> scale_free_graph(size_t things, size_t per_thing, uint32_t seed) {
-  std::mt19937_64 random(seed);
-  std::vector<Edge> edges;
-  edges.reserve(things * per_thing);
-  std::vector<uint32_t> targets;
-  targets.reserve(things * per_thing * 2);
-  const size_t seed_nodes = per_thing + 1;
-  for (uint32_t i = 1; i < seed_nodes && i < things; ++i) {
-    for (uint32_t j = 0; j < i; ++j) {
-      edges.push_back({i, j, static_cast<uint32_t>(random() % 3)});
-      targets.push_back(i);
-      targets.push_back(j);
-    }
-  }
-  std::set<std::pair<uint32_t, uint32_t>> chosen;
-  for (uint32_t i = static_cast<uint32_t>(seed_nodes); i < things; ++i) {
-    chosen.clear();
-    while (chosen.size() < per_thing) {
-      uint32_t to = targets[random() % targets.size()];
-      uint32_t type = static_cast<uint32_t>(random() % 3);
-      if (!chosen.emplace(to, type).second) continue;
-      edges.push_back({i, to, type});
-    }
-    for (const auto& [to, type] : chosen) {
-      targets.push_back(i);
-      targets.push_back(to);
-    }
-  }
-  return edges;
-}
-
-// Built by appending: GCC 12 warns falsely (-Wrestrict) about "literal" + std::string.
-std::string numbered(std::string_view prefix, uint64_t number, std::string_view suffix = {}) {
-  std::string text(prefix);
-  text += std::to_string(number);
-  text += suffix;
-  return text;
-}
-std::string thing_id(uint32_t i) { return numbered("u", i); }
-std::string thing_data(uint32_t i) {
-  return "{\"email\":\"user" + std::to_string(i) + "@example.com\",\"age\":" + std::to_string(18 + i % 60) + ",\"city\":\"c" +
-         std::to_string(i % 1000) + "\"}";
-}
-
-void bind_text(sqlite3_stmt* stmt, int index, const std::string& text) {
-  sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-}
-
-void step_done(sqlite3* db, sqlite3_stmt* stmt) {
-  int rc;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-  }
-  if (rc != SQLITE_DONE) die(std::string("step: ") + sqlite3_errmsg(db));
-  sqlite3_reset(stmt);
-}
-
-// Seconds to insert every thing, then every relationship (one transaction each).
-std::pair<double, double> load(const Database& db, const std::string& things_table, const std::string& relationships_table, size_t things,
-                               const std::vector<Edge>& edges) {
-  sqlite3_stmt* insert_thing = db.prepare("INSERT INTO " + things_table + "(id, type, data, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)");
-  auto start = Clock::now();
-  db.exec("BEGIN");
-  for (uint32_t i = 0; i < things; ++i) {
-    bind_text(insert_thing, 1, thing_id(i));
-    sqlite3_bind_text(insert_thing, 2, i % 7 == 0 ? "Org" : "User", -1, SQLITE_STATIC);
-    bind_text(insert_thing, 3, thing_data(i));
-    sqlite3_bind_int64(insert_thing, 4, 1700000000000 + i);
-    step_done(db.get(), insert_thing);
-  }
-  db.exec("COMMIT");
-  double things_seconds = seconds_since(start);
-  sqlite3_finalize(insert_thing);
-  sqlite3_stmt* insert_edge =
-      db.prepare("INSERT INTO " + relationships_table + "(id, from_id, to_id, type, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
-  start = Clock::now();
-  db.exec("BEGIN");
-  for (size_t i = 0; i < edges.size(); ++i) {
-    bind_text(insert_edge, 1, numbered("r", i));
-    bind_text(insert_edge, 2, thing_id(edges[i].from));
-    bind_text(insert_edge, 3, thing_id(edges[i].to));
-    sqlite3_bind_text(insert_edge, 4, kTypes[edges[i].type], -1, SQLITE_STATIC);
-    sqlite3_bind_int64(insert_edge, 5, 1700000000000 + static_cast<int64_t>(i));
-    step_done(db.get(), insert_edge);
-  }
-  db.exec("COMMIT");
-  double edges_seconds = seconds_since(start);
-  sqlite3_finalize(insert_edge);
-  return {things_seconds, edges_seconds};
-}
+// The graph bench's timestamps: 1700000000000 + i.
+int64_t fixed_created_at(uint32_t i) { return 1700000000000 + i; }
 
 struct Timing {
   double median_us = 0;
@@ -234,9 +141,9 @@ int main(int argc, char** argv) {
       "CREATE INDEX relationships_to ON relationships(to_id, type);");
 
   std::printf("loading ...\n");
-  auto [strata_things_s, strata_edges_s] = load(strata, "kb", "kb_rel", things, edges);
+  auto [strata_things_s, strata_edges_s] = load_graph(strata, "kb", "kb_rel", things, edges, fixed_created_at);
   strata.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  auto [plain_things_s, plain_edges_s] = load(plain, "things", "relationships", things, edges);
+  auto [plain_things_s, plain_edges_s] = load_graph(plain, "things", "relationships", things, edges, fixed_created_at);
   plain.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   auto bytes = [](const Database& db) { return std::stod(db.answer("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")); };
   double strata_bytes = bytes(strata), plain_bytes = bytes(plain);

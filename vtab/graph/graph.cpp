@@ -107,7 +107,7 @@ void delete_things_registry(void* registry) { delete static_cast<std::shared_ptr
 Status register_graph(sqlite3* db, std::shared_ptr<OtherTieredTables>* tiered_things) {
   auto registry = std::make_shared<GraphRegistry>();
   auto things = std::make_shared<ThingsRegistry>();
-  *tiered_things = make_tiered_things(things);
+  *tiered_things = make_tiered_graph(things, registry);
   int rc = sqlite3_create_module_v2(db, "things", &things_module(), new std::shared_ptr<ThingsRegistry>(things), delete_things_registry);
   if (rc != SQLITE_OK) return Status::error("graph: registering the things module failed");
   rc = sqlite3_create_module_v2(db, "relationships", &relationships_module(), new std::shared_ptr<GraphRegistry>(registry), delete_registry);

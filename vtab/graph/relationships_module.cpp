@@ -5,6 +5,7 @@
 #include "ext/sqlite_shim.h"
 #include "ext/str_cat.h"
 #include "ext/vtab_module.h"
+#include "vtab/columnar/values.h"
 #include "vtab/graph/graph_modules.h"
 #include "vtab/graph/relationships_table.h"
 
@@ -164,7 +165,8 @@ Status filter(RelationshipsCursor* cursor, int plan, int argc, sqlite3_value** a
     where = " AND e.type_code = ?1";
     numbers.push_back(*code);
   }
-  cursor->rows.sql = str_cat("SELECT e.edge, e.id, f.id, t.id, y.name, e.data, e.created_at FROM ", table->shadow("edges"), " e CROSS JOIN ",
+  cursor->rows.sql = str_cat("SELECT e.edge, e.id, f.id, t.id, y.name, e.data, e.created_at, ",
+                             table->tiered() ? "e.cold_object, e.cold_row" : "NULL, NULL", " FROM ", table->shadow("edges"), " e CROSS JOIN ",
                         table->things_shadow(), " f CROSS JOIN ", table->things_shadow(), " t CROSS JOIN ", table->shadow("types"),
                         " y WHERE f.node = e.from_node AND t.node = e.to_node AND y.code = e.type_code", where,
                         kind == kScan || kind == kByType ? " ORDER BY e.edge" : "");
@@ -182,10 +184,22 @@ int x_next(sqlite3_vtab_cursor* cursor) {
 }
 int x_eof(sqlite3_vtab_cursor* cursor) { return reinterpret_cast<RelationshipsCursor*>(cursor)->rows.eof ? 1 : 0; }
 
+// The selected columns: edge, then the table's six, then cold_object and cold_row.
+constexpr int kSelectedColdObject = 7;
+
 int x_column(sqlite3_vtab_cursor* vtab_cursor, sqlite3_context* context, int column) {
   auto* cursor = reinterpret_cast<RelationshipsCursor*>(vtab_cursor);
   if ((column == kEdgeId || column == kEdgeData || column == kEdgeCreatedAt) && sqlite3_vtab_nochange(context)) return SQLITE_OK;
-  sqlite3_result_value(context, cursor->rows.statement.column_value(column + 1));
+  const Statement& row = cursor->rows.statement;
+  if (column == kEdgeData && !row.column_is_null(kSelectedColdObject)) {  // a cold payload: from its object
+    return cursor_call(vtab_cursor, [&]() -> Status {
+      auto* table = RelationshipsTable::from(vtab_cursor->pVtab);
+      STRATA_ASSIGN_OR_RETURN(ValueView data, table->read_cold_data({row.column_int64(kSelectedColdObject), row.column_int64(kSelectedColdObject + 1)}));
+      columnar::set_result(context, data);
+      return Status::ok();
+    });
+  }
+  sqlite3_result_value(context, row.column_value(column + 1));
   return SQLITE_OK;
 }
 
@@ -196,7 +210,7 @@ int x_rowid(sqlite3_vtab_cursor* vtab_cursor, sqlite3_int64* rowid) {
 
 int x_shadow_name(const char* suffix) {
   std::string_view name(suffix);
-  return name == "edges" || name == "types" || name == "config" ? 1 : 0;
+  return name == "edges" || name == "types" || name == "config" || name == "objects" ? 1 : 0;
 }
 
 }  // namespace

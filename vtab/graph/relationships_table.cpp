@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <limits>
+#include <random>
 #include <set>
 
 #include "ext/module_arguments.h"
 #include "ext/str_cat.h"
+#include "vtab/columnar/storage.h"
 #include "vtab/graph/generated_id.h"
 #include "vtab/graph/graph_common.h"
 
@@ -28,6 +30,7 @@ enum StatementKey {
   kFindId,
   kGeneration,
   kBumpGeneration,
+  kStaleRow,
 };
 
 const std::vector<OptionSpec>& option_specs() {
@@ -81,6 +84,7 @@ Result<std::unique_ptr<RelationshipsTable>> RelationshipsTable::open(sqlite3* db
   std::string schema = argv[1];
   std::string name = argv[2];
   std::string things;
+  std::vector<std::pair<std::string, std::string>> tiered_options;  // of the things table, when created
   if (create) {
     STRATA_ASSIGN_OR_RETURN(ModuleArguments parsed,
                             parse_module_arguments(kModule, option_specs(), std::span<const char* const>(argv + 3, argc - 3)));
@@ -94,6 +98,14 @@ Result<std::unique_ptr<RelationshipsTable>> RelationshipsTable::open(sqlite3* db
     if (!format.is_ok()) {
       return Status::error(str_cat("relationships: things=", things, " must name a things table in schema ", schema, " (", format.message(), ")"));
     }
+    // Over a tiered things table, the payloads of old relationships tier with their month.
+    STRATA_ASSIGN_OR_RETURN(Statement tier, Statement::prepare(db, str_cat("SELECT key, value FROM ", shadow_name(schema, things, "config"),
+                                                                           " WHERE key IN ('tier', 'hot_months')")));
+    while (true) {
+      STRATA_ASSIGN_OR_RETURN(bool row, tier.step());
+      if (!row) break;
+      tiered_options.emplace_back(std::string(tier.column_text(0)), std::string(tier.column_text(1)));
+    }
   } else {
     STRATA_RETURN_IF_ERROR(check_stored_format(db, schema, name, kModule));
     STRATA_ASSIGN_OR_RETURN(Statement read, Statement::prepare(db, str_cat("SELECT value FROM ", shadow_name(schema, name, "config"),
@@ -103,7 +115,19 @@ Result<std::unique_ptr<RelationshipsTable>> RelationshipsTable::open(sqlite3* db
     things = std::string(read.column_text(0));
   }
   std::unique_ptr<RelationshipsTable> table(new RelationshipsTable(db, schema, name, things));
-  if (create) STRATA_RETURN_IF_ERROR(table->create_shadow_tables());
+  if (create) {
+    for (const auto& [key, value] : tiered_options) {
+      if (key == "tier") table->tier_ = value;
+      if (key == "hot_months") table->hot_months_ = std::stoll(value);
+    }
+    STRATA_RETURN_IF_ERROR(table->create_shadow_tables());
+  } else {
+    STRATA_RETURN_IF_ERROR(table->read_options());
+  }
+  if (table->tiered()) {
+    table->cold_ = std::make_unique<ColdRows>(db, table->schema_, table->shadow("objects"), table->tier_,
+                                              str_cat("relationships: table ", table->name_), std::vector<std::string>{"data"});
+  }
   int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(id TEXT, from_id TEXT, to_id TEXT, type TEXT, data JSON, created_at INTEGER)");
   if (rc != SQLITE_OK) return Status::error(str_cat("relationships: declaring the table failed: ", sqlite3_errmsg(db)));
   sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
@@ -115,17 +139,63 @@ Result<std::unique_ptr<RelationshipsTable>> RelationshipsTable::open(sqlite3* db
 Status RelationshipsTable::create_shadow_tables() {
   // The indexes are UNIQUE constraints, so SQLite renames them with the table. (to, type, from)
   // is unique because (from, type, to) is; it serves lookups by to_id and the cascade.
-  return execute(db_, str_cat("CREATE TABLE ", shadow("config"), "(key TEXT PRIMARY KEY, value) WITHOUT ROWID;",
-                              "INSERT INTO ", shadow("config"), " VALUES ('module', 'relationships'), ('format_version', ",
-                              std::to_string(kBaseFormatVersion), "), ('things', ", quote_literal(things_), "), ('generation', 0);",
+  std::string tiered_parts;
+  if (tiered()) {
+    // Format 2 (docs/format-graph.md): a cold edge's data is NULL and cold_object/cold_row say
+    // where it is; the edges with a payload are indexed by time (a partial index: edges without
+    // data cost nothing). Its name has a random suffix, as a path index's: it is not renamed with
+    // the table.
+    std::random_device random;
+    char suffix[9];
+    snprintf(suffix, sizeof suffix, "%08x", static_cast<unsigned>(random()));
+    tiered_parts = str_cat(", cold_object INTEGER, cold_row INTEGER");
+    STRATA_RETURN_IF_ERROR(execute(db_, str_cat("CREATE TABLE ", shadow("config"), "(key TEXT PRIMARY KEY, value) WITHOUT ROWID;")));
+    STRATA_RETURN_IF_ERROR(execute(db_, str_cat("INSERT INTO ", shadow("config"), " VALUES ('tier', ", quote_literal(tier_), "), ('hot_months', ",
+                                                std::to_string(hot_months_), ");", objects_table_sql(shadow("objects")))));
+    payload_index_ = str_cat(name_, "_payload_", suffix);
+  } else {
+    STRATA_RETURN_IF_ERROR(execute(db_, str_cat("CREATE TABLE ", shadow("config"), "(key TEXT PRIMARY KEY, value) WITHOUT ROWID;")));
+  }
+  STRATA_RETURN_IF_ERROR(execute(db_, str_cat("INSERT INTO ", shadow("config"), " VALUES ('module', 'relationships'), ('format_version', ",
+                              std::to_string(tiered() ? kTieredThingsFormatVersion : kBaseFormatVersion), "), ('things', ",
+                              quote_literal(things_), "), ('generation', 0);",
                               "CREATE TABLE ", shadow("types"), "(code INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);",
                               "CREATE TABLE ", shadow("edges"),
                               "(edge INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, from_node INTEGER NOT NULL,"
                               " to_node INTEGER NOT NULL, type_code INTEGER NOT NULL,"
-                              " data TEXT CHECK (data IS NULL OR json_valid(data)), created_at INTEGER NOT NULL,"
+                              " data TEXT CHECK (data IS NULL OR json_valid(data)), created_at INTEGER NOT NULL", tiered_parts, ","
                               " UNIQUE (from_node, type_code, to_node), UNIQUE (to_node, type_code, from_node));",
                               "INSERT INTO ", shadow_name(schema_, things_, "config"), " VALUES (",
-                              quote_literal(str_cat("relationships:", name_)), ", ", quote_literal(name_), ");"));
+                              quote_literal(str_cat("relationships:", name_)), ", ", quote_literal(name_), ");")));
+  if (!tiered()) return Status::ok();
+  return execute(db_, str_cat("CREATE INDEX ", quote_identifier(schema_), ".", quote_identifier(payload_index_), " ON ",
+                              quote_identifier(str_cat(name_, "_edges")), "(created_at) WHERE ", kPayloadCondition, ";"));
+}
+
+Status RelationshipsTable::read_options() {
+  STRATA_ASSIGN_OR_RETURN(Statement read, Statement::prepare(db_, str_cat("SELECT key, value FROM ", shadow("config"),
+                                                                          " WHERE key IN ('tier', 'hot_months')")));
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(bool row, read.step());
+    if (!row) break;
+    if (read.column_text(0) == "tier") tier_ = std::string(read.column_text(1));
+    if (read.column_text(0) == "hot_months") hot_months_ = read.column_int64(1);
+  }
+  return Status::ok();
+}
+
+Result<ValueView> RelationshipsTable::read_cold_data(const ColdPlace& place) {
+  if (!cold_) return Status::corruption(str_cat("relationships: table ", name_, " has a cold edge but its things table no tier= option"));
+  STRATA_ASSIGN_OR_RETURN(std::span<const ValueView> values, cold_->read(place));
+  return values[0];
+}
+
+Status RelationshipsTable::forget_cold(const ColdPlace& cold) {
+  STRATA_ASSIGN_OR_RETURN(Statement* stale, statements_.keyed(kStaleRow, [&] {
+    return str_cat("UPDATE ", shadow("objects"), " SET stale_rows = stale_rows + 1 WHERE object_id = ?1");
+  }));
+  STRATA_RETURN_IF_ERROR(stale->bind_int64(1, cold.object_id));
+  return stale->run();
 }
 
 Status RelationshipsTable::destroy() {
@@ -137,13 +207,17 @@ Status RelationshipsTable::destroy() {
     STRATA_RETURN_IF_ERROR(unlist->bind_text(1, str_cat("relationships:", name_)));
     STRATA_RETURN_IF_ERROR(unlist->run());
   }
+  if (cold_) cold_->forget();
+  // The objects of its payloads stay in the store (as a columnar table's do): docs/tiering.md.
   return execute(db_, str_cat("DROP TABLE IF EXISTS ", shadow("edges"), "; DROP TABLE IF EXISTS ", shadow("types"),
-                              "; DROP TABLE IF EXISTS ", shadow("config"), ";"));
+                              "; DROP TABLE IF EXISTS ", shadow("config"), "; DROP TABLE IF EXISTS ", shadow("objects"), ";"));
 }
 
 Status RelationshipsTable::rename(const std::string& new_name) {
   statements_.clear();
-  for (std::string_view suffix : {"edges", "types", "config"}) {
+  std::vector<std::string_view> suffixes = {"edges", "types", "config"};
+  if (tiered()) suffixes.push_back("objects");
+  for (std::string_view suffix : suffixes) {
     STRATA_RETURN_IF_ERROR(execute(db_, str_cat("ALTER TABLE ", shadow(suffix), " RENAME TO ", quote_identifier(str_cat(new_name, "_", suffix)))));
   }
   STRATA_RETURN_IF_ERROR(execute(db_, str_cat("UPDATE ", shadow_name(schema_, things_, "config"), " SET key = ",
@@ -151,6 +225,7 @@ Status RelationshipsTable::rename(const std::string& new_name) {
                                               " WHERE key = ", quote_literal(str_cat("relationships:", name_)))));
   registry_->rename(schema_, name_, new_name, this);
   name_ = new_name;
+  if (cold_) cold_->rename(shadow("objects"), str_cat("relationships: table ", name_));
   return Status::ok();
 }
 
@@ -219,14 +294,17 @@ Result<TypeCode> RelationshipsTable::type_code_or_create(std::string_view type) 
 }
 
 Result<std::optional<RelationshipsTable::StoredEdge>> RelationshipsTable::stored_edge(int64_t edge) {
-  STRATA_ASSIGN_OR_RETURN(Statement* read, statements_.keyed(kStoredEdge, [&] { return str_cat("SELECT from_node, to_node, type_code, id FROM ",
-                                                                                               shadow("edges"), " WHERE edge = ?1"); }));
+  STRATA_ASSIGN_OR_RETURN(Statement* read, statements_.keyed(kStoredEdge, [&] {
+    return str_cat("SELECT from_node, to_node, type_code, id, ", tiered() ? "cold_object, cold_row" : "NULL, NULL", " FROM ", shadow("edges"),
+                   " WHERE edge = ?1");
+  }));
   STRATA_RETURN_IF_ERROR(read->bind_int64(1, edge));
   STRATA_ASSIGN_OR_RETURN(bool row, read->step());
   if (!row) return std::optional<StoredEdge>();
   std::optional<StoredEdge> found(StoredEdge{Edge{static_cast<NodeId>(read->column_int64(0)), static_cast<NodeId>(read->column_int64(1)),
                                                   static_cast<TypeCode>(read->column_int64(2))},
-                                             std::string(read->column_text(3))});
+                                             std::string(read->column_text(3)), std::nullopt});
+  if (!read->column_is_null(4)) found->cold = ColdPlace{read->column_int64(4), read->column_int64(5)};
   read->reset();
   return found;
 }
@@ -334,6 +412,7 @@ Status RelationshipsTable::delete_edge(int64_t edge) {
   STRATA_ASSIGN_OR_RETURN(Statement* remove, statements_.keyed(kDeleteEdge, [&] { return str_cat("DELETE FROM ", shadow("edges"), " WHERE edge = ?1"); }));
   STRATA_RETURN_IF_ERROR(remove->bind_int64(1, edge));
   STRATA_RETURN_IF_ERROR(remove->run());
+  if (stored->cold) STRATA_RETURN_IF_ERROR(forget_cold(*stored->cold));
   changed_ = true;
   note_removed(stored->edge);
   return Status::ok();
@@ -355,8 +434,15 @@ Status RelationshipsTable::update_edge(int64_t edge, sqlite3_value** columns) {
   std::string to_text(to);
   STRATA_ASSIGN_OR_RETURN(std::string_view type, id_text(kModule, "type", columns[kEdgeType]));
   std::string type_text(type);
-  const bool keep_data = sqlite3_value_nochange(columns[kEdgeData]);
+  bool keep_data = sqlite3_value_nochange(columns[kEdgeData]);
   if (!keep_data) STRATA_RETURN_IF_ERROR(check_json_data(kModule, columns[kEdgeData]));
+  // The new version of a cold edge is hot: data the UPDATE leaves unchanged comes from its object.
+  std::optional<Value> cold_data;
+  if (stored->cold && keep_data) {
+    STRATA_ASSIGN_OR_RETURN(ValueView data, read_cold_data(*stored->cold));
+    cold_data = Value(data);
+    keep_data = false;
+  }
   if (sqlite3_value_numeric_type(columns[kEdgeCreatedAt]) != SQLITE_INTEGER && !sqlite3_value_nochange(columns[kEdgeCreatedAt])) {
     return Status::constraint("relationships: created_at must be an integer (unix milliseconds)");
   }
@@ -368,7 +454,8 @@ Status RelationshipsTable::update_edge(int64_t edge, sqlite3_value** columns) {
   STRATA_ASSIGN_OR_RETURN(Statement* write,
                           statements_.keyed(kUpdateEdge, [&] { return str_cat("UPDATE OR FAIL ", shadow("edges"),
                                                          " SET from_node = ?2, to_node = ?3, type_code = ?4, data = iif(?6, data, ?5),"
-                                                         " created_at = iif(?8, created_at, ?7) WHERE edge = ?1"); }));
+                                                         " created_at = iif(?8, created_at, ?7)",
+                                                         tiered() ? ", cold_object = NULL, cold_row = NULL" : "", " WHERE edge = ?1"); }));
   for (int attempt = 0;; ++attempt) {
     write->reset();
     STRATA_RETURN_IF_ERROR(write->bind_int64(1, edge));
@@ -377,6 +464,8 @@ Status RelationshipsTable::update_edge(int64_t edge, sqlite3_value** columns) {
     STRATA_RETURN_IF_ERROR(write->bind_int64(4, code));
     if (keep_data) {
       STRATA_RETURN_IF_ERROR(write->bind_null(5));
+    } else if (cold_data) {
+      STRATA_RETURN_IF_ERROR(columnar::bind_value_view(*write, 5, cold_data->view()));
     } else {
       STRATA_RETURN_IF_ERROR(write->bind_value(5, columns[kEdgeData]));
     }
@@ -394,6 +483,7 @@ Status RelationshipsTable::update_edge(int64_t edge, sqlite3_value** columns) {
     STRATA_ASSIGN_OR_RETURN(bool retry, resolve_conflict(updated, old_id, from_text, to_text, type_text, edge));
     if (!retry) return status;
   }
+  if (stored->cold) STRATA_RETURN_IF_ERROR(forget_cold(*stored->cold));
   changed_ = true;
   if (!(updated == stored->edge)) {
     note_removed(stored->edge);

@@ -26,6 +26,7 @@
 #include "ext/status.h"
 #include "ext/table_registry.h"
 #include "vtab/graph/shadow_statements.h"
+#include "vtab/graph/tiered_rows.h"
 #include "vtab/graph/adjacency.h"
 #include "vtab/graph/traversal.h"
 
@@ -80,6 +81,10 @@ struct GraphCache {
 };
 
 class RelationshipsTable;
+// The edges of a tiered relationships table whose payload may be cold: the condition of its
+// partial index on created_at, spelled the same in every query that is to use the index.
+inline constexpr std::string_view kPayloadCondition = "(data IS NOT NULL OR cold_object IS NOT NULL)";
+inline constexpr std::string_view kPayloadConditionOfE = "(e.data IS NOT NULL OR e.cold_object IS NOT NULL)";  // edges as e
 // The relationships tables connected on one connection, for the graph functions to find by name.
 using GraphRegistry = TableRegistry<RelationshipsTable>;
 
@@ -118,6 +123,12 @@ class RelationshipsTable {
   // The adjacency as the database holds it now (built or rebuilt when needed).
   Result<std::shared_ptr<GraphCache>> graph();
   Traversal& traversal() { return traversal_; }
+  // Whether its things table is tiered (format 2): payloads of old edges go cold (things_tier.cpp).
+  bool tiered() const { return !tier_.empty(); }
+  int64_t hot_months() const { return hot_months_; }
+  ColdRows* cold() { return cold_.get(); }
+  // A cold edge's data (valid until the next read).
+  Result<ValueView> read_cold_data(const ColdPlace& place);
   // things_check(): compares the adjacency this connection holds (if any) with the shadow table.
   Result<std::string> check_adjacency();
 
@@ -143,7 +154,11 @@ class RelationshipsTable {
   struct StoredEdge {
     Edge edge;
     std::string id;
+    std::optional<ColdPlace> cold;  // where its data lies while cold
   };
+  // A cold edge stops being its object's (its data written hot, or the edge deleted).
+  Status forget_cold(const ColdPlace& cold);
+  Status read_options();
   Result<std::optional<StoredEdge>> stored_edge(int64_t edge);
   // Handles a UNIQUE failure of writing `edge` with `id`: under OR REPLACE deletes the rows in
   // the way (except `self`) and returns true (try again); otherwise returns the error.
@@ -159,6 +174,10 @@ class RelationshipsTable {
   std::string schema_;
   std::string name_;
   std::string things_;
+  std::string tier_;        // its things table's tier= (empty: not tiered)
+  int64_t hot_months_ = 3;  // and hot_months=
+  std::unique_ptr<ColdRows> cold_;
+  std::string payload_index_;  // of a tiered table, when this connection created it
   std::shared_ptr<GraphRegistry> registry_;
   ShadowStatements statements_;
   struct TextHash {

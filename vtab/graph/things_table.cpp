@@ -48,7 +48,7 @@ Result<std::unique_ptr<ThingsTable>> ThingsTable::open(sqlite3* db, ThingsRegist
   if (create) {
     if (arguments.has("tier")) {
       table->tier_ = *arguments.text("tier");
-      STRATA_RETURN_IF_ERROR(check_tier_location(table->tier_));
+      STRATA_RETURN_IF_ERROR(check_tier_location(kModule, table->tier_));
     } else if (arguments.has("hot_months")) {
       return Status::error("things: hot_months= needs tier= (where cold things go), e.g. USING things(tier='file:lake', hot_months=3)");
     }
@@ -63,7 +63,10 @@ Result<std::unique_ptr<ThingsTable>> ThingsTable::open(sqlite3* db, ThingsRegist
                                 "updated_at INTEGER, json_path HIDDEN, json_value HIDDEN)");
   if (rc != SQLITE_OK) return Status::error(str_cat("things: declaring the table failed: ", sqlite3_errmsg(db)));
   sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
-  if (table->tiered()) table->cold_ = std::make_unique<ThingsCold>(*table);
+  if (table->tiered()) {
+    table->cold_ = std::make_unique<ColdRows>(db, table->schema_, table->shadow("objects"), table->tier_, str_cat("things: table ", table->name_),
+                                              std::vector<std::string>{"data", "embedding"});
+  }
   if (registry != nullptr) registry->add(table->schema_, table->name_, table.get());
   return table;
 }
@@ -163,14 +166,14 @@ Status ThingsTable::insert_row(sqlite3_value** columns, sqlite3_int64* rowid_out
     return text;
   };
   // A replaced cold thing stops being its object's.
-  std::optional<std::pair<int64_t, ColdThing>> replaced_cold;
+  std::optional<std::pair<int64_t, ColdPlace>> replaced_cold;
   if (replace && tiered()) {
     STRATA_ASSIGN_OR_RETURN(Statement* find, statements_.keyed(kColdOfId, [&] {
       return str_cat("SELECT node, cold_object, cold_row FROM ", shadow("things"), " WHERE id = ?1 AND cold_object IS NOT NULL");
     }));
     STRATA_RETURN_IF_ERROR(find->bind_text(1, id));
     STRATA_ASSIGN_OR_RETURN(bool cold, find->step());
-    if (cold) replaced_cold = {find->column_int64(0), ColdThing{find->column_int64(1), find->column_int64(2)}};
+    if (cold) replaced_cold = {find->column_int64(0), ColdPlace{find->column_int64(1), find->column_int64(2)}};
     find->reset();
   }
   STRATA_ASSIGN_OR_RETURN(Statement* insert, statements_.keyed(replace ? kUpsert : kInsert, sql));
@@ -276,7 +279,7 @@ Status ThingsTable::update_row(int64_t node, sqlite3_value** columns) {
   return Status::ok();
 }
 
-Status ThingsTable::forget_cold(int64_t node, const ColdThing& cold) {
+Status ThingsTable::forget_cold(int64_t node, const ColdPlace& cold) {
   STRATA_ASSIGN_OR_RETURN(Statement* stale, statements_.keyed(kStaleRow, [&] {
     return str_cat("UPDATE ", shadow("objects"), " SET stale_rows = stale_rows + 1 WHERE object_id = ?1");
   }));
@@ -297,7 +300,7 @@ Result<std::optional<StoredThing>> ThingsTable::stored_thing(int64_t node) {
   STRATA_ASSIGN_OR_RETURN(bool exists, read->step());
   if (!exists) return std::optional<StoredThing>();
   StoredThing thing{std::string(read->column_text(0)), std::nullopt};
-  if (!read->column_is_null(1)) thing.cold = ColdThing{read->column_int64(1), read->column_int64(2)};
+  if (!read->column_is_null(1)) thing.cold = ColdPlace{read->column_int64(1), read->column_int64(2)};
   read->reset();
   return std::optional<StoredThing>(std::move(thing));
 }
@@ -369,6 +372,7 @@ Status ThingsTable::rename(const std::string& new_name) {
   }
   if (registry_ != nullptr) registry_->rename(schema_, name_, new_name, this);
   name_ = new_name;
+  if (cold_) cold_->rename(shadow("objects"), str_cat("things: table ", name_));
   return Status::ok();
 }
 

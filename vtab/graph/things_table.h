@@ -15,6 +15,7 @@
 #include "ext/status.h"
 #include "ext/table_registry.h"
 #include "vtab/graph/shadow_statements.h"
+#include "vtab/graph/tiered_rows.h"
 #include "vtab/tier_targets.h"
 
 namespace strata::graph {
@@ -33,20 +34,13 @@ enum ThingsColumn {
 };
 
 class ThingsTable;
-class ThingsCold;
 // The things tables connected on one connection, for the tier functions to find by name.
 using ThingsRegistry = TableRegistry<ThingsTable>;
-
-// Where a cold thing's data and embedding lie: row `row` of the object `object_id` (kb_objects).
-struct ColdThing {
-  int64_t object_id = 0;
-  int64_t row = 0;
-};
 
 // The row of a stored thing that writes need.
 struct StoredThing {
   std::string id;
-  std::optional<ColdThing> cold;
+  std::optional<ColdPlace> cold;  // where its data and embedding lie while cold
 };
 
 class ThingsTable {
@@ -71,16 +65,12 @@ class ThingsTable {
     ValueView data;
     ValueView embedding;
   };
-  Result<ColdValues> read_cold(const ColdThing& thing);
+  Result<ColdValues> read_cold(const ColdPlace& place);
+  ColdRows* cold() { return cold_.get(); }
+  int64_t hot_months() const { return hot_months_; }
 
   // Whether things_index made an index for `path`.
   Result<bool> has_path_index(const std::string& path);
-
-  // The tier functions (things_tier.cpp, docs/tiering.md "things").
-  Result<int64_t> tier_flush(std::optional<std::string> partition);
-  Result<int64_t> tier_restore(const std::string& partition);
-  Result<int64_t> tier_gc();
-  Result<std::vector<TierPartitionRow>> tier_partitions();
 
   Status update(int argc, sqlite3_value** argv, sqlite3_int64* rowid_out);
   Status on_begin() { return Status::ok(); }
@@ -106,7 +96,6 @@ class ThingsTable {
                                                               const std::string& table);
 
  private:
-  friend class ThingsPartitionCatalog;
   ThingsTable(sqlite3* db, ThingsRegistry* registry, std::string schema, std::string name);
   Status create_shadow_tables();
   Status read_options();
@@ -116,8 +105,7 @@ class ThingsTable {
   Result<std::optional<StoredThing>> stored_thing(int64_t node);
   // A cold thing stops being its object's (written hot, or deleted): the object counts one more
   // stale row, and the thing's cold path entries go.
-  Status forget_cold(int64_t node, const ColdThing& cold);
-  Status require_tiering(std::string_view function) const;
+  Status forget_cold(int64_t node, const ColdPlace& cold);
   // kb_cold_paths entries of a newly indexed path for the things already cold.
   Status add_cold_path_entries(const std::string& path);
 
@@ -128,7 +116,7 @@ class ThingsTable {
   ShadowStatements statements_;
   std::string tier_;        // tier= (empty: not tiered)
   int64_t hot_months_ = 3;  // hot_months=
-  std::unique_ptr<ThingsCold> cold_;
+  std::unique_ptr<ColdRows> cold_;
 };
 
 }  // namespace strata::graph
