@@ -84,7 +84,8 @@ Result<std::unique_ptr<RelationshipsTable>> RelationshipsTable::open(sqlite3* db
   std::string schema = argv[1];
   std::string name = argv[2];
   std::string things;
-  std::vector<std::pair<std::string, std::string>> tiered_options;  // of the things table, when created
+  std::string things_tier;  // of the things table, when created
+  int64_t things_hot_months = 3;
   if (create) {
     STRATA_ASSIGN_OR_RETURN(ModuleArguments parsed,
                             parse_module_arguments(kModule, option_specs(), std::span<const char* const>(argv + 3, argc - 3)));
@@ -99,13 +100,7 @@ Result<std::unique_ptr<RelationshipsTable>> RelationshipsTable::open(sqlite3* db
       return Status::error(str_cat("relationships: things=", things, " must name a things table in schema ", schema, " (", format.message(), ")"));
     }
     // Over a tiered things table, the payloads of old relationships tier with their month.
-    STRATA_ASSIGN_OR_RETURN(Statement tier, Statement::prepare(db, str_cat("SELECT key, value FROM ", shadow_name(schema, things, "config"),
-                                                                           " WHERE key IN ('tier', 'hot_months')")));
-    while (true) {
-      STRATA_ASSIGN_OR_RETURN(bool row, tier.step());
-      if (!row) break;
-      tiered_options.emplace_back(std::string(tier.column_text(0)), std::string(tier.column_text(1)));
-    }
+    STRATA_RETURN_IF_ERROR(read_tier_options(db, shadow_name(schema, things, "config"), things_tier, things_hot_months));
   } else {
     STRATA_RETURN_IF_ERROR(check_stored_format(db, schema, name, kModule));
     STRATA_ASSIGN_OR_RETURN(Statement read, Statement::prepare(db, str_cat("SELECT value FROM ", shadow_name(schema, name, "config"),
@@ -116,10 +111,8 @@ Result<std::unique_ptr<RelationshipsTable>> RelationshipsTable::open(sqlite3* db
   }
   std::unique_ptr<RelationshipsTable> table(new RelationshipsTable(db, schema, name, things));
   if (create) {
-    for (const auto& [key, value] : tiered_options) {
-      if (key == "tier") table->tier_ = value;
-      if (key == "hot_months") table->hot_months_ = std::stoll(value);
-    }
+    table->tier_ = things_tier;
+    table->hot_months_ = things_hot_months;
     STRATA_RETURN_IF_ERROR(table->create_shadow_tables());
   } else {
     STRATA_RETURN_IF_ERROR(table->read_options());
@@ -172,17 +165,7 @@ Status RelationshipsTable::create_shadow_tables() {
                               quote_identifier(str_cat(name_, "_edges")), "(created_at) WHERE ", kPayloadCondition, ";"));
 }
 
-Status RelationshipsTable::read_options() {
-  STRATA_ASSIGN_OR_RETURN(Statement read, Statement::prepare(db_, str_cat("SELECT key, value FROM ", shadow("config"),
-                                                                          " WHERE key IN ('tier', 'hot_months')")));
-  while (true) {
-    STRATA_ASSIGN_OR_RETURN(bool row, read.step());
-    if (!row) break;
-    if (read.column_text(0) == "tier") tier_ = std::string(read.column_text(1));
-    if (read.column_text(0) == "hot_months") hot_months_ = read.column_int64(1);
-  }
-  return Status::ok();
-}
+Status RelationshipsTable::read_options() { return read_tier_options(db_, shadow("config"), tier_, hot_months_); }
 
 Result<ValueView> RelationshipsTable::read_cold_data(const ColdPlace& place) {
   if (!cold_) return Status::corruption(str_cat("relationships: table ", name_, " has a cold edge but its things table no tier= option"));

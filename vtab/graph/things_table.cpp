@@ -71,17 +71,7 @@ Result<std::unique_ptr<ThingsTable>> ThingsTable::open(sqlite3* db, ThingsRegist
   return table;
 }
 
-Status ThingsTable::read_options() {
-  STRATA_ASSIGN_OR_RETURN(Statement read, Statement::prepare(db_, str_cat("SELECT key, value FROM ", shadow("config"),
-                                                                          " WHERE key IN ('tier', 'hot_months')")));
-  while (true) {
-    STRATA_ASSIGN_OR_RETURN(bool row, read.step());
-    if (!row) break;
-    if (read.column_text(0) == "tier") tier_ = std::string(read.column_text(1));
-    if (read.column_text(0) == "hot_months") hot_months_ = read.column_int64(1);
-  }
-  return Status::ok();
-}
+Status ThingsTable::read_options() { return read_tier_options(db_, shadow("config"), tier_, hot_months_); }
 
 Status ThingsTable::create_shadow_tables() {
   // Every index is a UNIQUE constraint, so SQLite names it after the table and renames it with

@@ -93,6 +93,18 @@ std::string objects_table_sql(const std::string& objects_table) {
                  " stale_rows INTEGER NOT NULL DEFAULT 0, flushed_at INTEGER);");
 }
 
+Status read_tier_options(sqlite3* db, const std::string& config_table, std::string& tier, int64_t& hot_months) {
+  STRATA_ASSIGN_OR_RETURN(Statement read, Statement::prepare(db, str_cat("SELECT key, value FROM ", config_table,
+                                                                         " WHERE key IN ('tier', 'hot_months')")));
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(bool row, read.step());
+    if (!row) break;
+    if (read.column_text(0) == "tier") tier = std::string(read.column_text(1));
+    if (read.column_text(0) == "hot_months") hot_months = read.column_int64(1);
+  }
+  return Status::ok();
+}
+
 bool PartitionSummary::already_cold() const {
   if (hot_rows > 0 || objects.size() > 1) return false;
   if (objects.empty()) return rows == 0;

@@ -168,6 +168,10 @@ Result<std::vector<TierPartitionRow>> list_tiered(TieredRows& rows, const std::f
 Status check_cold_rows(sqlite3* db, const std::string& rows_table, const std::string& objects_table,
                        const std::vector<std::string>& cold_columns, std::vector<std::string>& problems);
 
+// The `tier` and `hot_months` a tiered table's config shadow table holds (left as they are when
+// absent).
+Status read_tier_options(sqlite3* db, const std::string& config_table, std::string& tier, int64_t& hot_months);
+
 // The objects shadow table of a tiered table (docs/format-graph.md).
 std::string objects_table_sql(const std::string& objects_table);
 
