@@ -132,22 +132,13 @@ Result<std::unique_ptr<RelationshipsTable>> RelationshipsTable::open(sqlite3* db
 Status RelationshipsTable::create_shadow_tables() {
   // The indexes are UNIQUE constraints, so SQLite renames them with the table. (to, type, from)
   // is unique because (from, type, to) is; it serves lookups by to_id and the cascade.
-  std::string tiered_parts;
+  // Format 2 (docs/format-graph.md), over a tiered things table: a cold edge's data is NULL and
+  // cold_object/cold_row say where it is.
+  const std::string tiered_parts = tiered() ? ", cold_object INTEGER, cold_row INTEGER" : "";
+  STRATA_RETURN_IF_ERROR(execute(db_, str_cat("CREATE TABLE ", shadow("config"), "(key TEXT PRIMARY KEY, value) WITHOUT ROWID;")));
   if (tiered()) {
-    // Format 2 (docs/format-graph.md): a cold edge's data is NULL and cold_object/cold_row say
-    // where it is; the edges with a payload are indexed by time (a partial index: edges without
-    // data cost nothing). Its name has a random suffix, as a path index's: it is not renamed with
-    // the table.
-    std::random_device random;
-    char suffix[9];
-    snprintf(suffix, sizeof suffix, "%08x", static_cast<unsigned>(random()));
-    tiered_parts = str_cat(", cold_object INTEGER, cold_row INTEGER");
-    STRATA_RETURN_IF_ERROR(execute(db_, str_cat("CREATE TABLE ", shadow("config"), "(key TEXT PRIMARY KEY, value) WITHOUT ROWID;")));
     STRATA_RETURN_IF_ERROR(execute(db_, str_cat("INSERT INTO ", shadow("config"), " VALUES ('tier', ", quote_literal(tier_), "), ('hot_months', ",
                                                 std::to_string(hot_months_), ");", objects_table_sql(shadow("objects")))));
-    payload_index_ = str_cat(name_, "_payload_", suffix);
-  } else {
-    STRATA_RETURN_IF_ERROR(execute(db_, str_cat("CREATE TABLE ", shadow("config"), "(key TEXT PRIMARY KEY, value) WITHOUT ROWID;")));
   }
   STRATA_RETURN_IF_ERROR(execute(db_, str_cat("INSERT INTO ", shadow("config"), " VALUES ('module', 'relationships'), ('format_version', ",
                               std::to_string(tiered() ? kTieredThingsFormatVersion : kBaseFormatVersion), "), ('things', ",
@@ -161,7 +152,12 @@ Status RelationshipsTable::create_shadow_tables() {
                               "INSERT INTO ", shadow_name(schema_, things_, "config"), " VALUES (",
                               quote_literal(str_cat("relationships:", name_)), ", ", quote_literal(name_), ");")));
   if (!tiered()) return Status::ok();
-  return execute(db_, str_cat("CREATE INDEX ", quote_identifier(schema_), ".", quote_identifier(payload_index_), " ON ",
+  // The edges with a payload by time: a partial index, so that edges without data cost nothing.
+  // Its name has a random suffix, as a path index's: it is not renamed with the table.
+  std::random_device random;
+  char suffix[9];
+  snprintf(suffix, sizeof suffix, "%08x", static_cast<unsigned>(random()));
+  return execute(db_, str_cat("CREATE INDEX ", quote_identifier(schema_), ".", quote_identifier(str_cat(name_, "_payload_", suffix)), " ON ",
                               quote_identifier(str_cat(name_, "_edges")), "(created_at) WHERE ", kPayloadCondition, ";"));
 }
 

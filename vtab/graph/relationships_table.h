@@ -177,7 +177,6 @@ class RelationshipsTable {
   std::string tier_;        // its things table's tier= (empty: not tiered)
   int64_t hot_months_ = 3;  // and hot_months=
   std::unique_ptr<ColdRows> cold_;
-  std::string payload_index_;  // of a tiered table, when this connection created it
   std::shared_ptr<GraphRegistry> registry_;
   ShadowStatements statements_;
   struct TextHash {

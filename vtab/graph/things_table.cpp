@@ -95,10 +95,7 @@ Status ThingsTable::create_shadow_tables() {
                               " data TEXT CHECK (data IS NULL OR json_valid(data)), embedding BLOB,"
                               " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, cold_object INTEGER, cold_row INTEGER,"
                               " UNIQUE (type, node), UNIQUE (type, created_at, node));",
-                              "CREATE TABLE ", shadow("objects"),
-                              "(object_id INTEGER PRIMARY KEY AUTOINCREMENT, object_key TEXT NOT NULL UNIQUE, partition TEXT NOT NULL,"
-                              " state TEXT NOT NULL, owner TEXT, size INTEGER, etag TEXT, footer BLOB, row_count INTEGER,"
-                              " stale_rows INTEGER NOT NULL DEFAULT 0, flushed_at INTEGER);",
+                              objects_table_sql(shadow("objects")),
                               "CREATE TABLE ", shadow("cold_paths"),
                               "(path TEXT NOT NULL, value NOT NULL, node INTEGER NOT NULL, PRIMARY KEY (path, value, node),"
                               " UNIQUE (node, path)) WITHOUT ROWID;"));

@@ -58,7 +58,6 @@ class ThingsTable {
   std::string shadow(std::string_view suffix) const;
   // Whether the table was created with tier= (format 2: cold columns, kb_objects, kb_cold_paths).
   bool tiered() const { return !tier_.empty(); }
-  const std::string& tier() const { return tier_; }
 
   // A cold thing's data and embedding, read from its object (things_tier.cpp).
   struct ColdValues {  // valid until the next read_cold
