@@ -1,6 +1,5 @@
 #include "vtab/graph/things_tier.h"
 
-#include "ext/civil_time.h"
 #include "ext/str_cat.h"
 #include "tiering/partition_object.h"
 #include "vtab/columnar/storage.h"
@@ -133,13 +132,6 @@ class ThingsRows final : public TieredRows {
     return row ? sum.column_int64(0) : 0;
   }
 
-  static std::string month_text(int64_t month) {
-    const int64_t year = floor_div(month, 12);
-    char text[32];
-    std::snprintf(text, sizeof text, "%04lld-%02d", static_cast<long long>(year), static_cast<int>(month - year * 12) + 1);
-    return text;
-  }
-
  private:
   ThingsTable& table_;
   std::optional<std::vector<std::string>> paths_;  // indexed paths, read at the first commit
@@ -164,7 +156,7 @@ class RelationshipsRows final : public TieredRows {
                                             kPayloadCondition, " AND created_at BETWEEN ?1 AND ?2"));
   }
   std::string partition_name(const std::optional<std::string>&, int64_t month) const override {
-    return str_cat("dt=", ThingsRows::month_text(month));
+    return str_cat("dt=", month_text(month));
   }
   Result<Statement> partition_rows(const PartitionSummary& partition, bool only_cold) override {
     STRATA_ASSIGN_OR_RETURN(Statement rows,

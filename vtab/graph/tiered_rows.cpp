@@ -105,6 +105,13 @@ Status read_tier_options(sqlite3* db, const std::string& config_table, std::stri
   return Status::ok();
 }
 
+std::string month_text(int64_t month_index) {
+  const int64_t year = floor_div(month_index, 12);
+  char text[32];
+  std::snprintf(text, sizeof text, "%04lld-%02d", static_cast<long long>(year), static_cast<int>(month_index - year * 12) + 1);
+  return text;
+}
+
 bool PartitionSummary::already_cold() const {
   if (hot_rows > 0 || objects.size() > 1) return false;
   if (objects.empty()) return rows == 0;

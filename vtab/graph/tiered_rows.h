@@ -103,6 +103,9 @@ class ColdRows {
   std::map<std::string, tiering::ReadCounters> counters_;
 };
 
+// "YYYY-MM" of a month counted as year * 12 + month - 1 (the dt= of a partition's Hive path).
+std::string month_text(int64_t month_index);
+
 // One partition as the shadow tables show it.
 struct LiveObject {
   int64_t object_id = 0;
