@@ -10,6 +10,7 @@
 #include "vtab/hnsw/hnsw.h"
 #include "vtab/parquet/parquet_sql.h"
 #include "vtab/skip_index/bloom_functions.h"
+#include "vtab/timeseries/rollup.h"
 #include "vtab/timeseries/time_bucket.h"
 
 namespace strata {
@@ -57,11 +58,13 @@ Status register_strata(sqlite3* db) {
   STRATA_RETURN_IF_ERROR(register_core_functions(db));
   std::shared_ptr<OtherTieredTables> tiered_things;
   STRATA_RETURN_IF_ERROR(graph::register_graph(db, &tiered_things));
-  STRATA_RETURN_IF_ERROR(columnar::register_columnar(db, std::move(tiered_things)));
+  TableRegistry<columnar::ColumnarTable>* columnar_tables = nullptr;
+  STRATA_RETURN_IF_ERROR(columnar::register_columnar(db, std::move(tiered_things), &columnar_tables));
   STRATA_RETURN_IF_ERROR(skip_index::register_bloom_functions(db));
   STRATA_RETURN_IF_ERROR(hnsw::register_hnsw(db));
   STRATA_RETURN_IF_ERROR(parquet_sql::register_parquet(db));
   STRATA_RETURN_IF_ERROR(timeseries::register_time_bucket(db));
+  STRATA_RETURN_IF_ERROR(timeseries::register_rollup(db, columnar_tables));
   if (!strata_is_registered(db)) {
     return Status::internal("strata: registration did not take effect: " +
                             std::string(sqlite3_errmsg(db)));

@@ -657,8 +657,9 @@ void destroy_state(void* state) { delete static_cast<ModuleState*>(state); }
 
 }  // namespace
 
-Status register_columnar(sqlite3* db, std::shared_ptr<OtherTieredTables> others) {
+Status register_columnar(sqlite3* db, std::shared_ptr<OtherTieredTables> others, TableRegistry** registry_out) {
   auto* state = new ModuleState();
+  if (registry_out != nullptr) *registry_out = &state->registry;
   state->others = std::move(others);
   // The module owns the state; functions and columnar_chunks borrow it (the connection drops
   // them all together when it closes).

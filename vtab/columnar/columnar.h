@@ -3,6 +3,7 @@
 
 #include "ext/sqlite_api.h"
 #include "ext/status.h"
+#include "ext/table_registry.h"
 #include "vtab/tier_targets.h"
 
 #include <memory>
@@ -12,6 +13,9 @@ namespace strata::columnar {
 // Registers the `columnar` module, the `columnar_chunks` table and the functions
 // columnar_check() and columnar_compact(), and the tier functions and tier_partitions for its
 // tables and `others`' (things).
-Status register_columnar(sqlite3* db, std::shared_ptr<OtherTieredTables> others = nullptr);
+// `registry_out` (if given) receives the registry of its tables on this connection (for rollups).
+class ColumnarTable;
+Status register_columnar(sqlite3* db, std::shared_ptr<OtherTieredTables> others = nullptr,
+                         TableRegistry<ColumnarTable>** registry_out = nullptr);
 
 }  // namespace strata::columnar

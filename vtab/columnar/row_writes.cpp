@@ -16,6 +16,7 @@
 #include "ext/str_cat.h"
 #include "vtab/columnar/partition.h"
 #include "vtab/columnar/values.h"
+#include "vtab/timeseries/rollup_maintenance.h"
 
 namespace strata::columnar {
 
@@ -300,36 +301,55 @@ Status ColumnarTable::verify_key_entry(size_t k, int64_t rowid, const std::vecto
                                    " has an entry for rowid ", std::to_string(rowid),
                                    " that the row does not hold (columnar_check lists such damage)"));
   };
-  // The row's value of key column i, wherever the row is.
-  std::function<ValueView(int)> value_of;
-  std::shared_ptr<const ColumnVector> chunk_values;
-  if (std::optional<uint32_t> position = inserts_->find(rowid)) {
-    value_of = [&, position](int column) { return inserts_->value(column, *position); };
-  } else if (std::optional<uint32_t> sealed_position = sealed_ ? sealed_->rows->find(rowid) : std::nullopt) {
-    value_of = [&, sealed_position](int column) { return sealed_->rows->value(column, *sealed_position); };
-  } else {
-    if (deletes_->contains(rowid)) return damaged();
-    STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.chunks_overlapping(rowid, rowid));
-    std::optional<std::pair<ChunkInfo, size_t>> holder;
-    for (const ChunkInfo& chunk : chunks) {
-      STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const ChunkRowids> rowids, chunk_rowids(chunk));
-      std::optional<size_t> row = rowids->find(rowid);
-      if (row && !chunk.is_deleted(*row)) holder.emplace(chunk, *row);
-    }
-    if (!holder) return damaged();
-    std::vector<std::shared_ptr<const ColumnVector>> columns(schema_.columns.size());
-    for (int column : index.columns) {
-      STRATA_ASSIGN_OR_RETURN(columns[column], chunk_column(holder->first, column));
-    }
-    size_t row = holder->second;
-    value_of = [columns = std::move(columns), row](int column) { return columns[column]->get(row); };
-  }
+  std::vector<Value> values;
+  STRATA_ASSIGN_OR_RETURN(bool live, row_values(rowid, index.columns, values));
+  if (!live) return damaged();
   for (size_t i = 0; i < index.columns.size(); ++i) {
     std::optional<Collation> collation = builtin_collation(index.collations[i]);
     if (!collation) continue;  // only SQLite knows how to compare these
-    if (compare_values(value_of(index.columns[i]), key[i], *collation) != 0) return damaged();
+    if (compare_values(values[i].view(), key[i], *collation) != 0) return damaged();
   }
   return Status::ok();
+}
+
+Result<bool> ColumnarTable::row_values(int64_t rowid, const std::vector<int>& columns, std::vector<Value>& out) {
+  out.clear();
+  auto from_buffer = [&](const WriteBuffer& buffer, uint32_t position) {
+    for (int column : columns) {
+      out.emplace_back(column == schema_.rowid_alias ? ValueView::of_integer(rowid) : buffer.value(column, position));
+    }
+    return true;
+  };
+  if (std::optional<uint32_t> position = inserts_->find(rowid)) return from_buffer(*inserts_, *position);
+  if (sealed_) {
+    if (std::optional<uint32_t> position = sealed_->rows->find(rowid)) return from_buffer(*sealed_->rows, *position);
+  }
+  if (deletes_->contains(rowid)) return false;
+  STRATA_ASSIGN_OR_RETURN(std::vector<ChunkInfo> chunks, store_.chunks_overlapping(rowid, rowid));
+  for (const ChunkInfo& chunk : chunks) {
+    STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const ChunkRowids> rowids, chunk_rowids(chunk));
+    std::optional<size_t> row = rowids->find(rowid);
+    if (!row || chunk.is_deleted(*row)) continue;
+    for (int column : columns) {
+      if (column == schema_.rowid_alias) {
+        out.emplace_back(ValueView::of_integer(rowid));
+        continue;
+      }
+      STRATA_ASSIGN_OR_RETURN(std::shared_ptr<const ColumnVector> values, chunk_column(chunk, column));
+      out.emplace_back(values->get(*row));
+    }
+    return true;
+  }
+  return false;
+}
+
+Status ColumnarTable::report_removed_row(int64_t rowid) {
+  const std::vector<int>& columns = rollups_->columns_read();
+  STRATA_ASSIGN_OR_RETURN(bool live, row_values(rowid, columns, removed_values_));
+  if (!live) return Status::ok();
+  rollup_row_.assign(schema_.columns.size(), ValueView{});
+  for (size_t i = 0; i < columns.size(); ++i) rollup_row_[columns[i]] = removed_values_[i].view();
+  return rollups_->row_changed(-1, rollup_row_);
 }
 
 Result<bool> ColumnarTable::row_exists(int64_t rowid) {
@@ -413,6 +433,7 @@ Result<int64_t> ColumnarTable::allocate_rowid() {
 
 Status ColumnarTable::delete_row(int64_t rowid) {
   STRATA_RETURN_IF_ERROR(settle());  // the row may be in the sealed chunk
+  if (rollups_ && !rollups_->empty()) STRATA_RETURN_IF_ERROR(report_removed_row(rowid));
   for (size_t k = 0; k < schema_.key_indexes.size(); ++k) {
     STRATA_RETURN_IF_ERROR(store_.key_delete(k, rowid));
   }
@@ -426,6 +447,12 @@ Status ColumnarTable::delete_row(int64_t rowid) {
 }
 
 Status ColumnarTable::insert_row(int64_t rowid, const Row& values) {
+  if (rollups_ && !rollups_->empty()) {  // first: a row no rollup can take is not inserted
+    rollup_row_.resize(values.size());
+    for (size_t c = 0; c < values.size(); ++c) rollup_row_[c] = values[c].view();
+    if (schema_.rowid_alias >= 0) rollup_row_[schema_.rowid_alias] = ValueView::of_integer(rowid);
+    STRATA_RETURN_IF_ERROR(rollups_->row_changed(+1, rollup_row_));
+  }
   for (size_t k = 0; k < schema_.key_indexes.size(); ++k) {
     const KeyIndex& unique = schema_.key_indexes[k];
     std::vector<ValueView> key;

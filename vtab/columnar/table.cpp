@@ -14,6 +14,7 @@
 #include "strata/version.h"
 #include "vtab/columnar/partition.h"
 #include "vtab/columnar/values.h"
+#include "vtab/timeseries/rollup_maintenance.h"
 
 namespace strata::columnar {
 
@@ -78,6 +79,7 @@ void ColumnarTable::discard_pending() {
   autoincrement_high_ = 0;
   persisted_sequence_.reset();  // a rollback may have undone its last write
   forget_replaced_rows();
+  if (rollups_) rollups_->discard();
 }
 
 void ColumnarTable::forget_uncommitted_chunks() {
@@ -86,13 +88,38 @@ void ColumnarTable::forget_uncommitted_chunks() {
   stored_rowid_bound_.reset();
 }
 
-Status ColumnarTable::on_sync() { return flush(); }
+Status ColumnarTable::on_sync() {
+  STRATA_RETURN_IF_ERROR(flush());
+  return apply_rollups();
+}
+
+Status ColumnarTable::apply_rollups() {
+  if (!rollups_ || rollups_->empty()) return Status::ok();
+  PreserveLastInsertRowid preserve(db_);
+  return rollups_->apply(true);
+}
+
+Status ColumnarTable::rollups_changed() {
+  // Reloaded first: a dropped rollup's pending changes go with it (its tables are gone).
+  if (!rollups_) rollups_ = std::make_unique<timeseries::RollupMaintenance>(db_, schema_name_, name(), &schema_);
+  STRATA_RETURN_IF_ERROR(rollups_->reload());
+  return apply_rollups();
+}
+
+Result<std::vector<std::string>> ColumnarTable::rollup_names() {
+  timeseries::RollupMaintenance current(db_, schema_name_, name(), &schema_);
+  STRATA_RETURN_IF_ERROR(current.reload());
+  return current.names();
+}
 
 Status ColumnarTable::on_begin() {
   max_rowid_.reset();
   forget_replaced_rows();
   // SQLite has taken this transaction's locks by now, so the data version is current.
   refresh_cache();
+  // Rollups another connection created or dropped since are found here.
+  if (!rollups_) rollups_ = std::make_unique<timeseries::RollupMaintenance>(db_, schema_name_, name(), &schema_);
+  STRATA_RETURN_IF_ERROR(rollups_->reload());
   // A table of an older format is upgraded by the first transaction that writes to it (before
   // any of its cursors opens). Blobs say which form they have, so a savepoint rolled back over
   // the upgrade leaves a mix that reads correctly, and the next transaction finishes it.
@@ -121,6 +148,7 @@ Status ColumnarTable::on_rollback_to() {
 }
 
 Status ColumnarTable::destroy() {
+  // Its rollups stay, no longer maintained: they outlive the raw rows (docs/timeseries.md).
   sealed_.reset();
   return store_.drop_tables();
 }
@@ -128,8 +156,16 @@ Status ColumnarTable::destroy() {
 Status ColumnarTable::rename(const std::string& new_name) {
   STRATA_RETURN_IF_ERROR(settle());
   std::string old_name = name();
+  STRATA_RETURN_IF_ERROR(apply_rollups());  // the pending deltas know the old name
+  STRATA_ASSIGN_OR_RETURN(std::vector<std::string> rollups, rollup_names());
   STRATA_RETURN_IF_ERROR(store_.rename_tables(new_name));
   registry_->rename(schema_name_, old_name, name(), this);
+  // Each rollup records its source's name (to find this table's meta when it is dropped).
+  for (const std::string& rollup : rollups) {
+    STRATA_RETURN_IF_ERROR(execute(db_, str_cat("UPDATE ", timeseries::rollup_shadow(schema_name_, rollup, "meta"),
+                                                " SET value = ", quote_literal(name()), " WHERE key = 'source'")));
+  }
+  if (rollups_) rollups_ = std::make_unique<timeseries::RollupMaintenance>(db_, schema_name_, name(), &schema_);
   return Status::ok();
 }
 

@@ -26,6 +26,10 @@
 #include "vtab/columnar/storage.h"
 #include "vtab/columnar/write_buffer.h"
 
+namespace strata::timeseries {
+class RollupMaintenance;
+}
+
 namespace strata::columnar {
 
 using RowidSet = std::set<int64_t>;
@@ -123,12 +127,21 @@ class ColumnarTable {
   Status on_savepoint() {
     // A write statement is starting (or a SAVEPOINT): OR REPLACE bookkeeping of the last is over.
     forget_replaced_rows();
-    return flush();
+    STRATA_RETURN_IF_ERROR(flush());
+    return apply_rollups();
   }
   Status on_rollback_to();
 
   Status destroy();
   Status rename(const std::string& new_name);
+
+  // Rollups (vtab/timeseries/rollup.cpp): the rollups recorded in this table's meta table are
+  // kept in step with its writes. A rollup created or dropped on this connection calls
+  // rollups_changed(); others are found at the next write transaction.
+  Status rollups_changed();
+  Result<std::vector<std::string>> rollup_names();
+  // Writes the rollup changes of this transaction's writes so far (a rollup read sees them).
+  Status apply_rollups();
 
   // Writes the buffered rows and deletions to the shadow tables.
   Status flush();
@@ -223,6 +236,10 @@ class ColumnarTable {
   const std::vector<size_t>& unique_check_order();
   std::string column_label(int column) const;
 
+  // Tells the rollups that a row is gone (its values read from wherever it is).
+  Status report_removed_row(int64_t rowid);
+  // The values of live row `rowid` in `columns` (false: no such row), wherever it is.
+  Result<bool> row_values(int64_t rowid, const std::vector<int>& columns, std::vector<Value>& out);
   Status flush_deletes();
   Status drop_emptied_chunks();
   Status flush_inserts();
@@ -308,6 +325,9 @@ class ColumnarTable {
   std::set<int64_t> replaced_rows_;
   std::optional<WriterRun> replaced_by_;
   std::map<int, Statement> default_statements_;
+  std::unique_ptr<timeseries::RollupMaintenance> rollups_;  // nullptr until a write transaction loads them
+  std::vector<ValueView> rollup_row_;                        // report scratch: one view per column
+  std::vector<Value> removed_values_;
   ChunkCache cache_;
   std::unordered_map<int64_t, int> point_reads_;  // per chunk id: point reads since it was last read whole
   HotChunks hot_;

@@ -291,102 +291,137 @@ std::optional<std::string> format_text_time(int64_t millis, TextShape shape) {
 
 namespace {
 
-// time_bucket(width, ts [, origin]) and time_bucket_ms: `unit_millis` is what one unit of a
-// numeric ts (and origin) is: 1000 (seconds) or 1 (milliseconds).
-Status time_bucket(sqlite3_context* context, int argc, sqlite3_value** argv, const char* function, int64_t unit_millis) {
+// A numeric time in milliseconds, `unit_millis` per unit (nullopt: out of range).
+std::optional<int64_t> numeric_millis(const ValueView& value, int64_t unit_millis) {
+  if (value.type == ValueType::kInteger) {
+    int64_t millis = 0;
+    if (__builtin_mul_overflow(value.integer, unit_millis, &millis)) return std::nullopt;
+    return millis;
+  }
+  const double millis = std::floor(value.real * static_cast<double>(unit_millis));
+  if (!(millis >= -9.2e18 && millis <= 9.2e18)) return std::nullopt;
+  return static_cast<int64_t>(millis);
+}
+
+ValueView view_of(sqlite3_value* value) {
+  switch (sqlite3_value_type(value)) {
+    case SQLITE_INTEGER: return ValueView::of_integer(sqlite3_value_int64(value));
+    case SQLITE_FLOAT: return ValueView::of_real(sqlite3_value_double(value));
+    case SQLITE_TEXT: {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(value));
+      return ValueView::of_text(std::string_view(text, static_cast<size_t>(sqlite3_value_bytes(value))));
+    }
+    case SQLITE_BLOB: {
+      const auto* blob = static_cast<const char*>(sqlite3_value_blob(value));
+      return ValueView::of_blob(std::string_view(blob, static_cast<size_t>(sqlite3_value_bytes(value))));
+    }
+    default: return ValueView{};
+  }
+}
+
+// time_bucket(width, ts [, origin]) and time_bucket_ms (whose name says its numeric times are
+// milliseconds).
+Status time_bucket(sqlite3_context* context, int argc, sqlite3_value** argv, const char* function) {
   for (int i = 0; i < argc; ++i) {
     if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return Status::ok();  // NULL in, NULL out
   }
-  const std::string_view unit_name = unit_millis == 1 ? "milliseconds" : "seconds";
-  BucketWidth width;
-  switch (sqlite3_value_type(argv[0])) {
-    case SQLITE_INTEGER: {
-      const int64_t count = sqlite3_value_int64(argv[0]);
-      if (count <= 0 || __builtin_mul_overflow(count, unit_millis, &width.millis)) {
+  STRATA_ASSIGN_OR_RETURN(TimeBucketSpec spec,
+                          time_bucket_spec(function, view_of(argv[0]), argc == 3 ? std::optional(view_of(argv[2])) : std::nullopt));
+  STRATA_ASSIGN_OR_RETURN(Value bucket, time_bucket_of(spec, view_of(argv[1])));
+  switch (bucket.type) {
+    case ValueType::kInteger: sqlite3_result_int64(context, bucket.integer); break;
+    case ValueType::kReal: sqlite3_result_double(context, bucket.real); break;
+    case ValueType::kText: sqlite3_result_text64(context, bucket.bytes.data(), bucket.bytes.size(), SQLITE_TRANSIENT, SQLITE_UTF8); break;
+    default: break;
+  }
+  return Status::ok();
+}
+
+void time_bucket_seconds(sqlite3_context* context, int argc, sqlite3_value** argv) {
+  function_call(context, [&] { return time_bucket(context, argc, argv, "time_bucket"); });
+}
+
+void time_bucket_millis(sqlite3_context* context, int argc, sqlite3_value** argv) {
+  function_call(context, [&] { return time_bucket(context, argc, argv, "time_bucket_ms"); });
+}
+
+}  // namespace
+
+Result<TimeBucketSpec> time_bucket_spec(std::string_view function, const ValueView& width_value,
+                                        const std::optional<ValueView>& origin_value) {
+  TimeBucketSpec spec;
+  spec.function = std::string(function);
+  spec.unit_millis = function.ends_with("_ms") ? 1 : 1000;
+  const std::string_view unit_name = spec.unit_millis == 1 ? "milliseconds" : "seconds";
+  switch (width_value.type) {
+    case ValueType::kInteger: {
+      const int64_t count = width_value.integer;
+      if (count <= 0 || __builtin_mul_overflow(count, spec.unit_millis, &spec.width.millis)) {
         return Status::error(str_cat(function, ": an integer width is a positive number of ", unit_name, "; got ", std::to_string(count)));
       }
       break;
     }
-    case SQLITE_TEXT: {
-      const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
-      STRATA_ASSIGN_OR_RETURN(width, parse_width(std::string_view(text, static_cast<size_t>(sqlite3_value_bytes(argv[0]))), function));
+    case ValueType::kText: {
+      STRATA_ASSIGN_OR_RETURN(spec.width, parse_width(width_value.bytes, function));
       break;
     }
     default:
       return Status::error(str_cat(function, ": the width must be text such as '15 minutes' or 'PT15M', or an integer number of ",
                                    unit_name));
   }
-  // A numeric time in milliseconds (nullopt: out of range).
-  auto numeric_millis = [&](sqlite3_value* value) -> std::optional<int64_t> {
-    if (sqlite3_value_type(value) == SQLITE_INTEGER) {
-      int64_t millis = 0;
-      if (__builtin_mul_overflow(sqlite3_value_int64(value), unit_millis, &millis)) return std::nullopt;
-      return millis;
-    }
-    const double millis = std::floor(sqlite3_value_double(value) * static_cast<double>(unit_millis));
-    if (!(millis >= -9.2e18 && millis <= 9.2e18)) return std::nullopt;
-    return static_cast<int64_t>(millis);
-  };
-  const int ts_type = sqlite3_value_type(argv[1]);
-  std::optional<int64_t> t;
-  TextShape shape;
-  if (ts_type == SQLITE_INTEGER || ts_type == SQLITE_FLOAT) {
-    t = numeric_millis(argv[1]);
-    if (!t) return Status::error(str_cat(function, ": the time ", reinterpret_cast<const char*>(sqlite3_value_text(argv[1])), " is out of range"));
-  } else if (ts_type == SQLITE_TEXT) {
-    const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[1]));
-    std::optional<TextTime> parsed = parse_text_time(std::string_view(text, static_cast<size_t>(sqlite3_value_bytes(argv[1]))));
-    if (!parsed) return Status::ok();  // not a time: NULL, as SQLite's date functions
-    t = parsed->millis;
-    shape = parsed->shape;
-  } else {
-    return Status::ok();
-  }
-  int64_t origin = width.months != 0 ? kDefaultMonthOrigin : kDefaultOrigin;
-  if (argc == 3) {
-    const int origin_type = sqlite3_value_type(argv[2]);
+  spec.origin_millis = spec.width.months != 0 ? kDefaultMonthOrigin : kDefaultOrigin;
+  if (origin_value) {
     std::optional<int64_t> given;
-    if (origin_type == SQLITE_INTEGER || origin_type == SQLITE_FLOAT) {
-      given = numeric_millis(argv[2]);
-    } else if (origin_type == SQLITE_TEXT) {
-      const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[2]));
-      if (auto parsed = parse_text_time(std::string_view(text, static_cast<size_t>(sqlite3_value_bytes(argv[2]))))) given = parsed->millis;
+    if (origin_value->type == ValueType::kInteger || origin_value->type == ValueType::kReal) {
+      given = numeric_millis(*origin_value, spec.unit_millis);
+    } else if (origin_value->type == ValueType::kText) {
+      if (auto parsed = parse_text_time(origin_value->bytes)) given = parsed->millis;
     }
     if (!given) {
       return Status::error(str_cat(function, ": the origin must be a time: ISO-8601 text such as '2000-01-03' or a number of ",
                                    unit_name));
     }
-    origin = *given;
+    spec.origin_millis = *given;
   }
-  std::optional<int64_t> start = bucket_start(width, *t, origin);
-  if (!start) return Status::error(str_cat(function, ": the bucket's start is out of range"));
-  switch (ts_type) {
-    case SQLITE_INTEGER:
-      if (*start % unit_millis != 0) {
-        return Status::error(str_cat(function, ": the bucket starts between two whole ", unit_name,
+  return spec;
+}
+
+Result<Value> time_bucket_of(const TimeBucketSpec& spec, const ValueView& ts) {
+  const std::string_view unit_name = spec.unit_millis == 1 ? "milliseconds" : "seconds";
+  std::optional<int64_t> t;
+  TextShape shape;
+  if (ts.type == ValueType::kInteger || ts.type == ValueType::kReal) {
+    t = numeric_millis(ts, spec.unit_millis);
+    if (!t) {
+      std::string shown = ts.type == ValueType::kInteger ? std::to_string(ts.integer) : std::to_string(ts.real);
+      return Status::error(str_cat(spec.function, ": the time ", shown, " is out of range"));
+    }
+  } else if (ts.type == ValueType::kText) {
+    std::optional<TextTime> parsed = parse_text_time(ts.bytes);
+    if (!parsed) return Value();  // not a time: NULL, as SQLite's date functions
+    t = parsed->millis;
+    shape = parsed->shape;
+  } else {
+    return Value();
+  }
+  std::optional<int64_t> start = bucket_start(spec.width, *t, spec.origin_millis);
+  if (!start) return Status::error(str_cat(spec.function, ": the bucket's start is out of range"));
+  switch (ts.type) {
+    case ValueType::kInteger:
+      if (*start % spec.unit_millis != 0) {
+        return Status::error(str_cat(spec.function, ": the bucket starts between two whole ", unit_name,
                                      " (a width or origin with a fraction of a second): use time_bucket_ms, REAL seconds or text times"));
       }
-      sqlite3_result_int64(context, *start / unit_millis);
-      break;
-    case SQLITE_FLOAT: sqlite3_result_double(context, static_cast<double>(*start) / static_cast<double>(unit_millis)); break;
+      return Value(ValueView::of_integer(*start / spec.unit_millis));
+    case ValueType::kReal:
+      return Value(ValueView::of_real(static_cast<double>(*start) / static_cast<double>(spec.unit_millis)));
     default: {
       std::optional<std::string> text = format_text_time(*start, shape);
-      if (text) sqlite3_result_text64(context, text->data(), text->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-      break;
+      if (!text) return Value();
+      return Value(ValueView::of_text(*text));
     }
   }
-  return Status::ok();
 }
-
-void time_bucket_seconds(sqlite3_context* context, int argc, sqlite3_value** argv) {
-  function_call(context, [&] { return time_bucket(context, argc, argv, "time_bucket", 1000); });
-}
-
-void time_bucket_millis(sqlite3_context* context, int argc, sqlite3_value** argv) {
-  function_call(context, [&] { return time_bucket(context, argc, argv, "time_bucket_ms", 1); });
-}
-
-}  // namespace
 
 Status register_time_bucket(sqlite3* db) {
   constexpr int kFlags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;

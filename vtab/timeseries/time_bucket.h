@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 
+#include "codecs/column_vector.h"
 #include "ext/sqlite_api.h"
 #include "ext/status.h"
 
@@ -57,6 +58,20 @@ std::optional<TextTime> parse_text_time(std::string_view text);
 // `millis` written with `shape` (more precision when the value needs it); nullopt outside the
 // years 0000-9999.
 std::optional<std::string> format_text_time(int64_t millis, TextShape shape);
+
+// What time_bucket(width, ts, origin) or time_bucket_ms(…) computes, its arguments parsed once.
+struct TimeBucketSpec {
+  std::string function;      // "time_bucket" or "time_bucket_ms", for messages
+  BucketWidth width;
+  int64_t unit_millis = 1000;  // what one unit of a numeric time is
+  int64_t origin_millis = 0;
+};
+// The width and origin (nullopt: the default) as the SQL function takes them; errors as its.
+Result<TimeBucketSpec> time_bucket_spec(std::string_view function, const ValueView& width,
+                                        const std::optional<ValueView>& origin);
+// The bucket of `ts` as the SQL function gives it: NULL for NULL, a blob or text that is not a
+// time; an error when the bucket's start is out of range or between two whole seconds.
+Result<Value> time_bucket_of(const TimeBucketSpec& spec, const ValueView& ts);
 
 Status register_time_bucket(sqlite3* db);
 

@@ -1,0 +1,724 @@
+#include "vtab/timeseries/rollup_maintenance.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <unordered_map>
+
+#include "codecs/distinct_sketch.h"
+#include "codecs/value_compare.h"
+#include "ext/civil_time.h"
+#include "ext/sqlite_handles.h"
+#include "ext/str_cat.h"
+#include "vtab/columnar/partition.h"
+#include "vtab/columnar/storage.h"
+#include "vtab/columnar/values.h"
+
+namespace strata::timeseries {
+
+namespace {
+
+// Applying is done when this many groups are pending mid-statement (bounded memory for a bulk
+// INSERT spanning many buckets).
+constexpr size_t kApplyThresholdGroups = 65536;
+
+Collation collation_of(const std::string& name) {
+  return columnar::builtin_collation(name).value_or(Collation::kBinary);
+}
+
+// Exact bytes of a value (type, then payload): equal only for identical values, so a delta map
+// keyed by them never merges groups SQLite keeps apart.
+void append_exact_key(std::string& out, const ValueView& value) {
+  out.push_back(static_cast<char>(value.type));
+  switch (value.type) {
+    case ValueType::kInteger: out.append(reinterpret_cast<const char*>(&value.integer), sizeof value.integer); break;
+    case ValueType::kReal: out.append(reinterpret_cast<const char*>(&value.real), sizeof value.real); break;
+    case ValueType::kText:
+    case ValueType::kBlob: {
+      const auto size = static_cast<uint32_t>(value.bytes.size());
+      out.append(reinterpret_cast<const char*>(&size), sizeof size);
+      out.append(value.bytes);
+      break;
+    }
+    default: break;
+  }
+}
+
+// Bytes equal exactly when SQLite's comparison under `collation` calls the values equal (1 and
+// 1.0 alike; NOCASE folds ASCII case; RTRIM drops trailing spaces).
+std::string equality_key(const ValueView& value, Collation collation) {
+  std::string out;
+  if (value.type == ValueType::kReal && value.real == std::floor(value.real) && std::fabs(value.real) < 9.2e18) {
+    append_exact_key(out, ValueView::of_integer(static_cast<int64_t>(value.real)));
+    // An integer this real equals, unless the conversion rounded (then it stays a real).
+    if (static_cast<double>(static_cast<int64_t>(value.real)) == value.real) return out;
+    out.clear();
+  }
+  if (value.type == ValueType::kText && collation != Collation::kBinary) {
+    std::string text(value.bytes);
+    if (collation == Collation::kNoCase) {
+      for (char& c : text) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      }
+    } else {
+      while (!text.empty() && text.back() == ' ') text.pop_back();
+    }
+    append_exact_key(out, ValueView::of_text(text));
+    return out;
+  }
+  append_exact_key(out, value);
+  return out;
+}
+
+// sum()'s reading of a value, as SQLite's: integers exactly; text that is a number as that
+// number; anything else as a real (text and blobs by their leading number, else 0).
+struct SumTerm {
+  bool integer;
+  int64_t whole;
+  double real;
+};
+SumTerm sum_term(const ValueView& value) {
+  switch (value.type) {
+    case ValueType::kInteger: return {true, value.integer, 0};
+    case ValueType::kReal: return {false, 0, value.real};
+    default: {
+      std::string text(value.bytes);
+      std::string_view trimmed = text;
+      while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front()))) trimmed.remove_prefix(1);
+      while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) trimmed.remove_suffix(1);
+      std::string clean(trimmed);
+      if (value.type == ValueType::kText && !clean.empty()) {
+        char* end = nullptr;
+        errno = 0;
+        long long whole = std::strtoll(clean.c_str(), &end, 10);
+        if (end == clean.c_str() + clean.size() && errno == 0) return {true, static_cast<int64_t>(whole), 0};
+      }
+      char* end = nullptr;
+      double real = std::strtod(clean.c_str(), &end);
+      if (end == clean.c_str()) real = 0;
+      return {false, 0, real};
+    }
+  }
+}
+
+// The changes to one source column's states in one group.
+struct InputDelta {
+  int64_t count = 0;       // non-NULL values
+  __int128 whole_sum = 0;  // of integer terms
+  double real_sum = 0;     // of the others
+  int64_t real_count = 0;  // how many terms were not integers
+  std::optional<Value> added_min, added_max;
+  // Removed non-NULL values not added back since, by equality key (min/max and distinct only).
+  std::map<std::string, std::pair<Value, int64_t>> removed;
+  DistinctSketch added_hashes;
+};
+
+struct GroupDelta {
+  Value bucket;
+  std::vector<Value> groups;
+  int64_t rows = 0;
+  std::vector<InputDelta> inputs;
+};
+
+// One stored (or recomputed) group: the data table's row.
+struct GroupState {
+  int64_t rows = 0;
+  struct Input {
+    int64_t count = 0;
+    Value whole_sum;  // INTEGER, or REAL once it overflowed
+    double real_sum = 0;
+    int64_t real_count = 0;
+    Value min, max;
+    std::optional<DistinctSketch> distinct;
+  };
+  std::vector<Input> inputs;
+};
+
+Value merged_whole_sum(const Value& stored, __int128 delta) {
+  if (stored.type == ValueType::kReal) return Value(ValueView::of_real(stored.real + static_cast<double>(delta)));
+  const __int128 sum = static_cast<__int128>(stored.type == ValueType::kInteger ? stored.integer : 0) + delta;
+  if (sum >= INT64_MIN && sum <= INT64_MAX) return Value(ValueView::of_integer(static_cast<int64_t>(sum)));
+  return Value(ValueView::of_real(static_cast<double>(sum)));
+}
+
+}  // namespace
+
+std::string rollup_shadow(std::string_view schema_name, std::string_view rollup_name, std::string_view suffix) {
+  return str_cat(quote_identifier(schema_name), ".", quote_identifier(str_cat(rollup_name, "_", suffix)));
+}
+
+std::string rollup_meta_key(std::string_view rollup_name) { return str_cat("rollup:", rollup_name); }
+
+namespace {
+
+std::string typed_column(std::string_view name, const std::string& type, const std::string& collation) {
+  std::string out(name);
+  if (!type.empty()) out += " " + type;
+  if (!collation.empty()) out += " COLLATE " + collation;
+  return out;
+}
+
+}  // namespace
+
+std::string rollup_data_table_sql(std::string_view schema_name, std::string_view rollup_name, const RollupSpec& spec) {
+  std::string columns = typed_column("bucket", spec.bucket_type, spec.bucket_collation);
+  std::string key = "bucket";
+  for (size_t g = 0; g < spec.group_columns.size(); ++g) {
+    const std::string name = str_cat("g", std::to_string(g));
+    columns += ", " + typed_column(name, spec.group_types[g], spec.group_collations[g]);
+    key += ", " + name;
+  }
+  columns += ", rows INTEGER NOT NULL";
+  for (size_t i = 0; i < spec.inputs.size(); ++i) {
+    const std::string n = std::to_string(i);
+    const std::string& collation = spec.inputs[i].collation;
+    columns += str_cat(", n", n, " INTEGER, si", n, ", sr", n, " REAL, nr", n, " INTEGER, ", typed_column("lo" + n, "", collation), ", ",
+                       typed_column("hi" + n, "", collation), ", d", n, " BLOB");
+  }
+  return str_cat("CREATE TABLE ", rollup_shadow(schema_name, rollup_name, "data"), "(", columns, ");",
+                 "CREATE INDEX ", rollup_shadow(schema_name, rollup_name, "key"), " ON ",
+                 quote_identifier(str_cat(rollup_name, "_data")), "(", key, ");");
+}
+
+class RollupState {
+ public:
+  RollupState(sqlite3* db, std::string schema_name, std::string source_name, std::string name, RollupSpec spec)
+      : db_(db), schema_name_(std::move(schema_name)), source_name_(std::move(source_name)), name_(std::move(name)),
+        spec_(std::move(spec)) {
+    for (const MeasureInput& input : spec_.inputs) collations_.push_back(collation_of(input.collation));
+  }
+
+  const std::string& name() const { return name_; }
+  const RollupSpec& spec() const { return spec_; }
+  size_t pending() const { return deltas_.size(); }
+  void discard() { deltas_.clear(); }
+
+  Result<Value> bucket_of(std::span<const ValueView> row) const { return spec_.bucket.bucket_of(row[spec_.bucket.column]); }
+
+  void row_changed(int sign, std::span<const ValueView> row, Value bucket) {
+    key_.clear();
+    append_exact_key(key_, bucket.view());
+    for (int column : spec_.group_columns) append_exact_key(key_, row[column]);
+    auto [found, inserted] = deltas_.try_emplace(key_);
+    GroupDelta& delta = found->second;
+    if (inserted) {
+      delta.bucket = std::move(bucket);
+      for (int column : spec_.group_columns) delta.groups.emplace_back(row[column]);
+      delta.inputs.resize(spec_.inputs.size());
+    }
+    delta.rows += sign;
+    for (size_t i = 0; i < spec_.inputs.size(); ++i) {
+      const MeasureInput& input = spec_.inputs[i];
+      const ValueView& value = row[input.column];
+      if (value.type == ValueType::kNull) continue;
+      InputDelta& changes = delta.inputs[i];
+      changes.count += sign;
+      if (input.keeps_sum) {
+        SumTerm term = sum_term(value);
+        if (term.integer) {
+          changes.whole_sum += sign * static_cast<__int128>(term.whole);
+        } else {
+          changes.real_sum += sign * term.real;
+          changes.real_count += sign;
+        }
+      }
+      if (!input.keeps_extremes && !input.keeps_distinct) continue;
+      std::string equal = equality_key(value, collations_[i]);
+      if (sign < 0) {
+        auto [entry, is_new] = changes.removed.try_emplace(std::move(equal), Value(value), 0);
+        ++entry->second.second;
+        continue;
+      }
+      if (!changes.removed.empty()) {
+        auto entry = changes.removed.find(equal);
+        if (entry != changes.removed.end() && --entry->second.second == 0) changes.removed.erase(entry);
+      }
+      if (input.keeps_extremes) {
+        if (!changes.added_min || compare_values(value, changes.added_min->view(), collations_[i]) < 0) changes.added_min = Value(value);
+        if (!changes.added_max || compare_values(value, changes.added_max->view(), collations_[i]) > 0) changes.added_max = Value(value);
+      }
+      if (input.keeps_distinct) changes.added_hashes.add_hash(XXH3_64bits(equal.data(), equal.size()));
+    }
+  }
+
+  Status apply(bool may_read_source) {
+    STRATA_RETURN_IF_ERROR(prepare());
+    Status status;
+    for (auto it = deltas_.begin(); it != deltas_.end();) {
+      Result<bool> applied = apply_group(it->second, may_read_source);
+      if (!applied.is_ok()) {
+        status = applied.status();
+        break;
+      }
+      it = *applied ? deltas_.erase(it) : std::next(it);
+    }
+    // A statement that reads the source holds the source's virtual table open: kept past this
+    // call it would keep the source (which owns it) from ever being disconnected.
+    recompute_by_value_ = Statement();
+    recompute_by_range_ = Statement();
+    recompute_all_ = Statement();
+    return status;
+  }
+
+ private:
+  Status prepare() {
+    if (lookup_.valid()) return Status::ok();
+    const std::string data = rollup_shadow(schema_name_, name_, "data");
+    std::string where = "bucket IS ?1", key_columns = "bucket", key_values = "?1";
+    for (size_t g = 0; g < spec_.group_columns.size(); ++g) {
+      const std::string n = std::to_string(g), p = std::to_string(g + 2);
+      where += str_cat(" AND g", n, " IS ?", p);
+      key_columns += ", g" + n;
+      key_values += ", ?" + p;
+    }
+    std::string states = "rows";
+    for (size_t i = 0; i < spec_.inputs.size(); ++i) {
+      const std::string n = std::to_string(i);
+      states += str_cat(", n", n, ", si", n, ", sr", n, ", nr", n, ", lo", n, ", hi", n, ", d", n);
+    }
+    const size_t keys = spec_.group_columns.size() + 1;
+    std::string state_values, assignments;
+    const size_t state_count = 1 + 7 * spec_.inputs.size();
+    {
+      size_t p = keys + 1, a = 1;
+      size_t comma = 0;
+      std::string names = states;
+      size_t start = 0;
+      for (size_t s = 0; s < state_count; ++s) {
+        comma = names.find(", ", start);
+        std::string column = names.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        start = comma == std::string::npos ? names.size() : comma + 2;
+        state_values += str_cat(s ? ", ?" : "?", std::to_string(p++));
+        assignments += str_cat(s ? ", " : "", column, " = ?", std::to_string(a++));
+      }
+    }
+    STRATA_ASSIGN_OR_RETURN(lookup_, Statement::prepare_persistent(db_, str_cat("SELECT rowid, ", states, " FROM ", data, " WHERE ", where)));
+    STRATA_ASSIGN_OR_RETURN(insert_, Statement::prepare_persistent(db_, str_cat("INSERT INTO ", data, "(", key_columns, ", ", states,
+                                                                                ") VALUES (", key_values, ", ", state_values, ")")));
+    STRATA_ASSIGN_OR_RETURN(update_, Statement::prepare_persistent(db_, str_cat("UPDATE ", data, " SET ", assignments,
+                                                                                " WHERE rowid = ?", std::to_string(state_count + 1))));
+    STRATA_ASSIGN_OR_RETURN(delete_, Statement::prepare_persistent(db_, str_cat("DELETE FROM ", data, " WHERE rowid = ?1")));
+    return Status::ok();
+  }
+
+  Status bind_key(Statement& statement, const GroupDelta& delta) {
+    STRATA_RETURN_IF_ERROR(columnar::bind_value_view(statement, 1, delta.bucket.view()));
+    for (size_t g = 0; g < delta.groups.size(); ++g) {
+      STRATA_RETURN_IF_ERROR(columnar::bind_value_view(statement, static_cast<int>(g + 2), delta.groups[g].view()));
+    }
+    return Status::ok();
+  }
+
+  // Whether the group can be applied now (false: it needs the source, which may not be read).
+  Result<bool> apply_group(GroupDelta& delta, bool may_read_source) {
+    lookup_.reset();
+    STRATA_RETURN_IF_ERROR(bind_key(lookup_, delta));
+    STRATA_ASSIGN_OR_RETURN(bool stored, lookup_.step());
+    int64_t rowid = 0;
+    GroupState state;
+    state.inputs.resize(spec_.inputs.size());
+    if (stored) {
+      rowid = lookup_.column_int64(0);
+      state.rows = lookup_.column_int64(1);
+      for (size_t i = 0; i < spec_.inputs.size(); ++i) {
+        const int c = static_cast<int>(2 + 7 * i);
+        GroupState::Input& input = state.inputs[i];
+        input.count = lookup_.column_int64(c);
+        input.whole_sum = columnar::value_from_sqlite(lookup_.column_value(c + 1));
+        input.real_sum = lookup_.column_double(c + 2);
+        input.real_count = lookup_.column_int64(c + 3);
+        input.min = columnar::value_from_sqlite(lookup_.column_value(c + 4));
+        input.max = columnar::value_from_sqlite(lookup_.column_value(c + 5));
+        if (!lookup_.column_is_null(c + 6)) {
+          Result<DistinctSketch> sketch = DistinctSketch::parse(lookup_.column_blob(c + 6));
+          if (!sketch.is_ok()) return Status::corruption(str_cat("rollup ", name_, ": ", sketch.status().message()));
+          input.distinct = std::move(*sketch);
+        }
+      }
+    }
+    lookup_.reset();
+
+    // Whether a removed value may have been an extreme or is held by a distinct sketch.
+    bool recompute = false;
+    for (size_t i = 0; i < spec_.inputs.size(); ++i) {
+      const MeasureInput& input = spec_.inputs[i];
+      for (const auto& [key, removed] : delta.inputs[i].removed) {
+        if (removed.second <= 0) continue;
+        if (input.keeps_distinct) recompute = true;
+        const ValueView value = removed.first.view();
+        const GroupState::Input& held = state.inputs[i];
+        if (input.keeps_extremes && (held.min.is_null() || compare_values(value, held.min.view(), collations_[i]) <= 0 ||
+                                     held.max.is_null() || compare_values(value, held.max.view(), collations_[i]) >= 0)) {
+          recompute = true;
+        }
+      }
+    }
+    if (recompute && !may_read_source) return false;
+
+    // The arithmetic merge.
+    GroupState merged = state;
+    merged.rows += delta.rows;
+    for (size_t i = 0; i < spec_.inputs.size(); ++i) {
+      const InputDelta& changes = delta.inputs[i];
+      GroupState::Input& input = merged.inputs[i];
+      input.count += changes.count;
+      if (spec_.inputs[i].keeps_sum) {
+        input.whole_sum = merged_whole_sum(input.whole_sum, changes.whole_sum);
+        input.real_sum += changes.real_sum;
+        input.real_count += changes.real_count;
+      }
+      if (changes.added_min && (input.min.is_null() || compare_values(changes.added_min->view(), input.min.view(), collations_[i]) < 0)) {
+        input.min = *changes.added_min;
+      }
+      if (changes.added_max && (input.max.is_null() || compare_values(changes.added_max->view(), input.max.view(), collations_[i]) > 0)) {
+        input.max = *changes.added_max;
+      }
+      if (spec_.inputs[i].keeps_distinct && !changes.added_hashes.empty()) {
+        if (!input.distinct) input.distinct.emplace();
+        input.distinct->merge(changes.added_hashes);
+      }
+      if (input.count <= 0) {  // no value left: nothing to bound
+        input.min = Value();
+        input.max = Value();
+        input.distinct.reset();
+        input.whole_sum = Value(ValueView::of_integer(0));
+        input.real_sum = 0;
+        input.real_count = 0;
+      }
+    }
+    if (recompute && merged.rows > 0) {
+      STRATA_ASSIGN_OR_RETURN(std::optional<GroupState> fresh, recompute_from_source(delta));
+      // Equal row counts: the source holds every row the group was made of (none expired), so
+      // the recomputed state is the exact one. Otherwise the extremes and sketch stay bounds.
+      if (fresh && fresh->rows == merged.rows) merged = std::move(*fresh);
+    }
+
+    if (merged.rows <= 0) {
+      if (stored) {
+        delete_.reset();
+        STRATA_RETURN_IF_ERROR(delete_.bind_int64(1, rowid));
+        STRATA_RETURN_IF_ERROR(delete_.run());
+      }
+      return true;
+    }
+    Statement& write = stored ? update_ : insert_;
+    write.reset();
+    int p = 1;
+    if (!stored) {
+      STRATA_RETURN_IF_ERROR(bind_key(write, delta));
+      p = static_cast<int>(delta.groups.size() + 2);
+    }
+    STRATA_RETURN_IF_ERROR(write.bind_int64(p++, merged.rows));
+    for (size_t i = 0; i < spec_.inputs.size(); ++i) {
+      const GroupState::Input& input = merged.inputs[i];
+      STRATA_RETURN_IF_ERROR(write.bind_int64(p++, input.count));
+      STRATA_RETURN_IF_ERROR(columnar::bind_value_view(write, p++, input.whole_sum.view()));
+      STRATA_RETURN_IF_ERROR(write.bind_double(p++, input.real_sum));
+      STRATA_RETURN_IF_ERROR(write.bind_int64(p++, input.real_count));
+      STRATA_RETURN_IF_ERROR(columnar::bind_value_view(write, p++, input.min.view()));
+      STRATA_RETURN_IF_ERROR(columnar::bind_value_view(write, p++, input.max.view()));
+      if (input.distinct) {
+        std::string blob = input.distinct->serialize();
+        STRATA_RETURN_IF_ERROR(write.bind_blob(p++, std::as_bytes(std::span(blob.data(), blob.size()))));
+      } else {
+        STRATA_RETURN_IF_ERROR(write.bind_null(p++));
+      }
+    }
+    if (stored) STRATA_RETURN_IF_ERROR(write.bind_int64(p++, rowid));
+    STRATA_RETURN_IF_ERROR(write.run());
+    write.reset();
+    return true;
+  }
+
+  // The numeric [lo, hi) and text [lo, hi) ranges of the time column that hold every row of
+  // `bucket` (a superset: rows are checked against the bucket after); empty ranges are (0, 0).
+  struct TimeRanges {
+    Value numeric_lo = Value(ValueView::of_integer(0)), numeric_hi = Value(ValueView::of_integer(0));
+    Value text_lo = Value(ValueView::of_text("")), text_hi = Value(ValueView::of_text(""));
+  };
+  static std::string date_text(int64_t seconds) {
+    const CivilDate date = civil_from_days(floor_div(seconds, 86400));
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%04lld-%02d-%02d", static_cast<long long>(date.year), date.month, date.day);
+    return buffer;
+  }
+  static void set_text_range(TimeRanges& ranges, int64_t start_seconds, int64_t end_seconds) {
+    // Text times carry a wall clock or an offset: a day either side covers both readings.
+    ranges.text_lo = Value(ValueView::of_text(date_text(start_seconds - 86400)));
+    ranges.text_hi = Value(ValueView::of_text(date_text(end_seconds + 2 * 86400)));
+  }
+  std::optional<TimeRanges> time_ranges(const Value& bucket) const {
+    TimeRanges ranges;
+    const BucketSpec& spec = spec_.bucket;
+    if (spec.kind == BucketSpec::Kind::kCalendar) {
+      std::optional<int64_t> end = columnar::partition_end(spec.calendar, bucket);
+      if (!end || bucket.type != ValueType::kText) return std::nullopt;
+      // The partition's start: its text padded to a full time, read back.
+      std::string text = bucket.bytes;
+      int year = 0, month = 1, day = 1, hour = 0;
+      if (!parse_digits(text, 0, 4, year)) return std::nullopt;
+      if (text.size() >= 7) parse_digits(text, 5, 2, month);
+      if (text.size() >= 10) parse_digits(text, 8, 2, day);
+      if (text.size() >= 13) parse_digits(text, 11, 2, hour);
+      const int64_t start = days_from_civil(year, month, day) * 86400 + hour * 3600;
+      const int64_t unit = spec.calendar.milliseconds ? 1000 : 1;
+      ranges.numeric_lo = Value(ValueView::of_integer(start * unit));
+      ranges.numeric_hi = Value(ValueView::of_integer(*end * unit));
+      set_text_range(ranges, start, *end);
+      return ranges;
+    }
+    const TimeBucketSpec& time_bucket = spec.time_bucket;
+    // Past the end of any bucket that starts at `start`: a fixed width, or 31 days a month.
+    const int64_t span = time_bucket.width.millis + time_bucket.width.months * 31 * 86'400'000;
+    if (bucket.type == ValueType::kText) {
+      std::optional<TextTime> start = parse_text_time(bucket.bytes);
+      if (!start) return std::nullopt;
+      set_text_range(ranges, floor_div(start->millis, 1000), floor_div(start->millis + span, 1000));
+      return ranges;
+    }
+    if (bucket.type == ValueType::kInteger) {
+      ranges.numeric_lo = bucket;
+      ranges.numeric_hi = Value(ValueView::of_integer(bucket.integer + span / time_bucket.unit_millis + 1));
+      return ranges;
+    }
+    if (bucket.type == ValueType::kReal) {
+      ranges.numeric_lo = bucket;
+      ranges.numeric_hi = Value(ValueView::of_real(bucket.real + static_cast<double>(span) / static_cast<double>(time_bucket.unit_millis) + 1));
+      return ranges;
+    }
+    return std::nullopt;
+  }
+
+  // The group's state from the source rows (nullopt: the bucket's rows cannot be selected).
+  Result<std::optional<GroupState>> recompute_from_source(const GroupDelta& delta) {
+    const bool column_bucket = spec_.bucket.kind == BucketSpec::Kind::kColumn;
+    std::optional<TimeRanges> ranges;
+    if (!column_bucket && !delta.bucket.is_null()) {
+      ranges = time_ranges(delta.bucket);
+      if (!ranges) return std::optional<GroupState>();
+    }
+    Statement& select = column_bucket ? recompute_by_value_ : (ranges ? recompute_by_range_ : recompute_all_);
+    if (!select.valid()) {
+      const std::string source = str_cat(quote_identifier(schema_name_), ".", quote_identifier(source_name_));
+      auto name_of = [&](int column) { return quote_identifier(column_name(column)); };
+      std::string columns = name_of(spec_.bucket.column);
+      for (const MeasureInput& input : spec_.inputs) columns += ", " + name_of(input.column);
+      std::string where = "1";
+      for (size_t g = 0; g < spec_.group_columns.size(); ++g) {
+        where += str_cat(" AND ", name_of(spec_.group_columns[g]), " IS ?", std::to_string(g + 1));
+      }
+      const std::string time = name_of(spec_.bucket.column);
+      const std::string p = std::to_string(spec_.group_columns.size() + 1);
+      const std::string q = std::to_string(spec_.group_columns.size() + 2);
+      const std::string r = std::to_string(spec_.group_columns.size() + 3);
+      const std::string s = std::to_string(spec_.group_columns.size() + 4);
+      std::string sql;
+      if (column_bucket) {
+        sql = str_cat("SELECT ", columns, " FROM ", source, " WHERE ", where, " AND ", time, " IS ?", p);
+      } else if (ranges) {
+        sql = str_cat("SELECT ", columns, " FROM ", source, " WHERE ", where, " AND ", time, " >= ?", p, " AND ", time, " < ?", q,
+                      " UNION ALL SELECT ", columns, " FROM ", source, " WHERE ", where, " AND ", time, " >= ?", r, " AND ", time,
+                      " < ?", s);
+      } else {
+        sql = str_cat("SELECT ", columns, " FROM ", source, " WHERE ", where);
+      }
+      STRATA_ASSIGN_OR_RETURN(select, Statement::prepare(db_, sql));
+    }
+    select.reset();
+    for (size_t g = 0; g < delta.groups.size(); ++g) {
+      STRATA_RETURN_IF_ERROR(columnar::bind_value_view(select, static_cast<int>(g + 1), delta.groups[g].view()));
+    }
+    const int p = static_cast<int>(delta.groups.size() + 1);
+    if (column_bucket) {
+      STRATA_RETURN_IF_ERROR(columnar::bind_value_view(select, p, delta.bucket.view()));
+    } else if (ranges) {
+      STRATA_RETURN_IF_ERROR(columnar::bind_value_view(select, p, ranges->numeric_lo.view()));
+      STRATA_RETURN_IF_ERROR(columnar::bind_value_view(select, p + 1, ranges->numeric_hi.view()));
+      STRATA_RETURN_IF_ERROR(columnar::bind_value_view(select, p + 2, ranges->text_lo.view()));
+      STRATA_RETURN_IF_ERROR(columnar::bind_value_view(select, p + 3, ranges->text_hi.view()));
+    }
+    // The rows are fed through a delta of their own, then merged onto an empty state.
+    GroupDelta fresh;
+    fresh.inputs.resize(spec_.inputs.size());
+    std::vector<Value> row_values(1 + spec_.inputs.size());
+    std::vector<ValueView> row(schema_columns(), ValueView{});
+    while (true) {
+      STRATA_ASSIGN_OR_RETURN(bool has_row, select.step());
+      if (!has_row) break;
+      for (size_t c = 0; c < row_values.size(); ++c) row_values[c] = columnar::value_from_sqlite(select.column_value(static_cast<int>(c)));
+      if (!column_bucket) {
+        STRATA_ASSIGN_OR_RETURN(Value bucket, spec_.bucket.bucket_of(row_values[0].view()));
+        if (bucket.type != delta.bucket.type || compare_values(bucket.view(), delta.bucket.view(), Collation::kBinary) != 0) continue;
+      }
+      ++fresh.rows;
+      for (size_t i = 0; i < spec_.inputs.size(); ++i) {
+        const ValueView value = row_values[i + 1].view();
+        if (value.type == ValueType::kNull) continue;
+        InputDelta& changes = fresh.inputs[i];
+        const MeasureInput& input = spec_.inputs[i];
+        ++changes.count;
+        if (input.keeps_sum) {
+          SumTerm term = sum_term(value);
+          if (term.integer) {
+            changes.whole_sum += term.whole;
+          } else {
+            changes.real_sum += term.real;
+            ++changes.real_count;
+          }
+        }
+        if (input.keeps_extremes) {
+          if (!changes.added_min || compare_values(value, changes.added_min->view(), collations_[i]) < 0) changes.added_min = Value(value);
+          if (!changes.added_max || compare_values(value, changes.added_max->view(), collations_[i]) > 0) changes.added_max = Value(value);
+        }
+        if (input.keeps_distinct) {
+          std::string equal = equality_key(value, collations_[i]);
+          changes.added_hashes.add_hash(XXH3_64bits(equal.data(), equal.size()));
+        }
+      }
+    }
+    select.reset();
+    GroupState state;
+    state.rows = fresh.rows;
+    state.inputs.resize(spec_.inputs.size());
+    for (size_t i = 0; i < spec_.inputs.size(); ++i) {
+      InputDelta& changes = fresh.inputs[i];
+      GroupState::Input& input = state.inputs[i];
+      input.count = changes.count;
+      input.whole_sum = merged_whole_sum(Value(ValueView::of_integer(0)), changes.whole_sum);
+      input.real_sum = changes.real_sum;
+      input.real_count = changes.real_count;
+      if (changes.added_min) input.min = *changes.added_min;
+      if (changes.added_max) input.max = *changes.added_max;
+      if (spec_.inputs[i].keeps_distinct && changes.count > 0) input.distinct = std::move(changes.added_hashes);
+    }
+    return std::optional<GroupState>(std::move(state));
+  }
+
+ public:
+  // Set by RollupMaintenance: the source's column names (for the recomputing query).
+  std::vector<std::string> column_names;
+
+ private:
+  const std::string& column_name(int column) const { return column_names[column]; }
+  size_t schema_columns() const { return column_names.size(); }
+
+  sqlite3* db_;
+  std::string schema_name_;
+  std::string source_name_;
+  std::string name_;
+  RollupSpec spec_;
+  std::vector<Collation> collations_;
+  std::unordered_map<std::string, GroupDelta> deltas_;
+  std::string key_;  // row_changed()'s scratch
+  Statement lookup_, insert_, update_, delete_;
+  Statement recompute_by_value_, recompute_by_range_, recompute_all_;
+};
+
+RollupMaintenance::RollupMaintenance(sqlite3* db, std::string schema_name, std::string source_name,
+                                     const columnar::TableSchema* schema)
+    : db_(db), schema_name_(std::move(schema_name)), source_name_(std::move(source_name)), schema_(schema) {}
+
+RollupMaintenance::~RollupMaintenance() = default;
+
+std::vector<std::string> RollupMaintenance::names() const {
+  std::vector<std::string> names;
+  for (const auto& rollup : rollups_) names.push_back(rollup->name());
+  return names;
+}
+
+Status RollupMaintenance::add(const std::string& rollup_name, const RollupSpec& spec) {
+  auto state = std::make_unique<RollupState>(db_, schema_name_, source_name_, rollup_name, spec);
+  for (const columnar::ColumnDefinition& column : schema_->columns) state->column_names.push_back(column.name);
+  rollups_.push_back(std::move(state));
+  update_columns_read();
+  return Status::ok();
+}
+
+Status RollupMaintenance::reload() {
+  // Once per write transaction: the statement is kept (it reads the meta table only).
+  if (!list_rollups_.valid()) {
+    STRATA_ASSIGN_OR_RETURN(list_rollups_, Statement::prepare_persistent(
+                                               db_, str_cat("SELECT substr(key, 8), value FROM ", quote_identifier(schema_name_), ".",
+                                                            quote_identifier(source_name_ + "_meta"),
+                                                            " WHERE key >= 'rollup:' AND key < 'rollup;' ORDER BY key")));
+  }
+  Statement& select = list_rollups_;
+  select.reset();
+  struct ResetAfter {
+    Statement& statement;
+    ~ResetAfter() { statement.reset(); }
+  } reset_after{select};
+  std::vector<std::unique_ptr<RollupState>> kept;
+  while (true) {
+    STRATA_ASSIGN_OR_RETURN(bool has_row, select.step());
+    if (!has_row) break;
+    std::string name(select.column_text(0));
+    std::string definition(select.column_text(1));
+    auto same = std::find_if(rollups_.begin(), rollups_.end(), [&](const std::unique_ptr<RollupState>& rollup) {
+      return rollup && rollup->name() == name && rollup->spec().definition() == definition;
+    });
+    if (same != rollups_.end()) {
+      kept.push_back(std::move(*same));
+      continue;
+    }
+    Result<RollupSpec> spec = parse_rollup_definition(definition, *schema_);
+    if (!spec.is_ok()) {
+      return Status(spec.status().code(), str_cat("rollup ", name, " of ", source_name_, ": ", spec.status().message()));
+    }
+    auto state = std::make_unique<RollupState>(db_, schema_name_, source_name_, name, std::move(*spec));
+    for (const columnar::ColumnDefinition& column : schema_->columns) state->column_names.push_back(column.name);
+    kept.push_back(std::move(state));
+  }
+  rollups_ = std::move(kept);
+  update_columns_read();
+  return Status::ok();
+}
+
+void RollupMaintenance::update_columns_read() {
+  std::vector<int> columns;
+  for (const auto& rollup : rollups_) {
+    const RollupSpec& spec = rollup->spec();
+    columns.push_back(spec.bucket.column);
+    columns.insert(columns.end(), spec.group_columns.begin(), spec.group_columns.end());
+    for (const MeasureInput& input : spec.inputs) columns.push_back(input.column);
+  }
+  std::sort(columns.begin(), columns.end());
+  columns.erase(std::unique(columns.begin(), columns.end()), columns.end());
+  columns_read_ = std::move(columns);
+}
+
+Status RollupMaintenance::row_changed(int sign, std::span<const ValueView> row) {
+  // Every bucket first: a row whose bucket cannot be computed changes no rollup.
+  buckets_.clear();
+  for (auto& rollup : rollups_) {
+    STRATA_ASSIGN_OR_RETURN(Value bucket, rollup->bucket_of(row));
+    buckets_.push_back(std::move(bucket));
+  }
+  for (size_t r = 0; r < rollups_.size(); ++r) rollups_[r]->row_changed(sign, row, std::move(buckets_[r]));
+  if (++changes_since_check_ < 4096) return Status::ok();
+  changes_since_check_ = 0;
+  if (pending_groups() < kApplyThresholdGroups) return Status::ok();
+  return apply(false);
+}
+
+size_t RollupMaintenance::pending_groups() const {
+  size_t groups = 0;
+  for (const auto& rollup : rollups_) groups += rollup->pending();
+  return groups;
+}
+
+Status RollupMaintenance::apply(bool may_read_source) {
+  changes_since_check_ = 0;
+  for (auto& rollup : rollups_) STRATA_RETURN_IF_ERROR(rollup->apply(may_read_source));
+  return Status::ok();
+}
+
+void RollupMaintenance::discard() {
+  for (auto& rollup : rollups_) rollup->discard();
+}
+
+}  // namespace strata::timeseries
