@@ -14,6 +14,28 @@
 
 namespace strata {
 
+// HyperLogLog over `registers` (2^b one-byte ranks): the raw estimate, or linear counting over
+// the empty registers where that is the better one (few values).
+inline double hyperloglog_estimate(const uint8_t* registers, size_t count) {
+  const double m = static_cast<double>(count);
+  double sum = 0;
+  size_t empty = 0;
+  for (size_t i = 0; i < count; ++i) {
+    sum += std::ldexp(1.0, -static_cast<int>(registers[i]));
+    empty += registers[i] == 0;
+  }
+  const double raw = (0.7213 / (1 + 1.079 / m)) * m * m / sum;
+  if (raw <= 2.5 * m && empty > 0) return m * std::log(m / static_cast<double>(empty));
+  return raw;
+}
+
+// The rank a hash gives the register its top `index_bits` bits pick: the position of the first
+// 1 bit after them (a guard bit caps it).
+inline uint8_t hyperloglog_rank(uint64_t hash, int index_bits) {
+  const uint64_t rest = (hash << index_bits) | (uint64_t{1} << (index_bits - 1));
+  return static_cast<uint8_t>(std::countl_zero(rest) + 1);
+}
+
 class DistinctEstimate {
  public:
   static constexpr int kBucketBits = 11;
@@ -21,25 +43,10 @@ class DistinctEstimate {
 
   void add_hash(uint64_t hash) {
     const size_t bucket = hash >> (64 - kBucketBits);
-    // The position of the first 1 bit after the bucket bits; a guard bit caps it at 54.
-    const uint64_t rest = (hash << kBucketBits) | (uint64_t{1} << (kBucketBits - 1));
-    const auto rank = static_cast<uint8_t>(std::countl_zero(rest) + 1);
-    registers_[bucket] = std::max(registers_[bucket], rank);
+    registers_[bucket] = std::max(registers_[bucket], hyperloglog_rank(hash, kBucketBits));
   }
 
-  double estimate() const {
-    constexpr double m = kBuckets;
-    double sum = 0;
-    size_t empty = 0;
-    for (uint8_t rank : registers_) {
-      sum += std::ldexp(1.0, -static_cast<int>(rank));
-      empty += rank == 0;
-    }
-    const double raw = (0.7213 / (1 + 1.079 / m)) * m * m / sum;
-    // Few values: linear counting over the empty registers is the better estimate there.
-    if (raw <= 2.5 * m && empty > 0) return m * std::log(m / static_cast<double>(empty));
-    return raw;
-  }
+  double estimate() const { return hyperloglog_estimate(registers_.data(), registers_.size()); }
 
  private:
   std::array<uint8_t, kBuckets> registers_{};

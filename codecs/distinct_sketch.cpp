@@ -4,6 +4,8 @@
 #include <bit>
 #include <cmath>
 
+#include "codecs/distinct_estimate.h"
+
 namespace strata {
 
 namespace {
@@ -47,10 +49,7 @@ void DistinctSketch::normalize() const {
 
 void DistinctSketch::add_to_registers(uint64_t hash) {
   const size_t index = hash >> (64 - kRegisterBits);
-  // The rank of the first 1 bit after the index bits; a guard bit caps it at 64 - 12 + 1.
-  const uint64_t rest = (hash << kRegisterBits) | (uint64_t{1} << (kRegisterBits - 1));
-  const auto rank = static_cast<uint8_t>(std::countl_zero(rest) + 1);
-  registers_[index] = std::max(registers_[index], rank);
+  registers_[index] = std::max(registers_[index], hyperloglog_rank(hash, kRegisterBits));
 }
 
 void DistinctSketch::densify() {
@@ -91,17 +90,7 @@ int64_t DistinctSketch::estimate() const {
     copy.densify();
     return copy.estimate();
   }
-  constexpr double m = kRegisters;
-  double sum = 0;
-  size_t empty = 0;
-  for (uint8_t rank : registers_) {
-    sum += std::ldexp(1.0, -static_cast<int>(rank));
-    empty += rank == 0;
-  }
-  const double raw = (0.7213 / (1 + 1.079 / m)) * m * m / sum;
-  // Few values: linear counting over the empty registers is the better estimate there.
-  const double estimate = (raw <= 2.5 * m && empty > 0) ? m * std::log(m / static_cast<double>(empty)) : raw;
-  return std::llround(estimate);
+  return std::llround(hyperloglog_estimate(registers_.data(), registers_.size()));
 }
 
 std::string DistinctSketch::serialize() const {

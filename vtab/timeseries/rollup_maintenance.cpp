@@ -211,38 +211,40 @@ class RollupState {
       delta.inputs.resize(spec_.inputs.size());
     }
     delta.rows += sign;
-    for (size_t i = 0; i < spec_.inputs.size(); ++i) {
-      const MeasureInput& input = spec_.inputs[i];
-      const ValueView& value = row[input.column];
-      if (value.type == ValueType::kNull) continue;
-      InputDelta& changes = delta.inputs[i];
-      changes.count += sign;
-      if (input.keeps_sum) {
-        SumTerm term = sum_term(value);
-        if (term.integer) {
-          changes.whole_sum += sign * static_cast<__int128>(term.whole);
-        } else {
-          changes.real_sum += sign * term.real;
-          changes.real_count += sign;
-        }
+    for (size_t i = 0; i < spec_.inputs.size(); ++i) add_value(delta.inputs[i], i, row[spec_.inputs[i].column], sign);
+  }
+
+  // One value of input i added (sign +1) to or removed (-1) from a group's changes.
+  void add_value(InputDelta& changes, size_t i, const ValueView& value, int sign) const {
+    if (value.type == ValueType::kNull) return;
+    const MeasureInput& input = spec_.inputs[i];
+    changes.count += sign;
+    if (input.keeps_sum) {
+      SumTerm term = sum_term(value);
+      if (term.integer) {
+        changes.whole_sum += sign * static_cast<__int128>(term.whole);
+      } else {
+        changes.real_sum += sign * term.real;
+        changes.real_count += sign;
       }
-      if (!input.keeps_extremes && !input.keeps_distinct) continue;
-      std::string equal = equality_key(value, collations_[i]);
-      if (sign < 0) {
-        auto [entry, is_new] = changes.removed.try_emplace(std::move(equal), Value(value), 0);
-        ++entry->second.second;
-        continue;
-      }
-      if (!changes.removed.empty()) {
-        auto entry = changes.removed.find(equal);
-        if (entry != changes.removed.end() && --entry->second.second == 0) changes.removed.erase(entry);
-      }
-      if (input.keeps_extremes) {
-        if (!changes.added_min || compare_values(value, changes.added_min->view(), collations_[i]) < 0) changes.added_min = Value(value);
-        if (!changes.added_max || compare_values(value, changes.added_max->view(), collations_[i]) > 0) changes.added_max = Value(value);
-      }
-      if (input.keeps_distinct) changes.added_hashes.add_hash(XXH3_64bits(equal.data(), equal.size()));
     }
+    if (!input.keeps_extremes && !input.keeps_distinct) return;
+    std::string equal = equality_key(value, collations_[i]);
+    if (sign < 0) {
+      auto [entry, is_new] = changes.removed.try_emplace(std::move(equal), Value(value), 0);
+      ++entry->second.second;
+      return;
+    }
+    // A value removed earlier in the same changes and added back cancels out.
+    if (!changes.removed.empty()) {
+      auto entry = changes.removed.find(equal);
+      if (entry != changes.removed.end() && --entry->second.second == 0) changes.removed.erase(entry);
+    }
+    if (input.keeps_extremes) {
+      if (!changes.added_min || compare_values(value, changes.added_min->view(), collations_[i]) < 0) changes.added_min = Value(value);
+      if (!changes.added_max || compare_values(value, changes.added_max->view(), collations_[i]) > 0) changes.added_max = Value(value);
+    }
+    if (input.keeps_distinct) changes.added_hashes.add_hash(XXH3_64bits(equal.data(), equal.size()));
   }
 
   Status apply(bool may_read_source) {
@@ -545,7 +547,6 @@ class RollupState {
     GroupDelta fresh;
     fresh.inputs.resize(spec_.inputs.size());
     std::vector<Value> row_values(1 + spec_.inputs.size());
-    std::vector<ValueView> row(schema_columns(), ValueView{});
     while (true) {
       STRATA_ASSIGN_OR_RETURN(bool has_row, select.step());
       if (!has_row) break;
@@ -555,30 +556,7 @@ class RollupState {
         if (bucket.type != delta.bucket.type || compare_values(bucket.view(), delta.bucket.view(), Collation::kBinary) != 0) continue;
       }
       ++fresh.rows;
-      for (size_t i = 0; i < spec_.inputs.size(); ++i) {
-        const ValueView value = row_values[i + 1].view();
-        if (value.type == ValueType::kNull) continue;
-        InputDelta& changes = fresh.inputs[i];
-        const MeasureInput& input = spec_.inputs[i];
-        ++changes.count;
-        if (input.keeps_sum) {
-          SumTerm term = sum_term(value);
-          if (term.integer) {
-            changes.whole_sum += term.whole;
-          } else {
-            changes.real_sum += term.real;
-            ++changes.real_count;
-          }
-        }
-        if (input.keeps_extremes) {
-          if (!changes.added_min || compare_values(value, changes.added_min->view(), collations_[i]) < 0) changes.added_min = Value(value);
-          if (!changes.added_max || compare_values(value, changes.added_max->view(), collations_[i]) > 0) changes.added_max = Value(value);
-        }
-        if (input.keeps_distinct) {
-          std::string equal = equality_key(value, collations_[i]);
-          changes.added_hashes.add_hash(XXH3_64bits(equal.data(), equal.size()));
-        }
-      }
+      for (size_t i = 0; i < spec_.inputs.size(); ++i) add_value(fresh.inputs[i], i, row_values[i + 1].view(), +1);
     }
     select.reset();
     GroupState state;
@@ -604,7 +582,6 @@ class RollupState {
 
  private:
   const std::string& column_name(int column) const { return column_names[column]; }
-  size_t schema_columns() const { return column_names.size(); }
 
   sqlite3* db_;
   std::string schema_name_;
