@@ -145,8 +145,12 @@ TEST(Rollup, DroppingTheSourceKeepsItsRollupsAndRenamesFollow) {
   db.exec("INSERT INTO ev VALUES (3, 'y', 4)");
   db.exec("DROP TABLE b");
   db.exec("INSERT INTO ev VALUES (4, 'y', 5)");
+  db.exec("ALTER TABLE ev RENAME TO ev2");
+  db.exec("INSERT INTO ev2 VALUES (5, 'z', 6)");
   db.exec("COMMIT");
-  EXPECT_EQ(db.rows("SELECT * FROM a2 ORDER BY bucket"), (std::vector<std::string>{"x|2", "y|2"}));
+  EXPECT_EQ(db.rows("SELECT * FROM a2 ORDER BY bucket"), (std::vector<std::string>{"x|2", "y|2", "z|1"}));
+  db.exec("CREATE VIRTUAL TABLE a USING rollup(source='ev2', bucket='kind', measures='max(amount)')");  // the old name is free
+  EXPECT_EQ(db.rows("SELECT * FROM a ORDER BY bucket"), (std::vector<std::string>{"x|3.0", "y|5.0", "z|6.0"}));
 }
 
 TEST(Rollup, ReadsPushDownAndMakeNoObjectStoreRequest) {

@@ -165,7 +165,11 @@ Status ColumnarTable::rename(const std::string& new_name) {
     STRATA_RETURN_IF_ERROR(execute(db_, str_cat("UPDATE ", timeseries::rollup_shadow(schema_name_, rollup, "meta"),
                                                 " SET value = ", quote_literal(name()), " WHERE key = 'source'")));
   }
-  if (rollups_) rollups_ = std::make_unique<timeseries::RollupMaintenance>(db_, schema_name_, name(), &schema_);
+  // Its rollups under the new name, now: a write later in this transaction must update them.
+  if (rollups_) {
+    rollups_ = std::make_unique<timeseries::RollupMaintenance>(db_, schema_name_, name(), &schema_);
+    STRATA_RETURN_IF_ERROR(rollups_->reload());
+  }
   return Status::ok();
 }
 

@@ -24,7 +24,8 @@
 //                        (one "kind input name" line each), declaration
 //   r_data(bucket, g0 …, rows, n0, si0, sr0, nr0, lo0, hi0, d0, …)  one row per bucket and
 //                        group: row count, then per measured column its states
-//   r_key                index on (bucket, g0, …)
+//   r_key_<hex>          index on (bucket, g0, …) (a random suffix: an index keeps its name
+//                        when the rollup is renamed, and the old name may be taken again)
 //   The source's meta table holds 'rollup:<r>' = the definition, which its writes follow.
 //
 // xBestIndex PLAN: =, IS, <, <=, >, >= on bucket and the group columns go to the data table's

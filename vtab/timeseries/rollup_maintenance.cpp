@@ -179,8 +179,14 @@ std::string rollup_data_table_sql(std::string_view schema_name, std::string_view
     columns += str_cat(", n", n, " INTEGER, si", n, ", sr", n, " REAL, nr", n, " INTEGER, ", typed_column("lo" + n, "", collation), ", ",
                        typed_column("hi" + n, "", collation), ", d", n, " BLOB");
   }
+  // The index keeps its name when the rollup is renamed (and cannot be dropped then): a random
+  // suffix leaves the old name free for a new rollup.
+  uint32_t suffix = 0;
+  sqlite3_randomness(sizeof suffix, &suffix);
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "key_%08x", suffix);
   return str_cat("CREATE TABLE ", rollup_shadow(schema_name, rollup_name, "data"), "(", columns, ");",
-                 "CREATE INDEX ", rollup_shadow(schema_name, rollup_name, "key"), " ON ",
+                 "CREATE INDEX ", rollup_shadow(schema_name, rollup_name, hex), " ON ",
                  quote_identifier(str_cat(rollup_name, "_data")), "(", key, ");");
 }
 
