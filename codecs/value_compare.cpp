@@ -1,7 +1,10 @@
 #include "codecs/value_compare.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+
+#include "codecs/value_encoding.h"
 
 namespace strata {
 
@@ -74,6 +77,26 @@ int compare_values(const ValueView& a, const ValueView& b, Collation collation) 
       return memcmp_then_length(a.bytes, b.bytes);
     default: return memcmp_then_length(a.bytes, b.bytes);
   }
+}
+
+std::string equality_key(const ValueView& value, Collation collation) {
+  std::string out;
+  // Every double in [-2^63, 2^63) with no fraction is exactly one int64, which compares equal.
+  if (value.type == ValueType::kReal && value.real == std::floor(value.real) && value.real >= -9223372036854775808.0 &&
+      value.real < 9223372036854775808.0) {
+    put_value(out, ValueView::of_integer(static_cast<int64_t>(value.real)));
+    return out;
+  }
+  if (value.type != ValueType::kText || collation == Collation::kBinary) {
+    put_value(out, value);
+    return out;
+  }
+  std::string text(collation == Collation::kRtrim ? rtrim(value.bytes) : value.bytes);
+  if (collation == Collation::kNoCase) {
+    for (char& c : text) c = static_cast<char>(fold(static_cast<unsigned char>(c)));
+  }
+  put_value(out, ValueView::of_text(text));
+  return out;
 }
 
 }  // namespace strata

@@ -479,3 +479,38 @@ TEST(BitPacking, EveryWidthRoundTrips) {
 
 }  // namespace
 }  // namespace strata
+
+namespace strata {
+namespace {
+
+// equality_key agrees with compare_values: equal keys exactly for values that compare equal,
+// under each built-in collation, over values chosen to collide (1 and 1.0, case, trailing
+// spaces, integers near 2^53 and 2^63 against reals).
+TEST(EqualityKey, EqualExactlyWhenCompareValuesSaysEqual) {
+  std::vector<Value> values;
+  for (int64_t i : {int64_t{0}, int64_t{1}, int64_t{-1}, int64_t{1} << 53, (int64_t{1} << 53) + 1, INT64_MAX, INT64_MIN,
+                    int64_t{9220000000000000000}}) {
+    values.emplace_back(ValueView::of_integer(i));
+  }
+  for (double r : {0.0, -0.0, 1.0, -1.0, 0.5, 9007199254740992.0, 9.22e18, 9223372036854775808.0, -9223372036854775808.0, 1e300}) {
+    values.emplace_back(ValueView::of_real(r));
+  }
+  for (const char* text : {"a", "A", "a ", "A  ", "", " ", "b", "1", "ab", "aB"}) {
+    values.emplace_back(ValueView::of_text(text));
+    values.emplace_back(ValueView::of_blob(text));
+  }
+  values.emplace_back();
+  for (Collation collation : {Collation::kBinary, Collation::kNoCase, Collation::kRtrim}) {
+    for (const Value& a : values) {
+      for (const Value& b : values) {
+        const bool equal = compare_values(a.view(), b.view(), collation) == 0;
+        EXPECT_EQ(equality_key(a.view(), collation) == equality_key(b.view(), collation), equal)
+            << static_cast<int>(collation) << " " << static_cast<int>(a.type) << ":" << a.integer << "/" << a.real << "/" << a.bytes
+            << " vs " << static_cast<int>(b.type) << ":" << b.integer << "/" << b.real << "/" << b.bytes;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace strata

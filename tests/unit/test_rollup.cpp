@@ -120,6 +120,33 @@ TEST(Rollup, OptionErrorsNameWhatIsAllowed) {
   EXPECT_EQ(db.rows("SELECT * FROM r"), std::vector<std::string>{"2023-11-14T22|1"});
 }
 
+// A column without a type keeps text as text: sum and avg then read it as SQLite's do.
+TEST(Rollup, SumsTextAndBlobsAsSqliteDoes) {
+  TestDatabase db;
+  db.exec("CREATE VIRTUAL TABLE ev USING columnar(g INTEGER, v)");
+  db.exec("CREATE TABLE plain(g INTEGER, v)");
+  db.exec("CREATE VIRTUAL TABLE r USING rollup(source='ev', bucket='g', measures='sum(v), avg(v), count(v)')");
+  const std::vector<std::vector<std::string>> groups = {
+      {"'12'", "' 7 '", "'+5'", "'-3'"},                       // integers written as text: an INTEGER sum
+      {"'inf'", "'0x10'", "'12abc'", "'abc'", "'1e3'", "'.5'"},  // prefixes; no hex, no inf
+      {"'99999999999999999999'", "'1'", "' 2.5e1x'"},          // too large for an integer
+      {"x'3132'", "'4'"},                                      // a blob reads as its text
+      {"'nan'", "'-'", "'+.e5'", "'5.'", "'  -0012  '"}};
+  for (size_t g = 0; g < groups.size(); ++g) {
+    for (const std::string& value : groups[g]) {
+      for (const char* table : {"ev", "plain"}) {
+        db.exec(std::string("INSERT INTO ") + table + " VALUES (" + std::to_string(g) + ", " + value + ")");
+      }
+    }
+  }
+  EXPECT_EQ(db.exact_rows("SELECT bucket, sum_v, avg_v, count_v FROM r ORDER BY bucket"),
+            db.exact_rows("SELECT g, sum(v), avg(v), count(v) FROM plain GROUP BY g ORDER BY g"));
+  db.exec("DELETE FROM ev WHERE v = '12abc'");
+  db.exec("DELETE FROM plain WHERE v = '12abc'");
+  EXPECT_EQ(db.exact_rows("SELECT bucket, sum_v, avg_v, count_v FROM r ORDER BY bucket"),
+            db.exact_rows("SELECT g, sum(v), avg(v), count(v) FROM plain GROUP BY g ORDER BY g"));
+}
+
 TEST(Rollup, DroppingTheSourceKeepsItsRollupsAndRenamesFollow) {
   TestDatabase db;
   db.exec("CREATE VIRTUAL TABLE ev USING columnar(ts INTEGER, kind TEXT, amount REAL)");

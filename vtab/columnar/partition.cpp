@@ -77,7 +77,7 @@ Value partition_key(const PartitionSpec& spec, const ValueView& value) {
   return Value(ValueView::of_text(buffer));
 }
 
-std::optional<int64_t> partition_end(const PartitionSpec& spec, const Value& partition) {
+std::optional<std::pair<int64_t, int64_t>> partition_range(const PartitionSpec& spec, const Value& partition) {
   if (spec.unit == PartitionUnit::kValue || partition.type != ValueType::kText) return std::nullopt;
   // The year as partition_key writes it: at least four digits, with a sign when negative.
   std::string_view text = partition.bytes;
@@ -99,11 +99,18 @@ std::optional<int64_t> partition_end(const PartitionSpec& spec, const Value& par
   if (!parsed || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23) return std::nullopt;
   const int64_t start = days_from_civil(year, month, day) * 86400 + hour * 3600;
   switch (spec.unit) {
-    case PartitionUnit::kHour: return start + 3600;
-    case PartitionUnit::kDay: return start + 86400;
-    case PartitionUnit::kMonth: return days_from_civil(month == 12 ? year + 1 : year, month == 12 ? 1 : month + 1, 1) * 86400;
-    default: return days_from_civil(year + 1, 1, 1) * 86400;
+    case PartitionUnit::kHour: return std::pair(start, start + 3600);
+    case PartitionUnit::kDay: return std::pair(start, start + 86400);
+    case PartitionUnit::kMonth:
+      return std::pair(start, days_from_civil(month == 12 ? year + 1 : year, month == 12 ? 1 : month + 1, 1) * 86400);
+    default: return std::pair(start, days_from_civil(year + 1, 1, 1) * 86400);
   }
+}
+
+std::optional<int64_t> partition_end(const PartitionSpec& spec, const Value& partition) {
+  std::optional<std::pair<int64_t, int64_t>> range = partition_range(spec, partition);
+  if (!range) return std::nullopt;
+  return range->second;
 }
 
 int64_t retention_cutoff(const Retention& retention, int64_t now) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "codecs/column_vector.h"
 #include "vtab/columnar/schema.h"
@@ -16,8 +17,10 @@ namespace strata::columnar {
 // or NULL when the value is NULL or not a time.
 Value partition_key(const PartitionSpec& spec, const ValueView& value);
 
-// The first unix second after the time partition `partition` (as partition_key writes it);
-// nullopt for a value partition, NULL or anything else.
+// The unix seconds [first, end) the time partition `partition` (as partition_key writes it)
+// covers; nullopt for a value partition, NULL or anything else.
+std::optional<std::pair<int64_t, int64_t>> partition_range(const PartitionSpec& spec, const Value& partition);
+// Its end alone: the first unix second after it.
 std::optional<int64_t> partition_end(const PartitionSpec& spec, const Value& partition);
 
 // Unix seconds `now` minus `retention`: whole hours or days, or calendar months or years (the

@@ -99,17 +99,15 @@ Status ColumnarTable::apply_rollups() {
   return rollups_->apply(true);
 }
 
-Status ColumnarTable::rollups_changed() {
-  // Reloaded first: a dropped rollup's pending changes go with it (its tables are gone).
-  if (!rollups_) rollups_ = std::make_unique<timeseries::RollupMaintenance>(db_, schema_name_, name(), &schema_);
-  STRATA_RETURN_IF_ERROR(rollups_->reload());
-  return apply_rollups();
+Status ColumnarTable::load_rollups(bool renamed) {
+  if (!rollups_ || renamed) rollups_ = std::make_unique<timeseries::RollupMaintenance>(db_, schema_name_, name(), &schema_);
+  return rollups_->reload();
 }
 
-Result<std::vector<std::string>> ColumnarTable::rollup_names() {
-  timeseries::RollupMaintenance current(db_, schema_name_, name(), &schema_);
-  STRATA_RETURN_IF_ERROR(current.reload());
-  return current.names();
+Status ColumnarTable::rollups_changed() {
+  // Reloaded first: a dropped rollup's pending changes go with it (its tables are gone).
+  STRATA_RETURN_IF_ERROR(load_rollups(false));
+  return apply_rollups();
 }
 
 Status ColumnarTable::on_begin() {
@@ -118,8 +116,7 @@ Status ColumnarTable::on_begin() {
   // SQLite has taken this transaction's locks by now, so the data version is current.
   refresh_cache();
   // Rollups another connection created or dropped since are found here.
-  if (!rollups_) rollups_ = std::make_unique<timeseries::RollupMaintenance>(db_, schema_name_, name(), &schema_);
-  STRATA_RETURN_IF_ERROR(rollups_->reload());
+  STRATA_RETURN_IF_ERROR(load_rollups(false));
   // A table of an older format is upgraded by the first transaction that writes to it (before
   // any of its cursors opens). Blobs say which form they have, so a savepoint rolled back over
   // the upgrade leaves a mix that reads correctly, and the next transaction finishes it.
@@ -156,8 +153,9 @@ Status ColumnarTable::destroy() {
 Status ColumnarTable::rename(const std::string& new_name) {
   STRATA_RETURN_IF_ERROR(settle());
   std::string old_name = name();
-  STRATA_RETURN_IF_ERROR(apply_rollups());  // the pending deltas know the old name
-  STRATA_ASSIGN_OR_RETURN(std::vector<std::string> rollups, rollup_names());
+  STRATA_RETURN_IF_ERROR(load_rollups(false));
+  STRATA_RETURN_IF_ERROR(apply_rollups());  // the pending changes know the old name
+  const std::vector<std::string> rollups = rollups_->names();
   STRATA_RETURN_IF_ERROR(store_.rename_tables(new_name));
   registry_->rename(schema_name_, old_name, name(), this);
   // Each rollup records its source's name (to find this table's meta when it is dropped).
@@ -166,11 +164,7 @@ Status ColumnarTable::rename(const std::string& new_name) {
                                                 " SET value = ", quote_literal(name()), " WHERE key = 'source'")));
   }
   // Its rollups under the new name, now: a write later in this transaction must update them.
-  if (rollups_) {
-    rollups_ = std::make_unique<timeseries::RollupMaintenance>(db_, schema_name_, name(), &schema_);
-    STRATA_RETURN_IF_ERROR(rollups_->reload());
-  }
-  return Status::ok();
+  return load_rollups(true);
 }
 
 Result<bool> ColumnarTable::looks_low_cardinality(int column) {

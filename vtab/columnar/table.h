@@ -139,7 +139,6 @@ class ColumnarTable {
   // kept in step with its writes. A rollup created or dropped on this connection calls
   // rollups_changed(); others are found at the next write transaction.
   Status rollups_changed();
-  Result<std::vector<std::string>> rollup_names();
   // Writes the rollup changes of this transaction's writes so far (a rollup read sees them).
   Status apply_rollups();
 
@@ -236,6 +235,8 @@ class ColumnarTable {
   const std::vector<size_t>& unique_check_order();
   std::string column_label(int column) const;
 
+  // (Re)reads the rollups from the meta table; `renamed`: under the table's new name.
+  Status load_rollups(bool renamed);
   // Tells the rollups that a row is gone (its values read from wherever it is).
   Status report_removed_row(int64_t rowid);
   // The values of live row `rowid` in `columns` (false: no such row), wherever it is.

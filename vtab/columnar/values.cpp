@@ -65,18 +65,20 @@ Value numeric_value(sqlite3_value* value) {
 
 }  // namespace
 
-Value value_from_sqlite(sqlite3_value* value) {
+ValueView value_view_of(sqlite3_value* value) {
   switch (sqlite3_value_type(value)) {
-    case SQLITE_INTEGER: return Value(ValueView::of_integer(sqlite3_value_int64(value)));
+    case SQLITE_INTEGER: return ValueView::of_integer(sqlite3_value_int64(value));
     case SQLITE_FLOAT: {
       double real = sqlite3_value_double(value);
-      return std::isnan(real) ? Value() : Value(ValueView::of_real(real));
+      return std::isnan(real) ? ValueView{} : ValueView::of_real(real);
     }
-    case SQLITE_TEXT: return Value(ValueView::of_text(value_text(value)));
-    case SQLITE_BLOB: return Value(ValueView::of_blob(value_blob(value)));
-    default: return Value();
+    case SQLITE_TEXT: return ValueView::of_text(value_text(value));
+    case SQLITE_BLOB: return ValueView::of_blob(value_blob(value));
+    default: return ValueView{};
   }
 }
+
+Value value_from_sqlite(sqlite3_value* value) { return Value(value_view_of(value)); }
 
 Value value_with_affinity(sqlite3_value* value, Affinity affinity) {
   switch (affinity) {

@@ -17,6 +17,8 @@ namespace strata::columnar {
 
 // The value as SQLite holds it (no conversion). NaN, which SQLite never stores, becomes NULL.
 Value value_from_sqlite(sqlite3_value* value);
+// The same without a copy: text and blobs point into `value` (valid while it is unchanged).
+ValueView value_view_of(sqlite3_value* value);
 
 // The value an ordinary table with this column affinity would store and return.
 Value value_with_affinity(sqlite3_value* value, Affinity affinity);

@@ -86,12 +86,20 @@ class RollupTable {
 
   std::string shadow(std::string_view suffix) const { return rollup_shadow(schema_name, name, suffix); }
 
+  // A value of the meta table (the source's current name is read on every scan: kept prepared).
+  Statement meta_lookup;
   Result<std::string> meta(std::string_view key) {
-    STRATA_ASSIGN_OR_RETURN(Statement select, Statement::prepare(db, str_cat("SELECT value FROM ", shadow("meta"), " WHERE key = ?1")));
-    STRATA_RETURN_IF_ERROR(select.bind_text(1, key));
-    STRATA_ASSIGN_OR_RETURN(bool found, select.step());
+    if (!meta_lookup.valid()) {
+      STRATA_ASSIGN_OR_RETURN(meta_lookup,
+                              Statement::prepare_persistent(db, str_cat("SELECT value FROM ", shadow("meta"), " WHERE key = ?1")));
+    }
+    meta_lookup.reset();
+    STRATA_RETURN_IF_ERROR(meta_lookup.bind_text(1, key));
+    STRATA_ASSIGN_OR_RETURN(bool found, meta_lookup.step());
     if (!found) return Status::corruption(str_cat("rollup ", name, ": its meta table has no '", key, "'"));
-    return std::string(select.column_text(0));
+    std::string value(meta_lookup.column_text(0));
+    meta_lookup.reset();
+    return value;
   }
 
   Result<columnar::ColumnarTable*> source_table(const std::string& source) {
@@ -139,6 +147,7 @@ class RollupTable {
     }
     STRATA_ASSIGN_OR_RETURN(std::optional<std::string> source_meta_table, source_meta(source));
     name = new_name;
+    meta_lookup = Statement();  // it names the old meta table
     if (!source_meta_table) return Status::ok();
     STRATA_RETURN_IF_ERROR(execute(db, str_cat("UPDATE ", *source_meta_table, " SET key = ", quote_literal(rollup_meta_key(new_name)),
                                                " WHERE key = ", quote_literal(rollup_meta_key(old_name)))));
@@ -147,13 +156,6 @@ class RollupTable {
     return Status::ok();
   }
 };
-
-std::string declared(std::string_view name, const std::string& type, const std::string& collation) {
-  std::string out = quote_identifier(name);
-  if (!type.empty()) out += " " + type;
-  if (!collation.empty()) out += " COLLATE " + collation;
-  return out;
-}
 
 // Fills the new rollup from the source's rows.
 Status back_fill(sqlite3* db, const std::string& schema_name, const std::string& source, const std::string& rollup_name,
@@ -165,14 +167,12 @@ Status back_fill(sqlite3* db, const std::string& schema_name, const std::string&
   for (int column : columns) list += str_cat(list.empty() ? "" : ", ", quote_identifier(schema.columns[column].name));
   STRATA_ASSIGN_OR_RETURN(Statement select, Statement::prepare(db, str_cat("SELECT ", list, " FROM ", quote_identifier(schema_name), ".",
                                                                            quote_identifier(source))));
-  std::vector<Value> values(columns.size());
   std::vector<ValueView> row(schema.columns.size(), ValueView{});
   while (true) {
     STRATA_ASSIGN_OR_RETURN(bool has_row, select.step());
     if (!has_row) break;
     for (size_t i = 0; i < columns.size(); ++i) {
-      values[i] = columnar::value_from_sqlite(select.column_value(static_cast<int>(i)));
-      row[columns[i]] = values[i].view();
+      row[columns[i]] = columnar::value_view_of(select.column_value(static_cast<int>(i)));
     }
     STRATA_RETURN_IF_ERROR(filling.row_changed(+1, row));
   }
@@ -204,13 +204,13 @@ Result<std::unique_ptr<RollupTable>> open_rollup(sqlite3* db, void* aux, int arg
     STRATA_ASSIGN_OR_RETURN(RollupSpec spec, parse_rollup_spec(source_table->name(), *arguments.text("bucket"),
                                                                arguments.text("group_by").value_or(""), *arguments.text("measures"),
                                                                source_table->schema()));
-    declaration = "CREATE TABLE x(" + declared("bucket", spec.bucket_type, spec.bucket_collation);
+    declaration = "CREATE TABLE x(" + rollup_column_sql("bucket", spec.bucket_type, spec.bucket_collation);
     for (size_t g = 0; g < spec.group_columns.size(); ++g) {
-      declaration += ", " + declared(spec.group_names[g], spec.group_types[g], spec.group_collations[g]);
+      declaration += ", " + rollup_column_sql(spec.group_names[g], spec.group_types[g], spec.group_collations[g]);
     }
     std::string measure_lines;
     for (const Measure& measure : spec.measures) {
-      declaration += ", " + declared(measure.name, measure.kind == MeasureKind::kCount || measure.kind == MeasureKind::kCountRows ||
+      declaration += ", " + rollup_column_sql(measure.name, measure.kind == MeasureKind::kCount || measure.kind == MeasureKind::kCountRows ||
                                                            measure.kind == MeasureKind::kCountDistinct
                                                        ? "INTEGER"
                                                        : "",
@@ -337,6 +337,7 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
 struct RollupCursor {
   sqlite3_vtab_cursor base{};
   Statement rows;
+  std::string plan;  // what `rows` was prepared for: the order, then idxStr
   bool eof = true;
   int64_t rowid = 0;
 
@@ -349,39 +350,32 @@ struct RollupCursor {
     if (columnar::ColumnarTable* writer = t->state->sources->find(t->schema_name, source)) {
       STRATA_RETURN_IF_ERROR(writer->apply_rollups());
     }
-    std::string columns = "bucket";
-    for (size_t g = 0; g < t->group_count; ++g) columns += ", g" + std::to_string(g);
-    std::string keys = columns;
-    columns += ", rows";
-    for (size_t i = 0; i < t->input_count; ++i) {
-      const std::string n = std::to_string(i);
-      columns += str_cat(", n", n, ", si", n, ", sr", n, ", nr", n, ", lo", n, ", hi", n, ", d", n);
-    }
-    std::string where;
-    std::string_view plan = idx_str == nullptr ? "" : idx_str;
-    int argument = 0;
-    while (!plan.empty()) {
-      const size_t comma = plan.find(','), end = plan.find(';');
-      if (comma == std::string_view::npos || end == std::string_view::npos) return Status::internal("rollup: bad plan");
-      const std::optional<int64_t> column = parse_int64(plan.substr(0, comma));
-      if (!column) return Status::internal("rollup: bad plan");
-      where += str_cat(where.empty() ? " WHERE " : " AND ", *column == 0 ? "bucket" : str_cat("g", std::to_string(*column - 1)), " ",
-                       plan.substr(comma + 1, end - comma - 1), " ?", std::to_string(++argument));
-      plan.remove_prefix(end + 1);
-    }
-    std::string order_by;
-    if (order != 0) {
-      std::string direction = order == 2 ? " DESC" : "";
-      size_t start = 0;
-      while (start <= keys.size()) {
-        size_t comma = keys.find(", ", start);
-        order_by += str_cat(order_by.empty() ? " ORDER BY " : ", ", keys.substr(start, comma - start), direction);
-        if (comma == std::string::npos) break;
-        start = comma + 2;
+    // An IN list filters once per value with the same plan: the statement is kept for it.
+    std::string plan_key = str_cat(std::to_string(order), "/", idx_str == nullptr ? "" : idx_str);
+    if (!rows.valid() || plan_key != plan) {
+      std::string where;
+      std::string_view terms = idx_str == nullptr ? "" : idx_str;
+      int argument = 0;
+      while (!terms.empty()) {
+        const size_t comma = terms.find(','), end = terms.find(';');
+        if (comma == std::string_view::npos || end == std::string_view::npos) return Status::internal("rollup: bad plan");
+        const std::optional<int64_t> column = parse_int64(terms.substr(0, comma));
+        if (!column || *column < 0 || *column > static_cast<int64_t>(t->group_count)) return Status::internal("rollup: bad plan");
+        where += str_cat(where.empty() ? " WHERE " : " AND ", rollup_key_column(static_cast<size_t>(*column)), " ",
+                         terms.substr(comma + 1, end - comma - 1), " ?", std::to_string(++argument));
+        terms.remove_prefix(end + 1);
       }
+      if (argument != argc) return Status::internal("rollup: plan and arguments disagree");
+      std::string order_by;
+      for (size_t k = 0; order != 0 && k <= t->group_count; ++k) {
+        order_by += str_cat(k ? ", " : " ORDER BY ", rollup_key_column(k), order == 2 ? " DESC" : "");
+      }
+      STRATA_ASSIGN_OR_RETURN(rows, Statement::prepare(t->db, str_cat("SELECT ", rollup_key_columns(t->group_count), ", ",
+                                                                       rollup_state_columns(t->input_count), " FROM ",
+                                                                       t->shadow("data"), where, order_by)));
+      plan = std::move(plan_key);
     }
-    STRATA_ASSIGN_OR_RETURN(rows, Statement::prepare(t->db, str_cat("SELECT ", columns, " FROM ", t->shadow("data"), where, order_by)));
-    if (argument != argc) return Status::internal("rollup: plan and arguments disagree");
+    rows.reset();
     for (int i = 0; i < argc; ++i) STRATA_RETURN_IF_ERROR(rows.bind_value(i + 1, argv[i]));
     rowid = 0;
     return next();
@@ -407,7 +401,7 @@ struct RollupCursor {
       sqlite3_result_int64(context, rows.column_int64(row_count));
       return Status::ok();
     }
-    const int c = keys + 1 + 7 * measure.input;  // n, si, sr, nr, lo, hi, d
+    const int c = keys + 1 + kStatesPerInput * measure.input;  // n, si, sr, nr, lo, hi, d
     const int64_t count = rows.column_int64(c);
     switch (measure.kind) {
       case MeasureKind::kCount: sqlite3_result_int64(context, count); break;

@@ -11,6 +11,7 @@
 
 #include "codecs/distinct_sketch.h"
 #include "codecs/value_compare.h"
+#include "codecs/value_encoding.h"
 #include "ext/civil_time.h"
 #include "ext/sqlite_handles.h"
 #include "ext/str_cat.h"
@@ -30,50 +31,6 @@ Collation collation_of(const std::string& name) {
   return columnar::builtin_collation(name).value_or(Collation::kBinary);
 }
 
-// Exact bytes of a value (type, then payload): equal only for identical values, so a delta map
-// keyed by them never merges groups SQLite keeps apart.
-void append_exact_key(std::string& out, const ValueView& value) {
-  out.push_back(static_cast<char>(value.type));
-  switch (value.type) {
-    case ValueType::kInteger: out.append(reinterpret_cast<const char*>(&value.integer), sizeof value.integer); break;
-    case ValueType::kReal: out.append(reinterpret_cast<const char*>(&value.real), sizeof value.real); break;
-    case ValueType::kText:
-    case ValueType::kBlob: {
-      const auto size = static_cast<uint32_t>(value.bytes.size());
-      out.append(reinterpret_cast<const char*>(&size), sizeof size);
-      out.append(value.bytes);
-      break;
-    }
-    default: break;
-  }
-}
-
-// Bytes equal exactly when SQLite's comparison under `collation` calls the values equal (1 and
-// 1.0 alike; NOCASE folds ASCII case; RTRIM drops trailing spaces).
-std::string equality_key(const ValueView& value, Collation collation) {
-  std::string out;
-  if (value.type == ValueType::kReal && value.real == std::floor(value.real) && std::fabs(value.real) < 9.2e18) {
-    append_exact_key(out, ValueView::of_integer(static_cast<int64_t>(value.real)));
-    // An integer this real equals, unless the conversion rounded (then it stays a real).
-    if (static_cast<double>(static_cast<int64_t>(value.real)) == value.real) return out;
-    out.clear();
-  }
-  if (value.type == ValueType::kText && collation != Collation::kBinary) {
-    std::string text(value.bytes);
-    if (collation == Collation::kNoCase) {
-      for (char& c : text) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      }
-    } else {
-      while (!text.empty() && text.back() == ' ') text.pop_back();
-    }
-    append_exact_key(out, ValueView::of_text(text));
-    return out;
-  }
-  append_exact_key(out, value);
-  return out;
-}
-
 // sum()'s reading of a value, as SQLite's: integers exactly; text that is a number as that
 // number; anything else as a real (text and blobs by their leading number, else 0).
 struct SumTerm {
@@ -81,28 +38,48 @@ struct SumTerm {
   int64_t whole;
   double real;
 };
+bool is_sqlite_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
 SumTerm sum_term(const ValueView& value) {
-  switch (value.type) {
-    case ValueType::kInteger: return {true, value.integer, 0};
-    case ValueType::kReal: return {false, 0, value.real};
-    default: {
-      std::string text(value.bytes);
-      std::string_view trimmed = text;
-      while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front()))) trimmed.remove_prefix(1);
-      while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) trimmed.remove_suffix(1);
-      std::string clean(trimmed);
-      if (value.type == ValueType::kText && !clean.empty()) {
-        char* end = nullptr;
-        errno = 0;
-        long long whole = std::strtoll(clean.c_str(), &end, 10);
-        if (end == clean.c_str() + clean.size() && errno == 0) return {true, static_cast<int64_t>(whole), 0};
-      }
-      char* end = nullptr;
-      double real = std::strtod(clean.c_str(), &end);
-      if (end == clean.c_str()) real = 0;
-      return {false, 0, real};
+  if (value.type == ValueType::kInteger) return {true, value.integer, 0};
+  if (value.type == ValueType::kReal) return {false, 0, value.real};
+  // Text or a blob, as sqlite3AtoF reads it: spaces, a sign, digits with an optional fraction
+  // and exponent (no hex, no "inf"). Text that is wholly an integer literal (spaces aside) sums
+  // as that integer; anything else as the double of its numeric prefix (0 when there is none).
+  const std::string_view text = value.bytes;
+  auto digit = [&](size_t i) { return i < text.size() && text[i] >= '0' && text[i] <= '9'; };
+  size_t at = 0;
+  while (at < text.size() && is_sqlite_space(text[at])) ++at;
+  const size_t start = at;
+  if (at < text.size() && (text[at] == '+' || text[at] == '-')) ++at;
+  size_t digits = 0;
+  while (digit(at)) ++at, ++digits;
+  bool integer_literal = true;
+  if (at < text.size() && text[at] == '.') {
+    integer_literal = false;
+    ++at;
+    while (digit(at)) ++at, ++digits;
+  }
+  if (digits == 0) return {false, 0, 0};
+  if (at < text.size() && (text[at] == 'e' || text[at] == 'E')) {
+    size_t exponent = at + 1;
+    if (exponent < text.size() && (text[exponent] == '+' || text[exponent] == '-')) ++exponent;
+    if (digit(exponent)) {
+      integer_literal = false;
+      at = exponent;
+      while (digit(at)) ++at;
     }
   }
+  const std::string number(text.substr(start, at - start));
+  size_t end = at;
+  while (end < text.size() && is_sqlite_space(text[end])) ++end;
+  if (value.type == ValueType::kText && integer_literal && end == text.size()) {
+    errno = 0;
+    char* parsed_end = nullptr;
+    const long long whole = std::strtoll(number.c_str(), &parsed_end, 10);
+    if (errno == 0) return {true, static_cast<int64_t>(whole), 0};  // else too large: a real, as in SQLite
+  }
+  return {false, 0, std::strtod(number.c_str(), nullptr)};
 }
 
 // The changes to one source column's states in one group.
@@ -153,31 +130,41 @@ std::string rollup_shadow(std::string_view schema_name, std::string_view rollup_
 
 std::string rollup_meta_key(std::string_view rollup_name) { return str_cat("rollup:", rollup_name); }
 
-namespace {
+std::string rollup_key_column(size_t k) { return k == 0 ? "bucket" : str_cat("g", std::to_string(k - 1)); }
 
-std::string typed_column(std::string_view name, const std::string& type, const std::string& collation) {
-  std::string out(name);
+std::string rollup_key_columns(size_t groups) {
+  std::string columns = "bucket";
+  for (size_t k = 1; k <= groups; ++k) columns += ", " + rollup_key_column(k);
+  return columns;
+}
+
+std::string rollup_state_columns(size_t inputs) {
+  std::string columns = "rows";
+  for (size_t i = 0; i < inputs; ++i) {
+    const std::string n = std::to_string(i);
+    columns += str_cat(", n", n, ", si", n, ", sr", n, ", nr", n, ", lo", n, ", hi", n, ", d", n);
+  }
+  return columns;
+}
+
+std::string rollup_column_sql(std::string_view name, const std::string& type, const std::string& collation) {
+  std::string out = quote_identifier(name);
   if (!type.empty()) out += " " + type;
   if (!collation.empty()) out += " COLLATE " + collation;
   return out;
 }
 
-}  // namespace
-
 std::string rollup_data_table_sql(std::string_view schema_name, std::string_view rollup_name, const RollupSpec& spec) {
-  std::string columns = typed_column("bucket", spec.bucket_type, spec.bucket_collation);
-  std::string key = "bucket";
+  std::string columns = rollup_column_sql("bucket", spec.bucket_type, spec.bucket_collation);
   for (size_t g = 0; g < spec.group_columns.size(); ++g) {
-    const std::string name = str_cat("g", std::to_string(g));
-    columns += ", " + typed_column(name, spec.group_types[g], spec.group_collations[g]);
-    key += ", " + name;
+    columns += ", " + rollup_column_sql(rollup_key_column(g + 1), spec.group_types[g], spec.group_collations[g]);
   }
   columns += ", rows INTEGER NOT NULL";
   for (size_t i = 0; i < spec.inputs.size(); ++i) {
     const std::string n = std::to_string(i);
     const std::string& collation = spec.inputs[i].collation;
-    columns += str_cat(", n", n, " INTEGER, si", n, ", sr", n, " REAL, nr", n, " INTEGER, ", typed_column("lo" + n, "", collation), ", ",
-                       typed_column("hi" + n, "", collation), ", d", n, " BLOB");
+    columns += str_cat(", n", n, " INTEGER, si", n, ", sr", n, " REAL, nr", n, " INTEGER, ", rollup_column_sql("lo" + n, "", collation), ", ",
+                       rollup_column_sql("hi" + n, "", collation), ", d", n, " BLOB");
   }
   // The index keeps its name when the rollup is renamed (and cannot be dropped then): a random
   // suffix leaves the old name free for a new rollup.
@@ -187,13 +174,14 @@ std::string rollup_data_table_sql(std::string_view schema_name, std::string_view
   std::snprintf(hex, sizeof hex, "key_%08x", suffix);
   return str_cat("CREATE TABLE ", rollup_shadow(schema_name, rollup_name, "data"), "(", columns, ");",
                  "CREATE INDEX ", rollup_shadow(schema_name, rollup_name, hex), " ON ",
-                 quote_identifier(str_cat(rollup_name, "_data")), "(", key, ");");
+                 quote_identifier(str_cat(rollup_name, "_data")), "(", rollup_key_columns(spec.group_columns.size()), ");");
 }
 
 class RollupState {
  public:
-  RollupState(sqlite3* db, std::string schema_name, std::string source_name, std::string name, RollupSpec spec)
-      : db_(db), schema_name_(std::move(schema_name)), source_name_(std::move(source_name)), name_(std::move(name)),
+  RollupState(sqlite3* db, std::string schema_name, std::string source_name, const columnar::TableSchema* schema, std::string name,
+              RollupSpec spec)
+      : db_(db), schema_name_(std::move(schema_name)), source_name_(std::move(source_name)), schema_(schema), name_(std::move(name)),
         spec_(std::move(spec)) {
     for (const MeasureInput& input : spec_.inputs) collations_.push_back(collation_of(input.collation));
   }
@@ -206,9 +194,11 @@ class RollupState {
   Result<Value> bucket_of(std::span<const ValueView> row) const { return spec_.bucket.bucket_of(row[spec_.bucket.column]); }
 
   void row_changed(int sign, std::span<const ValueView> row, Value bucket) {
+    // The plain encoding tells every value apart, so no two groups SQLite keeps apart share a
+    // delta (groups it merges may have two, which the stored row then merges).
     key_.clear();
-    append_exact_key(key_, bucket.view());
-    for (int column : spec_.group_columns) append_exact_key(key_, row[column]);
+    put_value(key_, bucket.view());
+    for (int column : spec_.group_columns) put_value(key_, row[column]);
     auto [found, inserted] = deltas_.try_emplace(key_);
     GroupDelta& delta = found->second;
     if (inserted) {
@@ -276,33 +266,25 @@ class RollupState {
   Status prepare() {
     if (lookup_.valid()) return Status::ok();
     const std::string data = rollup_shadow(schema_name_, name_, "data");
-    std::string where = "bucket IS ?1", key_columns = "bucket", key_values = "?1";
-    for (size_t g = 0; g < spec_.group_columns.size(); ++g) {
-      const std::string n = std::to_string(g), p = std::to_string(g + 2);
-      where += str_cat(" AND g", n, " IS ?", p);
-      key_columns += ", g" + n;
-      key_values += ", ?" + p;
-    }
-    std::string states = "rows";
-    for (size_t i = 0; i < spec_.inputs.size(); ++i) {
-      const std::string n = std::to_string(i);
-      states += str_cat(", n", n, ", si", n, ", sr", n, ", nr", n, ", lo", n, ", hi", n, ", d", n);
-    }
+    // Parameters: the key columns ?1 … ?k, then the states (insert); the states ?1 …, then the
+    // rowid (update).
     const size_t keys = spec_.group_columns.size() + 1;
+    const std::string key_columns = rollup_key_columns(spec_.group_columns.size());
+    const std::string states = rollup_state_columns(spec_.inputs.size());
+    std::string where, key_values;
+    for (size_t k = 0; k < keys; ++k) {
+      where += str_cat(k ? " AND " : "", rollup_key_column(k), " IS ?", std::to_string(k + 1));
+      key_values += str_cat(k ? ", ?" : "?", std::to_string(k + 1));
+    }
+    const size_t state_count = 1 + kStatesPerInput * spec_.inputs.size();
     std::string state_values, assignments;
-    const size_t state_count = 1 + 7 * spec_.inputs.size();
-    {
-      size_t p = keys + 1, a = 1;
-      size_t comma = 0;
-      std::string names = states;
-      size_t start = 0;
-      for (size_t s = 0; s < state_count; ++s) {
-        comma = names.find(", ", start);
-        std::string column = names.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        start = comma == std::string::npos ? names.size() : comma + 2;
-        state_values += str_cat(s ? ", ?" : "?", std::to_string(p++));
-        assignments += str_cat(s ? ", " : "", column, " = ?", std::to_string(a++));
-      }
+    size_t start = 0;
+    for (size_t c = 0; c < state_count; ++c) {
+      const size_t comma = states.find(", ", start);
+      const std::string column = states.substr(start, comma - start);
+      start = comma + 2;
+      state_values += str_cat(c ? ", ?" : "?", std::to_string(keys + 1 + c));
+      assignments += str_cat(c ? ", " : "", column, " = ?", std::to_string(c + 1));
     }
     STRATA_ASSIGN_OR_RETURN(lookup_, Statement::prepare_persistent(db_, str_cat("SELECT rowid, ", states, " FROM ", data, " WHERE ", where)));
     STRATA_ASSIGN_OR_RETURN(insert_, Statement::prepare_persistent(db_, str_cat("INSERT INTO ", data, "(", key_columns, ", ", states,
@@ -333,7 +315,7 @@ class RollupState {
       rowid = lookup_.column_int64(0);
       state.rows = lookup_.column_int64(1);
       for (size_t i = 0; i < spec_.inputs.size(); ++i) {
-        const int c = static_cast<int>(2 + 7 * i);
+        const int c = static_cast<int>(2 + kStatesPerInput * i);
         GroupState::Input& input = state.inputs[i];
         input.count = lookup_.column_int64(c);
         input.whole_sum = columnar::value_from_sqlite(lookup_.column_value(c + 1));
@@ -463,20 +445,16 @@ class RollupState {
     TimeRanges ranges;
     const BucketSpec& spec = spec_.bucket;
     if (spec.kind == BucketSpec::Kind::kCalendar) {
-      std::optional<int64_t> end = columnar::partition_end(spec.calendar, bucket);
-      if (!end || bucket.type != ValueType::kText) return std::nullopt;
-      // The partition's start: its text padded to a full time, read back.
-      std::string text = bucket.bytes;
-      int year = 0, month = 1, day = 1, hour = 0;
-      if (!parse_digits(text, 0, 4, year)) return std::nullopt;
-      if (text.size() >= 7) parse_digits(text, 5, 2, month);
-      if (text.size() >= 10) parse_digits(text, 8, 2, day);
-      if (text.size() >= 13) parse_digits(text, 11, 2, hour);
-      const int64_t start = days_from_civil(year, month, day) * 86400 + hour * 3600;
+      std::optional<std::pair<int64_t, int64_t>> range = columnar::partition_range(spec.calendar, bucket);
+      if (!range) return std::nullopt;
       const int64_t unit = spec.calendar.milliseconds ? 1000 : 1;
-      ranges.numeric_lo = Value(ValueView::of_integer(start * unit));
-      ranges.numeric_hi = Value(ValueView::of_integer(*end * unit));
-      set_text_range(ranges, start, *end);
+      auto scaled = [&](int64_t seconds) {  // saturating: the range only needs to cover the bucket
+        int64_t out = 0;
+        return __builtin_mul_overflow(seconds, unit, &out) ? (seconds < 0 ? INT64_MIN : INT64_MAX) : out;
+      };
+      ranges.numeric_lo = Value(ValueView::of_integer(scaled(range->first)));
+      ranges.numeric_hi = Value(ValueView::of_integer(scaled(range->second)));
+      set_text_range(ranges, range->first, range->second);
       return ranges;
     }
     const TimeBucketSpec& time_bucket = spec.time_bucket;
@@ -552,17 +530,17 @@ class RollupState {
     // The rows are fed through a delta of their own, then merged onto an empty state.
     GroupDelta fresh;
     fresh.inputs.resize(spec_.inputs.size());
-    std::vector<Value> row_values(1 + spec_.inputs.size());
+    std::vector<ValueView> row_values(1 + spec_.inputs.size());  // into the statement's row
     while (true) {
       STRATA_ASSIGN_OR_RETURN(bool has_row, select.step());
       if (!has_row) break;
-      for (size_t c = 0; c < row_values.size(); ++c) row_values[c] = columnar::value_from_sqlite(select.column_value(static_cast<int>(c)));
+      for (size_t c = 0; c < row_values.size(); ++c) row_values[c] = columnar::value_view_of(select.column_value(static_cast<int>(c)));
       if (!column_bucket) {
-        STRATA_ASSIGN_OR_RETURN(Value bucket, spec_.bucket.bucket_of(row_values[0].view()));
+        STRATA_ASSIGN_OR_RETURN(Value bucket, spec_.bucket.bucket_of(row_values[0]));
         if (bucket.type != delta.bucket.type || compare_values(bucket.view(), delta.bucket.view(), Collation::kBinary) != 0) continue;
       }
       ++fresh.rows;
-      for (size_t i = 0; i < spec_.inputs.size(); ++i) add_value(fresh.inputs[i], i, row_values[i + 1].view(), +1);
+      for (size_t i = 0; i < spec_.inputs.size(); ++i) add_value(fresh.inputs[i], i, row_values[i + 1], +1);
     }
     select.reset();
     GroupState state;
@@ -582,16 +560,12 @@ class RollupState {
     return std::optional<GroupState>(std::move(state));
   }
 
- public:
-  // Set by RollupMaintenance: the source's column names (for the recomputing query).
-  std::vector<std::string> column_names;
-
- private:
-  const std::string& column_name(int column) const { return column_names[column]; }
+  const std::string& column_name(int column) const { return schema_->columns[column].name; }
 
   sqlite3* db_;
   std::string schema_name_;
   std::string source_name_;
+  const columnar::TableSchema* schema_;
   std::string name_;
   RollupSpec spec_;
   std::vector<Collation> collations_;
@@ -614,9 +588,7 @@ std::vector<std::string> RollupMaintenance::names() const {
 }
 
 Status RollupMaintenance::add(const std::string& rollup_name, const RollupSpec& spec) {
-  auto state = std::make_unique<RollupState>(db_, schema_name_, source_name_, rollup_name, spec);
-  for (const columnar::ColumnDefinition& column : schema_->columns) state->column_names.push_back(column.name);
-  rollups_.push_back(std::move(state));
+  rollups_.push_back(std::make_unique<RollupState>(db_, schema_name_, source_name_, schema_, rollup_name, spec));
   update_columns_read();
   return Status::ok();
 }
@@ -652,9 +624,7 @@ Status RollupMaintenance::reload() {
     if (!spec.is_ok()) {
       return Status(spec.status().code(), str_cat("rollup ", name, " of ", source_name_, ": ", spec.status().message()));
     }
-    auto state = std::make_unique<RollupState>(db_, schema_name_, source_name_, name, std::move(*spec));
-    for (const columnar::ColumnDefinition& column : schema_->columns) state->column_names.push_back(column.name);
-    kept.push_back(std::move(state));
+    kept.push_back(std::make_unique<RollupState>(db_, schema_name_, source_name_, schema_, name, std::move(*spec)));
   }
   rollups_ = std::move(kept);
   update_columns_read();

@@ -70,8 +70,16 @@ class RollupMaintenance {
 
 // The rollup's data table and its key index, as "schema"."<rollup>_data" etc.
 std::string rollup_shadow(std::string_view schema_name, std::string_view rollup_name, std::string_view suffix);
+// A column definition: the quoted name, then the declared type and collation when given.
+std::string rollup_column_sql(std::string_view name, const std::string& type, const std::string& collation);
 // CREATE TABLE/INDEX statements of a new rollup's data table.
 std::string rollup_data_table_sql(std::string_view schema_name, std::string_view rollup_name, const RollupSpec& spec);
+// The data table's key columns (bucket, g0, …) and state columns (rows, then n<i>, si<i>, sr<i>,
+// nr<i>, lo<i>, hi<i>, d<i> per input), comma-separated, in table order.
+std::string rollup_key_columns(size_t groups);
+std::string rollup_key_column(size_t k);  // "bucket" for 0, then "g0", "g1", …
+std::string rollup_state_columns(size_t inputs);
+inline constexpr int kStatesPerInput = 7;
 // The meta key under which a source records a rollup.
 std::string rollup_meta_key(std::string_view rollup_name);
 

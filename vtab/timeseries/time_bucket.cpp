@@ -8,6 +8,7 @@
 #include "ext/sqlite_handles.h"
 #include "ext/sqlite_shim.h"
 #include "ext/str_cat.h"
+#include "vtab/columnar/values.h"
 
 namespace strata::timeseries {
 
@@ -303,22 +304,6 @@ std::optional<int64_t> numeric_millis(const ValueView& value, int64_t unit_milli
   return static_cast<int64_t>(millis);
 }
 
-ValueView view_of(sqlite3_value* value) {
-  switch (sqlite3_value_type(value)) {
-    case SQLITE_INTEGER: return ValueView::of_integer(sqlite3_value_int64(value));
-    case SQLITE_FLOAT: return ValueView::of_real(sqlite3_value_double(value));
-    case SQLITE_TEXT: {
-      const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(value));
-      return ValueView::of_text(std::string_view(text, static_cast<size_t>(sqlite3_value_bytes(value))));
-    }
-    case SQLITE_BLOB: {
-      const auto* blob = static_cast<const char*>(sqlite3_value_blob(value));
-      return ValueView::of_blob(std::string_view(blob, static_cast<size_t>(sqlite3_value_bytes(value))));
-    }
-    default: return ValueView{};
-  }
-}
-
 // time_bucket(width, ts [, origin]) and time_bucket_ms (whose name says its numeric times are
 // milliseconds).
 Status time_bucket(sqlite3_context* context, int argc, sqlite3_value** argv, const char* function) {
@@ -326,8 +311,8 @@ Status time_bucket(sqlite3_context* context, int argc, sqlite3_value** argv, con
     if (sqlite3_value_type(argv[i]) == SQLITE_NULL) return Status::ok();  // NULL in, NULL out
   }
   STRATA_ASSIGN_OR_RETURN(TimeBucketSpec spec,
-                          time_bucket_spec(function, view_of(argv[0]), argc == 3 ? std::optional(view_of(argv[2])) : std::nullopt));
-  STRATA_ASSIGN_OR_RETURN(Value bucket, time_bucket_of(spec, view_of(argv[1])));
+                          time_bucket_spec(function, columnar::value_view_of(argv[0]), argc == 3 ? std::optional(columnar::value_view_of(argv[2])) : std::nullopt));
+  STRATA_ASSIGN_OR_RETURN(Value bucket, time_bucket_of(spec, columnar::value_view_of(argv[1])));
   switch (bucket.type) {
     case ValueType::kInteger: sqlite3_result_int64(context, bucket.integer); break;
     case ValueType::kReal: sqlite3_result_double(context, bucket.real); break;
