@@ -39,6 +39,7 @@
 namespace {
 
 using strata::bench::die;
+using strata::bench::duckdb_w1_query;
 using strata::bench::median;
 using strata::bench::median_of;
 using strata::bench::read_text;
@@ -53,25 +54,6 @@ struct Options {
   std::string extension_path = STRATA_EXTENSION_PATH;
 };
 
-
-// W1's rows in DuckDB: the script's formulas, with DOUBLE for SQLite's REAL (DuckDB's REAL is
-// 32-bit) and range() for the recursive CTE.
-std::string duckdb_w1_query(long long rows) {
-  return "SELECT i AS id, 1700000000000 + i * 100 AS ts, (i * 2654435761) % 100000 AS user_id, "
-         "CASE (h2 % 1000003) % 8 WHEN 0 THEN 'click' WHEN 1 THEN 'view' WHEN 2 THEN 'purchase' WHEN 3 THEN 'signup' "
-         "WHEN 4 THEN 'login' WHEN 5 THEN 'logout' WHEN 6 THEN 'share' WHEN 7 THEN 'search' END AS type, "
-         "CAST(h2 % 100000 AS DOUBLE) / 100.0 AS amount, 'C' || CAST(10 + (h1 % 50) AS VARCHAR) AS country, "
-         "i % 1000 AS f_i1, (i * 7) % 65536 AS f_i2, h1 % 1000000 AS f_i3, (i * 31) % 97 AS f_i4, "
-         "(1700000000000 + i * 100) % 86400000 AS f_i5, CAST(i % 10007 AS DOUBLE) * 0.5 AS f_d1, "
-         "CAST(h2 % 1000000 AS DOUBLE) / 1000.0 AS f_d2, CAST(i % 360 AS DOUBLE) AS f_d3, "
-         "CAST((i * 13) % 10000 AS DOUBLE) / 7.0 AS f_d4, CAST(h1 % 99991 AS DOUBLE) * 0.01 AS f_d5, "
-         "'tag' || CAST(i % 20 AS VARCHAR) AS f_s1, 'sess-' || CAST(h2 % 1000000 AS VARCHAR) AS f_s2, "
-         "CASE i % 3 WHEN 0 THEN 'web' WHEN 1 THEN 'ios' ELSE 'android' END AS f_s3, "
-         "'v' || CAST(1 + i % 5 AS VARCHAR) || '.' || CAST(i % 10 AS VARCHAR) AS f_s4 "
-         "FROM (SELECT i, (i * 2654435761) % 4294967296 AS h1, (i * 2246822519 + 3266489917) % 4294967296 AS h2 "
-         "FROM (SELECT range AS i FROM range(1, " +
-         std::to_string(rows + 1) + ")))";
-}
 
 // Integers only, so that both engines print them alike.
 const char* const kCheck =

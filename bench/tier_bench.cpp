@@ -168,22 +168,9 @@ TierResult run_tier(const Options& options, const std::string& directory, const 
   auto db = std::make_unique<BenchDatabase>(path, options.extension_path);
   db->exec("PRAGMA journal_mode=WAL");
   db->exec("SELECT tier_cache('" + cache + "', '4 GiB')");
-  // The schema and data statements of the script, as strata_bench reads them.
-  std::string statements;
-  for (size_t at = 0; at < script.size();) {
-    size_t end = script.find('\n', at);
-    if (end == std::string::npos) end = script.size();
-    const std::string line = script.substr(at, end - at);
-    if (line.rfind("--", 0) != 0) statements += line + "\n";
-    at = end + 1;
-  }
-  const size_t create_end = statements.find(';');
-  const size_t insert_end = statements.find(';', create_end + 1);
-  std::string create = replace_all(statements.substr(0, create_end), "@TABLE@", "events");
-  create = replace_all(create, "CREATE TABLE events (", "CREATE VIRTUAL TABLE events USING columnar(");
-  create = create.substr(0, create.rfind(')')) + ", partition_by='day_ms(ts)', bloom='f_s2', tier='" + tier + "')";
-  const std::string insert = replace_all(replace_all(statements.substr(create_end + 1, insert_end - create_end - 1), "@TABLE@", "events"),
-                                         "@N@", std::to_string(n));
+  const strata::bench::W1Statements w1 = strata::bench::w1_statements(script, "events", n);
+  const std::string create = strata::bench::w1_columnar_create(w1, "events", ", partition_by='day_ms(ts)', bloom='f_s2', tier='" + tier + "'");
+  const std::string& insert = w1.insert;
   std::fprintf(stderr, "%s: loading %lld rows…\n", result.store.c_str(), n);
   db->exec(create);
   db->exec(insert);

@@ -196,8 +196,24 @@ async function main() {
         out.read_ms[file].push(await elapsed(`SELECT max(COLUMNS(*)) FROM ${source}`));
       }
     }
+  } else if (command === 'timed') {
+    // Queries over a table `t` made by request.query: each run request.repetitions times, its
+    // times in ms and its rows (values as text, '|' between columns, '\n' between rows).
+    await connection.run(`CREATE TABLE t AS ${request.query}`);
+    out.ms = {};
+    out.rows = {};
+    for (const { name, sql } of request.queries) {
+      out.ms[name] = [];
+      let reader = null;
+      for (let r = 0; r < request.repetitions; ++r) {
+        const start = process.hrtime.bigint();
+        reader = await connection.runAndReadAll(sql);
+        out.ms[name].push(Number(process.hrtime.bigint() - start) / 1e6);
+      }
+      out.rows[name] = reader.getRowsJson().map((row) => row.map(String).join('|')).join('\n');
+    }
   } else {
-    throw new Error('usage: duckdb_parquet.mjs read|write|query|bench|corpus REQUEST.json');
+    throw new Error('usage: duckdb_parquet.mjs read|write|query|bench|corpus|timed REQUEST.json');
   }
   process.stdout.write(JSON.stringify(out));
 }

@@ -30,8 +30,8 @@
 //
 // xBestIndex PLAN: =, IS, <, <=, >, >= on bucket and the group columns go to the data table's
 // WHERE (IN lists arrive as repeated =); an ORDER BY on a prefix of (bucket, g0, …), all one
-// direction, is consumed. idxStr: "<column>,<op>;…" per argument; idxNum 1 ascending, 2
-// descending order.
+// direction, is consumed. idxStr: "<column>,<op>;…" per argument; idxNum bits 0-1: 1 ascending,
+// 2 descending order; bits 2-30: the measures the query does not read (their states are not read).
 #include "vtab/timeseries/rollup.h"
 
 #include <algorithm>
@@ -294,6 +294,9 @@ const char* operator_sql(unsigned char op) {
   }
 }
 
+// Bits 2 … 30 of idxNum: measure m is not read (bit 2 + m; the last for every measure from 28 on).
+constexpr size_t kLastMeasureBit = 28;
+
 int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
   return vtab_call(vtab, [&]() -> Status {
     RollupTable* table = RollupTable::from(vtab);
@@ -327,6 +330,18 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
     }
     info->estimatedCost = cost;
     info->estimatedRows = static_cast<sqlite3_int64>(std::max(1.0, cost));
+    // Bits 2 and up: the measures the query does not read (one bit each for the first 28, the
+    // last bit when none from 28 on is read), so that a scan reads only the states it needs.
+    const size_t measures = RollupTable::from(vtab)->measures.size();
+    unsigned unread = 0;
+    for (size_t m = 0; m < measures; ++m) {
+      const size_t column = static_cast<size_t>(keys) + m;
+      if (((info->colUsed >> std::min<size_t>(column, 63)) & 1) == 0) unread |= 1u << std::min(m, kLastMeasureBit);
+    }
+    for (size_t m = kLastMeasureBit; m < measures; ++m) {
+      if (((info->colUsed >> std::min<size_t>(static_cast<size_t>(keys) + m, 63)) & 1) != 0) unread &= ~(1u << kLastMeasureBit);
+    }
+    info->idxNum |= static_cast<int>(unread << 2);
     info->idxStr = sqlite3_mprintf("%s", plan.c_str());
     if (info->idxStr == nullptr) return Status::no_memory();
     info->needToFreeIdxStr = 1;
@@ -334,16 +349,44 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
   });
 }
 
+// The state columns of the data table in order, each by name where a measure the query reads
+// needs it, else NULL (`unread`: idxNum's bits 2 and up).
+std::string states_read(const RollupTable& table, unsigned unread) {
+  const std::vector<std::string> names = rollup_state_column_names(table.input_count);
+  std::vector<bool> needed(names.size(), false);
+  for (size_t m = 0; m < table.measures.size(); ++m) {
+    if (((unread >> std::min(m, kLastMeasureBit)) & 1) != 0) continue;
+    const OutputMeasure& measure = table.measures[m];
+    if (measure.kind == MeasureKind::kCountRows) {
+      needed[0] = true;
+      continue;
+    }
+    const size_t base = 1 + kStatesPerInput * static_cast<size_t>(measure.input);  // n, si, sr, nr, lo, hi, d
+    needed[base] = true;
+    switch (measure.kind) {
+      case MeasureKind::kSum:
+      case MeasureKind::kAvg: needed[base + 1] = needed[base + 2] = needed[base + 3] = true; break;
+      case MeasureKind::kMin: needed[base + 4] = true; break;
+      case MeasureKind::kMax: needed[base + 5] = true; break;
+      case MeasureKind::kCountDistinct: needed[base + 6] = true; break;
+      default: break;
+    }
+  }
+  std::string list;
+  for (size_t c = 0; c < names.size(); ++c) list += str_cat(c ? ", " : "", needed[c] ? names[c] : "NULL");
+  return list;
+}
+
 struct RollupCursor {
   sqlite3_vtab_cursor base{};
   Statement rows;
-  std::string plan;  // what `rows` was prepared for: the order, then idxStr
+  std::string plan;  // what `rows` was prepared for: idxNum, then idxStr
   bool eof = true;
   int64_t rowid = 0;
 
   RollupTable* table() const { return RollupTable::from(base.pVtab); }
 
-  Status filter(int order, const char* idx_str, int argc, sqlite3_value** argv) {
+  Status filter(int plan_number, const char* idx_str, int argc, sqlite3_value** argv) {
     RollupTable* t = table();
     // The source's writes of this transaction not yet applied (it is connected if it has any).
     STRATA_ASSIGN_OR_RETURN(std::string source, t->meta("source"));
@@ -351,10 +394,10 @@ struct RollupCursor {
       STRATA_RETURN_IF_ERROR(writer->apply_rollups());
     }
     // An IN list filters once per value with the same plan: the statement is kept for it.
-    std::string plan_key = str_cat(std::to_string(order), "/", idx_str == nullptr ? "" : idx_str);
+    std::string plan_key = str_cat(std::to_string(plan_number), "/", idx_str == nullptr ? "" : idx_str);
     if (!rows.valid() || plan_key != plan) {
-      std::string where;
       std::string_view terms = idx_str == nullptr ? "" : idx_str;
+      std::string where;
       int argument = 0;
       while (!terms.empty()) {
         const size_t comma = terms.find(','), end = terms.find(';');
@@ -367,12 +410,13 @@ struct RollupCursor {
       }
       if (argument != argc) return Status::internal("rollup: plan and arguments disagree");
       std::string order_by;
+      const int order = plan_number & 3;
       for (size_t k = 0; order != 0 && k <= t->group_count; ++k) {
         order_by += str_cat(k ? ", " : " ORDER BY ", rollup_key_column(k), order == 2 ? " DESC" : "");
       }
       STRATA_ASSIGN_OR_RETURN(rows, Statement::prepare(t->db, str_cat("SELECT ", rollup_key_columns(t->group_count), ", ",
-                                                                       rollup_state_columns(t->input_count), " FROM ",
-                                                                       t->shadow("data"), where, order_by)));
+                                                                       states_read(*t, static_cast<unsigned>(plan_number) >> 2), " FROM ", t->shadow("data"),
+                                                                       where, order_by)));
       plan = std::move(plan_key);
     }
     rows.reset();
@@ -440,8 +484,8 @@ struct RollupCursor {
 
 RollupCursor* cursor_of(sqlite3_vtab_cursor* cursor) { return reinterpret_cast<RollupCursor*>(cursor); }
 
-int x_filter(sqlite3_vtab_cursor* cursor, int order, const char* idx_str, int argc, sqlite3_value** argv) {
-  return cursor_call(cursor, [&] { return cursor_of(cursor)->filter(order, idx_str, argc, argv); });
+int x_filter(sqlite3_vtab_cursor* cursor, int plan, const char* idx_str, int argc, sqlite3_value** argv) {
+  return cursor_call(cursor, [&] { return cursor_of(cursor)->filter(plan, idx_str, argc, argv); });
 }
 int x_next(sqlite3_vtab_cursor* cursor) {
   return cursor_call(cursor, [&] { return cursor_of(cursor)->next(); });

@@ -138,12 +138,17 @@ std::string rollup_key_columns(size_t groups) {
   return columns;
 }
 
-std::string rollup_state_columns(size_t inputs) {
-  std::string columns = "rows";
+std::vector<std::string> rollup_state_column_names(size_t inputs) {
+  std::vector<std::string> names = {"rows"};
   for (size_t i = 0; i < inputs; ++i) {
-    const std::string n = std::to_string(i);
-    columns += str_cat(", n", n, ", si", n, ", sr", n, ", nr", n, ", lo", n, ", hi", n, ", d", n);
+    for (const char* state : {"n", "si", "sr", "nr", "lo", "hi", "d"}) names.push_back(state + std::to_string(i));
   }
+  return names;
+}
+
+std::string rollup_state_columns(size_t inputs) {
+  std::string columns;
+  for (const std::string& name : rollup_state_column_names(inputs)) columns += (columns.empty() ? "" : ", ") + name;
   return columns;
 }
 
@@ -276,15 +281,12 @@ class RollupState {
       where += str_cat(k ? " AND " : "", rollup_key_column(k), " IS ?", std::to_string(k + 1));
       key_values += str_cat(k ? ", ?" : "?", std::to_string(k + 1));
     }
-    const size_t state_count = 1 + kStatesPerInput * spec_.inputs.size();
+    const std::vector<std::string> state_names = rollup_state_column_names(spec_.inputs.size());
+    const size_t state_count = state_names.size();
     std::string state_values, assignments;
-    size_t start = 0;
     for (size_t c = 0; c < state_count; ++c) {
-      const size_t comma = states.find(", ", start);
-      const std::string column = states.substr(start, comma - start);
-      start = comma + 2;
       state_values += str_cat(c ? ", ?" : "?", std::to_string(keys + 1 + c));
-      assignments += str_cat(c ? ", " : "", column, " = ?", std::to_string(c + 1));
+      assignments += str_cat(c ? ", " : "", state_names[c], " = ?", std::to_string(c + 1));
     }
     STRATA_ASSIGN_OR_RETURN(lookup_, Statement::prepare_persistent(db_, str_cat("SELECT rowid, ", states, " FROM ", data, " WHERE ", where)));
     STRATA_ASSIGN_OR_RETURN(insert_, Statement::prepare_persistent(db_, str_cat("INSERT INTO ", data, "(", key_columns, ", ", states,

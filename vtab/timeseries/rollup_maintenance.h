@@ -79,6 +79,7 @@ std::string rollup_data_table_sql(std::string_view schema_name, std::string_view
 std::string rollup_key_columns(size_t groups);
 std::string rollup_key_column(size_t k);  // "bucket" for 0, then "g0", "g1", …
 std::string rollup_state_columns(size_t inputs);
+std::vector<std::string> rollup_state_column_names(size_t inputs);
 inline constexpr int kStatesPerInput = 7;
 // The meta key under which a source records a rollup.
 std::string rollup_meta_key(std::string_view rollup_name);
