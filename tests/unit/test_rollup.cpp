@@ -147,6 +147,39 @@ TEST(Rollup, SumsTextAndBlobsAsSqliteDoes) {
             db.exact_rows("SELECT g, sum(v), avg(v), count(v) FROM plain GROUP BY g ORDER BY g"));
 }
 
+// A scan reads only the states of the measures a query reads (idxNum bits 2-30; measures from
+// the 29th on share the last bit): each measure alone, and all, give the GROUP BY's answer.
+TEST(Rollup, EachMeasureReadAloneAnswersAsTheGroupBy) {
+  TestDatabase db;
+  db.exec("CREATE VIRTUAL TABLE ev USING columnar(g INTEGER, a INTEGER, b REAL, c TEXT, d INTEGER, e INTEGER)");
+  db.exec("CREATE TABLE plain(g INTEGER, a INTEGER, b REAL, c TEXT, d INTEGER, e INTEGER)");
+  const std::string rows = "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 299) "
+                           "SELECT i % 4, i % 17, i / 8.0, char(65 + i % 23), i % 5, (i * 7) % 31 FROM n";
+  db.exec("INSERT INTO ev " + rows);
+  db.exec("INSERT INTO plain " + rows);
+  std::vector<std::pair<std::string, std::string>> measures = {{"count", "count(*)"}};  // (rollup column, aggregate)
+  for (const char* column : {"a", "b", "c", "d", "e"}) {
+    for (const char* function : {"count", "sum", "min", "max", "avg"}) {
+      measures.emplace_back(std::string(function) + "_" + column, std::string(function) + "(" + column + ")");
+    }
+    measures.emplace_back(std::string("count_distinct_") + column, std::string("count(DISTINCT ") + column + ")");
+  }
+  std::string definition, names, aggregates;
+  for (const auto& [name, aggregate] : measures) {
+    definition += (definition.empty() ? "" : ", ") + aggregate;
+    names += ", " + name;
+    aggregates += ", " + aggregate;
+  }
+  db.exec("CREATE VIRTUAL TABLE r USING rollup(source='ev', bucket='g', measures='" + definition + "')");  // 31 measures
+  EXPECT_EQ(db.exact_rows("SELECT bucket" + names + " FROM r ORDER BY bucket"),
+            db.exact_rows("SELECT g" + aggregates + " FROM plain GROUP BY g ORDER BY g"));
+  for (const auto& [name, aggregate] : measures) {
+    EXPECT_EQ(db.exact_rows("SELECT " + name + " FROM r ORDER BY bucket"),
+              db.exact_rows("SELECT " + aggregate + " FROM plain GROUP BY g ORDER BY g"))
+        << name;
+  }
+}
+
 TEST(Rollup, DroppingTheSourceKeepsItsRollupsAndRenamesFollow) {
   TestDatabase db;
   db.exec("CREATE VIRTUAL TABLE ev USING columnar(ts INTEGER, kind TEXT, amount REAL)");

@@ -332,15 +332,14 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
     info->estimatedRows = static_cast<sqlite3_int64>(std::max(1.0, cost));
     // Bits 2 and up: the measures the query does not read (one bit each for the first 28, the
     // last bit when none from 28 on is read), so that a scan reads only the states it needs.
-    const size_t measures = RollupTable::from(vtab)->measures.size();
+    auto read = [&](size_t m) { return ((info->colUsed >> std::min<size_t>(static_cast<size_t>(keys) + m, 63)) & 1) != 0; };
     unsigned unread = 0;
-    for (size_t m = 0; m < measures; ++m) {
-      const size_t column = static_cast<size_t>(keys) + m;
-      if (((info->colUsed >> std::min<size_t>(column, 63)) & 1) == 0) unread |= 1u << std::min(m, kLastMeasureBit);
+    bool later_read = false;
+    for (size_t m = 0; m < table->measures.size(); ++m) {
+      if (m >= kLastMeasureBit) later_read |= read(m);
+      else if (!read(m)) unread |= 1u << m;
     }
-    for (size_t m = kLastMeasureBit; m < measures; ++m) {
-      if (((info->colUsed >> std::min<size_t>(static_cast<size_t>(keys) + m, 63)) & 1) != 0) unread &= ~(1u << kLastMeasureBit);
-    }
+    if (table->measures.size() > kLastMeasureBit && !later_read) unread |= 1u << kLastMeasureBit;
     info->idxNum |= static_cast<int>(unread << 2);
     info->idxStr = sqlite3_mprintf("%s", plan.c_str());
     if (info->idxStr == nullptr) return Status::no_memory();
