@@ -183,5 +183,5 @@ WITH modules(area, sql_surface, status) AS (VALUES
   ('retention', 'retention= / tier_expire', 'works'),
   ('things tiering', 'things(tier=, hot_months=)', 'works (relationship payloads stay hot)'),
   ('time buckets', 'time_bucket / time_bucket_ms', 'works'),
-  ('rollups', 'CREATE VIRTUAL TABLE … USING rollup(…)', 'works (stored row-wise)'))
+  ('rollups', 'CREATE VIRTUAL TABLE … USING rollup(…)', 'works (column-wise once settled)'))
 SELECT area, sql_surface AS "SQL", status FROM modules;

@@ -197,7 +197,7 @@ TEST(Rollup, DroppingTheSourceKeepsItsRollupsAndRenamesFollow) {
   EXPECT_EQ(db.scalar("SELECT count(*) FROM sqlite_schema"), "0");
   // Inside a transaction with changes pending: renaming and dropping rollups lose nothing else.
   db.exec("CREATE VIRTUAL TABLE ev USING columnar(ts INTEGER, kind TEXT, amount REAL)");
-  db.exec("CREATE VIRTUAL TABLE a USING rollup(source='ev', bucket='kind', measures='count(*)')");
+  db.exec("CREATE VIRTUAL TABLE a USING rollup(source='ev', bucket='kind', measures='count(*)', segment_rows=1)");  // settles
   db.exec("CREATE VIRTUAL TABLE b USING rollup(source='ev', bucket='kind', measures='sum(amount)')");
   db.exec("BEGIN");
   db.exec("INSERT INTO ev VALUES (1, 'x', 2), (2, 'x', 3)");
@@ -209,6 +209,9 @@ TEST(Rollup, DroppingTheSourceKeepsItsRollupsAndRenamesFollow) {
   db.exec("INSERT INTO ev2 VALUES (5, 'z', 6)");
   db.exec("COMMIT");
   EXPECT_EQ(db.rows("SELECT * FROM a2 ORDER BY bucket"), (std::vector<std::string>{"x|2", "y|2", "z|1"}));
+  EXPECT_EQ(db.scalar("SELECT sum(rows) FROM a2_segments"), "2");  // x and y settled under the new name
+  db.exec("INSERT INTO ev2 VALUES (6, 'x', 1)");                    // back to the hot rows
+  EXPECT_EQ(db.rows("SELECT * FROM a2 WHERE bucket < 'z' ORDER BY bucket DESC"), (std::vector<std::string>{"y|2", "x|3"}));
   db.exec("CREATE VIRTUAL TABLE a USING rollup(source='ev2', bucket='kind', measures='max(amount)')");  // the old name is free
   EXPECT_EQ(db.rows("SELECT * FROM a ORDER BY bucket"), (std::vector<std::string>{"x|3.0", "y|5.0", "z|6.0"}));
 }
@@ -220,7 +223,11 @@ TEST(Rollup, ReadsPushDownAndMakeNoObjectStoreRequest) {
           scratch.path("lake") + "', hot_partitions=1)");
   db.exec("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 999) "
           "INSERT INTO ev SELECT 1700000000 + i * 600, char(97 + i % 3), i FROM n");
-  db.exec("CREATE VIRTUAL TABLE hourly USING rollup(source='ev', bucket='hour(ts)', group_by='kind', measures='count(*), sum(amount), max(amount)')");
+  db.exec("CREATE VIRTUAL TABLE hourly USING rollup(source='ev', bucket='hour(ts)', group_by='kind', measures='count(*), sum(amount), max(amount)', "
+          "segment_rows=64)");
+  // Settled column-wise: all but the newest bucket, in segments of whole buckets.
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM hourly_data"), "3");
+  EXPECT_EQ(db.scalar("SELECT sum(rows) || ' ' || count(*) FROM hourly_segments"), "498 8");
   EXPECT_EQ(db.scalar("SELECT tier_flush('ev')"), "7");
   std::filesystem::remove_all(scratch.path("lake"));  // any read of a cold row would fail now
   EXPECT_EQ(db.scalar("SELECT sum(count) || ' ' || sum(sum_amount) FROM hourly"), "1000 499500");
@@ -229,10 +236,63 @@ TEST(Rollup, ReadsPushDownAndMakeNoObjectStoreRequest) {
   EXPECT_EQ(db.scalar("SELECT count(*) FROM hourly WHERE bucket >= '2023-11-16' AND bucket < '2023-11-17'"), "72");
   EXPECT_EQ(db.rows("SELECT bucket, kind FROM hourly ORDER BY bucket DESC, kind DESC LIMIT 2"),
             (std::vector<std::string>{"2023-11-21T20|c", "2023-11-21T20|b"}));
-  // The range goes to the data table (idxStr "0,>;"), and its order is the key index's.
-  const std::vector<std::string> plan = db.rows("EXPLAIN QUERY PLAN SELECT * FROM hourly WHERE bucket > '2023' ORDER BY bucket");
+  // The range goes to the data table and the segments' ranges (idxStr "0,>;"), the order is
+  // the module's ("|0+"), as is a GROUP BY's on a group column.
+  std::vector<std::string> plan = db.rows("EXPLAIN QUERY PLAN SELECT * FROM hourly WHERE bucket > '2023' ORDER BY bucket");
   ASSERT_EQ(plan.size(), 1u);  // no sort step: the order was consumed
-  EXPECT_TRUE(plan[0].ends_with("SCAN hourly VIRTUAL TABLE INDEX 1:0,>;")) << plan[0];
+  EXPECT_TRUE(plan[0].ends_with("SCAN hourly VIRTUAL TABLE INDEX 0:0,>,1;|0+|11")) << plan[0];
+  plan = db.rows("EXPLAIN QUERY PLAN SELECT kind, sum(count) FROM hourly WHERE bucket < '2023-11-17' GROUP BY kind");
+  ASSERT_EQ(plan.size(), 1u);  // no temporary B-tree for the GROUP BY
+  EXPECT_TRUE(plan[0].ends_with("SCAN hourly VIRTUAL TABLE INDEX 24:0,<,1;|1+|11")) << plan[0];
+  EXPECT_EQ(db.rows("SELECT kind, sum(count), max(max_amount) FROM hourly WHERE bucket < '2023-11-17' GROUP BY kind"),
+            (std::vector<std::string>{"a|100|297", "b|100|298", "c|99|296"}));
+  // A write to a settled bucket moves its segment back to the data table; those rows (more than
+  // segment_rows / 8 of buckets before the newest) settle again at the end of the statement.
+  db.exec("INSERT INTO ev VALUES (1700000000, 'a', 5000)");
+  EXPECT_EQ(db.scalar("SELECT max_amount FROM hourly WHERE bucket = '2023-11-14T22' AND kind = 'a'"), "5000");
+  EXPECT_EQ(db.scalar("SELECT sum(rows) || ' ' || count(*) FROM hourly_segments"), "498 8");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM hourly_data"), "3");
+}
+
+// One statement removes the maximum of 5,000 groups (more than are applied at once mid-statement),
+// all settled in segments: each waits for the statement's end to be recomputed (and is not looked
+// at again before), then moves back to the hot rows and settles again.
+TEST(Rollup, ManyGroupsRecomputedAfterOneStatement) {
+  TestDatabase db;
+  db.exec("CREATE VIRTUAL TABLE ev USING columnar(g INTEGER, x INTEGER)");
+  db.exec("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 14999) INSERT INTO ev SELECT i % 5000, i FROM n");
+  db.exec("CREATE VIRTUAL TABLE r USING rollup(source='ev', bucket='g', measures='count(*), max(x), min(x)', segment_rows=512)");
+  EXPECT_EQ(db.scalar("SELECT sum(rows) FROM r_segments"), "4999");  // all but the newest bucket
+  db.exec("DELETE FROM ev WHERE x >= 10000");
+  const std::string expected = "5000 10000 37497500 12497500";
+  EXPECT_EQ(db.scalar("SELECT count(*) || ' ' || sum(count) || ' ' || sum(max_x) || ' ' || sum(min_x) FROM r"), expected);
+  EXPECT_EQ(db.scalar("SELECT count(*) || ' ' || sum(c) || ' ' || sum(mx) || ' ' || sum(mn) FROM "
+                      "(SELECT count(*) AS c, max(x) AS mx, min(x) AS mn FROM ev GROUP BY g)"),
+            expected);
+  EXPECT_EQ(db.rows("SELECT bucket, count, max_x, min_x FROM r WHERE bucket IN (0, 2500, 4999) ORDER BY bucket DESC"),
+            (std::vector<std::string>{"4999|2|9999|4999", "2500|2|7500|2500", "0|2|5000|0"}));
+  EXPECT_EQ(db.scalar("SELECT sum(rows) FROM r_segments"), "4999");
+}
+
+// A version 1 rollup (no segment tables: every row in r_data) is still read and maintained.
+TEST(Rollup, ReadsAndMaintainsVersionOne) {
+  ScratchDirectory scratch("rollup-v1");
+  const std::string path = scratch.path("v1.db");
+  {
+    TestDatabase db(path);
+    db.exec("CREATE VIRTUAL TABLE ev USING columnar(ts INTEGER, kind TEXT, amount REAL)");
+    db.exec("INSERT INTO ev VALUES (1700000000, 'a', 1), (1700003600, 'b', 2), (1700007200, 'a', 3)");
+    db.exec("CREATE VIRTUAL TABLE r USING rollup(source='ev', bucket='hour(ts)', group_by='kind', measures='count(*), max(amount)')");
+    // As version 1 wrote it.
+    db.exec("DROP TABLE r_segments; DROP TABLE r_columns; UPDATE r_meta SET value = '1' WHERE key = 'format'");
+  }
+  TestDatabase db(path);
+  db.exec("INSERT INTO ev VALUES (1700000001, 'a', 9)");
+  db.exec("DELETE FROM ev WHERE amount = 3");
+  EXPECT_EQ(db.rows("SELECT bucket, kind, count, max_amount FROM r WHERE bucket >= '2023-11-14T22' ORDER BY kind DESC, bucket"),
+            (std::vector<std::string>{"2023-11-14T23|b|1|2.0", "2023-11-14T22|a|2|9.0"}));
+  db.exec("DROP TABLE r");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'r\\_%' ESCAPE '\\'"), "0");
 }
 
 TEST(Rollup, ConnectionClosesAfterARecomputation) {
@@ -271,8 +331,9 @@ const std::vector<Expected>& expectations() {
   return list;
 }
 
-// Rows as text, sorted; reals rounded so that sums taken in another order compare equal.
-std::vector<std::string> canonical(TestDatabase& db, const std::string& sql) {
+// Rows as text, sorted unless `keep_order`; reals rounded so that sums taken in another order
+// compare equal.
+std::vector<std::string> canonical(TestDatabase& db, const std::string& sql, bool keep_order = false) {
   sqlite3_stmt* stmt = nullptr;
   EXPECT_EQ(sqlite3_prepare_v2(db.get(), sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db.get()) << "\n" << sql;
   std::vector<std::string> rows;
@@ -294,7 +355,7 @@ std::vector<std::string> canonical(TestDatabase& db, const std::string& sql) {
     rows.push_back(row);
   }
   sqlite3_finalize(stmt);
-  std::sort(rows.begin(), rows.end());
+  if (!keep_order) std::sort(rows.begin(), rows.end());
   return rows;
 }
 
@@ -307,6 +368,8 @@ TEST_P(RollupDifferential, EqualsTheGroupByAfterEveryTransaction) {
   ScratchDirectory scratch("rollup-differential");
   TestDatabase db;
   const int chunk_rows = 3 + pick(20);
+  // Small segments: rows settle and come back at most writes (rollup_segments.h).
+  const int segment_rows = std::vector<int>{1, 2, 3, 5, 8, 4096}[static_cast<size_t>(pick(6))];
   const std::string columns = "id INTEGER PRIMARY KEY, ts INTEGER, k TEXT, g INTEGER, x INTEGER, y REAL, u INTEGER";
   db.exec("CREATE VIRTUAL TABLE src USING columnar(" + columns + ", UNIQUE(u), chunk_rows=" + std::to_string(chunk_rows) +
           ", partition_by='day(ts)', tier='file:" + scratch.path("lake") + "', hot_partitions=2)");
@@ -338,12 +401,13 @@ TEST_P(RollupDifferential, EqualsTheGroupByAfterEveryTransaction) {
     both(sql, on_ref);
   };
   bool created = false;
+  const std::string segments = ", segment_rows=" + std::to_string(segment_rows) + ")";
   auto create_rollups = [&] {
     db.exec("CREATE VIRTUAL TABLE r_hour USING rollup(source='src', bucket='hour(ts)', group_by='k', "
-            "measures='count(*), count(x), sum(x), min(x), max(x), avg(y), sum(y), count(DISTINCT u)')");
+            "measures='count(*), count(x), sum(x), min(x), max(x), avg(y), sum(y), count(DISTINCT u)'" + segments);
     db.exec("CREATE VIRTUAL TABLE r_quarter USING rollup(source='src', bucket='time_bucket(''15 minutes'', ts)', group_by='k, g', "
-            "measures='count(*), min(y), max(y), sum(x), count(DISTINCT k)')");
-    db.exec("CREATE VIRTUAL TABLE r_value USING rollup(source='src', bucket='g', measures='count(*), max(x), min(k)')");
+            "measures='count(*), min(y), max(y), sum(x), count(DISTINCT k)'" + segments);
+    db.exec("CREATE VIRTUAL TABLE r_value USING rollup(source='src', bucket='g', measures='count(*), max(x), min(k)'" + segments);
     created = true;
   };
   auto compare = [&](const std::string& when) {
@@ -355,6 +419,42 @@ TEST_P(RollupDifferential, EqualsTheGroupByAfterEveryTransaction) {
         expected = {"SELECT bucket, count FROM r_value", "SELECT g, count(*) FROM everything GROUP BY 1"};
       }
       ASSERT_EQ(canonical(db, expected.rollup), canonical(db, expected.reference)) << when << "\n" << expected.rollup;
+    }
+    // Reads with pushdown on bucket and group columns, ORDER BY, GROUP BY and DISTINCT, against
+    // the same over the reference's GROUP BY (each ORDER BY orders the rows totally).
+    const int64_t at = base + (first_day + pick(4)) * 86400 + pick(86400);
+    const std::string hour = db.scalar("SELECT strftime('%Y-%m-%dT%H', " + std::to_string(at) + ", 'unixepoch')");
+    const std::string quarter = std::to_string(at - at % 900);
+    const std::string k1(1, static_cast<char>('a' + pick(4))), k2(1, static_cast<char>('a' + pick(4)));
+    const std::vector<std::pair<std::string, bool>> reads = {
+        {"SELECT bucket, k, count, sum_x FROM H WHERE bucket >= '" + hour + "' ORDER BY bucket DESC, k", true},
+        {"SELECT bucket, k, count FROM H WHERE bucket < '" + hour + "' AND k IN ('" + k1 + "', '" + k2 + "') ORDER BY k, bucket DESC", true},
+        {"SELECT k, sum(count), max(max_x), min(min_x) FROM H WHERE bucket <= '" + hour + "' GROUP BY k ORDER BY k", true},
+        {"SELECT k, bucket, count, count_x FROM H WHERE bucket = '" + hour + "'", false},
+        {"SELECT DISTINCT k FROM H WHERE bucket > '" + hour + "' ORDER BY 1 DESC", true},
+        {"SELECT bucket, count FROM H WHERE k IS NULL ORDER BY bucket", true},
+        {"SELECT bucket, count FROM H WHERE bucket IS NULL OR bucket >= '" + hour + "' ORDER BY bucket DESC, k", true},
+        {"SELECT bucket, k, count FROM H WHERE bucket >= (SELECT '" + hour + "') AND k > (SELECT 'a') ORDER BY bucket, k", true},
+        {"SELECT bucket, k FROM H WHERE k = '" + k1 + "' COLLATE NOCASE AND bucket < 2024 ORDER BY bucket DESC", true},
+        {"SELECT bucket, k FROM H WHERE k = upper('" + k1 + "') COLLATE NOCASE AND bucket <= CAST(2023 AS TEXT) || '-11-16' ORDER BY bucket", true},
+        {"SELECT g, k, sum(count), sum(sum_x) FROM Q WHERE bucket >= " + quarter + " GROUP BY g, k ORDER BY g DESC, k", true},
+        {"SELECT bucket, k, g, count FROM Q WHERE bucket < " + quarter + " AND g = " + std::to_string(pick(3)) + " ORDER BY bucket, k DESC", true},
+        {"SELECT sum(count), sum(sum_x), count(*) FROM Q WHERE g = " + std::to_string(pick(3)), false},  // bucket and k not read
+    };
+    const std::string reference_hour =
+        "(SELECT CAST(strftime('%Y-%m-%dT%H', ts, 'unixepoch') AS TEXT) AS bucket, k, count(*) AS count, count(x) AS count_x, sum(x) AS sum_x, "
+        "min(x) AS min_x, max(x) AS max_x FROM everything GROUP BY 1, 2)";
+    const std::string reference_quarter =
+        "(SELECT time_bucket('15 minutes', ts) AS bucket, k, g, count(*) AS count, sum(x) AS sum_x FROM everything GROUP BY 1, 2, 3)";
+    for (const auto& [read, ordered] : reads) {
+      auto on = [&](const std::string& hourly, const std::string& quarterly) {
+        std::string sql = read;
+        for (size_t p; (p = sql.find(" H ")) != std::string::npos;) sql.replace(p, 3, " " + hourly + " ");
+        for (size_t p; (p = sql.find(" Q ")) != std::string::npos;) sql.replace(p, 3, " " + quarterly + " ");
+        return sql;
+      };
+      ASSERT_EQ(canonical(db, on("r_hour", "r_quarter"), ordered), canonical(db, on(reference_hour, reference_quarter), ordered))
+          << when << "\n" << on("r_hour", "r_quarter");
     }
   };
   auto random_where = [&]() -> std::string {
@@ -428,7 +528,8 @@ TEST_P(RollupDifferential, EqualsTheGroupByAfterEveryTransaction) {
       }
       db.exec(pick(4) == 0 ? "ROLLBACK" : "COMMIT");
     }
-    compare("after step " + std::to_string(step) + " (seed " + std::to_string(seed) + ", chunk_rows " + std::to_string(chunk_rows) + ")");
+    compare("after step " + std::to_string(step) + " (seed " + std::to_string(seed) + ", chunk_rows " + std::to_string(chunk_rows) +
+            ", segment_rows " + std::to_string(segment_rows) + ")");
     if (::testing::Test::HasFatalFailure()) return;
   }
   EXPECT_GT(std::stoi(db.scalar("SELECT count(*) FROM r_hour")), 0);

@@ -9,7 +9,8 @@
 //                                           --   time_bucket('15 minutes', col [, origin]),
 //                                           --   time_bucket_ms(…), or a column
 //     group_by='kind, country',             -- optional
-//     measures='count(*), sum(amount), min(amount), max(amount), avg(amount), count(DISTINCT user_id)');
+//     measures='count(*), sum(amount), min(amount), max(amount), avg(amount), count(DISTINCT user_id)',
+//     segment_rows=4096);                   -- optional: rows per column-wise segment
 //   SELECT bucket, kind, country, count, sum_amount, avg_amount, count_distinct_user_id
 //     FROM events_hourly WHERE bucket >= '2026-01-01T00' AND kind IN ('a', 'b');
 //
@@ -21,41 +22,53 @@
 // SHADOW TABLES (docs/format-rollup.md)
 //
 //   r_meta(key, value)   format, source (the source's current name), groups, inputs, measures
-//                        (one "kind input name" line each), declaration
-//   r_data(bucket, g0 …, rows, n0, si0, sr0, nr0, lo0, hi0, d0, …)  one row per bucket and
-//                        group: row count, then per measured column its states
+//                        (one "kind input name" line each), declaration, segment_rows
+//   r_data(bucket, g0 …, rows, n0, si0, sr0, nr0, lo0, hi0, d0, …)  the hot rows: one per
+//                        bucket and group: row count, then per measured column its states
 //   r_key_<hex>          index on (bucket, g0, …) (a random suffix: an index keeps its name
 //                        when the rollup is renamed, and the old name may be taken again)
+//   r_segments(id, first_bucket, last_bucket, rows), r_first_<hex> on first_bucket, and
+//   r_columns(cell, data)  settled rows, column-wise: each column of each segment one column
+//                        chunk blob (rollup_segments.h)
 //   The source's meta table holds 'rollup:<r>' = the definition, which its writes follow.
 //
-// xBestIndex PLAN: =, IS, <, <=, >, >= on bucket and the group columns go to the data table's
-// WHERE (IN lists arrive as repeated =); an ORDER BY on a prefix of (bucket, g0, …), all one
-// direction, is consumed. idxStr: "<column>,<op>;…" per argument; idxNum bits 0-1: 1 ascending,
-// 2 descending order; bits 2-30: the measures the query does not read (their states are not read).
+// xBestIndex PLAN: =, IS, <, <=, >, >= on bucket and the group columns select the hot rows
+// (r_data's WHERE) and, on bucket, the segments whose bucket range may hold matches; every row
+// read is filtered by them (columnar/filter.h), and SQLite checks again those whose filter is
+// not exact. IN lists arrive as repeated =. An ORDER BY (or GROUP BY, DISTINCT) on key columns
+// only, in any directions, is consumed: the rows read are grouped by those columns and the
+// groups emitted in order.
+// idxStr: "<column>,<op>,<0 superset filter | 1 exact filter | 2 none>;…" per argument, then
+// "|" and "<column><+|->" per ORDER BY term, then "|" and one '0' or '1' per key column (read);
+// idxNum bits 2-30: the measures the query does not read (their states are not read).
 #include "vtab/timeseries/rollup.h"
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 #include <memory>
 #include <span>
 
 #include "codecs/distinct_sketch.h"
+#include "codecs/value_compare.h"
 #include "ext/module_arguments.h"
 #include "ext/sqlite_handles.h"
 #include "ext/sqlite_shim.h"
 #include "ext/str_cat.h"
 #include "ext/vtab_module.h"
 #include "strata/version.h"
+#include "vtab/columnar/filter.h"
 #include "vtab/columnar/table.h"
 #include "vtab/columnar/values.h"
 #include "vtab/timeseries/rollup_maintenance.h"
+#include "vtab/timeseries/rollup_segments.h"
 #include "vtab/timeseries/rollup_spec.h"
 
 namespace strata::timeseries {
 
 namespace {
 
-constexpr int kFormatVersion = 1;
+constexpr int kFormatVersion = 2;  // 1: no segment tables (every row in r_data), still read
 
 struct ModuleState {
   TableRegistry<columnar::ColumnarTable>* sources;
@@ -69,6 +82,7 @@ struct OutputMeasure {
 
 const OptionSpec kOptions[] = {
     {.name = "source"}, {.name = "bucket"}, {.name = "group_by"}, {.name = "measures"},
+    {.name = "segment_rows", .kind = OptionKind::kInteger, .min_integer = 1, .max_integer = 1 << 20},
 };
 
 class RollupTable {
@@ -83,6 +97,9 @@ class RollupTable {
   size_t group_count = 0;
   size_t input_count = 0;
   std::vector<OutputMeasure> measures;
+  std::vector<std::optional<Collation>> key_collations;  // bucket, then the group columns (nullopt: not built in)
+  columnar::TableSchema key_schema;                      // the key columns' types and collations, for filters
+  bool segmented = false;                  // format 2 (rollup_segments.h)
 
   std::string shadow(std::string_view suffix) const { return rollup_shadow(schema_name, name, suffix); }
 
@@ -127,7 +144,8 @@ class RollupTable {
     if (source_meta_table) {
       STRATA_RETURN_IF_ERROR(execute(db, str_cat("DELETE FROM ", *source_meta_table, " WHERE key = ", quote_literal(rollup_meta_key(name)))));
     }
-    STRATA_RETURN_IF_ERROR(execute(db, str_cat("DROP TABLE ", shadow("data"), "; DROP TABLE ", shadow("meta"), ";")));
+    STRATA_RETURN_IF_ERROR(execute(db, str_cat("DROP TABLE ", shadow("data"), "; DROP TABLE ", shadow("meta"), "; DROP TABLE IF EXISTS ",
+                                               shadow("segments"), "; DROP TABLE IF EXISTS ", shadow("columns"), ";")));
     if (!source_meta_table) return Status::ok();
     Result<columnar::ColumnarTable*> table = source_table(source);
     if (table.is_ok()) STRATA_RETURN_IF_ERROR((*table)->rollups_changed());
@@ -141,7 +159,8 @@ class RollupTable {
     if (columnar::ColumnarTable* writer = state->sources->find(schema_name, source)) {
       STRATA_RETURN_IF_ERROR(writer->apply_rollups());
     }
-    for (std::string_view suffix : {"data", "meta"}) {
+    for (std::string_view suffix : {"data", "meta", "segments", "columns"}) {
+      if ((suffix == "segments" || suffix == "columns") && !segmented) continue;
       STRATA_RETURN_IF_ERROR(execute(db, str_cat("ALTER TABLE ", shadow(suffix), " RENAME TO ",
                                                  quote_identifier(str_cat(new_name, "_", suffix)))));
     }
@@ -226,6 +245,7 @@ Result<std::unique_ptr<RollupTable>> open_rollup(sqlite3* db, void* aux, int arg
     STRATA_ASSIGN_OR_RETURN(Statement insert, Statement::prepare(db, str_cat("INSERT INTO ", meta, "(key, value) VALUES (?1, ?2)")));
     for (auto [key, value] : {std::pair<std::string, std::string>{"format", std::to_string(kFormatVersion)},
                               {"strata_version", STRATA_VERSION},
+                              {"segment_rows", std::to_string(arguments.integer("segment_rows").value_or(kDefaultSegmentRows))},
                               {"source", source_table->name()},
                               {"groups", std::to_string(spec.group_columns.size())},
                               {"inputs", std::to_string(spec.inputs.size())},
@@ -243,7 +263,7 @@ Result<std::unique_ptr<RollupTable>> open_rollup(sqlite3* db, void* aux, int arg
     STRATA_RETURN_IF_ERROR(source_table->rollups_changed());
   } else {
     STRATA_ASSIGN_OR_RETURN(std::string format, table->meta("format"));
-    if (format != std::to_string(kFormatVersion)) {
+    if (format != std::to_string(kFormatVersion) && format != "1") {
       return Status::error(str_cat("rollup ", table->name, ": format ", format, " is newer than this build reads (",
                                    std::to_string(kFormatVersion), "): use a newer strata"));
     }
@@ -268,6 +288,23 @@ Result<std::unique_ptr<RollupTable>> open_rollup(sqlite3* db, void* aux, int arg
       return Status::corruption(str_cat("rollup ", table->name, ": its meta table's measures are damaged"));
     }
     table->measures.push_back({static_cast<MeasureKind>(*kind), static_cast<int>(*input), line.substr(second + 1)});
+  }
+  STRATA_ASSIGN_OR_RETURN(table->segmented, rollup_has_segments(db, table->schema_name, table->name));
+  for (size_t k = 0; k <= table->group_count; ++k) {
+    const char* type = nullptr;
+    const char* collation = nullptr;
+    const std::string data_table = table->name + "_data";
+    if (sqlite3_table_column_metadata(db, table->schema_name.c_str(), data_table.c_str(), rollup_key_column(k).c_str(), &type, &collation,
+                                      nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return Status::corruption(str_cat("rollup ", table->name, ": its data table lacks the key column ", rollup_key_column(k)));
+    }
+    table->key_collations.push_back(columnar::builtin_collation(collation == nullptr ? "" : collation));
+    columnar::ColumnDefinition column;
+    column.name = rollup_key_column(k);
+    column.declared_type = type == nullptr ? "" : type;
+    column.affinity = columnar::affinity_of_declared_type(column.declared_type);
+    column.collation = collation == nullptr ? "" : collation;
+    table->key_schema.columns.push_back(std::move(column));
   }
   if (sqlite3_declare_vtab(db, declaration.c_str()) != SQLITE_OK) {
     return Status::error(str_cat("rollup: cannot declare the table: ", sqlite3_errmsg(db)));
@@ -294,6 +331,14 @@ const char* operator_sql(unsigned char op) {
   }
 }
 
+int constraint_op(std::string_view sql) {
+  for (int op : {SQLITE_INDEX_CONSTRAINT_EQ, SQLITE_INDEX_CONSTRAINT_IS, SQLITE_INDEX_CONSTRAINT_GT, SQLITE_INDEX_CONSTRAINT_GE,
+                 SQLITE_INDEX_CONSTRAINT_LT, SQLITE_INDEX_CONSTRAINT_LE}) {
+    if (sql == operator_sql(static_cast<unsigned char>(op))) return op;
+  }
+  return 0;
+}
+
 // Bits 2 … 30 of idxNum: measure m is not read (bit 2 + m; the last for every measure from 28 on).
 constexpr size_t kLastMeasureBit = 28;
 
@@ -310,24 +355,51 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
       const char* op = operator_sql(constraint.op);
       if (op == nullptr) continue;
       info->aConstraintUsage[i].argvIndex = ++argument;
-      info->aConstraintUsage[i].omit = 1;
-      plan += str_cat(std::to_string(constraint.iColumn), ",", op, ";");
+      // Filtered here as well (rows of segments are read whole); SQLite need not check again when
+      // the filter is exact: a numeric key (SQLite gives the other side NUMERIC affinity), or a
+      // TEXT key against a text constant (no conversion either way).
+      // 0: a superset filter, 1: an exact one, 2: none (another collation than the column's).
+      const columnar::ColumnDefinition& key = table->key_schema.columns[static_cast<size_t>(constraint.iColumn)];
+      const std::optional<Collation> collation = columnar::builtin_collation(sqlite3_vtab_collation(info, i));
+      int filtering = 2;
+      if (collation && collation == table->key_collations[static_cast<size_t>(constraint.iColumn)]) {
+        filtering = 0;
+        sqlite3_value* constant = nullptr;
+        if (columnar::is_numeric_affinity(key.affinity) ||
+            (key.affinity == columnar::Affinity::kText && sqlite3_vtab_rhs_value(info, i, &constant) == SQLITE_OK && constant != nullptr &&
+             sqlite3_value_type(constant) == SQLITE_TEXT)) {
+          filtering = 1;
+        }
+      }
+      info->aConstraintUsage[i].omit = filtering == 1 ? 1 : 0;
+      plan += str_cat(std::to_string(constraint.iColumn), ",", op, ",", std::to_string(filtering), ";");
       const bool equality = constraint.op == SQLITE_INDEX_CONSTRAINT_EQ || constraint.op == SQLITE_INDEX_CONSTRAINT_IS;
       cost /= equality ? (constraint.iColumn == 0 ? 100 : 10) : 3;
     }
-    // ORDER BY a prefix of the key, one direction: the key index gives that order.
+    // ORDER BY key columns only, with collations this module compares by.
     info->idxNum = 0;
+    plan += "|";
     if (info->nOrderBy > 0) {
       bool consumed = true;
-      const bool descending = info->aOrderBy[0].desc;
+      std::string order;
       for (int i = 0; i < info->nOrderBy; ++i) {
-        if (info->aOrderBy[i].iColumn != i || i >= keys || info->aOrderBy[i].desc != descending) consumed = false;
+        const int column = info->aOrderBy[i].iColumn;
+        if (column < 0 || column >= keys || !table->key_collations[static_cast<size_t>(column)]) {
+          consumed = false;
+          break;
+        }
+        order += str_cat(std::to_string(column), info->aOrderBy[i].desc ? "-" : "+");
       }
       if (consumed) {
         info->orderByConsumed = 1;
-        info->idxNum = descending ? 2 : 1;
+        plan += order;
       }
     }
+    // The key columns the query reads (those from the 63rd on always), so that a segment's
+    // others are not decoded.
+    std::string used_keys;
+    for (int k = 0; k < keys; ++k) used_keys += k >= 63 || ((info->colUsed >> k) & 1) != 0 ? '1' : '0';
+    plan += "|" + used_keys;
     info->estimatedCost = cost;
     info->estimatedRows = static_cast<sqlite3_int64>(std::max(1.0, cost));
     // Bits 2 and up: the measures the query does not read (one bit each for the first 28, the
@@ -348,19 +420,21 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
   });
 }
 
-// The state columns of the data table in order, each by name where a measure the query reads
-// needs it, else NULL (`unread`: idxNum's bits 2 and up).
-std::string states_read(const RollupTable& table, unsigned unread) {
-  const std::vector<std::string> names = rollup_state_column_names(table.input_count);
-  std::vector<bool> needed(names.size(), false);
+// Which data-table columns (keys, then rows and the states) a scan reads: the keys the query
+// reads ('1' in `used_keys`), and the states of the measures it reads (`unread`: idxNum's bits
+// 2 and up).
+std::vector<bool> columns_read(const RollupTable& table, unsigned unread, std::string_view used_keys) {
+  const size_t keys = table.group_count + 1;
+  std::vector<bool> needed(rollup_data_column_count(table.group_count, table.input_count), false);
+  for (size_t k = 0; k < keys; ++k) needed[k] = used_keys[k] == '1';
   for (size_t m = 0; m < table.measures.size(); ++m) {
     if (((unread >> std::min(m, kLastMeasureBit)) & 1) != 0) continue;
     const OutputMeasure& measure = table.measures[m];
     if (measure.kind == MeasureKind::kCountRows) {
-      needed[0] = true;
+      needed[keys] = true;
       continue;
     }
-    const size_t base = 1 + kStatesPerInput * static_cast<size_t>(measure.input);  // n, si, sr, nr, lo, hi, d
+    const size_t base = keys + 1 + kStatesPerInput * static_cast<size_t>(measure.input);  // n, si, sr, nr, lo, hi, d
     needed[base] = true;
     switch (measure.kind) {
       case MeasureKind::kSum:
@@ -371,19 +445,109 @@ std::string states_read(const RollupTable& table, unsigned unread) {
       default: break;
     }
   }
-  std::string list;
-  for (size_t c = 0; c < names.size(); ++c) list += str_cat(c ? ", " : "", needed[c] ? names[c] : "NULL");
-  return list;
+  return needed;
 }
+
+// Rows read, column-wise: the hot rows, or one segment. Columns not read stay empty;
+// `passing` lists the rows that pass the pushed filters.
+struct Block {
+  std::vector<ColumnVector> columns;
+  size_t rows = 0;
+  std::vector<uint32_t> passing;
+};
 
 struct RollupCursor {
   sqlite3_vtab_cursor base{};
-  Statement rows;
-  std::string plan;  // what `rows` was prepared for: idxNum, then idxStr
+  std::string plan;  // what the statements were prepared for: idxNum, then idxStr
+  Statement hot;     // the hot rows matching the constraints
+  Statement segments;  // the segments that may hold matching rows: id, rows
+  SegmentColumns segment_columns;
+  std::vector<bool> needed;
+  std::vector<std::pair<size_t, bool>> order;  // ORDER BY: key column, descending
+  int argument_count = 0;                     // the plan's
+  std::vector<int> hot_arguments;             // the arguments (1-based) bound to `hot`
+  std::vector<int> segment_arguments;         // those on bucket, bound to `segments`
+  std::vector<columnar::ColumnFilter> filters;  // every row read passes them
+  std::vector<int> filter_arguments;            // each filter's argument (1-based)
+
+  std::vector<Block> blocks;
+  size_t block_index = 0;                                      // unordered scans: the current block
+  std::vector<std::pair<uint32_t, uint32_t>> emission;         // ordered scans: (block, row) in order
+  size_t position = 0;
+  const Block* block = nullptr;
+  size_t row = 0;
   bool eof = true;
   int64_t rowid = 0;
 
   RollupTable* table() const { return RollupTable::from(base.pVtab); }
+
+  Status prepare(int plan_number, std::string_view idx_str) {
+    RollupTable* t = table();
+    const size_t bar = idx_str.find('|');
+    if (bar == std::string_view::npos) return Status::internal("rollup: bad plan");
+    std::string_view terms = idx_str.substr(0, bar);
+    const size_t second_bar = idx_str.find('|', bar + 1);
+    if (second_bar == std::string_view::npos || idx_str.size() - second_bar - 1 != t->group_count + 1) return Status::internal("rollup: bad plan");
+    std::string_view order_terms = idx_str.substr(bar + 1, second_bar - bar - 1);
+    const std::string_view used_keys = idx_str.substr(second_bar + 1);
+    std::string where, segment_where;
+    int argument = 0;
+    segment_arguments.clear();
+    hot_arguments.clear();
+    filters.clear();
+    filter_arguments.clear();
+    while (!terms.empty()) {
+      const size_t comma = terms.find(','), end = terms.find(';');
+      if (comma == std::string_view::npos || end == std::string_view::npos) return Status::internal("rollup: bad plan");
+      const std::optional<int64_t> column = parse_int64(terms.substr(0, comma));
+      if (!column || *column < 0 || *column > static_cast<int64_t>(t->group_count)) return Status::internal("rollup: bad plan");
+      const size_t second_comma = terms.find(',', comma + 1);
+      if (second_comma == std::string_view::npos || second_comma > end) return Status::internal("rollup: bad plan");
+      const std::string_view op = terms.substr(comma + 1, second_comma - comma - 1);
+      ++argument;
+      columnar::ColumnFilter filter;
+      filter.column = static_cast<int>(*column);
+      filter.op = constraint_op(op);
+      const std::string_view filtering = terms.substr(second_comma + 1, end - second_comma - 1);
+      filter.exact = filtering == "1";
+      if (filter.op != 0 && filtering != "2" && t->key_collations[static_cast<size_t>(*column)]) {  // else SQLite checks it
+        filter.collation = *t->key_collations[static_cast<size_t>(*column)];
+        filters.push_back(std::move(filter));
+        filter_arguments.push_back(argument);
+      }
+      terms.remove_prefix(end + 1);
+      if (filtering == "2") continue;  // under another collation: SQLite alone checks it
+      hot_arguments.push_back(argument);
+      where += str_cat(where.empty() ? " WHERE " : " AND ", rollup_key_column(static_cast<size_t>(*column)), " ", op, " ?", std::to_string(argument));
+      if (*column == 0) {
+        segment_where += str_cat(segment_where.empty() ? " WHERE " : " AND ", "(", segment_may_hold(op, argument), ")");
+        segment_arguments.push_back(argument);
+      }
+    }
+    argument_count = argument;
+    order.clear();
+    while (!order_terms.empty()) {
+      size_t sign = order_terms.find_first_of("+-");
+      if (sign == std::string_view::npos) return Status::internal("rollup: bad plan");
+      const std::optional<int64_t> column = parse_int64(order_terms.substr(0, sign));
+      if (!column || *column < 0 || *column > static_cast<int64_t>(t->group_count)) return Status::internal("rollup: bad plan");
+      order.emplace_back(static_cast<size_t>(*column), order_terms[sign] == '-');
+      order_terms.remove_prefix(sign + 1);
+    }
+    needed = columns_read(*t, static_cast<unsigned>(plan_number) >> 2, used_keys);
+    for (const columnar::ColumnFilter& filter : filters) needed[static_cast<size_t>(filter.column)] = true;
+    for (const auto& [column, descending] : order) needed[column] = true;
+    const std::vector<std::string> states = rollup_state_column_names(t->input_count);
+    std::string list = rollup_key_columns(t->group_count);
+    for (size_t c = 0; c < states.size(); ++c) list += str_cat(", ", needed[t->group_count + 1 + c] ? states[c] : "NULL");
+    STRATA_ASSIGN_OR_RETURN(hot, Statement::prepare(t->db, str_cat("SELECT ", list, " FROM ", t->shadow("data"), where)));
+    if (t->segmented) {
+      STRATA_ASSIGN_OR_RETURN(segments, Statement::prepare(t->db, str_cat("SELECT id, rows FROM ", t->shadow("segments"), segment_where,
+                                                                          " ORDER BY first_bucket")));
+      if (!segment_columns.is_open()) STRATA_RETURN_IF_ERROR(segment_columns.open(t->db, t->schema_name, t->name));
+    }
+    return Status::ok();
+  }
 
   Status filter(int plan_number, const char* idx_str, int argc, sqlite3_value** argv) {
     RollupTable* t = table();
@@ -392,85 +556,249 @@ struct RollupCursor {
     if (columnar::ColumnarTable* writer = t->state->sources->find(t->schema_name, source)) {
       STRATA_RETURN_IF_ERROR(writer->apply_rollups());
     }
-    // An IN list filters once per value with the same plan: the statement is kept for it.
+    // An IN list filters once per value with the same plan: the statements are kept for it.
     std::string plan_key = str_cat(std::to_string(plan_number), "/", idx_str == nullptr ? "" : idx_str);
-    if (!rows.valid() || plan_key != plan) {
-      std::string_view terms = idx_str == nullptr ? "" : idx_str;
-      std::string where;
-      int argument = 0;
-      while (!terms.empty()) {
-        const size_t comma = terms.find(','), end = terms.find(';');
-        if (comma == std::string_view::npos || end == std::string_view::npos) return Status::internal("rollup: bad plan");
-        const std::optional<int64_t> column = parse_int64(terms.substr(0, comma));
-        if (!column || *column < 0 || *column > static_cast<int64_t>(t->group_count)) return Status::internal("rollup: bad plan");
-        where += str_cat(where.empty() ? " WHERE " : " AND ", rollup_key_column(static_cast<size_t>(*column)), " ",
-                         terms.substr(comma + 1, end - comma - 1), " ?", std::to_string(++argument));
-        terms.remove_prefix(end + 1);
-      }
-      if (argument != argc) return Status::internal("rollup: plan and arguments disagree");
-      std::string order_by;
-      const int order = plan_number & 3;
-      for (size_t k = 0; order != 0 && k <= t->group_count; ++k) {
-        order_by += str_cat(k ? ", " : " ORDER BY ", rollup_key_column(k), order == 2 ? " DESC" : "");
-      }
-      STRATA_ASSIGN_OR_RETURN(rows, Statement::prepare(t->db, str_cat("SELECT ", rollup_key_columns(t->group_count), ", ",
-                                                                       states_read(*t, static_cast<unsigned>(plan_number) >> 2), " FROM ", t->shadow("data"),
-                                                                       where, order_by)));
+    if (!hot.valid() || plan_key != plan) {
+      if (idx_str == nullptr) return Status::internal("rollup: no plan");
+      STRATA_RETURN_IF_ERROR(prepare(plan_number, idx_str));
       plan = std::move(plan_key);
     }
-    rows.reset();
-    for (int i = 0; i < argc; ++i) STRATA_RETURN_IF_ERROR(rows.bind_value(i + 1, argv[i]));
+    if (argc != argument_count) return Status::internal("rollup: plan and arguments disagree");
+    for (size_t f = 0; f < filters.size(); ++f) {
+      columnar::bind_filter_values(filters[f], argv[filter_arguments[f] - 1], t->key_schema);
+    }
+    blocks.clear();
+    emission.clear();
+    // The hot rows.
+    hot.reset();
+    for (int argument : hot_arguments) STRATA_RETURN_IF_ERROR(hot.bind_value(argument, argv[argument - 1]));
+    Block& hot_rows = blocks.emplace_back();
+    hot_rows.columns.resize(needed.size());
+    while (true) {
+      STRATA_ASSIGN_OR_RETURN(bool has_row, hot.step());
+      if (!has_row) break;
+      for (size_t c = 0; c < needed.size(); ++c) {
+        if (needed[c]) hot_rows.columns[c].append(columnar::value_view_of(hot.column_value(static_cast<int>(c))));
+      }
+      ++hot_rows.rows;
+    }
+    hot.reset();
+    select_passing(hot_rows);
+    // The segments that may hold matching rows, all read now: the scan is a snapshot, which a
+    // write to the source later in the same statement (moving segments) does not disturb.
+    if (t->segmented) {
+      std::vector<std::pair<int64_t, int64_t>> selected;  // id, rows
+      segments.reset();
+      for (int argument : segment_arguments) STRATA_RETURN_IF_ERROR(segments.bind_value(argument, argv[argument - 1]));
+      while (true) {
+        STRATA_ASSIGN_OR_RETURN(bool has_row, segments.step());
+        if (!has_row) break;
+        selected.emplace_back(segments.column_int64(0), segments.column_int64(1));
+      }
+      segments.reset();
+      for (const auto& [id, rows] : selected) STRATA_RETURN_IF_ERROR(read_segment(id, rows));
+    }
     rowid = 0;
-    return next();
+    position = 0;
+    if (!order.empty()) {
+      STRATA_RETURN_IF_ERROR(order_rows());
+      return show_emission();
+    }
+    block_index = 0;
+    return skip_empty_blocks();
+  }
+
+  Status read_segment(int64_t id, int64_t rows) {
+    Block read;
+    read.rows = static_cast<size_t>(rows);
+    read.columns.resize(needed.size());
+    for (size_t c = 0; c < needed.size(); ++c) {
+      if (!needed[c]) continue;
+      STRATA_ASSIGN_OR_RETURN(read.columns[c], segment_columns.read(id, c, static_cast<uint64_t>(rows)));
+    }
+    select_passing(read);
+    blocks.push_back(std::move(read));
+    return Status::ok();
+  }
+
+  // The rows of `b` every filter passes (a dictionary-coded column is tested once per value).
+  void select_passing(Block& b) const {
+    b.passing.resize(b.rows);
+    for (uint32_t r = 0; r < b.rows; ++r) b.passing[r] = r;
+    for (const columnar::ColumnFilter& filter : filters) {
+      const ColumnVector& values = b.columns[static_cast<size_t>(filter.column)];
+      std::vector<char> code_passes;
+      if (values.is_coded()) {
+        const ColumnVector& dictionary = values.dictionary();
+        code_passes.resize(dictionary.size());
+        for (size_t d = 0; d < dictionary.size(); ++d) code_passes[d] = filter.matches(dictionary.get(d)) ? 1 : 0;
+      }
+      size_t kept = 0;
+      ValueView previous;  // rows are in key order: a plain column repeats values in runs
+      bool previous_passes = false, has_previous = false;
+      for (uint32_t r : b.passing) {
+        bool passes;
+        if (values.is_coded()) {
+          passes = code_passes[values.code(r)] != 0;
+        } else {
+          const ValueView value = values.get(r);
+          if (!has_previous || value.type != previous.type || value.integer != previous.integer || value.bytes != previous.bytes ||
+              std::memcmp(&value.real, &previous.real, sizeof value.real) != 0) {
+            previous = value;
+            previous_passes = filter.matches(value);
+            has_previous = true;
+          }
+          passes = previous_passes;
+        }
+        if (passes) b.passing[kept++] = r;
+      }
+      b.passing.resize(kept);
+    }
+  }
+
+  // Unordered: the block and row at `position` of `block_index`, or the next block's first.
+  Status skip_empty_blocks() {
+    while (block_index < blocks.size() && position >= blocks[block_index].passing.size()) {
+      ++block_index;
+      position = 0;
+    }
+    eof = block_index == blocks.size();
+    if (!eof) {
+      block = &blocks[block_index];
+      row = block->passing[position];
+    }
+    return Status::ok();
+  }
+
+  // The rows of every block grouped by the ORDER BY columns, groups in order: each column's
+  // distinct values (SQLite's equality under the column's collation) ranked, rows sorted by
+  // their ranks.
+  Status order_rows() {
+    RollupTable* t = table();
+    size_t total = 0;  // the passing rows, numbered through the blocks in order
+    for (const Block& b : blocks) total += b.passing.size();
+    std::vector<std::vector<uint32_t>> ranks(order.size(), std::vector<uint32_t>(total));
+    std::vector<size_t> distinct_counts(order.size());
+    for (size_t o = 0; o < order.size(); ++o) {
+      const auto [column, descending] = order[o];
+      const Collation collation = *t->key_collations[column];
+      std::unordered_map<std::string, uint32_t> ids;
+      std::vector<Value> values;
+      std::vector<uint32_t>& id_of_row = ranks[o];
+      auto id_of = [&](const ValueView& value) {
+        auto [found, inserted] = ids.try_emplace(equality_key(value, collation), static_cast<uint32_t>(values.size()));
+        if (inserted) values.emplace_back(value);
+        return found->second;
+      };
+      size_t at = 0;
+      for (const Block& b : blocks) {
+        const ColumnVector& vector = b.columns[column];
+        if (vector.is_coded()) {  // one key per dictionary value
+          const ColumnVector& dictionary = vector.dictionary();
+          std::vector<uint32_t> code_ids(dictionary.size());
+          for (size_t d = 0; d < dictionary.size(); ++d) code_ids[d] = id_of(dictionary.get(d));
+          for (uint32_t r : b.passing) id_of_row[at++] = code_ids[vector.code(r)];
+        } else {
+          for (uint32_t r : b.passing) id_of_row[at++] = id_of(vector.get(r));
+        }
+      }
+      std::vector<uint32_t> by_value(values.size());
+      for (uint32_t i = 0; i < by_value.size(); ++i) by_value[i] = i;
+      std::sort(by_value.begin(), by_value.end(),
+                [&](uint32_t a, uint32_t b) { return compare_values(values[a].view(), values[b].view(), collation) < 0; });
+      std::vector<uint32_t> rank(values.size());
+      for (uint32_t i = 0; i < by_value.size(); ++i) rank[by_value[i]] = descending ? static_cast<uint32_t>(by_value.size() - 1 - i) : i;
+      for (uint32_t& id : id_of_row) id = rank[id];
+      distinct_counts[o] = values.size();
+    }
+    // Rows sorted by their ranks, last ORDER BY column first, each pass a stable counting sort.
+    std::vector<uint32_t> sequence(total), sorted(total);
+    for (uint32_t i = 0; i < total; ++i) sequence[i] = i;
+    for (size_t o = order.size(); o-- > 0;) {
+      const std::vector<uint32_t>& rank = ranks[o];
+      std::vector<uint32_t> starts(distinct_counts[o] + 1, 0);
+      for (uint32_t i : sequence) ++starts[rank[i] + 1];
+      for (size_t v = 1; v < starts.size(); ++v) starts[v] += starts[v - 1];
+      for (uint32_t i : sequence) sorted[starts[rank[i]]++] = i;
+      sequence.swap(sorted);
+    }
+    // Back from numbers to (block, row).
+    std::vector<uint32_t> block_start(blocks.size() + 1, 0);
+    for (size_t b = 0; b < blocks.size(); ++b) block_start[b + 1] = block_start[b] + static_cast<uint32_t>(blocks[b].passing.size());
+    emission.resize(total);
+    for (size_t i = 0; i < total; ++i) {
+      const uint32_t b = static_cast<uint32_t>(std::upper_bound(block_start.begin(), block_start.end(), sequence[i]) - block_start.begin() - 1);
+      emission[i] = {b, blocks[b].passing[sequence[i] - block_start[b]]};
+    }
+    return Status::ok();
+  }
+
+  Status show_emission() {
+    eof = position >= emission.size();
+    if (!eof) {
+      block = &blocks[emission[position].first];
+      row = emission[position].second;
+    }
+    return Status::ok();
   }
 
   Status next() {
-    STRATA_ASSIGN_OR_RETURN(bool has_row, rows.step());
-    eof = !has_row;
     ++rowid;
-    return Status::ok();
+    if (!order.empty()) {
+      ++position;
+      return show_emission();
+    }
+    ++position;
+    return skip_empty_blocks();
   }
+
+  ValueView value(size_t column) const { return block->columns[column].get(row); }
 
   Status column(sqlite3_context* context, int column) {
     RollupTable* t = table();
     const int keys = static_cast<int>(t->group_count + 1);
     if (column < keys) {
-      sqlite3_result_value(context, rows.column_value(column));
+      columnar::set_result(context, value(static_cast<size_t>(column)));
       return Status::ok();
     }
     const OutputMeasure& measure = t->measures[static_cast<size_t>(column - keys)];
-    const int row_count = keys;
     if (measure.kind == MeasureKind::kCountRows) {
-      sqlite3_result_int64(context, rows.column_int64(row_count));
+      columnar::set_result(context, value(static_cast<size_t>(keys)));
       return Status::ok();
     }
-    const int c = keys + 1 + kStatesPerInput * measure.input;  // n, si, sr, nr, lo, hi, d
-    const int64_t count = rows.column_int64(c);
+    const size_t c = static_cast<size_t>(keys) + 1 + kStatesPerInput * static_cast<size_t>(measure.input);  // n, si, sr, nr, lo, hi, d
+    const ValueView count_value = value(c);
+    const int64_t count = count_value.type == ValueType::kInteger ? count_value.integer : 0;
     switch (measure.kind) {
       case MeasureKind::kCount: sqlite3_result_int64(context, count); break;
-      case MeasureKind::kMin: sqlite3_result_value(context, rows.column_value(c + 4)); break;
-      case MeasureKind::kMax: sqlite3_result_value(context, rows.column_value(c + 5)); break;
+      case MeasureKind::kMin: columnar::set_result(context, value(c + 4)); break;
+      case MeasureKind::kMax: columnar::set_result(context, value(c + 5)); break;
       case MeasureKind::kSum:
       case MeasureKind::kAvg: {
         if (count == 0) {
           sqlite3_result_null(context);
           break;
         }
-        const bool whole = rows.column_type(c + 1) == SQLITE_INTEGER && rows.column_int64(c + 3) == 0;
-        if (measure.kind == MeasureKind::kSum && whole) {
-          sqlite3_result_int64(context, rows.column_int64(c + 1));
+        const ValueView whole = value(c + 1), real = value(c + 2), real_count = value(c + 3);
+        const bool exact = whole.type == ValueType::kInteger && real_count.type == ValueType::kInteger && real_count.integer == 0;
+        if (measure.kind == MeasureKind::kSum && exact) {
+          sqlite3_result_int64(context, whole.integer);
           break;
         }
-        const double total = rows.column_double(c + 1) + rows.column_double(c + 2);
+        auto as_double = [](const ValueView& v) {
+          return v.type == ValueType::kInteger ? static_cast<double>(v.integer) : v.type == ValueType::kReal ? v.real : 0.0;
+        };
+        const double total = as_double(whole) + as_double(real);
         sqlite3_result_double(context, measure.kind == MeasureKind::kSum ? total : total / static_cast<double>(count));
         break;
       }
       case MeasureKind::kCountDistinct: {
-        if (count == 0 || rows.column_is_null(c + 6)) {
+        const ValueView sketch_bytes = value(c + 6);
+        if (count == 0 || sketch_bytes.type != ValueType::kBlob) {
           sqlite3_result_int64(context, 0);
           break;
         }
-        Result<DistinctSketch> sketch = DistinctSketch::parse(rows.column_blob(c + 6));
+        Result<DistinctSketch> sketch = DistinctSketch::parse(std::as_bytes(std::span(sketch_bytes.bytes.data(), sketch_bytes.bytes.size())));
         if (!sketch.is_ok()) return Status::corruption(str_cat("rollup ", t->name, ": ", sketch.status().message()));
         sqlite3_result_int64(context, sketch->estimate());
         break;
@@ -497,7 +825,12 @@ int x_rowid(sqlite3_vtab_cursor* cursor, sqlite3_int64* rowid) {
   *rowid = cursor_of(cursor)->rowid;
   return SQLITE_OK;
 }
-int x_shadow_name(const char* suffix) { return std::strcmp(suffix, "data") == 0 || std::strcmp(suffix, "meta") == 0 ? 1 : 0; }
+int x_shadow_name(const char* suffix) {
+  for (const char* name : {"data", "meta", "segments", "columns"}) {
+    if (std::strcmp(suffix, name) == 0) return 1;
+  }
+  return 0;
+}
 
 constexpr char kReadOnly[] =
     "rollup: the table is read-only (it follows the writes of its source; write to the source instead)";

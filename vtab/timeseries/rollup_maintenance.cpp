@@ -9,6 +9,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "codecs/column_codec.h"
 #include "codecs/distinct_sketch.h"
 #include "codecs/value_compare.h"
 #include "codecs/value_encoding.h"
@@ -18,14 +19,16 @@
 #include "vtab/columnar/partition.h"
 #include "vtab/columnar/storage.h"
 #include "vtab/columnar/values.h"
+#include "vtab/timeseries/rollup_segments.h"
 
 namespace strata::timeseries {
 
 namespace {
 
-// Applying is done when this many groups are pending mid-statement (bounded memory for a bulk
-// INSERT spanning many buckets).
-constexpr size_t kApplyThresholdGroups = 65536;
+// Applying is done when this many groups are pending mid-statement: bounded memory for a bulk
+// INSERT spanning many buckets, and the deltas of a time-ordered load (one bucket's groups
+// after another) few enough to stay in cache.
+constexpr size_t kApplyThresholdGroups = 4096;
 
 Collation collation_of(const std::string& name) {
   return columnar::builtin_collation(name).value_or(Collation::kBinary);
@@ -99,6 +102,7 @@ struct GroupDelta {
   std::vector<Value> groups;
   int64_t rows = 0;
   std::vector<InputDelta> inputs;
+  bool needs_source = false;  // a recomputation from the source rows, at the end of the statement
 };
 
 // One stored (or recomputed) group: the data table's row.
@@ -179,7 +183,8 @@ std::string rollup_data_table_sql(std::string_view schema_name, std::string_view
   std::snprintf(hex, sizeof hex, "key_%08x", suffix);
   return str_cat("CREATE TABLE ", rollup_shadow(schema_name, rollup_name, "data"), "(", columns, ");",
                  "CREATE INDEX ", rollup_shadow(schema_name, rollup_name, hex), " ON ",
-                 quote_identifier(str_cat(rollup_name, "_data")), "(", rollup_key_columns(spec.group_columns.size()), ");");
+                 quote_identifier(str_cat(rollup_name, "_data")), "(", rollup_key_columns(spec.group_columns.size()), ");",
+                 rollup_segment_tables_sql(schema_name, rollup_name, spec.bucket_type, spec.bucket_collation));
 }
 
 class RollupState {
@@ -193,21 +198,43 @@ class RollupState {
 
   const std::string& name() const { return name_; }
   const RollupSpec& spec() const { return spec_; }
-  size_t pending() const { return deltas_.size(); }
-  void discard() { deltas_.clear(); }
+  // Groups with changes that can be applied before the statement ends.
+  size_t pending() const { return deltas_.size() - waiting_for_source_; }
+  void discard() {
+    deltas_.clear();
+    waiting_for_source_ = 0;
+  }
 
-  Result<Value> bucket_of(std::span<const ValueView> row) const { return spec_.bucket.bucket_of(row[spec_.bucket.column]); }
+  // The bucket of `row`, into bucket_ for row_changed().
+  Status compute_bucket(std::span<const ValueView> row) {
+    const ValueView& time = row[spec_.bucket.column];
+    if (spec_.bucket.kind != BucketSpec::Kind::kCalendar || time.type != ValueType::kInteger) {
+      bucket_range_known_ = false;
+      STRATA_ASSIGN_OR_RETURN(bucket_, spec_.bucket.bucket_of(time));
+      return Status::ok();
+    }
+    // Calendar buckets of integer times: the last bucket's range answers most rows of a load
+    // without formatting its text again.
+    if (bucket_range_known_ && time.integer >= bucket_start_ && time.integer < bucket_end_) return Status::ok();
+    STRATA_ASSIGN_OR_RETURN(bucket_, spec_.bucket.bucket_of(time));
+    const std::optional<std::pair<int64_t, int64_t>> range = columnar::partition_range(spec_.bucket.calendar, bucket_);
+    const int64_t unit = spec_.bucket.calendar.milliseconds ? 1000 : 1;
+    bucket_range_known_ = range && !__builtin_mul_overflow(range->first, unit, &bucket_start_) &&
+                          !__builtin_mul_overflow(range->second, unit, &bucket_end_);
+    return Status::ok();
+  }
 
-  void row_changed(int sign, std::span<const ValueView> row, Value bucket) {
+  // A row added or removed, in bucket_.
+  void row_changed(int sign, std::span<const ValueView> row) {
     // The plain encoding tells every value apart, so no two groups SQLite keeps apart share a
     // delta (groups it merges may have two, which the stored row then merges).
     key_.clear();
-    put_value(key_, bucket.view());
+    put_value(key_, bucket_.view());
     for (int column : spec_.group_columns) put_value(key_, row[column]);
     auto [found, inserted] = deltas_.try_emplace(key_);
     GroupDelta& delta = found->second;
     if (inserted) {
-      delta.bucket = std::move(bucket);
+      delta.bucket = bucket_;
       for (int column : spec_.group_columns) delta.groups.emplace_back(row[column]);
       delta.inputs.resize(spec_.inputs.size());
     }
@@ -230,6 +257,14 @@ class RollupState {
       }
     }
     if (!input.keeps_extremes && !input.keeps_distinct) return;
+    auto extend_extremes = [&] {
+      if (!changes.added_min || compare_values(value, changes.added_min->view(), collations_[i]) < 0) changes.added_min = Value(value);
+      if (!changes.added_max || compare_values(value, changes.added_max->view(), collations_[i]) > 0) changes.added_max = Value(value);
+    };
+    if (sign > 0 && !input.keeps_distinct && changes.removed.empty()) {  // no equality key needed
+      extend_extremes();
+      return;
+    }
     std::string equal = equality_key(value, collations_[i]);
     if (sign < 0) {
       auto [entry, is_new] = changes.removed.try_emplace(std::move(equal), Value(value), 0);
@@ -241,10 +276,7 @@ class RollupState {
       auto entry = changes.removed.find(equal);
       if (entry != changes.removed.end() && --entry->second.second == 0) changes.removed.erase(entry);
     }
-    if (input.keeps_extremes) {
-      if (!changes.added_min || compare_values(value, changes.added_min->view(), collations_[i]) < 0) changes.added_min = Value(value);
-      if (!changes.added_max || compare_values(value, changes.added_max->view(), collations_[i]) > 0) changes.added_max = Value(value);
-    }
+    if (input.keeps_extremes) extend_extremes();
     if (input.keeps_distinct) changes.added_hashes.add_hash(XXH3_64bits(equal.data(), equal.size()));
   }
 
@@ -257,14 +289,20 @@ class RollupState {
         status = applied.status();
         break;
       }
-      it = *applied ? deltas_.erase(it) : std::next(it);
+      if (*applied) {
+        if (it->second.needs_source) --waiting_for_source_;
+        it = deltas_.erase(it);
+      } else {
+        ++it;
+      }
     }
     // A statement that reads the source holds the source's virtual table open: kept past this
     // call it would keep the source (which owns it) from ever being disconnected.
     recompute_by_value_ = Statement();
     recompute_by_range_ = Statement();
     recompute_all_ = Statement();
-    return status;
+    STRATA_RETURN_IF_ERROR(status);
+    return settle_if_due();
   }
 
  private:
@@ -294,7 +332,203 @@ class RollupState {
     STRATA_ASSIGN_OR_RETURN(update_, Statement::prepare_persistent(db_, str_cat("UPDATE ", data, " SET ", assignments,
                                                                                 " WHERE rowid = ?", std::to_string(state_count + 1))));
     STRATA_ASSIGN_OR_RETURN(delete_, Statement::prepare_persistent(db_, str_cat("DELETE FROM ", data, " WHERE rowid = ?1")));
+    STRATA_ASSIGN_OR_RETURN(segmented_, rollup_has_segments(db_, schema_name_, name_));
+    if (!segmented_) return Status::ok();  // format 1: every row stays in the data table
+    STRATA_ASSIGN_OR_RETURN(Statement meta, Statement::prepare(db_, str_cat("SELECT value FROM ", rollup_shadow(schema_name_, name_, "meta"),
+                                                                            " WHERE key = 'segment_rows'")));
+    STRATA_ASSIGN_OR_RETURN(bool found, meta.step());
+    if (found) segment_rows_ = std::max<int64_t>(1, meta.column_int64(0));
+    const std::string segments = rollup_shadow(schema_name_, name_, "segments");
+    // The segment whose bucket range holds ?1: the last one starting at or before it (ranges do
+    // not overlap), or the one starting with NULL buckets.
+    STRATA_ASSIGN_OR_RETURN(find_segment_, Statement::prepare_persistent(
+                                               db_, str_cat("SELECT id, rows FROM (SELECT id, rows, last_bucket FROM ", segments,
+                                                            " WHERE first_bucket <= ?1 ORDER BY first_bucket DESC LIMIT 1) WHERE last_bucket >= ?1",
+                                                            " UNION ALL SELECT id, rows FROM ", segments,
+                                                            " WHERE first_bucket IS NULL AND (?1 IS NULL OR last_bucket >= ?1) LIMIT 1")));
+    STRATA_RETURN_IF_ERROR(segment_columns_.open(db_, schema_name_, name_));
     return Status::ok();
+  }
+
+  // Writes rows `rows` of `columns` (the data table's columns, in order) to the data table.
+  Status insert_hot(const std::vector<ColumnVector>& columns, std::span<const uint32_t> rows) {
+    for (uint32_t r : rows) {  // the insert's parameters are the data table's columns in order
+      insert_.reset();
+      for (size_t c = 0; c < columns.size(); ++c) {
+        STRATA_RETURN_IF_ERROR(columnar::bind_value_view(insert_, static_cast<int>(c + 1), columns[c].get(r)));
+      }
+      STRATA_RETURN_IF_ERROR(insert_.run());
+    }
+    insert_.reset();
+    return Status::ok();
+  }
+
+  // Moves the segment whose bucket range holds `bucket` back to the data table (its rows are
+  // written to again). Whether there was one.
+  Result<bool> unsettle(const Value& bucket) {
+    find_segment_.reset();
+    STRATA_RETURN_IF_ERROR(columnar::bind_value_view(find_segment_, 1, bucket.view()));
+    STRATA_ASSIGN_OR_RETURN(bool found, find_segment_.step());
+    if (!found) return false;
+    const int64_t id = find_segment_.column_int64(0);
+    const int64_t rows = find_segment_.column_int64(1);
+    find_segment_.reset();
+    STRATA_ASSIGN_OR_RETURN(std::vector<ColumnVector> columns, read_segment(id, rows));
+    std::vector<uint32_t> all(static_cast<size_t>(rows));
+    for (uint32_t r = 0; r < all.size(); ++r) all[r] = r;
+    STRATA_RETURN_IF_ERROR(insert_hot(columns, all));
+    hot_added_ += rows;
+    STRATA_RETURN_IF_ERROR(drop_segment(id));
+    return true;
+  }
+
+  // Every column of a segment, decoded.
+  Result<std::vector<ColumnVector>> read_segment(int64_t id, int64_t rows) {
+    const size_t column_count = rollup_data_column_count(spec_.group_columns.size(), spec_.inputs.size());
+    std::vector<ColumnVector> columns;
+    for (size_t c = 0; c < column_count; ++c) {
+      STRATA_ASSIGN_OR_RETURN(ColumnVector values, segment_columns_.read(id, c, static_cast<uint64_t>(rows)));
+      columns.push_back(std::move(values));
+    }
+    return columns;
+  }
+
+  Status drop_segment(int64_t id) {
+    return execute(db_, str_cat("DELETE FROM ", rollup_shadow(schema_name_, name_, "columns"), " WHERE cell >= ",
+                                std::to_string(id * kCellsPerSegment), " AND cell < ", std::to_string((id + 1) * kCellsPerSegment),
+                                "; DELETE FROM ", rollup_shadow(schema_name_, name_, "segments"), " WHERE id = ", std::to_string(id)));
+  }
+
+  // Settles the rows of every bucket but the newest into segments once more than twice
+  // segment_rows rows are hot (rollup_segments.h).
+  Status settle_if_due() {
+    const int64_t settle_at = std::max<int64_t>(1, segment_rows_ / 8);
+    if (!segmented_ || hot_added_ < settle_at) return Status::ok();
+    hot_added_ = 0;
+    const std::string data = rollup_shadow(schema_name_, name_, "data");
+    const std::string segments = rollup_shadow(schema_name_, name_, "segments");
+    // Hot rows of buckets before the newest (counted on the key index).
+    STRATA_ASSIGN_OR_RETURN(Statement count, Statement::prepare(db_, str_cat("SELECT count(*) FROM ", data, " WHERE bucket IS NULL OR bucket < (SELECT bucket FROM ",
+                                                                           data, " WHERE bucket IS NOT NULL ORDER BY bucket DESC LIMIT 1)")));
+    STRATA_ASSIGN_OR_RETURN(bool counted, count.step());
+    if (!counted || count.column_int64(0) < settle_at) return Status::ok();
+    // Every hot row, read in table order (sequential, unlike the key index's) and sorted here.
+    const size_t keys = spec_.group_columns.size() + 1;
+    const size_t column_count = rollup_data_column_count(spec_.group_columns.size(), spec_.inputs.size());
+    std::vector<ColumnVector> hot(column_count);
+    {
+      STRATA_ASSIGN_OR_RETURN(Statement rows, Statement::prepare(db_, str_cat("SELECT ", rollup_key_columns(spec_.group_columns.size()), ", ",
+                                                                              rollup_state_columns(spec_.inputs.size()), " FROM ", data)));
+      while (true) {
+        STRATA_ASSIGN_OR_RETURN(bool has_row, rows.step());
+        if (!has_row) break;
+        for (size_t c = 0; c < column_count; ++c) hot[c].append(columnar::value_view_of(rows.column_value(static_cast<int>(c))));
+      }
+    }
+    std::vector<Collation> key_collations = {collation_of(spec_.bucket_collation)};
+    for (const std::string& collation : spec_.group_collations) key_collations.push_back(collation_of(collation));
+    const Collation collation = key_collations[0];
+    std::vector<uint32_t> order(hot[0].size());
+    for (uint32_t r = 0; r < order.size(); ++r) order[r] = r;
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+      for (size_t k = 0; k < keys; ++k) {
+        const int c = compare_values(hot[k].get(a), hot[k].get(b), key_collations[k]);
+        if (c != 0) return c < 0;
+      }
+      return false;
+    });
+    // The newest bucket's rows (the last ones) stay hot.
+    size_t settled = order.size();
+    while (settled > 0 && compare_values(hot[0].get(order[settled - 1]), hot[0].get(order.back()), collation) == 0) --settled;
+    if (settled == 0 || hot[0].get(order.back()).type == ValueType::kNull) return Status::ok();  // one bucket
+    // A small last segment just before the rows settling is written again with them, so that
+    // settling often (few rows stay hot) leaves no trail of small segments.
+    {
+      STRATA_ASSIGN_OR_RETURN(Statement select, Statement::prepare(db_, str_cat("SELECT id, rows, last_bucket FROM ", segments,
+                                                                                " ORDER BY first_bucket DESC LIMIT 1")));
+      STRATA_ASSIGN_OR_RETURN(bool found, select.step());
+      if (found && select.column_int64(1) < segment_rows_ &&
+          compare_values(columnar::value_view_of(select.column_value(2)), hot[0].get(order.front()), collation) < 0) {
+        const int64_t id = select.column_int64(0);
+        STRATA_ASSIGN_OR_RETURN(std::vector<ColumnVector> columns, read_segment(id, select.column_int64(1)));
+        select.reset();
+        std::vector<uint32_t> before(columns[0].size());
+        const uint32_t first_index = static_cast<uint32_t>(hot[0].size());
+        for (uint32_t r = 0; r < before.size(); ++r) {
+          before[r] = first_index + r;
+          for (size_t c = 0; c < column_count; ++c) hot[c].append(columns[c].get(r));
+        }
+        order.insert(order.begin(), before.begin(), before.end());
+        settled += before.size();
+        STRATA_RETURN_IF_ERROR(drop_segment(id));
+      }
+    }
+    // Where existing segments start: a new segment must not span one.
+    std::vector<Value> starts;
+    {
+      STRATA_ASSIGN_OR_RETURN(Statement select, Statement::prepare(db_, str_cat("SELECT first_bucket FROM ", segments,
+                                                                                " WHERE first_bucket IS NOT NULL ORDER BY first_bucket")));
+      while (true) {
+        STRATA_ASSIGN_OR_RETURN(bool has_row, select.step());
+        if (!has_row) break;
+        starts.push_back(columnar::value_from_sqlite(select.column_value(0)));
+      }
+    }
+    STRATA_ASSIGN_OR_RETURN(Statement next_id, Statement::prepare(db_, str_cat("SELECT coalesce(max(id), 0) + 1 FROM ", segments)));
+    STRATA_ASSIGN_OR_RETURN(Statement add_segment, Statement::prepare(db_, str_cat("INSERT INTO ", segments,
+                                                                                   "(id, first_bucket, last_bucket, rows) VALUES (?1, ?2, ?3, ?4)")));
+    STRATA_ASSIGN_OR_RETURN(Statement add_cell, Statement::prepare(db_, str_cat("INSERT INTO ", rollup_shadow(schema_name_, name_, "columns"),
+                                                                                "(cell, data) VALUES (?1, ?2)")));
+    auto write_segment = [&](std::span<const uint32_t> rows) -> Status {
+      next_id.reset();
+      STRATA_ASSIGN_OR_RETURN(bool has_id, next_id.step());
+      if (!has_id) return Status::internal("rollup: no segment id");
+      const int64_t id = next_id.column_int64(0);
+      next_id.reset();
+      add_segment.reset();
+      STRATA_RETURN_IF_ERROR(add_segment.bind_int64(1, id));
+      STRATA_RETURN_IF_ERROR(columnar::bind_value_view(add_segment, 2, hot[0].get(rows.front())));
+      STRATA_RETURN_IF_ERROR(columnar::bind_value_view(add_segment, 3, hot[0].get(rows.back())));
+      STRATA_RETURN_IF_ERROR(add_segment.bind_int64(4, static_cast<int64_t>(rows.size())));
+      STRATA_RETURN_IF_ERROR(add_segment.run());
+      for (size_t c = 0; c < column_count; ++c) {
+        // A count(DISTINCT) sketch is hashes or registers of random bits: zstd would not shrink it.
+        const bool sketch = c > keys && (c - keys - 1) % kStatesPerInput == kStatesPerInput - 1;
+        const std::string blob = encode_column(hot[c].gather(rows), Compression{.zstd = !sketch});
+        add_cell.reset();
+        STRATA_RETURN_IF_ERROR(add_cell.bind_int64(1, id * kCellsPerSegment + static_cast<int64_t>(c)));
+        STRATA_RETURN_IF_ERROR(add_cell.bind_blob(2, std::as_bytes(std::span(blob.data(), blob.size()))));
+        STRATA_RETURN_IF_ERROR(add_cell.run());
+      }
+      return Status::ok();
+    };
+    size_t segment_start = 0;
+    size_t next_start = 0;  // the first existing segment starting after the current segment's first bucket
+    for (size_t i = 0; i < settled; ++i) {
+      const ValueView bucket = hot[0].get(order[i]);
+      if (i > segment_start && compare_values(bucket, hot[0].get(order[i - 1]), collation) != 0) {
+        const bool spans_a_segment = next_start < starts.size() && compare_values(bucket, starts[next_start].view(), collation) > 0;
+        if (i - segment_start >= static_cast<size_t>(segment_rows_) || spans_a_segment) {
+          STRATA_RETURN_IF_ERROR(write_segment(std::span(order).subspan(segment_start, i - segment_start)));
+          segment_start = i;
+        }
+      }
+      if (i == segment_start) {
+        while (bucket.type != ValueType::kNull && next_start < starts.size() && compare_values(starts[next_start].view(), bucket, collation) <= 0) {
+          ++next_start;
+        }
+      }
+    }
+    STRATA_RETURN_IF_ERROR(write_segment(std::span(order).subspan(segment_start, settled - segment_start)));
+    // Off the hot rows: when few stay, emptying the table (SQLite's truncation) and writing them
+    // again costs less than deleting the others one by one.
+    if (order.size() - settled <= settled) {
+      STRATA_RETURN_IF_ERROR(execute(db_, str_cat("DELETE FROM ", data)));
+      return insert_hot(hot, std::span(order).subspan(settled));
+    }
+    STRATA_ASSIGN_OR_RETURN(Statement remove, Statement::prepare(db_, str_cat("DELETE FROM ", data, " WHERE bucket < ?1 OR bucket IS NULL")));
+    STRATA_RETURN_IF_ERROR(columnar::bind_value_view(remove, 1, hot[0].get(order.back())));
+    return remove.run();
   }
 
   Status bind_key(Statement& statement, const GroupDelta& delta) {
@@ -307,9 +541,17 @@ class RollupState {
 
   // Whether the group can be applied now (false: it needs the source, which may not be read).
   Result<bool> apply_group(GroupDelta& delta, bool may_read_source) {
+    if (delta.needs_source && !may_read_source) return false;  // known: later changes keep it so
     lookup_.reset();
     STRATA_RETURN_IF_ERROR(bind_key(lookup_, delta));
     STRATA_ASSIGN_OR_RETURN(bool stored, lookup_.step());
+    if (!stored && segmented_) {  // a settled group is written in the data table again
+      lookup_.reset();
+      STRATA_ASSIGN_OR_RETURN(bool moved, unsettle(delta.bucket));
+      if (moved) {
+        STRATA_ASSIGN_OR_RETURN(stored, lookup_.step());
+      }
+    }
     int64_t rowid = 0;
     GroupState state;
     state.inputs.resize(spec_.inputs.size());
@@ -349,7 +591,11 @@ class RollupState {
         }
       }
     }
-    if (recompute && !may_read_source) return false;
+    if (recompute && !may_read_source) {
+      delta.needs_source = true;
+      ++waiting_for_source_;
+      return false;
+    }
 
     // The arithmetic merge.
     GroupState merged = state;
@@ -421,6 +667,7 @@ class RollupState {
       }
     }
     if (stored) STRATA_RETURN_IF_ERROR(write.bind_int64(p++, rowid));
+    if (!stored) ++hot_added_;
     STRATA_RETURN_IF_ERROR(write.run());
     write.reset();
     return true;
@@ -572,8 +819,19 @@ class RollupState {
   RollupSpec spec_;
   std::vector<Collation> collations_;
   std::unordered_map<std::string, GroupDelta> deltas_;
+  size_t waiting_for_source_ = 0;  // deltas that need_source
   std::string key_;  // row_changed()'s scratch
+  Value bucket_;  // compute_bucket()'s; with a calendar bucket, its [start, end) when known
+  bool bucket_range_known_ = false;
+  int64_t bucket_start_ = 0, bucket_end_ = 0;
   Statement lookup_, insert_, update_, delete_;
+  // Segments (rollup_segments.h): whether the rollup has them, their size, rows made hot since
+  // settling was last considered.
+  bool segmented_ = false;
+  int64_t segment_rows_ = kDefaultSegmentRows;
+  int64_t hot_added_ = 0;
+  Statement find_segment_;
+  SegmentColumns segment_columns_;
   Statement recompute_by_value_, recompute_by_range_, recompute_all_;
 };
 
@@ -648,12 +906,8 @@ void RollupMaintenance::update_columns_read() {
 
 Status RollupMaintenance::row_changed(int sign, std::span<const ValueView> row) {
   // Every bucket first: a row whose bucket cannot be computed changes no rollup.
-  buckets_.clear();
-  for (auto& rollup : rollups_) {
-    STRATA_ASSIGN_OR_RETURN(Value bucket, rollup->bucket_of(row));
-    buckets_.push_back(std::move(bucket));
-  }
-  for (size_t r = 0; r < rollups_.size(); ++r) rollups_[r]->row_changed(sign, row, std::move(buckets_[r]));
+  for (auto& rollup : rollups_) STRATA_RETURN_IF_ERROR(rollup->compute_bucket(row));
+  for (auto& rollup : rollups_) rollup->row_changed(sign, row);
   if (++changes_since_check_ < 4096) return Status::ok();
   changes_since_check_ = 0;
   if (pending_groups() < kApplyThresholdGroups) return Status::ok();

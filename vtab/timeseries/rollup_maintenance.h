@@ -48,7 +48,8 @@ class RollupMaintenance {
   // A row added (sign +1) or removed (-1): `row[c]` is its value of source column c (the rowid
   // for the INTEGER PRIMARY KEY column); only columns_read() need to be set for removals.
   Status row_changed(int sign, std::span<const ValueView> row);
-  // Groups with deltas not yet applied.
+  // Groups with deltas not yet applied, but for those waiting for the statement to end (a
+  // recomputation from the source).
   size_t pending_groups() const;
   // Writes the deltas to the rollups' data tables. With may_read_source false, groups that need
   // a recomputation from the source stay pending (the source is mid-statement).
@@ -63,8 +64,7 @@ class RollupMaintenance {
   std::vector<std::unique_ptr<RollupState>> rollups_;
   Statement list_rollups_;
   std::vector<int> columns_read_;
-  size_t changes_since_check_ = 0;
-  std::vector<Value> buckets_;  // row_changed()'s scratch  // pending groups are counted every 4,096 changes
+  size_t changes_since_check_ = 0;  // pending groups are counted every 4,096 changes
   void update_columns_read();
 };
 

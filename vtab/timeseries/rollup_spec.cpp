@@ -139,6 +139,8 @@ Result<RollupSpec> parse_rollup_spec(std::string_view source, std::string_view b
   if (spec.bucket.kind == BucketSpec::Kind::kColumn) {
     spec.bucket_type = time_column.declared_type;
     spec.bucket_collation = time_column.collation;
+  } else if (spec.bucket.kind == BucketSpec::Kind::kCalendar) {
+    spec.bucket_type = "TEXT";  // always text (or NULL): compared as text whatever the other side
   }
   std::set<std::string> names{"bucket"};
   auto claim_name = [&](const std::string& name, std::string_view option, std::string_view text) -> Status {
