@@ -274,6 +274,26 @@ TEST(Rollup, ManyGroupsRecomputedAfterOneStatement) {
   EXPECT_EQ(db.scalar("SELECT sum(rows) FROM r_segments"), "4999");
 }
 
+// A damaged or missing segment column is a clear error, not a crash or a wrong answer; a
+// statement that writes the source from its own rollup's rows reads them as they were.
+TEST(Rollup, DamagedSegmentsAreErrorsAndSelfFeedingWritesSeeASnapshot) {
+  TestDatabase db;
+  db.exec("CREATE VIRTUAL TABLE ev USING columnar(g INTEGER, x INTEGER)");
+  db.exec("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 99) INSERT INTO ev SELECT i % 50, i FROM n");
+  db.exec("CREATE VIRTUAL TABLE r USING rollup(source='ev', bucket='g', measures='count(*), sum(x)', segment_rows=16)");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM r_segments"), "4");
+  // Every group written again from the rollup itself: segments move back mid-statement.
+  db.exec("INSERT INTO ev SELECT bucket, sum_x FROM r");
+  EXPECT_EQ(db.scalar("SELECT sum(count) || ' ' || sum(sum_x) FROM r"), "150 9900");
+  EXPECT_EQ(db.rows("SELECT bucket, count, sum_x FROM r WHERE bucket IN (0, 49)"),
+            (std::vector<std::string>{"0|3|100", "49|3|296"}));
+  const std::string damaged_cell = db.scalar("SELECT min(cell) + 1 FROM r_columns");  // a segment's `rows` column
+  db.exec("UPDATE r_columns SET data = x'0102030405' WHERE cell = " + damaged_cell);
+  EXPECT_NE(db.error_of("SELECT sum(count) FROM r").find("rollup r: segment"), std::string::npos) << db.error_of("SELECT sum(count) FROM r");
+  db.exec("DELETE FROM r_columns WHERE cell = " + damaged_cell);
+  EXPECT_NE(db.error_of("SELECT sum(count) FROM r").find("has no column 1"), std::string::npos) << db.error_of("SELECT sum(count) FROM r");
+}
+
 // A version 1 rollup (no segment tables: every row in r_data) is still read and maintained.
 TEST(Rollup, ReadsAndMaintainsVersionOne) {
   ScratchDirectory scratch("rollup-v1");
