@@ -95,6 +95,8 @@ TEST(Rollup, OptionErrorsNameWhatIsAllowed) {
             "rollup: the source table \"nope\" does not exist");
   EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE r USING rollup(source='plain', bucket='ts', measures='count(*)')"),
             "rollup: the source \"plain\" is not a columnar table (a rollup follows the writes of a columnar table)");
+  EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE r USING rollup(source='ev', bucket='ts', measures='count(*)', segment_rows=0)"),
+            "rollup: option 'segment_rows' must be an integer from 1 to 1048576, got '0'");
   EXPECT_EQ(db.error_of("CREATE VIRTUAL TABLE r USING rollup(source='ev', bucket='week(ts)', measures='count(*)')"),
             "rollup: option 'bucket' must be a column, hour(col), day(col), month(col) or year(col) (hour_ms(col) … for unix "
             "milliseconds), or time_bucket('<width>', col [, origin]) / time_bucket_ms(…); got 'week(ts)'");
