@@ -290,20 +290,26 @@ Result<std::unique_ptr<RollupTable>> open_rollup(sqlite3* db, void* aux, int arg
     table->measures.push_back({static_cast<MeasureKind>(*kind), static_cast<int>(*input), line.substr(second + 1)});
   }
   STRATA_ASSIGN_OR_RETURN(table->segmented, rollup_has_segments(db, table->schema_name, table->name));
+  // The key columns' declared types (pragma_table_info) and collations (those of the data
+  // table's one index, the key index, whose columns take their table columns' collations).
+  // Not sqlite3_table_column_metadata: SQLite builds without SQLITE_ENABLE_COLUMN_METADATA lack it.
+  const std::string data_table = table->name + "_data";
+  STRATA_ASSIGN_OR_RETURN(Statement columns, Statement::prepare(db, "SELECT t.name, t.type, x.coll FROM pragma_table_info(?1, ?2) AS t "
+                                                                    "JOIN pragma_index_xinfo((SELECT name FROM pragma_index_list(?1, ?2) LIMIT 1), ?2) AS x "
+                                                                    "ON x.name = t.name WHERE x.key ORDER BY x.seqno"));
+  STRATA_RETURN_IF_ERROR(columns.bind_text(1, data_table));
+  STRATA_RETURN_IF_ERROR(columns.bind_text(2, table->schema_name));
   for (size_t k = 0; k <= table->group_count; ++k) {
-    const char* type = nullptr;
-    const char* collation = nullptr;
-    const std::string data_table = table->name + "_data";
-    if (sqlite3_table_column_metadata(db, table->schema_name.c_str(), data_table.c_str(), rollup_key_column(k).c_str(), &type, &collation,
-                                      nullptr, nullptr, nullptr) != SQLITE_OK) {
-      return Status::corruption(str_cat("rollup ", table->name, ": its data table lacks the key column ", rollup_key_column(k)));
+    STRATA_ASSIGN_OR_RETURN(bool found, columns.step());
+    if (!found || columns.column_text(0) != rollup_key_column(k)) {
+      return Status::corruption(str_cat("rollup ", table->name, ": its data table's key index lacks the key column ", rollup_key_column(k)));
     }
-    table->key_collations.push_back(columnar::builtin_collation(collation == nullptr ? "" : collation));
     columnar::ColumnDefinition column;
     column.name = rollup_key_column(k);
-    column.declared_type = type == nullptr ? "" : type;
+    column.declared_type = std::string(columns.column_text(1));
     column.affinity = columnar::affinity_of_declared_type(column.declared_type);
-    column.collation = collation == nullptr ? "" : collation;
+    column.collation = std::string(columns.column_text(2));
+    table->key_collations.push_back(columnar::builtin_collation(column.collation));
     table->key_schema.columns.push_back(std::move(column));
   }
   if (sqlite3_declare_vtab(db, declaration.c_str()) != SQLITE_OK) {
