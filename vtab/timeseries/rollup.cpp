@@ -750,12 +750,8 @@ struct RollupCursor {
 
   Status next() {
     ++rowid;
-    if (!order.empty()) {
-      ++position;
-      return show_emission();
-    }
     ++position;
-    return skip_empty_blocks();
+    return order.empty() ? skip_empty_blocks() : show_emission();
   }
 
   ValueView value(size_t column) const { return block->columns[column].get(row); }

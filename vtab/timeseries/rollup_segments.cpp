@@ -1,5 +1,7 @@
 #include "vtab/timeseries/rollup_segments.h"
 
+#include <cstdio>
+
 #include "codecs/column_codec.h"
 #include "ext/str_cat.h"
 #include "vtab/timeseries/rollup_maintenance.h"
