@@ -440,14 +440,14 @@ std::vector<bool> columns_read(const RollupTable& table, unsigned unread, std::s
       needed[keys] = true;
       continue;
     }
-    const size_t base = keys + 1 + kStatesPerInput * static_cast<size_t>(measure.input);  // n, si, sr, nr, lo, hi, d
+    const size_t base = rollup_input_column(table.group_count, static_cast<size_t>(measure.input));
     needed[base] = true;
     switch (measure.kind) {
       case MeasureKind::kSum:
-      case MeasureKind::kAvg: needed[base + 1] = needed[base + 2] = needed[base + 3] = true; break;
-      case MeasureKind::kMin: needed[base + 4] = true; break;
-      case MeasureKind::kMax: needed[base + 5] = true; break;
-      case MeasureKind::kCountDistinct: needed[base + 6] = true; break;
+      case MeasureKind::kAvg: needed[base + kStateWholeSum] = needed[base + kStateRealSum] = needed[base + kStateRealCount] = true; break;
+      case MeasureKind::kMin: needed[base + kStateMin] = true; break;
+      case MeasureKind::kMax: needed[base + kStateMax] = true; break;
+      case MeasureKind::kCountDistinct: needed[base + kStateSketch] = true; break;
       default: break;
     }
   }
@@ -617,11 +617,7 @@ struct RollupCursor {
   Status read_segment(int64_t id, int64_t rows) {
     Block read;
     read.rows = static_cast<size_t>(rows);
-    read.columns.resize(needed.size());
-    for (size_t c = 0; c < needed.size(); ++c) {
-      if (!needed[c]) continue;
-      STRATA_ASSIGN_OR_RETURN(read.columns[c], segment_columns.read(id, c, static_cast<uint64_t>(rows)));
-    }
+    STRATA_ASSIGN_OR_RETURN(read.columns, segment_columns.read_segment(id, static_cast<uint64_t>(rows), needed));
     select_passing(read);
     blocks.push_back(std::move(read));
     return Status::ok();
@@ -768,20 +764,20 @@ struct RollupCursor {
       columnar::set_result(context, value(static_cast<size_t>(keys)));
       return Status::ok();
     }
-    const size_t c = static_cast<size_t>(keys) + 1 + kStatesPerInput * static_cast<size_t>(measure.input);  // n, si, sr, nr, lo, hi, d
+    const size_t c = rollup_input_column(t->group_count, static_cast<size_t>(measure.input));
     const ValueView count_value = value(c);
     const int64_t count = count_value.type == ValueType::kInteger ? count_value.integer : 0;
     switch (measure.kind) {
       case MeasureKind::kCount: sqlite3_result_int64(context, count); break;
-      case MeasureKind::kMin: columnar::set_result(context, value(c + 4)); break;
-      case MeasureKind::kMax: columnar::set_result(context, value(c + 5)); break;
+      case MeasureKind::kMin: columnar::set_result(context, value(c + kStateMin)); break;
+      case MeasureKind::kMax: columnar::set_result(context, value(c + kStateMax)); break;
       case MeasureKind::kSum:
       case MeasureKind::kAvg: {
         if (count == 0) {
           sqlite3_result_null(context);
           break;
         }
-        const ValueView whole = value(c + 1), real = value(c + 2), real_count = value(c + 3);
+        const ValueView whole = value(c + kStateWholeSum), real = value(c + kStateRealSum), real_count = value(c + kStateRealCount);
         const bool exact = whole.type == ValueType::kInteger && real_count.type == ValueType::kInteger && real_count.integer == 0;
         if (measure.kind == MeasureKind::kSum && exact) {
           sqlite3_result_int64(context, whole.integer);
@@ -795,7 +791,7 @@ struct RollupCursor {
         break;
       }
       case MeasureKind::kCountDistinct: {
-        const ValueView sketch_bytes = value(c + 6);
+        const ValueView sketch_bytes = value(c + kStateSketch);
         if (count == 0 || sketch_bytes.type != ValueType::kBlob) {
           sqlite3_result_int64(context, 0);
           break;

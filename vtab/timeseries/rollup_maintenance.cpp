@@ -385,12 +385,7 @@ class RollupState {
   // Every column of a segment, decoded.
   Result<std::vector<ColumnVector>> read_segment(int64_t id, int64_t rows) {
     const size_t column_count = rollup_data_column_count(spec_.group_columns.size(), spec_.inputs.size());
-    std::vector<ColumnVector> columns;
-    for (size_t c = 0; c < column_count; ++c) {
-      STRATA_ASSIGN_OR_RETURN(ColumnVector values, segment_columns_.read(id, c, static_cast<uint64_t>(rows)));
-      columns.push_back(std::move(values));
-    }
-    return columns;
+    return segment_columns_.read_segment(id, static_cast<uint64_t>(rows), std::vector<bool>(column_count, true));
   }
 
   Status drop_segment(int64_t id) {
@@ -493,7 +488,7 @@ class RollupState {
       STRATA_RETURN_IF_ERROR(add_segment.run());
       for (size_t c = 0; c < column_count; ++c) {
         // A count(DISTINCT) sketch is hashes or registers of random bits: zstd would not shrink it.
-        const bool sketch = c > keys && (c - keys - 1) % kStatesPerInput == kStatesPerInput - 1;
+        const bool sketch = c > keys && (c - keys - 1) % kStatesPerInput == kStateSketch;
         const std::string blob = encode_column(hot[c].gather(rows), Compression{.zstd = !sketch});
         add_cell.reset();
         STRATA_RETURN_IF_ERROR(add_cell.bind_int64(1, id * kCellsPerSegment + static_cast<int64_t>(c)));
@@ -562,13 +557,13 @@ class RollupState {
         const int c = static_cast<int>(2 + kStatesPerInput * i);
         GroupState::Input& input = state.inputs[i];
         input.count = lookup_.column_int64(c);
-        input.whole_sum = columnar::value_from_sqlite(lookup_.column_value(c + 1));
-        input.real_sum = lookup_.column_double(c + 2);
-        input.real_count = lookup_.column_int64(c + 3);
-        input.min = columnar::value_from_sqlite(lookup_.column_value(c + 4));
-        input.max = columnar::value_from_sqlite(lookup_.column_value(c + 5));
-        if (!lookup_.column_is_null(c + 6)) {
-          Result<DistinctSketch> sketch = DistinctSketch::parse(lookup_.column_blob(c + 6));
+        input.whole_sum = columnar::value_from_sqlite(lookup_.column_value(c + kStateWholeSum));
+        input.real_sum = lookup_.column_double(c + kStateRealSum);
+        input.real_count = lookup_.column_int64(c + kStateRealCount);
+        input.min = columnar::value_from_sqlite(lookup_.column_value(c + kStateMin));
+        input.max = columnar::value_from_sqlite(lookup_.column_value(c + kStateMax));
+        if (!lookup_.column_is_null(c + kStateSketch)) {
+          Result<DistinctSketch> sketch = DistinctSketch::parse(lookup_.column_blob(c + kStateSketch));
           if (!sketch.is_ok()) return Status::corruption(str_cat("rollup ", name_, ": ", sketch.status().message()));
           input.distinct = std::move(*sketch);
         }

@@ -80,7 +80,8 @@ std::string rollup_key_columns(size_t groups);
 std::string rollup_key_column(size_t k);  // "bucket" for 0, then "g0", "g1", …
 std::string rollup_state_columns(size_t inputs);
 std::vector<std::string> rollup_state_column_names(size_t inputs);
-inline constexpr int kStatesPerInput = 7;
+// Each input's state columns, in table order (n, si, sr, nr, lo, hi, d), as offsets from its first.
+enum InputState : int { kStateCount, kStateWholeSum, kStateRealSum, kStateRealCount, kStateMin, kStateMax, kStateSketch, kStatesPerInput };
 // The meta key under which a source records a rollup.
 std::string rollup_meta_key(std::string_view rollup_name);
 

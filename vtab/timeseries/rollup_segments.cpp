@@ -8,7 +8,8 @@
 
 namespace strata::timeseries {
 
-size_t rollup_data_column_count(size_t groups, size_t inputs) { return 1 + groups + 1 + kStatesPerInput * inputs; }
+size_t rollup_input_column(size_t groups, size_t input) { return 1 + groups + 1 + kStatesPerInput * input; }
+size_t rollup_data_column_count(size_t groups, size_t inputs) { return rollup_input_column(groups, inputs); }
 
 std::string rollup_segment_tables_sql(std::string_view schema_name, std::string_view rollup_name, const std::string& bucket_type,
                                       const std::string& bucket_collation) {
@@ -59,6 +60,15 @@ Result<ColumnVector> SegmentColumns::read(int64_t segment, size_t column, uint64
     return Status::corruption(str_cat("rollup ", rollup_name_, ": segment ", std::to_string(segment), ": ", values.status().message()));
   }
   return values;
+}
+
+Result<std::vector<ColumnVector>> SegmentColumns::read_segment(int64_t segment, uint64_t rows, const std::vector<bool>& needed) {
+  std::vector<ColumnVector> columns(needed.size());
+  for (size_t c = 0; c < needed.size(); ++c) {
+    if (!needed[c]) continue;
+    STRATA_ASSIGN_OR_RETURN(columns[c], read(segment, c, rows));
+  }
+  return columns;
 }
 
 Result<bool> rollup_has_segments(sqlite3* db, std::string_view schema_name, std::string_view rollup_name) {

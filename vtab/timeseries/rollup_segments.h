@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "codecs/column_vector.h"
 #include "ext/sqlite_api.h"
@@ -30,6 +31,8 @@ inline constexpr int64_t kCellsPerSegment = 4096;
 
 // The data table's columns: bucket, the group columns, rows, then the states of each input.
 size_t rollup_data_column_count(size_t groups, size_t inputs);
+// The data table's column of input i's first state (InputState offsets from there).
+size_t rollup_input_column(size_t groups, size_t input);
 
 // CREATE TABLE/INDEX statements of a new rollup's segment tables.
 std::string rollup_segment_tables_sql(std::string_view schema_name, std::string_view rollup_name, const std::string& bucket_type,
@@ -46,6 +49,8 @@ class SegmentColumns {
   Status open(sqlite3* db, std::string_view schema_name, std::string_view rollup_name);
   bool is_open() const { return select_.valid(); }
   Result<ColumnVector> read(int64_t segment, size_t column, uint64_t rows);
+  // Column c of the segment for each set needed[c], others left empty.
+  Result<std::vector<ColumnVector>> read_segment(int64_t segment, uint64_t rows, const std::vector<bool>& needed);
 
  private:
   Statement select_;
